@@ -1,0 +1,43 @@
+# geociv — the two commands a new user needs:
+#   make run    install, load the Zhumadian demo, serve the map on http://127.0.0.1:5000
+#   make test   install (with Debian chromium for the browser tests), lint, run the test suite
+
+VENV   ?= .venv
+PYTHON ?= python3
+STORE  ?= instance/geociv.gpkg
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+BIN    := $(VENV)/bin
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test install chromium lint clean
+
+run: install
+	$(BIN)/geociv --store $(STORE) init --demo
+	$(BIN)/geociv --store $(STORE) serve --host $(HOST) --port $(PORT)
+
+test: install chromium
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+# Browser tests drive Debian's Chromium (never a downloaded browser); CJK fonts for the labels.
+chromium:
+	@if [ ! -x /usr/bin/chromium ] || ! fc-list :lang=zh >/dev/null 2>&1 || [ -z "$$(fc-list :lang=zh)" ]; then \
+		echo "Installing Debian chromium and fonts-noto-cjk"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	fi
+
+lint: install
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) instance test-artifacts .pytest_cache .ruff_cache

@@ -1,0 +1,5 @@
+"""``python -m geociv`` runs the command line."""
+
+from geociv.cli import main
+
+main()

@@ -1,0 +1,451 @@
+"""行政区划: the adcode hierarchy (province → city → county → township → village).
+
+Codes are GB/T 2260 six-digit adcodes for province, city and county, and the National Bureau of
+Statistics' 9-digit (township) and 12-digit (village/community) codes below them.
+
+Examples
+--------
+>>> level_of("411702"), parent_of("411702"), parent_of("411702001"), parent_of("411702001002")
+('county', '411700', '411702', '411702001')
+>>> normalize_code("4117")
+'411700'
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import geopandas as gpd
+from shapely import MultiPolygon, Polygon
+from shapely.geometry.base import BaseGeometry
+
+from geociv import crs as _crs
+from geociv.errors import AdcodeError, InputFileError, Problem, UnknownDivisionError
+from geociv.store import LEVELS, Division, Store, UpsertCounts
+
+#: First two digits of every province-level unit in GB/T 2260.
+PROVINCE_PREFIXES = frozenset(
+    ("11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36", "37",
+     "41", "42", "43", "44", "45", "46", "50", "51", "52", "53", "54", "61", "62", "63", "64",
+     "65", "71", "81", "82")
+)  # fmt: skip
+
+#: Columns a division code list (CSV) must have.
+CODE_LIST_COLUMNS = ("code", "name")
+
+
+def normalize_code(code: str | int) -> str:
+    """Return the canonical form of a division code, or raise :class:`AdcodeError`.
+
+    Two- and four-digit NBS province and city codes are padded to six digits
+    (``41`` → ``410000``, ``4117`` → ``411700``).
+    """
+    text = str(code).strip()
+    if not text.isdigit() or not text.isascii():
+        raise AdcodeError(f"区划代码 {text!r} 应只含数字")
+    if len(text) in (2, 4):
+        text = text.ljust(6, "0")
+    if len(text) not in (6, 9, 12):
+        raise AdcodeError(
+            f"区划代码 {text!r} 长度为 {len(text)}："
+            "应为 6 位（省/市/县）、9 位（乡镇）或 12 位（村/社区）"
+        )
+    if text[:2] not in PROVINCE_PREFIXES:
+        raise AdcodeError(f"区划代码 {text!r} 的前两位 {text[:2]} 不是有效的省级代码")
+    if len(text) == 6 and text[2:4] == "00" and text[4:] != "00":
+        raise AdcodeError(f"区划代码 {text!r} 无效：地级位为 00 时县级位也应为 00")
+    if len(text) > 6 and text[6:9] == "000":
+        raise AdcodeError(f"区划代码 {text!r} 无效：乡级位不能为 000")
+    if len(text) == 12 and text[9:] == "000":
+        raise AdcodeError(f"区划代码 {text!r} 无效：村级位不能为 000")
+    return text
+
+
+def level_of(code: str | int) -> str:
+    """The level (``province``/``city``/``county``/``township``/``village``) of a code."""
+    text = normalize_code(code)
+    if len(text) == 12:
+        return "village"
+    if len(text) == 9:
+        return "township"
+    if text.endswith("0000"):
+        return "province"
+    if text.endswith("00"):
+        return "city"
+    return "county"
+
+
+def parent_of(code: str | int) -> str | None:
+    """The code of the division directly above, from the code alone (``None`` for a province).
+
+    County-level units directly under a province (city digits ``90``, e.g. 济源市 419001) have
+    the province as parent.
+    """
+    text = normalize_code(code)
+    level = level_of(text)
+    if level == "village":
+        return text[:9]
+    if level == "township":
+        return text[:6]
+    if level == "county":
+        return text[:2] + "0000" if text[2:4] == "90" else text[:4] + "00"
+    if level == "city":
+        return text[:2] + "0000"
+    return None
+
+
+class Divisions:
+    """Look-ups and loading of divisions over a :class:`~geociv.store.Store`.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from geociv.store import open_store
+    >>> divs = Divisions(open_store(pathlib.Path(tempfile.mkdtemp()) / "s.gpkg"))
+    >>> _ = divs.load_records([Division("410000", "河南省", "province", None)], actor="doc")
+    >>> divs.get("41").name
+    '河南省'
+    """
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    # -- look-ups --------------------------------------------------------------------------
+    def get(self, code: str | int) -> Division:
+        """The division with ``code``; :class:`UnknownDivisionError` if the store lacks it."""
+        text = normalize_code(code)
+        division = self.store.get_division(text)
+        if division is None:
+            raise UnknownDivisionError(f"未找到区划代码 {text}")
+        return division
+
+    def find(
+        self,
+        name: str,
+        *,
+        match: str = "exact",
+        level: str | None = None,
+        within: str | int | None = None,
+        limit: int = 50,
+    ) -> list[Division]:
+        """Divisions by name (``exact``, ``prefix`` or ``contains``), optionally inside
+        ``within``."""
+        if match not in ("exact", "prefix", "contains"):
+            raise ValueError(f"match 应为 exact/prefix/contains，而不是 {match!r}")
+        self._check_level(level)
+        name = name.strip()
+        if not name:
+            raise ValueError("名称不能为空")
+        found = self.store.query_divisions(
+            name=name,
+            match=match,
+            level=level,
+            with_geometry=False,
+            limit=None if within is not None else limit,
+        )
+        if within is not None:
+            prefix = self._code_prefix(normalize_code(within))
+            found = [d for d in found if d.code.startswith(prefix)][:limit]
+        return found
+
+    def children(
+        self,
+        code: str | int,
+        *,
+        level: str | None = None,
+        include_statistical: bool = True,
+        with_geometry: bool = False,
+    ) -> list[Division]:
+        """Direct children of ``code`` (or, with ``level``, all descendants at that level)."""
+        parent = self.get(code)
+        self._check_level(level)
+        if level is None or LEVELS.index(level) == LEVELS.index(parent.level) + 1:
+            return self.store.query_divisions(
+                parent=parent.code,
+                level=level,
+                include_statistical=include_statistical,
+                with_geometry=with_geometry,
+            )
+        if LEVELS.index(level) <= LEVELS.index(parent.level):
+            raise ValueError(f"{level} 不在 {parent.name}（{parent.level}）之下")
+        prefix = self._code_prefix(parent.code)
+        rows = self.store.query_divisions(
+            level=level, include_statistical=include_statistical, with_geometry=with_geometry
+        )
+        return [d for d in rows if d.code.startswith(prefix)]
+
+    def ancestors(self, code: str | int) -> list[Division]:
+        """The chain of divisions above ``code``, from the province down (those the store has)."""
+        chain = []
+        parent = parent_of(code)
+        while parent is not None:
+            division = self.store.get_division(parent)
+            if division is not None:
+                chain.append(division)
+            parent = parent_of(parent)
+        return chain[::-1]
+
+    def frame(
+        self,
+        *,
+        parent: str | int | None = None,
+        level: str | None = None,
+        include_statistical: bool = False,
+    ) -> gpd.GeoDataFrame:
+        """Divisions as a GeoDataFrame in EPSG:4490 (columns code, name, level, parent_code,
+        kind, area_km2, geometry)."""
+        rows = (
+            self.children(
+                parent, level=level, include_statistical=include_statistical, with_geometry=True
+            )
+            if parent is not None
+            else self.store.query_divisions(
+                level=self._check_level(level), include_statistical=include_statistical
+            )
+        )
+        return to_frame(rows)
+
+    # -- loading ---------------------------------------------------------------------------
+    def load_records(self, records: Iterable[Division], *, actor: str) -> UpsertCounts:
+        """Write division records in one transaction (idempotent)."""
+        return self.store.upsert_divisions(records, actor=actor, action="divisions.load")
+
+    def load_code_list(
+        self, path: str | Path, *, actor: str, progress: bool = False, source: str = ""
+    ) -> UpsertCounts:
+        """Load a CSV code list (columns ``code,name`` and optionally ``kind``; UTF-8 or GBK).
+
+        Every row is checked first; any problem aborts the whole load with all problems listed.
+        Existing polygons are kept.
+        """
+        records = list(read_code_list(path, source=source or Path(path).name))
+        known = {r.code for r in records}
+        merged = [self._keep_geometry(r) for r in records]
+        problems = [
+            Problem(f"上级区划 {r.parent_code} 既不在文件中也不在库中", row=i, field="code")
+            for i, r in enumerate(merged, start=1)
+            if r.parent_code is not None
+            and r.parent_code not in known
+            and self.store.get_division(r.parent_code) is None
+            and r.level != "city"
+        ]
+        if problems:
+            raise InputFileError(problems, title=f"区划代码表 {Path(path).name} 有误")
+        return self.load_records(_progress(merged, progress, "区划代码"), actor=actor)
+
+    def load_polygons(
+        self,
+        path: str | Path,
+        *,
+        actor: str,
+        declared_crs: str | None = None,
+        source: str = "",
+    ) -> UpsertCounts:
+        """Attach polygons from a vector file (GeoJSON, GeoPackage, …) to divisions.
+
+        The file needs an ``adcode`` (or ``code``) column; ``name`` and ``level`` are optional
+        (names and levels already in the store win when absent). The file's CRS must be declared
+        in the file or by ``declared_crs`` (GCJ02/BD09 allowed). All rows are validated before any
+        write.
+        """
+        frame = read_vector(path)
+        frame = _crs.to_storage_crs(frame, declared_crs)
+        code_col = "adcode" if "adcode" in frame.columns else "code"
+        if code_col not in frame.columns:
+            raise InputFileError(
+                Problem("缺少 adcode（或 code）列", field="adcode"),
+                title=f"{Path(path).name} 无法导入",
+            )
+        problems: list[Problem] = []
+        records: list[Division] = []
+        areas = _crs.area_km2(frame.geometry.values, crs=_crs.STORAGE_CRS)
+        for i, (row, area) in enumerate(zip(frame.itertuples(index=False), areas, strict=True), 1):
+            raw_code = getattr(row, code_col)
+            try:
+                code = normalize_code(raw_code)
+            except AdcodeError as exc:
+                problems.append(Problem(str(exc), row=i, field=code_col))
+                continue
+            geometry = row.geometry
+            geom_problem = _polygon_problem(geometry)
+            if geom_problem:
+                problems.append(Problem(geom_problem, row=i, field="geometry"))
+                continue
+            existing = self.store.get_division(code)
+            name = str(getattr(row, "name", "") or "").strip() or (
+                existing.name if existing else ""
+            )
+            if not name:
+                problems.append(Problem(f"区划 {code} 没有名称，且库中也没有", row=i, field="name"))
+                continue
+            records.append(
+                Division(
+                    code=code,
+                    name=name,
+                    level=level_of(code),
+                    parent_code=parent_of(code),
+                    kind=existing.kind if existing else "statutory",
+                    geometry=_as_multipolygon(geometry),
+                    area_km2=round(float(area), 3),
+                    source=source or Path(path).name,
+                )
+            )
+        if problems:
+            raise InputFileError(problems, title=f"{Path(path).name} 有误，未导入任何数据")
+        return self.load_records(records, actor=actor)
+
+    # -- helpers ---------------------------------------------------------------------------
+    def _keep_geometry(self, record: Division) -> Division:
+        existing = self.store.get_division(record.code)
+        if existing is None or existing.geometry is None:
+            return record
+        return Division(
+            code=record.code,
+            name=record.name,
+            level=record.level,
+            parent_code=record.parent_code,
+            kind=record.kind,
+            geometry=existing.geometry,
+            area_km2=existing.area_km2,
+            source=existing.source or record.source,
+        )
+
+    @staticmethod
+    def _check_level(level: str | None) -> str | None:
+        if level is not None and level not in LEVELS:
+            raise ValueError(f"未知层级 {level!r}；可用：{', '.join(LEVELS)}")
+        return level
+
+    @staticmethod
+    def _code_prefix(code: str) -> str:
+        level = level_of(code)
+        return {"province": code[:2], "city": code[:4], "county": code[:6]}.get(level, code)
+
+
+def to_frame(records: Iterable[Division]) -> gpd.GeoDataFrame:
+    """Division records as a GeoDataFrame in EPSG:4490 (columns code, name, level,
+    parent_code, kind, area_km2, geometry)."""
+    rows = list(records)
+    return gpd.GeoDataFrame(
+        {
+            "code": [d.code for d in rows],
+            "name": [d.name for d in rows],
+            "level": [d.level for d in rows],
+            "parent_code": [d.parent_code for d in rows],
+            "kind": [d.kind for d in rows],
+            "area_km2": [d.area_km2 for d in rows],
+        },
+        geometry=[d.geometry for d in rows],
+        crs=_crs.STORAGE_CRS,
+    )
+
+
+def read_text(path: str | Path) -> str:
+    """Read a text file in UTF-8 (with or without BOM) or GBK/GB18030, else raise
+    :class:`InputFileError`."""
+    data = Path(path).read_bytes()
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise InputFileError(
+        Problem("文件既不是 UTF-8 也不是 GBK/GB18030 编码"), title=f"{Path(path).name} 无法读取"
+    )
+
+
+def read_code_list(path: str | Path, *, source: str = "") -> Iterator[Division]:
+    """Parse a division code list CSV into records; raise one error listing every bad row."""
+    text = read_text(path)
+    reader = csv.DictReader(io.StringIO(text))
+    missing = [c for c in CODE_LIST_COLUMNS if c not in (reader.fieldnames or [])]
+    if missing:
+        raise InputFileError(
+            [Problem(f"缺少列 {c}", field=c) for c in missing],
+            title=f"{Path(path).name} 缺少必需的列",
+        )
+    problems: list[Problem] = []
+    records: list[Division] = []
+    seen: dict[str, int] = {}
+    for i, row in enumerate(reader, start=1):
+        name = (row.get("name") or "").strip()
+        kind = (row.get("kind") or "statutory").strip()
+        try:
+            code = normalize_code(row.get("code") or "")
+        except AdcodeError as exc:
+            problems.append(Problem(str(exc), row=i, field="code"))
+            continue
+        if code in seen:
+            problems.append(Problem(f"代码 {code} 与第 {seen[code]} 行重复", row=i, field="code"))
+            continue
+        seen[code] = i
+        if not name:
+            problems.append(Problem("名称为空", row=i, field="name"))
+            continue
+        if kind not in ("statutory", "statistical"):
+            problems.append(
+                Problem(f"kind 应为 statutory 或 statistical：{kind!r}", row=i, field="kind")
+            )
+            continue
+        records.append(
+            Division(
+                code=code,
+                name=name,
+                level=level_of(code),
+                parent_code=parent_of(code),
+                kind=kind,
+                source=source,
+            )
+        )
+    if problems:
+        raise InputFileError(problems, title=f"{Path(path).name} 有误，未导入任何数据")
+    yield from records
+
+
+def read_vector(path: str | Path) -> gpd.GeoDataFrame:
+    """Read a vector file with pyogrio, turning every failure into :class:`InputFileError`."""
+    path = Path(path)
+    if not path.exists():
+        raise InputFileError(Problem(f"文件不存在：{path}"), title="无法读取")
+    if path.suffix.lower() in (".geojson", ".json"):
+        try:  # RFC 7946: GeoJSON is UTF-8; GDAL would otherwise garble GBK names silently
+            path.read_bytes().decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise InputFileError(
+                Problem(f"GeoJSON 必须为 UTF-8 编码（第 {exc.start} 字节处无法按 UTF-8 解码）"),
+                title=f"{path.name} 无法读取",
+            ) from exc
+    try:
+        return gpd.read_file(path, engine="pyogrio")
+    except Exception as exc:  # GDAL reports broken files with many exception types
+        raise InputFileError(
+            Problem(f"不是可读的矢量数据文件（{type(exc).__name__}: {exc}）"),
+            title=f"{path.name} 无法读取",
+        ) from exc
+
+
+def _polygon_problem(geometry: BaseGeometry | None) -> str | None:
+    if geometry is None or geometry.is_empty:
+        return "几何为空"
+    if not isinstance(geometry, Polygon | MultiPolygon):
+        return f"几何类型应为面（Polygon/MultiPolygon），而不是 {geometry.geom_type}"
+    if not geometry.is_valid:
+        from shapely.validation import explain_validity
+
+        return f"几何无效：{explain_validity(geometry)}"
+    return None
+
+
+def _as_multipolygon(geometry: BaseGeometry) -> MultiPolygon:
+    return geometry if isinstance(geometry, MultiPolygon) else MultiPolygon([geometry])
+
+
+def _progress(items: list[Division], enabled: bool, label: str) -> Iterable[Division]:
+    if not enabled:
+        return items
+    from tqdm import tqdm
+
+    return tqdm(items, desc=label, unit="条", leave=False)

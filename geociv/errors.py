@@ -1,0 +1,113 @@
+"""The errors geociv raises.
+
+Every error derives from :class:`GeocivError` and also from the built-in exception that
+describes its kind, so callers may catch either. Validators collect every problem they find
+and raise once with all of them (:class:`ValidationError`).
+
+Examples
+--------
+>>> from geociv.errors import AdcodeError, GeocivError
+>>> issubclass(AdcodeError, ValueError) and issubclass(AdcodeError, GeocivError)
+True
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class GeocivError(Exception):
+    """Root of every error raised by geociv."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem found in input: where it is (row and field) and what is wrong.
+
+    ``row`` is 1-based for files (the header is not counted) and ``None`` when the
+    problem concerns the whole input.
+    """
+
+    message: str
+    row: int | None = None
+    field: str | None = None
+
+    def __str__(self) -> str:
+        where = []
+        if self.row is not None:
+            where.append(f"第 {self.row} 行")
+        if self.field:
+            where.append(f"字段 {self.field}")
+        return f"{'，'.join(where)}：{self.message}" if where else self.message
+
+    def to_dict(self) -> dict[str, object]:
+        """Return the problem as a JSON-ready dict."""
+        return {"row": self.row, "field": self.field, "message": self.message}
+
+
+class ValidationError(GeocivError, ValueError):
+    """Input failed validation; ``problems`` lists every problem found, not just the first."""
+
+    def __init__(self, problems: list[Problem] | Problem | str, title: str = "输入有误") -> None:
+        if isinstance(problems, str):
+            problems = [Problem(problems)]
+        elif isinstance(problems, Problem):
+            problems = [problems]
+        self.problems: list[Problem] = list(problems)
+        self.title = title
+        lines = [f"{title}（{len(self.problems)} 处）："] + [f"  - {p}" for p in self.problems]
+        super().__init__(
+            "\n".join(lines) if len(self.problems) > 1 else f"{title}：{self.problems[0]}"
+        )
+
+    def to_dict(self) -> dict[str, object]:
+        """Return the error as the JSON body the API sends with a 400."""
+        return {"error": self.title, "problems": [p.to_dict() for p in self.problems]}
+
+
+class InputFileError(ValidationError):
+    """A file could not be read at all: broken JSON, wrong encoding, missing columns."""
+
+
+class ConfigError(GeocivError, ValueError):
+    """A setting is missing or has an invalid value."""
+
+
+class CRSError(GeocivError, ValueError):
+    """A coordinate reference system is undeclared, unknown or not the one the data is in."""
+
+
+class CoordinateRangeError(GeocivError, ValueError):
+    """Coordinates lie outside China, or latitude and longitude look swapped."""
+
+
+class AdcodeError(GeocivError, ValueError):
+    """A division code is malformed (wrong length, non-digits, impossible level)."""
+
+
+class UnknownDivisionError(GeocivError, LookupError):
+    """A well-formed division code or name that the store does not hold."""
+
+
+class StoreError(GeocivError, RuntimeError):
+    """The store cannot be opened, read or written."""
+
+
+class SchemaVersionError(StoreError):
+    """The store file was written by a newer geociv than this one."""
+
+
+class BackendUnavailableError(StoreError, NotImplementedError):
+    """The database URL names a backend that this installation cannot use."""
+
+
+class DuplicateError(GeocivError, ValueError):
+    """A record with the same key already exists."""
+
+
+class AuthenticationError(GeocivError, PermissionError):
+    """Wrong user name or password, or the account is disabled."""
+
+
+class PermissionDeniedError(GeocivError, PermissionError):
+    """The user's role does not allow the action."""

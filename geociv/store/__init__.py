@@ -1,0 +1,66 @@
+"""Persistence. :func:`open_store` picks the backend from a path or database URL.
+
+Examples
+--------
+>>> import tempfile, pathlib
+>>> store = open_store(pathlib.Path(tempfile.mkdtemp()) / "geociv.gpkg")
+>>> type(store).__name__, store.count_divisions()
+('SQLiteStore', {})
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from geociv.errors import BackendUnavailableError, StoreError
+from geociv.store.base import Store
+from geociv.store.records import (
+    KINDS,
+    LEVEL_LABELS,
+    LEVELS,
+    ROLE_LABELS,
+    ROLES,
+    AuditEntry,
+    Division,
+    UpsertCounts,
+    User,
+    now_utc,
+)
+
+__all__ = [
+    "KINDS",
+    "LEVELS",
+    "LEVEL_LABELS",
+    "ROLES",
+    "ROLE_LABELS",
+    "AuditEntry",
+    "Division",
+    "Store",
+    "UpsertCounts",
+    "User",
+    "now_utc",
+    "open_store",
+]
+
+
+def open_store(url: str | Path, *, upgrade: bool = True) -> Store:
+    """Open (and on first use create) the store at ``url``.
+
+    Parameters
+    ----------
+    url
+        A file path or ``sqlite:///path`` for the embedded GeoPackage store. ``postgresql://``
+        URLs are reserved for the PostGIS backend.
+    upgrade
+        Bring an older store file up to the current schema.
+    """
+    text = str(url)
+    if text.startswith(("postgresql://", "postgres://", "postgis://")):
+        raise BackendUnavailableError(
+            "PostGIS 后端尚未在本版本中提供；请使用 GeoPackage 文件路径作为存储位置"
+        )
+    if "://" in text and not text.startswith("sqlite:///"):
+        raise StoreError(f"无法识别的存储地址 {text!r}：应为文件路径或 sqlite:///路径")
+    from geociv.store.sqlite import SQLiteStore
+
+    return SQLiteStore(Path(text.removeprefix("sqlite:///")), upgrade=upgrade)

@@ -1,0 +1,451 @@
+"""The embedded backend: one SQLite file in GeoPackage form (QGIS opens its layers directly).
+
+WAL mode, one connection per thread, one transaction per logical write, and the audit entry of
+a write in the same transaction as the write itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from geociv.errors import DuplicateError, SchemaVersionError, StoreError
+from geociv.store import _gpkg
+from geociv.store._sqlite_schema import (
+    SCHEMA_VERSION,
+    STORAGE_SRS_ID,
+    ensure_geopackage,
+    migrate,
+    read_version,
+)
+from geociv.store.base import Store
+from geociv.store.records import AuditEntry, Division, UpsertCounts, User, now_utc
+
+_DIVISION_COLUMNS = "code, name, level, parent_code, kind, geom, area_km2, source"
+_USER_COLUMNS = "username, role, division_code, display_name, active, created_at, last_login_at"
+_USER_FIELDS = {"role", "division_code", "display_name", "active", "last_login_at"}
+
+
+def geometry_summary(geometry: BaseGeometry | None) -> dict[str, Any] | None:
+    """A short, comparable description of a geometry for the audit trail."""
+    if geometry is None:
+        return None
+    wkb = shapely.to_wkb(geometry, byte_order=1, flavor="iso")
+    return {
+        "type": geometry.geom_type,
+        "bounds": [round(v, 6) for v in geometry.bounds],
+        "sha1": hashlib.sha1(wkb).hexdigest(),
+    }
+
+
+class SQLiteStore(Store):
+    """geociv store in a GeoPackage file.
+
+    Parameters
+    ----------
+    path
+        The ``.gpkg`` file; created with every table on first use.
+    upgrade
+        Run pending schema migrations (default). With ``False`` an older file is opened as is.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> with SQLiteStore(pathlib.Path(tempfile.mkdtemp()) / "s.gpkg") as store:
+    ...     store.schema_version
+    2
+    """
+
+    def __init__(self, path: str | Path, *, upgrade: bool = True) -> None:
+        self.path = Path(path)
+        self.url = str(self.path)
+        self._local = threading.local()
+        try:
+            ensure_geopackage(self.path)
+            conn = self._conn()
+            version = read_version(conn)
+            if version > SCHEMA_VERSION:
+                raise SchemaVersionError(
+                    f"存储文件 {self.path} 的结构版本为 {version}，高于本程序支持的 "
+                    f"{SCHEMA_VERSION}：请升级 geociv"
+                )
+            if upgrade:
+                self.upgraded_from = version
+                migrate(conn)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"无法打开存储文件 {self.path}：{exc}") from exc
+
+    # -- connections -----------------------------------------------------------------------
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            self._local.conn = conn
+        return conn
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    @property
+    def schema_version(self) -> int:
+        return read_version(self._conn())
+
+    @staticmethod
+    def _audit(
+        conn: sqlite3.Connection,
+        *,
+        actor: str,
+        action: str,
+        entity: str,
+        key: str,
+        before: dict[str, Any] | None,
+        after: dict[str, Any] | None,
+        note: str = "",
+    ) -> None:
+        conn.execute(
+            "INSERT INTO audit_log (at, actor, action, entity, entity_key, before_json, "
+            "after_json, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                now_utc(),
+                actor,
+                action,
+                entity,
+                key,
+                None if before is None else json.dumps(before, ensure_ascii=False),
+                None if after is None else json.dumps(after, ensure_ascii=False),
+                note,
+            ),
+        )
+
+    # -- meta ------------------------------------------------------------------------------
+    def get_meta(self, key: str) -> str | None:
+        row = self._conn().execute("SELECT value FROM geociv_meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else row[0]
+
+    def set_meta(self, key: str, value: str, *, actor: str, secret: bool = False) -> None:
+        with self._write() as conn:
+            old = conn.execute("SELECT value FROM geociv_meta WHERE key = ?", (key,)).fetchone()
+            conn.execute(
+                "INSERT INTO geociv_meta (key, value) VALUES (?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
+            shown = (lambda v: "***") if secret else (lambda v: v)
+            self._audit(
+                conn,
+                actor=actor,
+                action="meta.set",
+                entity="geociv_meta",
+                key=key,
+                before=None if old is None else {"value": shown(old[0])},
+                after={"value": shown(value)},
+            )
+
+    # -- divisions -------------------------------------------------------------------------
+    @staticmethod
+    def _division(row: sqlite3.Row, with_geometry: bool = True) -> Division:
+        return Division(
+            code=row["code"],
+            name=row["name"],
+            level=row["level"],
+            parent_code=row["parent_code"],
+            kind=row["kind"],
+            geometry=_gpkg.decode(row["geom"]) if with_geometry else None,
+            area_km2=row["area_km2"],
+            source=row["source"],
+        )
+
+    @staticmethod
+    def _audit_view(division: Division) -> dict[str, Any]:
+        return {**division.attributes(), "geometry": geometry_summary(division.geometry)}
+
+    def upsert_divisions(
+        self, records: Iterable[Division], *, actor: str, action: str = "divisions.upsert"
+    ) -> UpsertCounts:
+        counts = UpsertCounts()
+        stamp = now_utc()
+        with self._write() as conn:
+            for rec in records:
+                row = conn.execute(
+                    f"SELECT {_DIVISION_COLUMNS} FROM divisions WHERE code = ?", (rec.code,)
+                ).fetchone()
+                blob = _gpkg.encode(rec.geometry, STORAGE_SRS_ID)
+                values = (
+                    rec.name,
+                    rec.level,
+                    rec.parent_code,
+                    rec.kind,
+                    blob,
+                    rec.area_km2,
+                    rec.source,
+                    stamp,
+                    rec.code,
+                )
+                if row is None:
+                    conn.execute(
+                        "INSERT INTO divisions (name, level, parent_code, kind, geom, area_km2, "
+                        "source, updated_at, code) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        values,
+                    )
+                    self._audit(
+                        conn,
+                        actor=actor,
+                        action=action,
+                        entity="divisions",
+                        key=rec.code,
+                        before=None,
+                        after=self._audit_view(rec),
+                    )
+                    counts.inserted += 1
+                    continue
+                old = self._division(row)
+                same_geom = (row["geom"] is None and blob is None) or (
+                    row["geom"] is not None
+                    and blob is not None
+                    and _gpkg.decode(row["geom"]).equals_exact(rec.geometry, 1e-9)
+                )
+                if old == rec and same_geom:
+                    counts.unchanged += 1
+                    continue
+                conn.execute(
+                    "UPDATE divisions SET name = ?, level = ?, parent_code = ?, kind = ?, "
+                    "geom = ?, area_km2 = ?, source = ?, updated_at = ? WHERE code = ?",
+                    values,
+                )
+                self._audit(
+                    conn,
+                    actor=actor,
+                    action=action,
+                    entity="divisions",
+                    key=rec.code,
+                    before=self._audit_view(old),
+                    after=self._audit_view(rec),
+                )
+                counts.updated += 1
+        return counts
+
+    def get_division(self, code: str) -> Division | None:
+        row = (
+            self._conn()
+            .execute(f"SELECT {_DIVISION_COLUMNS} FROM divisions WHERE code = ?", (code,))
+            .fetchone()
+        )
+        return None if row is None else self._division(row)
+
+    def query_divisions(
+        self,
+        *,
+        parent: str | None = None,
+        level: str | None = None,
+        name: str | None = None,
+        match: str = "exact",
+        include_statistical: bool = True,
+        with_geometry: bool = True,
+        limit: int | None = None,
+    ) -> list[Division]:
+        where, args = [], []
+        if parent is not None:
+            where.append("parent_code = ?")
+            args.append(parent)
+        if level is not None:
+            where.append("level = ?")
+            args.append(level)
+        if name is not None:
+            if match == "exact":
+                where.append("name = ?")
+                args.append(name)
+            else:
+                escaped = name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+                pattern = f"{escaped}%" if match == "prefix" else f"%{escaped}%"
+                where.append("name LIKE ? ESCAPE '\\'")
+                args.append(pattern)
+        if not include_statistical:
+            where.append("kind = 'statutory'")
+        columns = (
+            _DIVISION_COLUMNS
+            if with_geometry
+            else _DIVISION_COLUMNS.replace("geom", "NULL AS geom")
+        )
+        sql = f"SELECT {columns} FROM divisions"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY code"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        rows = self._conn().execute(sql, args).fetchall()
+        return [self._division(r, with_geometry) for r in rows]
+
+    def count_divisions(self) -> dict[str, int]:
+        rows = self._conn().execute("SELECT level, count(*) FROM divisions GROUP BY level")
+        return {level: n for level, n in rows}
+
+    # -- users -----------------------------------------------------------------------------
+    @staticmethod
+    def _user(row: sqlite3.Row) -> User:
+        return User(
+            username=row["username"],
+            role=row["role"],
+            division_code=row["division_code"],
+            display_name=row["display_name"],
+            active=bool(row["active"]),
+            created_at=row["created_at"],
+            last_login_at=row["last_login_at"],
+        )
+
+    @staticmethod
+    def _user_view(user: User) -> dict[str, Any]:
+        return {k: getattr(user, k) for k in ("role", "division_code", "display_name", "active")}
+
+    def add_user(self, user: User, password_hash: str, *, actor: str) -> None:
+        with self._write() as conn:
+            if conn.execute("SELECT 1 FROM users WHERE username = ?", (user.username,)).fetchone():
+                raise DuplicateError(f"用户 {user.username} 已存在")
+            conn.execute(
+                "INSERT INTO users (username, password_hash, role, division_code, display_name, "
+                "active, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    user.username,
+                    password_hash,
+                    user.role,
+                    user.division_code,
+                    user.display_name,
+                    int(user.active),
+                    user.created_at or now_utc(),
+                ),
+            )
+            self._audit(
+                conn,
+                actor=actor,
+                action="users.add",
+                entity="users",
+                key=user.username,
+                before=None,
+                after=self._user_view(user),
+            )
+
+    def get_user(self, username: str) -> tuple[User, str] | None:
+        row = (
+            self._conn()
+            .execute(
+                f"SELECT {_USER_COLUMNS}, password_hash FROM users WHERE username = ?", (username,)
+            )
+            .fetchone()
+        )
+        return None if row is None else (self._user(row), row["password_hash"])
+
+    def list_users(self) -> list[User]:
+        rows = self._conn().execute(f"SELECT {_USER_COLUMNS} FROM users ORDER BY username")
+        return [self._user(r) for r in rows]
+
+    def update_user(
+        self, username: str, *, actor: str, password_hash: str | None = None, **changes: Any
+    ) -> User:
+        unknown = set(changes) - _USER_FIELDS
+        if unknown:
+            raise StoreError(f"用户没有字段：{', '.join(sorted(unknown))}")
+        with self._write() as conn:
+            row = conn.execute(
+                f"SELECT {_USER_COLUMNS} FROM users WHERE username = ?", (username,)
+            ).fetchone()
+            if row is None:
+                raise StoreError(f"用户 {username} 不存在")
+            before = self._user(row)
+            sets = [f"{k} = ?" for k in changes]
+            args: list[Any] = [int(v) if k == "active" else v for k, v in changes.items()]
+            if password_hash is not None:
+                sets.append("password_hash = ?")
+                args.append(password_hash)
+            if sets:
+                conn.execute(
+                    f"UPDATE users SET {', '.join(sets)} WHERE username = ?", (*args, username)
+                )
+            after = self._user(
+                conn.execute(
+                    f"SELECT {_USER_COLUMNS} FROM users WHERE username = ?", (username,)
+                ).fetchone()
+            )
+            audited = set(changes) - {"last_login_at"}
+            if audited or password_hash is not None:
+                self._audit(
+                    conn,
+                    actor=actor,
+                    action="users.update",
+                    entity="users",
+                    key=username,
+                    before=self._user_view(before),
+                    after=self._user_view(after),
+                    note="密码已更改" if password_hash is not None else "",
+                )
+        return after
+
+    # -- audit -----------------------------------------------------------------------------
+    def record_event(
+        self, *, actor: str, action: str, entity: str, key: str, note: str = ""
+    ) -> None:
+        with self._write() as conn:
+            self._audit(
+                conn,
+                actor=actor,
+                action=action,
+                entity=entity,
+                key=key,
+                before=None,
+                after=None,
+                note=note,
+            )
+
+    def audit_entries(
+        self, *, limit: int = 100, actor: str | None = None, entity: str | None = None
+    ) -> list[AuditEntry]:
+        where, args = [], []
+        if actor is not None:
+            where.append("actor = ?")
+            args.append(actor)
+        if entity is not None:
+            where.append("entity = ?")
+            args.append(entity)
+        sql = "SELECT * FROM audit_log"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY id DESC LIMIT ?"
+        rows = self._conn().execute(sql, (*args, limit)).fetchall()
+        return [
+            AuditEntry(
+                id=r["id"],
+                at=r["at"],
+                actor=r["actor"],
+                action=r["action"],
+                entity=r["entity"],
+                entity_key=r["entity_key"],
+                before=None if r["before_json"] is None else json.loads(r["before_json"]),
+                after=None if r["after_json"] is None else json.loads(r["after_json"]),
+                note=r["note"],
+            )
+            for r in rows
+        ]

@@ -1,0 +1,159 @@
+"""Shared fixtures: real GeoPackage stores, the Flask app and client, a live server."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from geociv.auth import Users
+from geociv.demo import load_demo
+from geociv.store import Store, open_store
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = ROOT.parent / "shared" / "data"
+ARTIFACTS = ROOT / "test-artifacts"
+
+#: Test accounts created in every demo store: (username, role, division).
+ACCOUNTS = {
+    "admin1": ("admin", "411700"),
+    "officer1": ("officer", "411702"),
+    "inspector1": ("inspector", "411721"),
+    "planner1": ("planner", "411700"),
+}
+PASSWORD = "correct-horse-9"
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A demo store built once per session (copied for each test that writes)."""
+    path = tmp_path_factory.mktemp("template") / "demo.gpkg"
+    store = open_store(path)
+    load_demo(store)
+    users = Users(store)
+    for name, (role, division) in ACCOUNTS.items():
+        users.add(name, PASSWORD, role=role, division_code=division, actor="pytest")
+    store.close()
+    return path
+
+
+@pytest.fixture
+def demo_path(demo_template: Path, tmp_path: Path) -> Path:
+    """Path of a fresh copy of the demo store."""
+    target = tmp_path / "demo.gpkg"
+    shutil.copy(demo_template, target)
+    return target
+
+
+@pytest.fixture
+def demo_store(demo_path: Path) -> Iterator[Store]:
+    """An open copy of the demo store."""
+    store = open_store(demo_path)
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def empty_store(tmp_path: Path) -> Iterator[Store]:
+    """A new, empty store."""
+    store = open_store(tmp_path / "empty.gpkg")
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def app(demo_path: Path):
+    """The Flask app on a copy of the demo store (CSRF off; one test turns it on)."""
+    from web import create_app
+
+    return create_app(
+        {
+            "GEOCIV_STORE": str(demo_path),
+            "TESTING": True,
+            "WTF_CSRF_ENABLED": False,
+            "SECRET_KEY": "test",
+        }
+    )
+
+
+@pytest.fixture
+def client(app):
+    """A test client."""
+    return app.test_client()
+
+
+def login(client, username: str, password: str = PASSWORD):
+    """Log ``client`` in through the real form."""
+    return client.post("/login", data={"username": username, "password": password})
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def live_server(demo_path: Path) -> Iterator[str]:
+    """``geociv serve`` (waitress) running in a subprocess on a free port; yields its URL."""
+    port = free_port()
+    env = {**os.environ, "GEOCIV_STORE": str(demo_path)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "geociv", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        cwd=ROOT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urllib.request.urlopen(f"{url}/api/openapi.json", timeout=1)
+            break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                out = proc.stdout.read().decode() if proc.stdout else ""
+                proc.kill()
+                raise RuntimeError(f"geociv serve did not start:\n{out}") from None
+            time.sleep(0.2)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Real headless Chromium (Debian's package) driven by Playwright."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(
+            f"{CHROMIUM} is missing: install Debian's chromium (the README's test command does)"
+        )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()

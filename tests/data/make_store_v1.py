@@ -1,0 +1,45 @@
+"""Write ``store_v1.gpkg``: a store as geociv schema version 1 wrote it.
+
+Kept for the record of how the committed fixture was made; the upgrade test reads the committed
+file, not a fresh one, so later changes to the migrations cannot quietly rewrite the past.
+Run: ``python tests/data/make_store_v1.py``.
+"""
+
+import sqlite3
+from pathlib import Path
+
+from shapely import MultiPolygon, Polygon
+
+from geociv.store import _gpkg
+from geociv.store._sqlite_schema import ensure_geopackage, migrate
+
+OUT = Path(__file__).with_name("store_v1.gpkg")
+
+if __name__ == "__main__":
+    OUT.unlink(missing_ok=True)
+    ensure_geopackage(OUT)
+    conn = sqlite3.connect(OUT, isolation_level=None)
+    migrate(conn, target=1)
+    shape = MultiPolygon([Polygon([(113.9, 32.9), (114.1, 32.9), (114.1, 33.1), (113.9, 33.1)])])
+    conn.execute("BEGIN")
+    conn.execute(
+        "INSERT INTO divisions (code, name, level, parent_code, kind, geom, area_km2) "
+        "VALUES ('411702', '驿城区', 'county', '411700', 'statutory', ?, 414.5)",
+        (_gpkg.encode(shape, 4490),),
+    )
+    conn.execute(
+        "INSERT INTO divisions (code, name, level, parent_code, kind) "
+        "VALUES ('411702001', '顺河街道', 'township', '411702', 'statutory')"
+    )
+    conn.execute(
+        "INSERT INTO users (username, password_hash, role, division_code, display_name, "
+        "created_at) VALUES ('wang', 'scrypt:32768:8:1$x$y', 'officer', '411702', '王科员', "
+        "'2026-01-05T08:00:00+00:00')"
+    )
+    conn.execute(
+        "INSERT INTO audit_log (at, actor, action, entity, entity_key, after_json) VALUES "
+        "('2026-01-05T08:00:00+00:00', 'system', 'users.add', 'users', 'wang', '{}')"
+    )
+    conn.execute("COMMIT")
+    conn.close()
+    print(OUT)

@@ -1,0 +1,146 @@
+"""The embedded GeoPackage store: creation, QGIS-readable layers, audit, upgrade, refusal."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pyogrio
+import pytest
+from shapely import MultiPolygon, box
+
+from geociv.errors import BackendUnavailableError, SchemaVersionError, StoreError
+from geociv.store import Division, User, open_store
+from geociv.store._sqlite_schema import SCHEMA_VERSION
+
+FIXTURE_V1 = Path(__file__).parent / "data" / "store_v1.gpkg"
+
+
+def _county(code: str = "411702", name: str = "驿城区") -> Division:
+    return Division(
+        code,
+        name,
+        "county",
+        "411700",
+        geometry=MultiPolygon([box(113.9, 32.9, 114.1, 33.1)]),
+        area_km2=414.5,
+    )
+
+
+def test_new_store_is_a_geopackage_with_a_cgcs2000_divisions_layer(tmp_path: Path) -> None:
+    path = tmp_path / "new" / "g.gpkg"
+    store = open_store(path)
+    store.upsert_divisions([_county()], actor="t")
+    store.close()
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA application_id").fetchone()[0] == 0x47504B47  # 'GPKG'
+    assert (
+        conn.execute(
+            "SELECT srs_id FROM gpkg_geometry_columns WHERE table_name = 'divisions'"
+        ).fetchone()[0]
+        == 4490
+    )
+    layers = dict(pyogrio.list_layers(path))
+    assert layers["divisions"] == "MultiPolygon"
+    frame = pyogrio.read_dataframe(path, layer="divisions")
+    assert frame.crs.to_epsg() == 4490
+    assert frame.loc[0, "name"] == "驿城区"
+    assert frame.geometry[0].equals(_county().geometry)
+
+
+def test_sqlite_url_and_path_open_the_same_file(tmp_path: Path) -> None:
+    path = tmp_path / "g.gpkg"
+    open_store(path).upsert_divisions([_county()], actor="t")
+    assert open_store(f"sqlite:///{path}").get_division("411702").name == "驿城区"
+
+
+def test_upsert_is_idempotent_and_audited_with_before_and_after(empty_store) -> None:
+    first = empty_store.upsert_divisions([_county()], actor="alice")
+    again = empty_store.upsert_divisions([_county()], actor="alice")
+    renamed = empty_store.upsert_divisions([_county(name="驿城新区")], actor="bob")
+    assert (first.inserted, again.unchanged, renamed.updated) == (1, 1, 1)
+    entries = empty_store.audit_entries(entity="divisions")
+    assert [e.actor for e in entries] == ["bob", "alice"]
+    assert entries[0].before["name"] == "驿城区" and entries[0].after["name"] == "驿城新区"
+    assert entries[0].after["geometry"]["type"] == "MultiPolygon"
+
+
+def test_a_failing_batch_writes_nothing(empty_store) -> None:
+    empty_store.upsert_divisions([_county()], actor="t")
+    broken = Division("411721", None, "county", "411700")  # type: ignore[arg-type]
+    with pytest.raises(sqlite3.IntegrityError):
+        empty_store.upsert_divisions([_county(name="改名"), broken], actor="t")
+    assert empty_store.get_division("411702").name == "驿城区"
+    assert empty_store.get_division("411721") is None
+    assert len(empty_store.audit_entries()) == 1
+
+
+def test_upgrade_from_a_file_written_by_schema_version_1(tmp_path: Path) -> None:
+    path = tmp_path / "old.gpkg"
+    shutil.copy(FIXTURE_V1, path)
+    assert open_store(path, upgrade=False).schema_version == 1
+    store = open_store(path)
+    assert store.schema_version == SCHEMA_VERSION == 2
+    assert store.upgraded_from == 1
+    county = store.get_division("411702")
+    assert county.name == "驿城区" and county.area_km2 == 414.5
+    assert county.geometry.bounds == pytest.approx((113.9, 32.9, 114.1, 33.1))
+    assert county.source == ""  # column added by version 2
+    user, password_hash = store.get_user("wang")
+    assert (user.display_name, user.last_login_at) == ("王科员", None)
+    assert password_hash.startswith("scrypt:")
+    assert len(store.audit_entries()) == 1
+    store.upsert_divisions([_county()], actor="t")  # the upgraded file takes writes
+    assert store.get_division("411702").source == ""
+
+
+def test_a_store_newer_than_the_code_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "future.gpkg"
+    open_store(path).close()
+    conn = sqlite3.connect(path)
+    conn.execute("UPDATE geociv_meta SET value = '99' WHERE key = 'schema_version'")
+    conn.commit()
+    conn.close()
+    with pytest.raises(SchemaVersionError, match="99"):
+        open_store(path)
+
+
+def test_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "notes.gpkg"
+    path.write_text("这不是数据库" * 100, encoding="utf-8")
+    with pytest.raises(StoreError, match="无法打开存储文件"):
+        open_store(path)
+
+
+def test_postgis_url_is_reserved_for_the_server_backend() -> None:
+    with pytest.raises(BackendUnavailableError, match="PostGIS"):
+        open_store("postgresql://geociv@localhost/geociv")
+    with pytest.raises(StoreError, match="无法识别"):
+        open_store("mysql://x")
+
+
+def test_users_and_meta_writes_are_audited_secrets_hidden(empty_store) -> None:
+    empty_store.add_user(User("li", "planner", "411700"), "hash", actor="admin")
+    empty_store.update_user("li", actor="admin", role="officer")
+    empty_store.set_meta("secret_key", "s3cret", actor="system", secret=True)
+    actions = [(e.action, e.entity_key) for e in empty_store.audit_entries()]
+    assert actions == [("meta.set", "secret_key"), ("users.update", "li"), ("users.add", "li")]
+    latest = empty_store.audit_entries()[0]
+    assert "s3cret" not in str(latest.after)
+    assert empty_store.get_meta("secret_key") == "s3cret"
+    update = empty_store.audit_entries()[1]
+    assert (update.before["role"], update.after["role"]) == ("planner", "officer")
+
+
+def test_writes_from_several_threads_all_land(empty_store) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def write(i: int) -> None:
+        empty_store.upsert_divisions(
+            [Division(f"4117{i:02d}", f"县{i}", "county", "411700")], actor=f"u{i}"
+        )
+
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(write, range(21, 41)))
+    assert len(empty_store.query_divisions(level="county")) == 20

@@ -1,0 +1,80 @@
+"""geociv's Flask application: ``create_app()`` plus one blueprint per domain.
+
+Examples
+--------
+>>> import tempfile, pathlib
+>>> app = create_app({"GEOCIV_STORE": str(pathlib.Path(tempfile.mkdtemp()) / "s.gpkg"),
+...                   "TESTING": True})
+>>> app.test_client().get("/api/openapi.json").status_code
+200
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+from flask_login import LoginManager
+from flask_wtf.csrf import CSRFProtect
+
+from geociv.auth import Users
+from geociv.config import Settings
+from geociv.demo import ensure_secret_key
+from geociv.store import open_store
+from web._helpers import register_error_handlers
+from web.blueprints import admin, api, auth, home, vendor
+
+csrf = CSRFProtect()
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Create the geociv web application.
+
+    Parameters
+    ----------
+    test_config
+        Flask config overrides. ``GEOCIV_STORE`` sets the store (else ``GEOCIV_STORE`` from the
+        environment, else ``instance/geociv.gpkg``); ``SECRET_KEY`` the session key (else the one
+        kept in the store); ``TIANDITU_KEY`` enables the 天地图 basemap.
+    """
+    test_config = dict(test_config or {})
+    settings = Settings.from_env(
+        {
+            "store": test_config.get("GEOCIV_STORE"),
+            "tianditu_key": test_config.get("TIANDITU_KEY"),
+            "jurisdiction": test_config.get("JURISDICTION"),
+        }
+    )
+    app = Flask(__name__)
+    store = open_store(settings.store)
+    app.config.from_mapping(
+        GEOCIV_STORE=settings.store,
+        TIANDITU_KEY=settings.tianditu_key,
+        JURISDICTION=settings.jurisdiction,
+        SECRET_KEY=settings.secret_key or ensure_secret_key(store),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        MAX_CONTENT_LENGTH=200 * 1024 * 1024,
+        JSON_AS_ASCII=False,
+    )
+    app.config.from_mapping(test_config)
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.extensions["geociv_store"] = store
+
+    csrf.init_app(app)
+    login = LoginManager(app)
+    login.login_view = "auth.login"
+    login.login_message = "请先登录"
+
+    @login.user_loader
+    def _load_user(username: str) -> Any:
+        from web._helpers import SessionUser
+
+        user = Users(store).get(username)
+        return SessionUser(user) if user is not None and user.active else None
+
+    for bp in (auth.bp, home.bp, api.bp, admin.bp, vendor.bp):
+        app.register_blueprint(bp)
+    register_error_handlers(app)
+    return app

@@ -1,0 +1,133 @@
+"""Small pieces the blueprints share: the store, the session user, role checks, error bodies."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask, abort, current_app, jsonify, render_template, request
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from geociv.auth import has_role
+from geociv.errors import (
+    GeocivError,
+    PermissionDeniedError,
+    UnknownDivisionError,
+    ValidationError,
+)
+from geociv.store import ROLE_LABELS, Store, User
+
+
+class SessionUser:
+    """Flask-Login's view of a :class:`geociv.store.User`."""
+
+    is_authenticated = True
+    is_anonymous = False
+
+    def __init__(self, user: User) -> None:
+        self.user = user
+
+    @property
+    def is_active(self) -> bool:
+        return self.user.active
+
+    def get_id(self) -> str:
+        return self.user.username
+
+    @property
+    def username(self) -> str:
+        return self.user.username
+
+    @property
+    def role_label(self) -> str:
+        return ROLE_LABELS[self.user.role]
+
+
+def store() -> Store:
+    """The store of the running app."""
+    return current_app.extensions["geociv_store"]
+
+
+def wants_json() -> bool:
+    """Whether the request is for the JSON API."""
+    return request.path.startswith("/api/")
+
+
+def role_required(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Allow the view only to logged-in users with one of ``roles`` (admins always).
+
+    A refused attempt is audited. API views answer 401/403 with a JSON body; pages redirect to
+    the log-in page or show a 403 page.
+    """
+
+    def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if not current_user.is_authenticated:
+                if wants_json():
+                    return jsonify(error="未登录", problems=[]), 401
+                return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
+            user: User = current_user.user
+            if not has_role(user, *roles):
+                store().record_event(
+                    actor=user.username,
+                    action="auth.denied",
+                    entity="endpoint",
+                    key=request.path,
+                    note=f"{request.method}，需要 {'/'.join(roles)}",
+                )
+                raise PermissionDeniedError(f"需要角色：{'、'.join(ROLE_LABELS[r] for r in roles)}")
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def actor() -> str:
+    """User name to attribute a write to."""
+    return current_user.username if current_user.is_authenticated else "anonymous"
+
+
+def _error(status: int, title: str, problems: list[dict[str, Any]] | None = None) -> Any:
+    if wants_json():
+        return jsonify(error=title, problems=problems or []), status
+    return render_template(
+        "error.html", status=status, title=title, problems=problems or []
+    ), status
+
+
+def register_error_handlers(app: Flask) -> None:
+    """JSON bodies for API errors, Chinese error pages elsewhere."""
+
+    @app.errorhandler(ValidationError)
+    def _validation(exc: ValidationError) -> Any:
+        return _error(400, exc.title, [p.to_dict() for p in exc.problems])
+
+    @app.errorhandler(UnknownDivisionError)
+    def _unknown(exc: UnknownDivisionError) -> Any:
+        return _error(404, str(exc))
+
+    @app.errorhandler(PermissionDeniedError)
+    def _denied(exc: PermissionDeniedError) -> Any:
+        return _error(403, f"无权访问：{exc}")
+
+    @app.errorhandler(CSRFError)
+    def _csrf(exc: CSRFError) -> Any:
+        return _error(400, f"表单已过期或缺少 CSRF 令牌（{exc.description}），请刷新页面后重试")
+
+    @app.errorhandler(GeocivError)
+    def _geociv(exc: GeocivError) -> Any:
+        status = 400 if isinstance(exc, ValueError) else 500
+        return _error(status, str(exc))
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException) -> Any:
+        titles = {404: "页面不存在", 405: "不支持的请求方法", 413: "上传文件过大"}
+        return _error(exc.code or 500, titles.get(exc.code or 0, exc.description or "请求有误"))
+
+
+__all__ = ["SessionUser", "abort", "actor", "role_required", "store", "wants_json"]

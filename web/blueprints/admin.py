@@ -1,0 +1,66 @@
+"""Administration pages: users and the audit trail (admin role)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired
+
+from geociv.auth import Users
+from geociv.errors import DuplicateError, ValidationError
+from geociv.store import ROLE_LABELS
+from web._helpers import actor, role_required, store
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+class UserForm(FlaskForm):
+    """New user."""
+
+    username = StringField("用户名", validators=[DataRequired("请输入用户名")])
+    display_name = StringField("显示名称")
+    role = SelectField("角色", choices=[SelectChoice(k, v) for k, v in ROLE_LABELS.items()])
+    division_code = StringField("所属单位区划代码", validators=[DataRequired("请输入区划代码")])
+    password = PasswordField("初始密码", validators=[DataRequired("请输入密码")])
+
+
+@bp.route("/users", methods=["GET", "POST"])
+@role_required("admin")
+def users() -> Any:
+    """List users; add one."""
+    form = UserForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            created = Users(store()).add(
+                form.username.data.strip(),
+                form.password.data,
+                role=form.role.data,
+                division_code=form.division_code.data.strip(),
+                display_name=form.display_name.data or "",
+                actor=actor(),
+            )
+        except (ValidationError, DuplicateError) as exc:
+            flash(str(exc), "error")
+            status = 400
+        else:
+            flash(f"已创建用户 {created.username}", "info")
+            return redirect(url_for("admin.users"))
+    elif request.method == "POST":
+        status = 400
+    return render_template(
+        "admin_users.html", form=form, users=Users(store()).list(), role_labels=ROLE_LABELS
+    ), status
+
+
+@bp.get("/audit")
+@role_required("admin")
+def audit() -> Any:
+    """The newest audit entries."""
+    who = request.args.get("actor") or None
+    entries = store().audit_entries(limit=200, actor=who)
+    return render_template("admin_audit.html", entries=entries, who=who)

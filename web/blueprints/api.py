@@ -1,0 +1,139 @@
+"""JSON API under ``/api``: GeoJSON out, described by ``/api/openapi.json``."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+from shapely.geometry import mapping
+
+from geociv.divisions import Divisions, normalize_code
+from geociv.errors import AdcodeError, InputFileError, Problem, ValidationError
+from geociv.store import LEVELS, Division
+from web._helpers import actor, role_required, store
+from web.openapi import openapi_document
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+_TRUE = {"1", "true", "yes"}
+
+
+def _feature(d: Division, *, geometry: bool = True) -> dict[str, Any]:
+    return {
+        "type": "Feature",
+        "id": d.code,
+        "properties": {
+            "adcode": d.code,
+            "name": d.name,
+            "level": d.level,
+            "parent": d.parent_code,
+            "kind": d.kind,
+            "area_km2": d.area_km2,
+        },
+        "geometry": mapping(d.geometry) if geometry and d.geometry is not None else None,
+    }
+
+
+def _geojson(features: list[dict[str, Any]]) -> Response:
+    body = {"type": "FeatureCollection", "features": features}
+    return Response(json.dumps(body, ensure_ascii=False), mimetype="application/geo+json")
+
+
+def _query_problems() -> list[Problem]:
+    problems = []
+    parent = request.args.get("parent")
+    if parent is not None:
+        try:
+            normalize_code(parent)
+        except AdcodeError as exc:
+            problems.append(Problem(str(exc), field="parent"))
+    level = request.args.get("level")
+    if level is not None and level not in LEVELS:
+        problems.append(Problem(f"未知层级 {level!r}；可用：{', '.join(LEVELS)}", field="level"))
+    return problems
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    """The OpenAPI 3.1 description of this API."""
+    return jsonify(openapi_document())
+
+
+@bp.get("/divisions")
+def divisions() -> Response:
+    """Divisions as a GeoJSON FeatureCollection, filtered by ``parent``, ``level``, ``q``."""
+    problems = _query_problems()
+    if problems:
+        raise ValidationError(problems, title="查询参数有误")
+    divs = Divisions(store())
+    parent = request.args.get("parent")
+    level = request.args.get("level")
+    include_statistical = request.args.get("include_statistical", "").lower() in _TRUE
+    with_geometry = request.args.get("geometry", "true").lower() in _TRUE
+    q = request.args.get("q", "").strip()
+    if q:
+        rows = divs.find(q, match="contains", level=level, within=parent)
+    elif parent is not None:
+        rows = divs.children(
+            parent,
+            level=level,
+            include_statistical=include_statistical,
+            with_geometry=with_geometry,
+        )
+    elif level is not None:
+        rows = store().query_divisions(
+            level=level, include_statistical=include_statistical, with_geometry=with_geometry
+        )
+    else:
+        raise ValidationError(
+            Problem("至少给出 parent、level 或 q 之一", field="parent"), title="查询参数有误"
+        )
+    return _geojson([_feature(d, geometry=with_geometry) for d in rows])
+
+
+@bp.get("/divisions/<code>")
+def division(code: str) -> Response:
+    """One division as a GeoJSON Feature, with its ancestors' codes and names."""
+    try:
+        normalize_code(code)
+    except AdcodeError as exc:
+        raise ValidationError(Problem(str(exc), field="code"), title="区划代码有误") from exc
+    divs = Divisions(store())
+    d = divs.get(code)
+    feature = _feature(d)
+    feature["properties"]["ancestors"] = [
+        {"adcode": a.code, "name": a.name, "level": a.level} for a in divs.ancestors(d.code)
+    ]
+    return Response(json.dumps(feature, ensure_ascii=False), mimetype="application/geo+json")
+
+
+@bp.post("/divisions/import")
+@role_required("admin")
+def import_divisions() -> Response:
+    """Upload division polygons (GeoJSON/GeoPackage, field ``file``; optional ``crs``)."""
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise InputFileError(Problem("缺少上传文件", field="file"), title="无法导入")
+    suffix = Path(upload.filename).suffix.lower()
+    if suffix not in (".geojson", ".json", ".gpkg"):
+        raise InputFileError(
+            Problem(
+                f"不支持的文件类型 {suffix or '（无扩展名）'}；可用 .geojson .json .gpkg",
+                field="file",
+            ),
+            title="无法导入",
+        )
+    with tempfile.TemporaryDirectory() as tmp:
+        # keep the user's file name (without any directory part) so messages name it
+        path = Path(tmp) / (Path(upload.filename.replace("\\", "/")).name or f"upload{suffix}")
+        upload.save(path)
+        counts = Divisions(store()).load_polygons(
+            path,
+            actor=actor(),
+            declared_crs=request.form.get("crs") or None,
+            source=f"上传：{upload.filename}",
+        )
+    return jsonify(inserted=counts.inserted, updated=counts.updated, unchanged=counts.unchanged)

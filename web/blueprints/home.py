@@ -1,0 +1,41 @@
+"""The home page: the jurisdiction's map."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, render_template
+from flask_login import login_required
+
+from geociv.divisions import Divisions, to_frame
+from geociv.store import LEVEL_LABELS
+from web._helpers import store
+from web.maps import division_map, map_parts
+
+bp = Blueprint("home", __name__)
+
+
+@bp.get("/")
+@login_required
+def index() -> Any:
+    """Map of the jurisdiction: city outline, county polygons with labels and popups."""
+    divisions = Divisions(store())
+    code = current_app.config["JURISDICTION"]
+    jurisdiction = divisions.get(code)
+    city = to_frame([jurisdiction] if jurisdiction.geometry is not None else [])
+    counties = divisions.frame(parent=code, level="county")
+    counts = {
+        level: len(divisions.children(code, level=level, include_statistical=False))
+        for level in ("county", "township", "village")
+    }
+    context = map_parts(
+        division_map(city, counties, tianditu_key=current_app.config["TIANDITU_KEY"])
+    )
+    return render_template(
+        "index.html",
+        jurisdiction=jurisdiction,
+        counties=counties.drop(columns="geometry").to_dict("records"),
+        counts=counts,
+        level_labels=LEVEL_LABELS,
+        **context,
+    )
