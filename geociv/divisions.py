@@ -97,6 +97,18 @@ def parent_of(code: str | int) -> str | None:
     return None
 
 
+def division_record(code: str | int, name: str, **fields: object) -> Division:
+    """A :class:`Division` whose level and parent follow from its code.
+
+    >>> division_record("411702", "驿城区").parent_code
+    '411700'
+    """
+    text = normalize_code(code)
+    return Division(
+        code=text, name=name, level=level_of(text), parent_code=parent_of(text), **fields
+    )  # type: ignore[arg-type]
+
+
 class Divisions:
     """Look-ups and loading of divisions over a :class:`~geociv.store.Store`.
 
@@ -282,11 +294,9 @@ class Divisions:
                 problems.append(Problem(f"区划 {code} 没有名称，且库中也没有", row=i, field="name"))
                 continue
             records.append(
-                Division(
-                    code=code,
-                    name=name,
-                    level=level_of(code),
-                    parent_code=parent_of(code),
+                division_record(
+                    code,
+                    name,
                     kind=existing.kind if existing else "statutory",
                     geometry=_as_multipolygon(geometry),
                     area_km2=round(float(area), 3),
@@ -391,11 +401,9 @@ def read_code_list(path: str | Path, *, source: str = "") -> Iterator[Division]:
             )
             continue
         records.append(
-            Division(
-                code=code,
-                name=name,
-                level=level_of(code),
-                parent_code=parent_of(code),
+            division_record(
+                code,
+                name,
                 kind=kind,
                 source=source,
             )

@@ -174,6 +174,7 @@ def test_projected_geopackage_is_reprojected(demo_store, tmp_path: Path) -> None
     assert county.geometry.bounds[0] == pytest.approx(113.6, abs=0.3)
 
 
+@pytest.mark.filterwarnings("ignore:'crs' was not provided")
 def test_undeclared_crs_needs_a_declaration(demo_store, tmp_path: Path) -> None:
     frame = gpd.read_file(POLYGONS).set_crs(None, allow_override=True)
     path = tmp_path / "nocrs.gpkg"

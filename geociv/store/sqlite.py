@@ -47,6 +47,13 @@ def geometry_summary(geometry: BaseGeometry | None) -> dict[str, Any] | None:
     }
 
 
+def _same_geometry(blob: bytes | None, geometry: BaseGeometry | None) -> bool:
+    """Whether a stored geometry blob holds ``geometry`` (to within 1e-9°)."""
+    if blob is None or geometry is None:
+        return blob is None and geometry is None
+    return _gpkg.decode(blob).equals_exact(geometry, 1e-9)
+
+
 class SQLiteStore(Store):
     """geociv store in a GeoPackage file.
 
@@ -207,47 +214,33 @@ class SQLiteStore(Store):
                     stamp,
                     rec.code,
                 )
-                if row is None:
+                old = None if row is None else self._division(row)
+                if old is not None and old == rec and _same_geometry(row["geom"], rec.geometry):
+                    counts.unchanged += 1
+                    continue
+                if old is None:
                     conn.execute(
                         "INSERT INTO divisions (name, level, parent_code, kind, geom, area_km2, "
                         "source, updated_at, code) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         values,
                     )
-                    self._audit(
-                        conn,
-                        actor=actor,
-                        action=action,
-                        entity="divisions",
-                        key=rec.code,
-                        before=None,
-                        after=self._audit_view(rec),
-                    )
                     counts.inserted += 1
-                    continue
-                old = self._division(row)
-                same_geom = (row["geom"] is None and blob is None) or (
-                    row["geom"] is not None
-                    and blob is not None
-                    and _gpkg.decode(row["geom"]).equals_exact(rec.geometry, 1e-9)
-                )
-                if old == rec and same_geom:
-                    counts.unchanged += 1
-                    continue
-                conn.execute(
-                    "UPDATE divisions SET name = ?, level = ?, parent_code = ?, kind = ?, "
-                    "geom = ?, area_km2 = ?, source = ?, updated_at = ? WHERE code = ?",
-                    values,
-                )
+                else:
+                    conn.execute(
+                        "UPDATE divisions SET name = ?, level = ?, parent_code = ?, kind = ?, "
+                        "geom = ?, area_km2 = ?, source = ?, updated_at = ? WHERE code = ?",
+                        values,
+                    )
+                    counts.updated += 1
                 self._audit(
                     conn,
                     actor=actor,
                     action=action,
                     entity="divisions",
                     key=rec.code,
-                    before=self._audit_view(old),
+                    before=None if old is None else self._audit_view(old),
                     after=self._audit_view(rec),
                 )
-                counts.updated += 1
         return counts
 
     def get_division(self, code: str) -> Division | None:
