@@ -113,10 +113,11 @@ def init(ctx: Context, demo: bool, demo_user: bool) -> None:
     click.echo(f"存储文件：{store.url}（结构版本 {store.schema_version}）")
     if demo:
         result = load_demo(store, progress=sys.stderr.isatty())
-        c, p = result.codes, result.polygons
+        c, p, n = result.codes, result.polygons, result.names
         click.echo(
             f"示例辖区 驻马店市：区划代码 新增 {c.inserted}、更新 {c.updated}、未变 {c.unchanged}；"
-            f"边界 新增 {p.inserted}、更新 {p.updated}、未变 {p.unchanged}"
+            f"边界 新增 {p.inserted}、更新 {p.updated}、未变 {p.unchanged}；"
+            f"地名 新增 {n.inserted}、更新 {n.updated}、未变 {n.unchanged}"
         )
         if demo_user:
             from geociv.auth import Users

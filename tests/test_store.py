@@ -14,7 +14,7 @@ from geociv.errors import BackendUnavailableError, SchemaVersionError, StoreErro
 from geociv.store import Division, User, open_store
 from geociv.store._sqlite_schema import SCHEMA_VERSION
 
-FIXTURE_V1 = Path(__file__).parent / "data" / "store_v1.gpkg"
+FIXTURES = Path(__file__).parent / "data"
 
 
 def _county(code: str = "411702", name: str = "驿城区") -> Division:
@@ -76,13 +76,14 @@ def test_a_failing_batch_writes_nothing(empty_store) -> None:
     assert len(empty_store.audit_entries()) == 1
 
 
-def test_upgrade_from_a_file_written_by_schema_version_1(tmp_path: Path) -> None:
+@pytest.mark.parametrize("old_version", [1, 2])
+def test_upgrade_from_a_file_written_by_an_older_schema(tmp_path: Path, old_version: int) -> None:
     path = tmp_path / "old.gpkg"
-    shutil.copy(FIXTURE_V1, path)
-    assert open_store(path, upgrade=False).schema_version == 1
+    shutil.copy(FIXTURES / f"store_v{old_version}.gpkg", path)
+    assert open_store(path, upgrade=False).schema_version == old_version
     store = open_store(path)
-    assert store.schema_version == SCHEMA_VERSION == 2
-    assert store.upgraded_from == 1
+    assert store.schema_version == SCHEMA_VERSION
+    assert store.upgraded_from == old_version
     county = store.get_division("411702")
     assert county.name == "驿城区" and county.area_km2 == 414.5
     assert county.geometry.bounds == pytest.approx((113.9, 32.9, 114.1, 33.1))
@@ -93,6 +94,8 @@ def test_upgrade_from_a_file_written_by_schema_version_1(tmp_path: Path) -> None
     assert len(store.audit_entries()) == 1
     store.upsert_divisions([_county()], actor="t")  # the upgraded file takes writes
     assert store.get_division("411702").source == ""
+    layers = dict(pyogrio.list_layers(path))  # layers added by later versions are registered
+    assert layers["divisions"] == "MultiPolygon" and "names" in layers
 
 
 def test_a_store_newer_than_the_code_is_refused(tmp_path: Path) -> None:

@@ -10,6 +10,8 @@ Versions
    ``audit_log``, ``geociv_meta``.
 2. ``divisions.source`` and ``divisions.updated_at``; ``users.last_login_at``;
    ``audit_log.note``; indexes on division parent and name.
+3. Gazetteer: ``names`` feature table (any geometry type), ``name_history`` (曾用名),
+   ``pinyin_overrides``, ``name_terms`` (person/leader/foreign/brand lists), ``finding_overrides``.
 """
 
 from __future__ import annotations
@@ -96,8 +98,77 @@ CREATE INDEX idx_audit_actor ON audit_log (actor, id);
 """
 
 
+_V3 = """
+CREATE TABLE names (
+    fid             INTEGER PRIMARY KEY AUTOINCREMENT,
+    geom            GEOMETRY,
+    name_id         TEXT NOT NULL UNIQUE,
+    name            TEXT NOT NULL,
+    specific        TEXT NOT NULL,
+    generic         TEXT NOT NULL,
+    category        TEXT NOT NULL,
+    division_code   TEXT NOT NULL,
+    pinyin          TEXT NOT NULL DEFAULT '',
+    pinyin_reviewed INTEGER NOT NULL DEFAULT 0,
+    status          TEXT NOT NULL
+                    CHECK (status IN ('proposed', 'approved', 'published', 'retired')),
+    heritage_level  TEXT NOT NULL DEFAULT '',
+    aliases         TEXT NOT NULL DEFAULT '[]',
+    source          TEXT NOT NULL DEFAULT '',
+    represents      TEXT,
+    created_at      TEXT NOT NULL,
+    updated_at      TEXT NOT NULL
+);
+CREATE INDEX idx_names_division ON names (division_code);
+CREATE INDEX idx_names_name ON names (name);
+CREATE INDEX idx_names_category ON names (category, status);
+INSERT INTO gpkg_contents (table_name, data_type, identifier, description, srs_id)
+    VALUES ('names', 'features', 'names', '地名 place names', 4490);
+INSERT INTO gpkg_geometry_columns (table_name, column_name, geometry_type_name, srs_id, z, m)
+    VALUES ('names', 'geom', 'GEOMETRY', 4490, 0, 0);
+CREATE TABLE name_history (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    name_id    TEXT NOT NULL REFERENCES names (name_id),
+    name       TEXT NOT NULL,
+    pinyin     TEXT NOT NULL DEFAULT '',
+    valid_from TEXT,
+    valid_to   TEXT,
+    note       TEXT NOT NULL DEFAULT '',
+    case_id    TEXT
+);
+CREATE INDEX idx_name_history_name ON name_history (name);
+CREATE INDEX idx_name_history_id ON name_history (name_id);
+CREATE TABLE pinyin_overrides (
+    word     TEXT PRIMARY KEY,
+    pinyin   TEXT NOT NULL,
+    note     TEXT NOT NULL DEFAULT '',
+    added_by TEXT NOT NULL,
+    added_at TEXT NOT NULL
+);
+CREATE TABLE name_terms (
+    id       INTEGER PRIMARY KEY AUTOINCREMENT,
+    list     TEXT NOT NULL CHECK (list IN ('person', 'leader', 'foreign', 'brand')),
+    term     TEXT NOT NULL,
+    note     TEXT NOT NULL DEFAULT '',
+    added_by TEXT NOT NULL,
+    added_at TEXT NOT NULL,
+    UNIQUE (list, term)
+);
+CREATE TABLE finding_overrides (
+    id      INTEGER PRIMARY KEY AUTOINCREMENT,
+    name    TEXT NOT NULL,
+    rule_id TEXT NOT NULL,
+    reason  TEXT NOT NULL,
+    actor   TEXT NOT NULL,
+    at      TEXT NOT NULL
+);
+CREATE INDEX idx_finding_overrides ON finding_overrides (name, rule_id);
+CREATE INDEX idx_audit_entity_id ON audit_log (entity, id);
+"""
+
+
 #: ``MIGRATIONS[i]`` is the SQL that brings a store from version ``i`` to ``i + 1``.
-MIGRATIONS: list[str] = [_V1, _V2]
+MIGRATIONS: list[str] = [_V1, _V2, _V3]
 
 SCHEMA_VERSION = len(MIGRATIONS)
 

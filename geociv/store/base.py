@@ -12,7 +12,16 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from typing import Any
 
-from geociv.store.records import AuditEntry, Division, UpsertCounts, User
+from geociv.store.records import (
+    AuditEntry,
+    Division,
+    FindingOverride,
+    FormerName,
+    NameRecord,
+    Term,
+    UpsertCounts,
+    User,
+)
 
 
 class Store(ABC):
@@ -99,12 +108,72 @@ class Store(ABC):
     ) -> User:
         """Change fields of a user (role, division_code, display_name, active, last_login_at)."""
 
+    # -- gazetteer: names ------------------------------------------------------------------
+    @abstractmethod
+    def upsert_names(
+        self, records: Iterable[NameRecord], *, actor: str, action: str = "names.upsert"
+    ) -> UpsertCounts:
+        """Insert new name records (by ``name_id``) and update changed ones, in one transaction."""
+
+    @abstractmethod
+    def get_name(self, name_id: str) -> NameRecord | None:
+        """The name record with this id, or ``None``."""
+
+    @abstractmethod
+    def query_names(
+        self,
+        *,
+        division_prefix: str | None = None,
+        category: str | None = None,
+        name: str | None = None,
+        include_retired: bool = False,
+        with_geometry: bool = False,
+    ) -> list[NameRecord]:
+        """Name records, optionally within a division (code prefix), a category, an exact name."""
+
+    @abstractmethod
+    def add_former_name(self, former: FormerName, *, actor: str) -> None:
+        """Record a former name (曾用名)."""
+
+    @abstractmethod
+    def former_names(self, name_id: str | None = None) -> list[FormerName]:
+        """Former names of one record, or of all records."""
+
+    @abstractmethod
+    def pinyin_overrides(self) -> dict[str, tuple[str, str]]:
+        """Officer-added special readings: word → (TONE3 pinyin, note)."""
+
+    @abstractmethod
+    def set_pinyin_override(self, word: str, pinyin: str, *, note: str, actor: str) -> None:
+        """Add or change a special reading."""
+
+    @abstractmethod
+    def terms(self, list_name: str | None = None) -> list[Term]:
+        """Officer-added entries of the person/leader/foreign/brand lists."""
+
+    @abstractmethod
+    def add_term(self, term: Term, *, actor: str) -> None:
+        """Add an entry to a list (an existing entry is left as is)."""
+
+    @abstractmethod
+    def add_finding_override(self, name: str, rule_id: str, *, reason: str, actor: str) -> None:
+        """Accept a finding on ``name`` with a reason."""
+
+    @abstractmethod
+    def finding_overrides(self, name: str | None = None) -> list[FindingOverride]:
+        """Accepted findings, of one name or all."""
+
     # -- audit trail -----------------------------------------------------------------------
     @abstractmethod
     def record_event(
         self, *, actor: str, action: str, entity: str, key: str, note: str = ""
     ) -> None:
         """Audit an event that changes no table (log-in, log-out, refused write)."""
+
+    @abstractmethod
+    def last_change(self, entities: tuple[str, ...]) -> int:
+        """Id of the newest audit entry on any of ``entities`` (0 if none): a cheap stamp that
+        tells caches built from those tables whether they are stale."""
 
     @abstractmethod
     def audit_entries(

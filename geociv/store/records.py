@@ -101,3 +101,82 @@ class UpsertCounts:
     def changed(self) -> int:
         """Rows inserted or updated."""
         return self.inserted + self.updated
+
+
+#: Life cycle of a name record. Nothing is deleted: a name is ``retired``.
+NAME_STATUSES: tuple[str, ...] = ("proposed", "approved", "published", "retired")
+
+NAME_STATUS_LABELS: dict[str, str] = {
+    "proposed": "拟用",
+    "approved": "已批准",
+    "published": "已公告",
+    "retired": "已停用",
+}
+
+
+@dataclass(frozen=True)
+class NameRecord:
+    """A standard place name (标准地名) in the gazetteer.
+
+    ``specific``/``generic`` are the 专名/通名 split; ``pinyin`` is the reviewed romanisation
+    stored with the record (never silently recomputed); ``represents`` is the adcode of the
+    division this is the name of, when it is one.
+    """
+
+    name_id: str
+    name: str
+    specific: str
+    generic: str
+    category: str
+    division_code: str
+    pinyin: str = ""
+    pinyin_reviewed: bool = False
+    status: str = "approved"
+    heritage_level: str = ""
+    aliases: tuple[str, ...] = ()
+    source: str = ""
+    represents: str | None = None
+    geometry: BaseGeometry | None = field(default=None, compare=False, repr=False)
+    created_at: str = field(default="", compare=False)
+    updated_at: str = field(default="", compare=False)
+
+    def attributes(self) -> dict[str, Any]:
+        """Non-geometry fields for the audit trail and the API."""
+        data = asdict(self)
+        data.pop("geometry")
+        data["aliases"] = list(self.aliases)
+        return data
+
+
+@dataclass(frozen=True)
+class FormerName:
+    """A former name (曾用名) of a record with its validity dates."""
+
+    name_id: str
+    name: str
+    pinyin: str = ""
+    valid_from: str | None = None
+    valid_to: str | None = None
+    note: str = ""
+    case_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Term:
+    """An entry of an officer-extendable list (person, leader, foreign, brand names)."""
+
+    list: str
+    term: str
+    note: str = ""
+    added_by: str = ""
+
+
+@dataclass(frozen=True)
+class FindingOverride:
+    """An officer's decision to accept a finding on a name, with the reason."""
+
+    name: str
+    rule_id: str
+    reason: str
+    actor: str
+    at: str

@@ -20,6 +20,7 @@ from shapely.geometry.base import BaseGeometry
 
 from geociv.errors import DuplicateError, SchemaVersionError, StoreError
 from geociv.store import _gpkg
+from geociv.store._sqlite_gazetteer import GazetteerSQL
 from geociv.store._sqlite_schema import (
     SCHEMA_VERSION,
     STORAGE_SRS_ID,
@@ -54,7 +55,7 @@ def _same_geometry(blob: bytes | None, geometry: BaseGeometry | None) -> bool:
     return _gpkg.decode(blob).equals_exact(geometry, 1e-9)
 
 
-class SQLiteStore(Store):
+class SQLiteStore(GazetteerSQL, Store):
     """geociv store in a GeoPackage file.
 
     Parameters
@@ -69,7 +70,7 @@ class SQLiteStore(Store):
     >>> import tempfile, pathlib
     >>> with SQLiteStore(pathlib.Path(tempfile.mkdtemp()) / "s.gpkg") as store:
     ...     store.schema_version
-    2
+    3
     """
 
     def __init__(self, path: str | Path, *, upgrade: bool = True) -> None:
@@ -412,6 +413,15 @@ class SQLiteStore(Store):
                 after=None,
                 note=note,
             )
+
+    def last_change(self, entities: tuple[str, ...]) -> int:
+        marks = ", ".join("?" * len(entities))
+        row = (
+            self._conn()
+            .execute(f"SELECT max(id) FROM audit_log WHERE entity IN ({marks})", entities)
+            .fetchone()
+        )
+        return row[0] or 0
 
     def audit_entries(
         self, *, limit: int = 100, actor: str | None = None, entity: str | None = None

@@ -1,8 +1,9 @@
-"""Write ``store_v1.gpkg``: a store as geociv schema version 1 wrote it.
+"""Write ``store_v1.gpkg`` and ``store_v2.gpkg``: stores as schema versions 1 and 2 wrote them.
 
-Kept for the record of how the committed fixture was made; the upgrade test reads the committed
-file, not a fresh one, so later changes to the migrations cannot quietly rewrite the past.
-Run: ``python tests/data/make_store_v1.py``.
+Kept for the record of how the committed fixtures were made (each when its version was the
+newest); the upgrade tests read the committed files, not fresh ones, so later changes to the
+migrations cannot quietly rewrite the past.
+Run: ``python tests/data/make_store_fixtures.py VERSION``.
 """
 
 import sqlite3
@@ -13,13 +14,16 @@ from shapely import MultiPolygon, Polygon
 from geociv.store import _gpkg
 from geociv.store._sqlite_schema import ensure_geopackage, migrate
 
-OUT = Path(__file__).with_name("store_v1.gpkg")
+HERE = Path(__file__).parent
 
-if __name__ == "__main__":
-    OUT.unlink(missing_ok=True)
-    ensure_geopackage(OUT)
-    conn = sqlite3.connect(OUT, isolation_level=None)
-    migrate(conn, target=1)
+
+def write(version: int) -> Path:
+    """Write the fixture of schema ``version``."""
+    out = HERE / f"store_v{version}.gpkg"
+    out.unlink(missing_ok=True)
+    ensure_geopackage(out)
+    conn = sqlite3.connect(out, isolation_level=None)
+    migrate(conn, target=version)
     shape = MultiPolygon([Polygon([(113.9, 32.9), (114.1, 32.9), (114.1, 33.1), (113.9, 33.1)])])
     conn.execute("BEGIN")
     conn.execute(
@@ -42,4 +46,10 @@ if __name__ == "__main__":
     )
     conn.execute("COMMIT")
     conn.close()
-    print(OUT)
+    return out
+
+
+if __name__ == "__main__":
+    import sys
+
+    print(write(int(sys.argv[1])))  # e.g. `python tests/data/make_store_fixtures.py 2`

@@ -1,0 +1,1 @@
+"""Place-name gazetteer: names, categories, naming rules and pinyin."""
