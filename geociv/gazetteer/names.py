@@ -93,11 +93,7 @@ class Gazetteer:
             )
             index.add(rec.name, rec.name_id, rec.category, rec.division_code, spelling)
         accepted = {(o.name, o.rule_id): o.reason for o in self.store.finding_overrides()}
-        names = {
-            d.code: d.name
-            for d in self.store.query_divisions(with_geometry=False)
-            if d.level in ("city", "county", "township")
-        }
+        names = {d.code: d.name for d in self.store.query_divisions(with_geometry=False)}
         return NameValidator(
             romanizer, terms=terms, index=index, accepted=accepted, division_names=names
         )

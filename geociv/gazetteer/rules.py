@@ -53,6 +53,7 @@ class Rule:
 RULES: dict[str, Rule] = {
     r.id: r
     for r in (
+        Rule("N0-DIVISION", "error", "所属区划代码无效或不在库中", "地名须隶属于有效的行政区划"),
         Rule("N1-GENERIC", "error", "通名与地名类别不符", "规则1：通名应符合地理实体类别"),
         Rule("N1-NO-SPECIFIC", "error", "缺少专名", "规则1：地名由专名和通名构成"),
         Rule("N1-STACKED", "warning", "通名叠加", "规则1：不得叠加通名（如××大厦广场）"),
@@ -181,6 +182,12 @@ def sound_keys(spelling: str) -> tuple[str, str]:
     return toned, unicodedata.normalize("NFC", toneless)
 
 
+#: Characters OpenCC maps to a simplified form that are nevertheless standard characters of
+#: 《通用规范汉字表》 in some readings (乾 qián, 於 the surname Yū, 著 zhù, 藉 jiè, 瞭 liào,
+#: 夥 huǒ).
+STANDARD_DESPITE_OPENCC = frozenset("乾於著藉瞭夥")
+
+
 @lru_cache(maxsize=1)
 def traditional_characters() -> dict[str, str]:
     """Every traditional character (BMP CJK) with its simplified form, from OpenCC's tables."""
@@ -189,7 +196,11 @@ def traditional_characters() -> dict[str, str]:
     t2s = opencc.OpenCC("t2s")
     chars = [chr(c) for c in range(0x4E00, 0xA000)]
     converted = t2s.convert("\n".join(chars)).split("\n")
-    return {t: s for t, s in zip(chars, converted, strict=True) if t != s and len(s) == 1}
+    return {
+        t: s
+        for t, s in zip(chars, converted, strict=True)
+        if t != s and len(s) == 1 and t not in STANDARD_DESPITE_OPENCC
+    }
 
 
 def read_list(path: Path) -> list[str]:
@@ -257,7 +268,8 @@ class NameValidator:
     accepted
         ``(name, rule_id) → reason`` of findings an officer has accepted.
     division_names
-        adcode → name, to say where a clashing name is.
+        adcode → name, to say where a clashing name is; when given, a division code not in it
+        is a finding (N0-DIVISION).
     """
 
     def __init__(
@@ -326,6 +338,14 @@ class NameValidator:
             findings.append(self._finding("N4-EMPTY", "名称为空"))
             report.pinyin = None
             return report
+        if self.division_names and c.division_code not in self.division_names:
+            findings.append(
+                self._finding(
+                    "N0-DIVISION",
+                    f"区划代码 {c.division_code or '（空）'} 无效或不在库中",
+                    field="division_code",
+                )
+            )
         if c.category not in CATEGORIES:
             findings.append(
                 self._finding("N1-GENERIC", f"未知的地名类别 {c.category!r}", field="category")

@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from geociv.gazetteer.rules import sound_keys
+from geociv.store import FormerName, Store
 
 #: How a hit matched → base score.
 SCORES = {
@@ -221,3 +222,83 @@ def _tone3_to_marks(key: str) -> str:
         return syl[:pos] + _TONE_TABLE[ch][tone - 1] + syl[pos + 1 :]
 
     return re.sub(r"([a-zü]+)([0-5])", mark, key)
+
+
+class NameSearch:
+    """Search over the gazetteer of a store: standard names, aliases and former names.
+
+    The index is rebuilt only when names changed. Each name gets a bounding box for extent
+    filters and for opening a result on the map: its own geometry's, else that of the nearest
+    division polygon above it (county, then city).
+    """
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._index: SearchIndex | None = None
+        self._bounds: dict[str, tuple[float, float, float, float]] = {}
+        self._stamp = -1
+
+    def refresh(self) -> None:
+        """Forget the index (the next search rebuilds it)."""
+        self._index = None
+
+    def index(self) -> SearchIndex:
+        """The current index."""
+        stamp = self.store.last_change(("names", "divisions"))
+        if self._index is None or stamp != self._stamp:
+            self._index, self._bounds = self._build()
+            self._stamp = stamp
+        return self._index
+
+    def _build(self) -> tuple[SearchIndex, dict[str, tuple[float, float, float, float]]]:
+        records = self.store.query_names(with_geometry=True)
+        polygons = {
+            d.code: d.geometry.bounds
+            for d in self.store.query_divisions(with_geometry=True)
+            if d.geometry is not None
+        }
+        entries: list[Entry] = []
+        bounds: dict[str, tuple[float, float, float, float]] = {}
+        formers: dict[str, list[FormerName]] = {}
+        for f in self.store.former_names():
+            formers.setdefault(f.name_id, []).append(f)
+        for r in records:
+            entries.append(Entry(r.name_id, r.name, r.name, "name", r.category,
+                                 r.division_code, r.pinyin))  # fmt: skip
+            for alias in r.aliases:
+                entries.append(Entry(r.name_id, r.name, alias, "alias", r.category,
+                                     r.division_code, r.pinyin))  # fmt: skip
+            for f in formers.get(r.name_id, []):
+                entries.append(Entry(r.name_id, r.name, f.name, "former", r.category,
+                                     r.division_code, f.pinyin))  # fmt: skip
+            box = r.geometry.bounds if r.geometry is not None and not r.geometry.is_empty else None
+            for code in (r.represents, r.division_code[:6], r.division_code[:4] + "00"):
+                if box is None and code in polygons:
+                    box = polygons[code]
+            if box is not None:
+                bounds[r.name_id] = box
+        return SearchIndex(entries), bounds
+
+    def search(
+        self,
+        q: str,
+        *,
+        within: str | None = None,
+        bbox: tuple[float, float, float, float] | None = None,
+        limit: int = 20,
+    ) -> list[Hit]:
+        """Ranked hits; ``bbox`` (minx, miny, maxx, maxy) keeps names whose extent meets it."""
+        index = self.index()
+        ids = None
+        if bbox is not None:
+            minx, miny, maxx, maxy = bbox
+            ids = {
+                k for k, (a, b, c, d) in self._bounds.items()
+                if a <= maxx and c >= minx and b <= maxy and d >= miny
+            }  # fmt: skip
+        return index.search(q, within=within, name_ids=ids, limit=limit)
+
+    def bounds(self, name_id: str) -> tuple[float, float, float, float] | None:
+        """Where to show a name on the map."""
+        self.index()
+        return self._bounds.get(name_id)

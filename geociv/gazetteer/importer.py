@@ -1,0 +1,203 @@
+"""Bulk name files: read CSV (UTF-8 or GBK), XLSX, GeoJSON or GeoPackage into candidates, and
+write findings reports as CSV or XLSX.
+
+Columns may be named in English or Chinese: ``name``/名称/标准名称, ``category``/类别/地名类别,
+``division_code``/区划代码/所属区划代码, optional ``pinyin``/拼音. Categories may be given by code
+(``road``) or Chinese label (道路街巷). A file that cannot be read at all (encoding, broken
+format, missing columns) raises :class:`~geociv.errors.InputFileError`; row-level problems become
+findings with the row number, so officers see everything in one report.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from geociv.divisions import read_text, read_vector
+from geociv.errors import InputFileError, Problem
+from geociv.gazetteer.categories import CATEGORIES
+from geociv.gazetteer.rules import SEVERITY_LABELS, Candidate, Report
+
+COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
+    "name": ("name", "名称", "标准名称", "地名", "标准地名"),
+    "category": ("category", "类别", "地名类别"),
+    "division_code": ("division_code", "区划代码", "所属区划代码", "所属区划", "adcode"),
+    "pinyin": ("pinyin", "拼音", "罗马字母拼写"),
+}
+REQUIRED = ("name", "category", "division_code")
+SUFFIXES = (".csv", ".xlsx", ".geojson", ".json", ".gpkg")
+
+_CATEGORY_BY_LABEL = {c.label: c.code for c in CATEGORIES.values()}
+
+
+@dataclass
+class NameRows:
+    """What a file held: candidates (with row numbers) and geometries by row."""
+
+    candidates: list[Candidate]
+    geometries: dict[int, object]
+
+
+def read_name_file(path: str | Path) -> NameRows:
+    """Read a names file; raise :class:`InputFileError` if it cannot be read as a whole."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in SUFFIXES:
+        raise InputFileError(
+            Problem(f"不支持的文件类型 {suffix or '（无扩展名）'}；可用 {' '.join(SUFFIXES)}",
+                    field="file"),
+            title=f"{path.name} 无法读取",
+        )  # fmt: skip
+    geometries: dict[int, object] = {}
+    if suffix == ".csv":
+        rows = list(csv.DictReader(io.StringIO(read_text(path))))
+        header = list(rows[0].keys()) if rows else _csv_header(path)
+    elif suffix == ".xlsx":
+        header, rows = _read_xlsx(path)
+    else:
+        from geociv.crs import to_storage_crs
+
+        frame = to_storage_crs(read_vector(path), None)
+        header = [c for c in frame.columns if c != frame.geometry.name]
+        rows = []
+        for i, rec in enumerate(frame.to_dict("records"), start=1):
+            geometries[i] = rec.pop(frame.geometry.name)
+            rows.append({k: "" if v is None else str(v) for k, v in rec.items()})
+    columns = _map_columns(header, path.name)
+    candidates = []
+    for i, row in enumerate(rows, start=1):
+        raw_category = (row.get(columns["category"]) or "").strip()
+        candidates.append(
+            Candidate(
+                name=(row.get(columns["name"]) or "").strip(),
+                category=_CATEGORY_BY_LABEL.get(raw_category, raw_category),
+                division_code=(row.get(columns["division_code"]) or "").strip(),
+                pinyin=(row.get(columns["pinyin"]) or "").strip() if "pinyin" in columns else "",
+                row=i,
+            )
+        )
+    return NameRows(candidates, geometries)
+
+
+def _csv_header(path: Path) -> list[str]:
+    reader = csv.reader(io.StringIO(read_text(path)))
+    return next(reader, [])
+
+
+def _read_xlsx(path: Path) -> tuple[list[str], list[dict[str, str]]]:
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises several kinds for a broken workbook
+        raise InputFileError(
+            Problem(f"不是可读的 Excel 工作簿（{type(exc).__name__}）", field="file"),
+            title=f"{path.name} 无法读取",
+        ) from exc
+    sheet = book.worksheets[0]
+    values = list(sheet.iter_rows(values_only=True))
+    book.close()
+    if not values:
+        return [], []
+    header = ["" if v is None else str(v).strip() for v in values[0]]
+    rows = [
+        {h: "" if v is None else str(v) for h, v in zip(header, r, strict=False)}
+        for r in values[1:]
+        if any(v not in (None, "") for v in r)
+    ]
+    return header, rows
+
+
+def _map_columns(header: Sequence[str], filename: str) -> dict[str, str]:
+    found: dict[str, str] = {}
+    cleaned = {h.strip().lstrip("\ufeff"): h for h in header}
+    for key, aliases in COLUMN_ALIASES.items():
+        for alias in aliases:
+            if alias in cleaned:
+                found[key] = cleaned[alias]
+                break
+    missing = [k for k in REQUIRED if k not in found]
+    if missing:
+        raise InputFileError(
+            [Problem(f"缺少列 {k}（可写作 {'、'.join(COLUMN_ALIASES[k][1:3])}）", field=k)
+             for k in missing],
+            title=f"{filename} 缺少必需的列",
+        )  # fmt: skip
+    return found
+
+
+# -- reports ------------------------------------------------------------------------------
+REPORT_COLUMNS = ("行号", "名称", "类别", "区划代码", "专名", "通名", "拼音", "结论", "规则",
+                  "级别", "问题", "说明")  # fmt: skip
+
+
+def report_rows(reports: Sequence[Report]) -> list[list[object]]:
+    """One row per finding (and one per clean name) for a tabular report."""
+    rows: list[list[object]] = []
+    for r in reports:
+        c = r.candidate
+        base = [c.row, c.name, c.category, c.division_code, r.specific, r.generic, r.pinyin or ""]
+        verdict = "不通过" if r.blocking else "通过"
+        if not r.findings:
+            rows.append([*base, verdict, "", "", "", ""])
+        for f in r.findings:
+            note = f"已确认：{f.reason}" if f.accepted else ""
+            rows.append([*base, verdict, f.rule_id, SEVERITY_LABELS[f.severity], f.message, note])
+    return rows
+
+
+def report_csv(reports: Sequence[Report]) -> bytes:
+    """The report as CSV in UTF-8 with a BOM (so Excel opens the Chinese text correctly)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(REPORT_COLUMNS)
+    writer.writerows(report_rows(reports))
+    return out.getvalue().encode("utf-8-sig")
+
+
+def report_xlsx(reports: Sequence[Report]) -> bytes:
+    """The report as an Excel workbook, errors highlighted."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font, PatternFill
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "检查结果"
+    sheet.append(list(REPORT_COLUMNS))
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    fills = {"错误": PatternFill("solid", fgColor="FADBD8"),
+             "警告": PatternFill("solid", fgColor="FCF3CF")}  # fmt: skip
+    for row in report_rows(reports):
+        sheet.append(row)
+        fill = fills.get(str(row[9]))
+        if fill:
+            for cell in sheet[sheet.max_row]:
+                cell.fill = fill
+    for col, width in zip("ABCDEFGHIJKL", (6, 18, 10, 14, 12, 8, 22, 8, 16, 6, 60, 30),
+                          strict=True):  # fmt: skip
+        sheet.column_dimensions[col].width = width
+    sheet.freeze_panes = "A2"
+    buf = io.BytesIO()
+    book.save(buf)
+    return buf.getvalue()
+
+
+def summary(reports: Sequence[Report]) -> dict[str, object]:
+    """Counts for the top of a report: names, blocked, findings by rule and severity."""
+    by_rule: dict[str, int] = {}
+    by_severity = {s: 0 for s in SEVERITY_LABELS}
+    for r in reports:
+        for f in r.findings:
+            by_rule[f.rule_id] = by_rule.get(f.rule_id, 0) + 1
+            by_severity[f.severity] += 1
+    return {
+        "names": len(reports),
+        "blocked": sum(r.blocking for r in reports),
+        "clean": sum(not r.findings for r in reports),
+        "by_rule": dict(sorted(by_rule.items())),
+        "by_severity": by_severity,
+    }
