@@ -29,7 +29,7 @@ def gaz(demo_store) -> Gazetteer:
 
 def test_demo_townships_and_villages_are_name_records(demo_store) -> None:
     names = demo_store.query_names()
-    assert len(names) == 10 + 208 + 2906
+    assert len(names) == 1 + 10 + 208 + 2906
     village = demo_store.get_name(division_name_id("411702001002"))
     assert village.category == "village" and village.division_code == "411702001"
     assert village.aliases and village.aliases[0].endswith(("委员会", "委会"))
@@ -207,6 +207,7 @@ def test_search_pinyin_with_and_without_tones_and_initials(search) -> None:
     assert search.search("bi4yang2")[0].name == "泌阳县"
     assert search.search("byx")[0].name == "泌阳县"
     assert search.search("ycq")[0].name == "驿城区"
+    assert search.search("zmd")[0].name == "驻马店市"
     # pinyin with the wrong tones finds the toneless match but not the toned one
     assert search.search("mìyáng") == [] or search.search("mìyáng")[0].name != "泌阳县"
 

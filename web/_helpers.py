@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, abort, current_app, jsonify, render_template, request
 from flask_login import current_user
@@ -19,6 +19,10 @@ from geociv.errors import (
     ValidationError,
 )
 from geociv.store import ROLE_LABELS, Store, User
+
+if TYPE_CHECKING:
+    from geociv.gazetteer.names import Gazetteer
+    from geociv.gazetteer.search import NameSearch
 
 
 class SessionUser:
@@ -51,6 +55,31 @@ def store() -> Store:
     return current_app.extensions["geociv_store"]
 
 
+def gazetteer() -> Gazetteer:
+    """The app's gazetteer service (its validator cache lives as long as the app)."""
+    from geociv.gazetteer.names import Gazetteer
+
+    ext = current_app.extensions
+    if "geociv_gazetteer" not in ext:
+        ext["geociv_gazetteer"] = Gazetteer(store())
+    return ext["geociv_gazetteer"]
+
+
+def name_search() -> NameSearch:
+    """The app's place-name search index."""
+    from geociv.gazetteer.search import NameSearch
+
+    ext = current_app.extensions
+    if "geociv_name_search" not in ext:
+        ext["geociv_name_search"] = NameSearch(store())
+    return ext["geociv_name_search"]
+
+
+def division_labels() -> dict[str, str]:
+    """adcode → name of every division, for tables."""
+    return {d.code: d.name for d in store().query_divisions(with_geometry=False)}
+
+
 def wants_json() -> bool:
     """Whether the request is for the JSON API."""
     return request.path.startswith("/api/")
@@ -70,21 +99,27 @@ def role_required(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., A
                 if wants_json():
                     return jsonify(error="未登录", problems=[]), 401
                 return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
-            user: User = current_user.user
-            if not has_role(user, *roles):
-                store().record_event(
-                    actor=user.username,
-                    action="auth.denied",
-                    entity="endpoint",
-                    key=request.path,
-                    note=f"{request.method}，需要 {'/'.join(roles)}",
-                )
-                raise PermissionDeniedError(f"需要角色：{'、'.join(ROLE_LABELS[r] for r in roles)}")
+            require_user_role(*roles)
             return view(*args, **kwargs)
 
         return wrapped
 
     return decorator
+
+
+def require_user_role(*roles: str) -> None:
+    """Inside a view: raise :class:`PermissionDeniedError` (audited) unless the logged-in user
+    has one of ``roles``."""
+    user: User = current_user.user
+    if not has_role(user, *roles):
+        store().record_event(
+            actor=user.username,
+            action="auth.denied",
+            entity="endpoint",
+            key=request.path,
+            note=f"{request.method}，需要 {'/'.join(roles)}",
+        )
+        raise PermissionDeniedError(f"需要角色：{'、'.join(ROLE_LABELS[r] for r in roles)}")
 
 
 def actor() -> str:

@@ -188,6 +188,48 @@ class Gazetteer:
         self.store.upsert_names([record], actor=actor, action="names.add")
         return record, report
 
+    def save_reports(
+        self,
+        reports: Sequence[Report],
+        geometries: Mapping[int, BaseGeometry] | None = None,
+        *,
+        actor: str,
+        source: str = "批量导入",
+    ) -> int:
+        """Store checked names as proposed records, all or none.
+
+        Refuses (and writes nothing) if any report still has an unaccepted error.
+        """
+        blocked = [r for r in reports if r.blocking]
+        if blocked:
+            raise ValidationError(
+                [
+                    Problem(
+                        f"“{r.candidate.name}”有未确认的错误", row=r.candidate.row, field="name"
+                    )
+                    for r in blocked
+                ],
+                title="有不通过的地名，未入库",
+            )
+        records = [
+            NameRecord(
+                name_id=f"N{uuid.uuid4().hex[:12]}",
+                name=r.candidate.name,
+                specific=r.specific,
+                generic=r.generic,
+                category=r.candidate.category,
+                division_code=normalize_code(r.candidate.division_code),
+                pinyin=r.candidate.pinyin or r.pinyin or "",
+                pinyin_reviewed=bool(r.candidate.pinyin),
+                status="proposed",
+                source=source,
+                geometry=(geometries or {}).get(r.candidate.row or -1),
+            )
+            for r in reports
+        ]
+        self.store.upsert_names(records, actor=actor, action="names.import")
+        return len(records)
+
     def get(self, name_id: str) -> NameRecord:
         """The record; :class:`UnknownDivisionError`-like lookup error if absent."""
         rec = self.store.get_name(name_id)
@@ -278,7 +320,7 @@ class Gazetteer:
     def load_division_names(
         self, root: str, *, actor: str, source: str = "国家统计局区划代码"
     ) -> UpsertCounts:
-        """Create (or refresh) the name records of every statutory division under ``root``.
+        """Create (or refresh) the name records of ``root`` and every statutory division under it.
 
         Village and residents' committees (…村民委员会, …社区居民委员会) become their place names
         (…村, …社区), the committee's full name kept as an alias. Pinyin is the rules' spelling,
@@ -286,8 +328,10 @@ class Gazetteer:
         """
         divisions = Divisions(self.store)
         root_div = divisions.get(root)
-        records = []
         romanizer = self.romanizer
+        records = [
+            self._division_record(root_div.code, root_div.name, root_div.level, romanizer, source)
+        ]
         for level in ("county", "township", "village"):
             for d in divisions.children(root_div.code, level=level, include_statistical=False):
                 records.append(self._division_record(d.code, d.name, level, romanizer, source))

@@ -1,0 +1,161 @@
+"""Pages for place-name officers: search on the map, check a name, check a file, a record."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_login import login_required
+from flask_wtf import FlaskForm
+from wtforms import SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired
+
+from geociv.divisions import Divisions, to_frame
+from geociv.errors import GeocivError, ValidationError
+from geociv.gazetteer.categories import CATEGORIES
+from geociv.gazetteer.importer import report_csv, report_xlsx, summary
+from geociv.gazetteer.rules import RULES, SEVERITY_LABELS
+from geociv.store import NAME_STATUS_LABELS
+from web._helpers import (
+    actor,
+    division_labels,
+    gazetteer,
+    require_user_role,
+    role_required,
+    store,
+)
+from web.blueprints.names_api import check_upload
+from web.maps import division_map, map_parts
+
+bp = Blueprint("names", __name__, url_prefix="/names")
+
+CATEGORY_CHOICES = [SelectChoice(c.code, c.label) for c in CATEGORIES.values()]
+
+
+class CheckForm(FlaskForm):
+    """One name to check."""
+
+    name = StringField("拟用地名", validators=[DataRequired("请输入地名")])
+    category = SelectField("地名类别", choices=CATEGORY_CHOICES, default="road")
+    division_code = StringField(
+        "所属区划代码", validators=[DataRequired("请输入区划代码")], default="411702"
+    )
+    pinyin = StringField("拟用拼音（可不填）")
+
+
+def _jurisdiction_map() -> dict[str, Any]:
+    divisions = Divisions(store())
+    code = current_app.config["JURISDICTION"]
+    city = divisions.get(code)
+    m = division_map(
+        to_frame([city] if city.geometry is not None else []),
+        divisions.frame(parent=code, level="county"),
+        tianditu_key=current_app.config["TIANDITU_KEY"],
+    )
+    return {**map_parts(m), "map_name": m.get_name()}
+
+
+@bp.get("/")
+@login_required
+def search_page() -> Any:
+    """Search names (Chinese, pinyin, initials, former names) and open a result on the map."""
+    return render_template("names_search.html", q=request.args.get("q", ""), **_jurisdiction_map())
+
+
+@bp.route("/check", methods=["GET", "POST"])
+@login_required
+def check() -> Any:
+    """Check a proposed name against every rule; officers may accept a finding with a reason."""
+    form = CheckForm()
+    report = None
+    status = 200
+    if form.validate_on_submit():
+        try:
+            report = gazetteer().check(
+                form.name.data,
+                form.category.data,
+                form.division_code.data.strip(),
+                pinyin=(form.pinyin.data or "").strip(),
+            )
+        except GeocivError as exc:
+            flash(str(exc), "error")
+            status = 400
+    elif request.method == "POST":
+        status = 400
+    return render_template(
+        "names_check.html",
+        form=form,
+        report=report,
+        severity_labels=SEVERITY_LABELS,
+        rules=RULES,
+        labels=division_labels() if report else {},
+    ), status
+
+
+@bp.post("/accept")
+@role_required("officer")
+def accept() -> Any:
+    """Accept one finding with a reason, then show the check again."""
+    name = request.form.get("name", "")
+    try:
+        gazetteer().accept_finding(
+            name, request.form.get("rule", ""), reason=request.form.get("reason", ""), actor=actor()
+        )
+        flash(f"已确认“{name}”的 {request.form.get('rule')}，理由已记入审计日志", "info")
+    except ValidationError as exc:
+        flash(str(exc), "error")
+    return redirect(url_for("names.check"))
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@login_required
+def import_page() -> Any:
+    """Check a whole file; see the findings with row numbers and download them."""
+    context: dict[str, Any] = {}
+    status = 200
+    if request.method == "POST":
+        try:
+            reports, geometries, filename = check_upload(gazetteer())
+        except GeocivError as exc:
+            flash(str(exc), "error")
+            return render_template("names_import.html"), 400
+        context = {
+            "filename": filename,
+            "reports": reports,
+            "stats": summary(reports),
+            "csv_b64": base64.b64encode(report_csv(reports)).decode(),
+            "xlsx_b64": base64.b64encode(report_xlsx(reports)).decode(),
+            "severity_labels": SEVERITY_LABELS,
+        }
+        if request.form.get("save") == "1":
+            require_user_role("officer")
+            try:
+                saved = gazetteer().save_reports(
+                    reports, geometries, actor=actor(), source=f"导入：{filename}"
+                )
+                flash(f"已将 {saved} 个地名登记为拟用地名", "info")
+            except ValidationError as exc:
+                flash(str(exc), "error")
+                status = 400
+    return render_template("names_import.html", **context), status
+
+
+@bp.get("/<name_id>")
+@login_required
+def record(name_id: str) -> Any:
+    """One name record: fields, pinyin, aliases, former names and its audit history."""
+    rec = gazetteer().get(name_id)
+    history = [
+        e for e in store().audit_entries(limit=50, entity="names") if e.entity_key == name_id
+    ]
+    return render_template(
+        "names_record.html",
+        rec=rec,
+        former=store().former_names(name_id),
+        history=history,
+        status_labels=NAME_STATUS_LABELS,
+        category=CATEGORIES.get(rec.category),
+        labels=division_labels(),
+    )
