@@ -67,6 +67,17 @@ def test_openapi_document_is_valid_and_lists_the_endpoints(client) -> None:
     doc = client.get("/api/openapi.json").get_json()
     validate(doc)
     assert {"/api/divisions", "/api/divisions/{code}", "/api/divisions/import"} <= set(doc["paths"])
+    assert {"/api/names/validate", "/api/names/search", "/api/pinyin"} <= set(doc["paths"])
+    # every API route of the app is documented
+    from flask import current_app
+
+    with client.application.app_context():
+        routes = {
+            str(r.rule).replace("<", "{").replace(">", "}")
+            for r in current_app.url_map.iter_rules()
+            if str(r.rule).startswith("/api/")
+        }
+    assert routes == set(doc["paths"])
 
 
 def _audit_count(app) -> int:
