@@ -124,3 +124,24 @@ def test_pages_check_import_record(client) -> None:
     record = client.get("/names/D411726").get_data(as_text=True)
     assert "泌阳县" in record and "Bìyáng Xiàn" in record
     assert "地名查询" in client.get("/names/").get_data(as_text=True)
+
+
+def test_lists_page_officers_add_readings_and_terms(client) -> None:
+    login(client, "planner1")
+    assert "泌阳" in client.get("/names/lists").get_data(as_text=True)
+    refused = client.post("/names/lists", data={"kind": "term", "list": "brand", "term": "蜜雪"})
+    assert refused.status_code == 403
+    client.post("/logout")
+    login(client, "officer1")
+    ok = client.post(
+        "/names/lists",
+        data={"kind": "reading", "word": "长庄", "pinyin": "chang2 zhuang1", "note": "当地读音"},
+    )
+    assert ok.status_code == 302
+    bad = client.post("/names/lists", data={"kind": "reading", "word": "长庄", "pinyin": "x9"})
+    assert bad.status_code == 400
+    client.post("/names/lists", data={"kind": "term", "list": "brand", "term": "蜜雪"})
+    html = client.get("/names/lists").get_data(as_text=True)
+    assert "chang2 zhuang1" in html and "蜜雪（本地）" in html
+    body = client.get("/api/pinyin?name=长庄路&category=road").get_json()
+    assert body["pinyin"] == "Chángzhuāng Lù"

@@ -142,6 +142,48 @@ def import_page() -> Any:
     return render_template("names_import.html", **context), status
 
 
+@bp.route("/lists", methods=["GET", "POST"])
+@login_required
+def lists() -> Any:
+    """Special readings and the person/leader/foreign/brand lists; officers add entries."""
+    from geociv.gazetteer.pinyin import load_overrides
+    from geociv.gazetteer.rules import LIST_RULES, default_terms
+
+    status = 200
+    if request.method == "POST":
+        require_user_role("officer")
+        try:
+            if request.form.get("kind") == "reading":
+                gazetteer().add_reading(
+                    request.form.get("word", "").strip(),
+                    request.form.get("pinyin", "").strip(),
+                    note=request.form.get("note", ""),
+                    actor=actor(),
+                )
+                flash("已添加特殊读音", "info")
+            else:
+                gazetteer().add_term(
+                    request.form.get("list", ""),
+                    request.form.get("term", ""),
+                    note=request.form.get("note", ""),
+                    actor=actor(),
+                )
+                flash("已添加名单词条", "info")
+            return redirect(url_for("names.lists"))
+        except ValidationError as exc:
+            flash(str(exc), "error")
+            status = 400
+    return render_template(
+        "names_lists.html",
+        curated_readings=load_overrides(),
+        officer_readings=store().pinyin_overrides(),
+        curated_terms=default_terms(),
+        officer_terms=store().terms(),
+        list_rules=LIST_RULES,
+        rules=RULES,
+    ), status
+
+
 @bp.get("/<name_id>")
 @login_required
 def record(name_id: str) -> Any:
