@@ -145,3 +145,23 @@ def test_lists_page_officers_add_readings_and_terms(client) -> None:
     assert "chang2 zhuang1" in html and "蜜雪（本地）" in html
     body = client.get("/api/pinyin?name=长庄路&category=road").get_json()
     assert body["pinyin"] == "Chángzhuāng Lù"
+
+
+def test_officer_reviews_pinyin_and_sets_heritage(client, app) -> None:
+    login(client, "officer1")
+    response = client.post(
+        "/names/D411727/edit",
+        data={
+            "pinyin": "Rǔnán Xiàn",
+            "heritage_level": "千年古县",
+            "aliases": "汝南, 汝宁",
+            "status": "published",
+        },
+    )
+    assert response.status_code == 302
+    rec = app.extensions["geociv_store"].get_name("D411727")
+    assert rec.pinyin_reviewed and rec.heritage_level == "千年古县"
+    assert rec.aliases == ("汝南", "汝宁")
+    bad = client.post("/names/D411727/edit", data={"status": "deleted"}, follow_redirects=True)
+    assert "未知状态" in bad.get_data(as_text=True)
+    assert app.extensions["geociv_store"].get_name("D411727").status == "published"

@@ -16,6 +16,7 @@ from geociv.divisions import Divisions, to_frame
 from geociv.errors import GeocivError, ValidationError
 from geociv.gazetteer.categories import CATEGORIES
 from geociv.gazetteer.importer import report_csv, report_xlsx, summary
+from geociv.gazetteer.names import HERITAGE_LEVELS
 from geociv.gazetteer.rules import RULES, SEVERITY_LABELS
 from geociv.store import NAME_STATUS_LABELS
 from web._helpers import (
@@ -184,6 +185,31 @@ def lists() -> Any:
     ), status
 
 
+@bp.post("/<name_id>/edit")
+@role_required("officer")
+def edit(name_id: str) -> Any:
+    """Officer edits: reviewed pinyin, heritage level, aliases, status (retire, never delete)."""
+    form = request.form
+    changes: dict[str, Any] = {}
+    if form.get("pinyin", "").strip():
+        changes["pinyin"] = form["pinyin"].strip()
+        changes["pinyin_reviewed"] = True
+    if "heritage_level" in form:
+        changes["heritage_level"] = form["heritage_level"].strip()
+    if "aliases" in form:
+        changes["aliases"] = [
+            a.strip() for a in form["aliases"].replace("，", ",").split(",") if a.strip()
+        ]
+    if form.get("status"):
+        changes["status"] = form["status"]
+    try:
+        gazetteer().update(name_id, actor=actor(), **changes)
+        flash("已保存（修改已记入审计日志）", "info")
+    except (ValidationError, LookupError) as exc:
+        flash(str(exc), "error")
+    return redirect(url_for("names.record", name_id=name_id))
+
+
 @bp.get("/<name_id>")
 @login_required
 def record(name_id: str) -> Any:
@@ -200,4 +226,5 @@ def record(name_id: str) -> Any:
         status_labels=NAME_STATUS_LABELS,
         category=CATEGORIES.get(rec.category),
         labels=division_labels(),
+        heritage_levels=HERITAGE_LEVELS,
     )
