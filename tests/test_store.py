@@ -76,7 +76,7 @@ def test_a_failing_batch_writes_nothing(empty_store) -> None:
     assert len(empty_store.audit_entries()) == 1
 
 
-@pytest.mark.parametrize("old_version", [1, 2])
+@pytest.mark.parametrize("old_version", [1, 2, 3])
 def test_upgrade_from_a_file_written_by_an_older_schema(tmp_path: Path, old_version: int) -> None:
     path = tmp_path / "old.gpkg"
     shutil.copy(FIXTURES / f"store_v{old_version}.gpkg", path)
@@ -96,6 +96,8 @@ def test_upgrade_from_a_file_written_by_an_older_schema(tmp_path: Path, old_vers
     assert store.get_division("411702").source == ""
     layers = dict(pyogrio.list_layers(path))  # layers added by later versions are registered
     assert layers["divisions"] == "MultiPolygon" and "names" in layers
+    assert layers["signs"] == "Point"  # version 4
+    assert store.query_cases() == [] and store.query_signs() == []
 
 
 def test_a_store_newer_than_the_code_is_refused(tmp_path: Path) -> None:

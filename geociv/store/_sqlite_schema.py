@@ -12,6 +12,9 @@ Versions
    ``audit_log.note``; indexes on division parent and name.
 3. Gazetteer: ``names`` feature table (any geometry type), ``name_history`` (曾用名),
    ``pinyin_overrides``, ``name_terms`` (person/leader/foreign/brand lists), ``finding_overrides``.
+4. Naming/renaming cases (命名更名): ``name_cases``, ``name_case_events`` (one row per step),
+   ``name_case_documents`` (reports as BLOBs, never deleted); place-name signs (地名标志):
+   ``signs`` point feature table and ``sign_patrols`` (巡检, optional photo BLOB).
 """
 
 from __future__ import annotations
@@ -167,8 +170,95 @@ CREATE INDEX idx_audit_entity_id ON audit_log (entity, id);
 """
 
 
+_V4 = """
+CREATE TABLE name_cases (
+    case_id        TEXT PRIMARY KEY,
+    kind           TEXT NOT NULL CHECK (kind IN ('naming', 'renaming')),
+    name_id        TEXT REFERENCES names (name_id),
+    old_name       TEXT NOT NULL DEFAULT '',
+    proposed_name  TEXT NOT NULL,
+    pinyin         TEXT NOT NULL DEFAULT '',
+    category       TEXT NOT NULL,
+    division_code  TEXT NOT NULL,
+    location       TEXT NOT NULL DEFAULT '',
+    reason         TEXT NOT NULL DEFAULT '',
+    applicant      TEXT NOT NULL,
+    approving_body TEXT NOT NULL DEFAULT '',
+    filed_with     TEXT NOT NULL DEFAULT '',
+    status         TEXT NOT NULL CHECK (status IN
+                   ('applied', 'reviewed', 'approved', 'filed', 'published', 'effective')),
+    review_json    TEXT NOT NULL DEFAULT '{}',
+    created_at     TEXT NOT NULL,
+    updated_at     TEXT NOT NULL
+);
+CREATE INDEX idx_name_cases_status ON name_cases (status);
+CREATE INDEX idx_name_cases_name ON name_cases (name_id);
+CREATE INDEX idx_name_cases_division ON name_cases (division_code);
+CREATE TABLE name_case_events (
+    id      INTEGER PRIMARY KEY AUTOINCREMENT,
+    case_id TEXT NOT NULL REFERENCES name_cases (case_id),
+    step    TEXT NOT NULL
+            CHECK (step IN ('apply', 'review', 'approve', 'file', 'publish', 'effective')),
+    on_date TEXT NOT NULL,
+    actor   TEXT NOT NULL,
+    note    TEXT NOT NULL DEFAULT '',
+    at      TEXT NOT NULL,
+    UNIQUE (case_id, step)
+);
+CREATE TABLE name_case_documents (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    case_id     TEXT NOT NULL REFERENCES name_cases (case_id),
+    doc_type    TEXT NOT NULL CHECK (doc_type IN
+                ('assessment', 'expert', 'consultation', 'protection', 'approval', 'other')),
+    filename    TEXT NOT NULL,
+    content     BLOB NOT NULL,
+    size        INTEGER NOT NULL,
+    sha256      TEXT NOT NULL,
+    note        TEXT NOT NULL DEFAULT '',
+    uploaded_by TEXT NOT NULL,
+    uploaded_at TEXT NOT NULL
+);
+CREATE INDEX idx_name_case_documents ON name_case_documents (case_id, doc_type);
+CREATE TABLE signs (
+    fid          INTEGER PRIMARY KEY AUTOINCREMENT,
+    geom         POINT,
+    sign_id      TEXT NOT NULL UNIQUE,
+    name_id      TEXT NOT NULL REFERENCES names (name_id),
+    sign_type    TEXT NOT NULL
+                 CHECK (sign_type IN ('road', 'house_number', 'village', 'natural', 'other')),
+    text         TEXT NOT NULL,
+    pinyin       TEXT NOT NULL DEFAULT '',
+    installed_on TEXT,
+    status       TEXT NOT NULL CHECK (status IN ('in_service', 'damaged', 'removed')),
+    installer    TEXT NOT NULL DEFAULT '',
+    remarks      TEXT NOT NULL DEFAULT '',
+    created_at   TEXT NOT NULL,
+    updated_at   TEXT NOT NULL
+);
+CREATE INDEX idx_signs_name ON signs (name_id);
+INSERT INTO gpkg_contents (table_name, data_type, identifier, description, srs_id)
+    VALUES ('signs', 'features', 'signs', '地名标志 place-name signs', 4490);
+INSERT INTO gpkg_geometry_columns (table_name, column_name, geometry_type_name, srs_id, z, m)
+    VALUES ('signs', 'geom', 'POINT', 4490, 0, 0);
+CREATE TABLE sign_patrols (
+    id             INTEGER PRIMARY KEY AUTOINCREMENT,
+    sign_id        TEXT NOT NULL REFERENCES signs (sign_id),
+    patrolled_on   TEXT NOT NULL,
+    condition      TEXT NOT NULL
+                   CHECK (condition IN ('intact', 'soiled', 'broken', 'missing', 'obscured')),
+    inspector      TEXT NOT NULL,
+    remarks        TEXT NOT NULL DEFAULT '',
+    photo          BLOB,
+    photo_filename TEXT NOT NULL DEFAULT '',
+    recorded_by    TEXT NOT NULL,
+    recorded_at    TEXT NOT NULL
+);
+CREATE INDEX idx_sign_patrols ON sign_patrols (sign_id, patrolled_on);
+"""
+
+
 #: ``MIGRATIONS[i]`` is the SQL that brings a store from version ``i`` to ``i + 1``.
-MIGRATIONS: list[str] = [_V1, _V2, _V3]
+MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4]
 
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -9,15 +9,19 @@ transaction as the write.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from geociv.store.records import (
     AuditEntry,
+    CaseDocument,
     Division,
     FindingOverride,
     FormerName,
+    NameCase,
     NameRecord,
+    Patrol,
+    Sign,
     Term,
     UpsertCounts,
     User,
@@ -180,3 +184,94 @@ class Store(ABC):
         self, *, limit: int = 100, actor: str | None = None, entity: str | None = None
     ) -> list[AuditEntry]:
         """The newest audit entries first."""
+
+    # -- naming/renaming cases (命名更名) --------------------------------------------------------
+    @abstractmethod
+    def add_case(self, case: NameCase, *, on: str, actor: str, note: str = "") -> NameCase:
+        """Store a new case in status ``applied`` with its ``apply`` step dated ``on``.
+
+        An empty ``case.case_id`` is assigned in the same transaction: ``C<year of on>-<serial>``
+        (``C2026-0001``). Returns the stored case.
+        """
+
+    @abstractmethod
+    def advance_case(
+        self,
+        case_id: str,
+        step: str,
+        *,
+        expect_status: str,
+        on: str,
+        actor: str,
+        note: str = "",
+        changes: Mapping[str, Any] | None = None,
+    ) -> NameCase:
+        """Record ``step`` of a case dated ``on`` and move it to the status after that step.
+
+        The write happens only if the case is still in ``expect_status`` (else
+        :class:`~geociv.errors.StoreError`). ``changes`` may set ``name_id``, ``pinyin``,
+        ``approving_body``, ``filed_with`` and ``review`` (a JSON-ready dict).
+        """
+
+    @abstractmethod
+    def get_case(self, case_id: str) -> NameCase | None:
+        """The case with its steps, or ``None``."""
+
+    @abstractmethod
+    def query_cases(
+        self,
+        *,
+        status: str | None = None,
+        kind: str | None = None,
+        name_id: str | None = None,
+        division_prefix: str | None = None,
+    ) -> list[NameCase]:
+        """Cases with their steps, ordered by case id."""
+
+    @abstractmethod
+    def add_case_document(self, document: CaseDocument, *, actor: str) -> CaseDocument:
+        """Attach a document (content required) to a case; returns it with id, size, hash, time.
+
+        Documents are never deleted or replaced: a corrected report is attached again.
+        """
+
+    @abstractmethod
+    def case_documents(self, case_id: str, *, with_content: bool = False) -> list[CaseDocument]:
+        """The documents of a case in the order they were attached."""
+
+    @abstractmethod
+    def get_case_document(self, document_id: int) -> CaseDocument | None:
+        """One document with its content, or ``None``."""
+
+    # -- place-name signs (地名标志) --------------------------------------------------------------
+    @abstractmethod
+    def add_sign(self, sign: Sign, *, actor: str) -> Sign:
+        """Register a sign; an empty ``sign.sign_id`` is assigned (``S000001`` …). Raises
+        :class:`~geociv.errors.DuplicateError` if the id is taken."""
+
+    @abstractmethod
+    def update_sign(self, sign_id: str, *, actor: str, **changes: Any) -> Sign:
+        """Change fields of a sign (``name_id``, ``sign_type``, ``text``, ``pinyin``,
+        ``location``, ``installed_on``, ``status``, ``installer``, ``remarks``)."""
+
+    @abstractmethod
+    def get_sign(self, sign_id: str) -> Sign | None:
+        """The sign, or ``None``."""
+
+    @abstractmethod
+    def query_signs(
+        self,
+        *,
+        name_id: str | None = None,
+        status: str | None = None,
+        include_removed: bool = True,
+    ) -> list[Sign]:
+        """Signs, optionally of one name record or status, ordered by sign id."""
+
+    @abstractmethod
+    def add_patrol(self, patrol: Patrol, *, actor: str) -> Patrol:
+        """Record a patrol inspection of a sign; returns it with its id."""
+
+    @abstractmethod
+    def patrols(self, sign_id: str | None = None, *, with_photo: bool = False) -> list[Patrol]:
+        """Patrols of one sign or of all, oldest first."""

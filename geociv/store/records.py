@@ -180,3 +180,227 @@ class FindingOverride:
     reason: str
     actor: str
     at: str
+
+
+# -- naming/renaming cases (命名更名) ------------------------------------------------------------
+
+#: ``naming`` gives a new name; ``renaming`` changes the standard name of an existing record.
+CASE_KINDS: tuple[str, ...] = ("naming", "renaming")
+
+CASE_KIND_LABELS: dict[str, str] = {"naming": "命名", "renaming": "更名"}
+
+#: The steps of a case in order, each with the status the case has after it.
+CASE_STEPS: tuple[str, ...] = ("apply", "review", "approve", "file", "publish", "effective")
+
+CASE_STEP_LABELS: dict[str, str] = {
+    "apply": "申请",
+    "review": "审核",
+    "approve": "批准",
+    "file": "备案",
+    "publish": "公告",
+    "effective": "生效",
+}
+
+CASE_STATUSES: tuple[str, ...] = (
+    "applied",
+    "reviewed",
+    "approved",
+    "filed",
+    "published",
+    "effective",
+)
+
+CASE_STATUS_LABELS: dict[str, str] = {
+    "applied": "已申请",
+    "reviewed": "已审核",
+    "approved": "已批准",
+    "filed": "已备案",
+    "published": "已公告",
+    "effective": "已生效",
+}
+
+#: Status a case is in after each step.
+STEP_STATUS: dict[str, str] = dict(zip(CASE_STEPS, CASE_STATUSES, strict=True))
+
+#: Documents of a case. The first three must be attached before review; ``protection``
+#: (保护措施) before a heritage name is renamed.
+DOCUMENT_TYPES: tuple[str, ...] = (
+    "assessment",
+    "expert",
+    "consultation",
+    "protection",
+    "approval",
+    "other",
+)
+
+DOCUMENT_TYPE_LABELS: dict[str, str] = {
+    "assessment": "综合评估报告",
+    "expert": "专家论证报告",
+    "consultation": "征求意见报告",
+    "protection": "保护措施",
+    "approval": "批复文件",
+    "other": "其他材料",
+}
+
+
+@dataclass(frozen=True)
+class CaseStep:
+    """One step a case went through: the date it took effect (``on``, ``YYYY-MM-DD``, may be
+    back-dated for paper cases), who recorded it, a note, and when it was recorded (UTC)."""
+
+    step: str
+    on: str
+    actor: str
+    note: str = ""
+    at: str = ""
+
+
+@dataclass(frozen=True)
+class NameCase:
+    """A naming or renaming case (命名/更名案件).
+
+    ``name_id`` is the record being renamed (``renaming``) or, for ``naming``, the record
+    created at approval. ``old_name`` is the record's name when the renaming was applied for.
+    ``review`` holds the summary of the checks run at review (findings, generated pinyin).
+    ``steps`` are filled from the events table, in order.
+    """
+
+    case_id: str
+    kind: str
+    proposed_name: str
+    category: str
+    division_code: str
+    applicant: str
+    location: str = ""
+    name_id: str | None = None
+    old_name: str = ""
+    pinyin: str = ""
+    reason: str = ""
+    approving_body: str = ""
+    filed_with: str = ""
+    status: str = "applied"
+    review: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    steps: tuple[CaseStep, ...] = field(default=(), compare=False)
+    created_at: str = field(default="", compare=False)
+    updated_at: str = field(default="", compare=False)
+
+    def step(self, step: str) -> CaseStep | None:
+        """The record of ``step`` (``apply`` … ``effective``), or ``None`` if not reached."""
+        return next((s for s in self.steps if s.step == step), None)
+
+    def date_of(self, step: str) -> str | None:
+        """The date of ``step``, or ``None`` if not reached."""
+        found = self.step(step)
+        return None if found is None else found.on
+
+    def attributes(self) -> dict[str, Any]:
+        """Fields for the audit trail and the API (steps as dicts, review summary included)."""
+        data = asdict(self)
+        data["steps"] = [asdict(s) for s in self.steps]
+        return data
+
+
+@dataclass(frozen=True)
+class CaseDocument:
+    """A document attached to a case. ``content`` is only loaded on request."""
+
+    case_id: str
+    doc_type: str
+    filename: str
+    content: bytes | None = field(default=None, repr=False, compare=False)
+    size: int = 0
+    sha256: str = ""
+    note: str = ""
+    uploaded_by: str = ""
+    uploaded_at: str = ""
+    id: int | None = None
+
+    def attributes(self) -> dict[str, Any]:
+        """Metadata without the content."""
+        data = asdict(self)
+        data.pop("content")
+        return data
+
+
+# -- place-name signs (地名标志) ------------------------------------------------------------------
+
+SIGN_TYPES: tuple[str, ...] = ("road", "house_number", "village", "natural", "other")
+
+SIGN_TYPE_LABELS: dict[str, str] = {
+    "road": "路牌",
+    "house_number": "门牌",
+    "village": "村牌",
+    "natural": "自然实体标志",
+    "other": "其他",
+}
+
+#: Life cycle of a sign. Nothing is deleted: a sign taken down is ``removed``.
+SIGN_STATUSES: tuple[str, ...] = ("in_service", "damaged", "removed")
+
+SIGN_STATUS_LABELS: dict[str, str] = {
+    "in_service": "在用",
+    "damaged": "损坏",
+    "removed": "已拆除",
+}
+
+PATROL_CONDITIONS: tuple[str, ...] = ("intact", "soiled", "broken", "missing", "obscured")
+
+PATROL_CONDITION_LABELS: dict[str, str] = {
+    "intact": "完好",
+    "soiled": "污损",
+    "broken": "破损",
+    "missing": "缺失",
+    "obscured": "被遮挡",
+}
+
+
+@dataclass(frozen=True)
+class Sign:
+    """A place-name sign (地名标志) showing the name record ``name_id``.
+
+    ``text`` and ``pinyin`` are what the sign actually shows; ``location`` is a point in
+    EPSG:4490.
+    """
+
+    sign_id: str
+    name_id: str
+    sign_type: str
+    text: str
+    pinyin: str = ""
+    location: BaseGeometry | None = field(default=None, compare=False, repr=False)
+    installed_on: str | None = None
+    status: str = "in_service"
+    installer: str = ""
+    remarks: str = ""
+    created_at: str = field(default="", compare=False)
+    updated_at: str = field(default="", compare=False)
+
+    def attributes(self) -> dict[str, Any]:
+        """Non-geometry fields plus ``lon``/``lat`` for the audit trail and the API."""
+        data = asdict(self)
+        loc = data.pop("location")
+        data["lon"] = None if loc is None else round(loc.x, 7)
+        data["lat"] = None if loc is None else round(loc.y, 7)
+        return data
+
+
+@dataclass(frozen=True)
+class Patrol:
+    """One patrol inspection (巡检) of a sign. ``photo`` is only loaded on request."""
+
+    sign_id: str
+    patrolled_on: str
+    condition: str
+    inspector: str
+    remarks: str = ""
+    photo: bytes | None = field(default=None, repr=False, compare=False)
+    photo_filename: str = ""
+    recorded_by: str = ""
+    recorded_at: str = ""
+    id: int | None = None
+
+    def attributes(self) -> dict[str, Any]:
+        """Fields without the photo bytes."""
+        data = asdict(self)
+        data.pop("photo")
+        return data

@@ -1,0 +1,933 @@
+"""Naming and renaming cases (命名/更名案件): application to entry in the gazetteer.
+
+A case goes through six steps, each dated (``YYYY-MM-DD``, back-dating allowed for paper cases
+but never before the previous step nor after today), attributed to an actor and kept in the
+case's events:
+
+1. ``apply`` (申请) — the proposed name, its category, division, location description (位置描述)
+   and applicant;
+2. ``review`` (审核) — needs the three reports attached (综合评估报告 ``assessment``,
+   专家论证报告 ``expert``, 征求意见报告 ``consultation``); runs the gazetteer checks and stores
+   the summary; errors no officer accepted stop it. Renaming a heritage name (地名文化遗产)
+   also needs a ``protection`` document (保护措施), DESIGN.md "Names" rule 6 (N6-HERITAGE);
+3. ``approve`` (批准) — approval date and approving body (审批机关); a naming case gets its name
+   record, status ``approved``;
+4. ``file`` (备案) with the level above, and 5. ``publish`` (公告) — each due within 15 days of
+   approval (rule 7, N7-OVERDUE, see :meth:`Cases.overdue`);
+6. ``effective`` (生效) — a naming case's record becomes ``published``; a renaming case renames
+   its record (:meth:`~geociv.gazetteer.names.Gazetteer.rename`), the old name becoming a former
+   name (曾用名) that ends on the effective date and cites the case.
+
+Documents are kept in the store and never deleted. Every write is audited through the store.
+
+Examples
+--------
+>>> import tempfile, pathlib
+>>> from geociv.divisions import Divisions, division_record
+>>> from geociv.store import open_store
+>>> store = open_store(pathlib.Path(tempfile.mkdtemp()) / "c.gpkg")
+>>> _ = Divisions(store).load_records([division_record("411702", "驿城区")], actor="doc")
+>>> cases = Cases(store)
+>>> case = cases.apply("naming", "天中路", category="road", division_code="411702",
+...                    location="东起开源大道，西至雪松大道", applicant="驿城区人民政府",
+...                    actor="doc", on="2026-01-05")
+>>> case.case_id, case.status
+('C2026-0001', 'applied')
+>>> for kind in REQUIRED_DOCUMENTS:
+...     _ = cases.attach(case.case_id, kind, f"{kind}.pdf", b"%PDF-1.7", actor="doc")
+>>> cases.review(case.case_id, actor="doc", on="2026-01-06").review["pinyin"]
+'Tiānzhōng Lù'
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+
+from geociv.divisions import Divisions, normalize_code
+from geociv.errors import AdcodeError, Problem, ValidationError
+from geociv.gazetteer.categories import CATEGORIES
+from geociv.gazetteer.names import Gazetteer
+from geociv.gazetteer.rules import RULES, SEVERITIES, Finding, Report
+from geociv.store import (
+    CASE_KIND_LABELS,
+    CASE_KINDS,
+    CASE_STATUS_LABELS,
+    CASE_STATUSES,
+    CASE_STEP_LABELS,
+    CASE_STEPS,
+    DOCUMENT_TYPE_LABELS,
+    DOCUMENT_TYPES,
+    CaseDocument,
+    NameCase,
+    NameRecord,
+    Store,
+)
+
+#: Reports that must be attached before a case can be reviewed.
+REQUIRED_DOCUMENTS: tuple[str, ...] = ("assessment", "expert", "consultation")
+
+#: Days after approval within which a case must be filed and published (rule 7).
+DEADLINE_DAYS = 15
+
+#: Largest document accepted (bytes).
+MAX_DOCUMENT_BYTES = 50 * 1024 * 1024
+
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+class CaseStatusError(ValidationError):
+    """A step was asked of a case that is not in the status the step needs."""
+
+
+# -- small validation helpers shared with :mod:`geociv.gazetteer.signs` ----------------------
+
+
+def as_day(value: str | date | None) -> date:
+    """``value`` (``YYYY-MM-DD`` or a date; ``None`` for today) as a date; ``ValueError`` if
+    it is not a valid ISO day."""
+    if value is None:
+        return date.today()
+    if isinstance(value, date):
+        return value
+    text = str(value).strip()
+    if not _ISO_DAY.match(text):
+        raise ValueError(f"日期 {text!r} 应为 YYYY-MM-DD 格式")
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"日期 {text!r} 不存在") from None
+
+
+def day_asked(value: str | date | None, field: str = "today") -> date:
+    """:func:`as_day` for a day a caller asks about, a :class:`ValidationError` if invalid."""
+    try:
+        return as_day(value)
+    except ValueError as exc:
+        raise ValidationError(Problem(str(exc), field=field)) from None
+
+
+def check_day(
+    value: str | date | None,
+    field: str,
+    problems: list[Problem],
+    *,
+    not_before: str | None = None,
+    not_before_label: str = "",
+    default_today: bool = True,
+) -> str | None:
+    """Validate a step date: a real ISO day, not after today, not before ``not_before``.
+
+    Appends to ``problems`` and returns ``None`` when invalid; returns the ISO text otherwise
+    (``None`` is today when ``default_today``, else stays ``None``).
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if not default_today:
+            return None
+        value = None
+    try:
+        day = as_day(value)
+    except ValueError as exc:
+        problems.append(Problem(str(exc), field=field))
+        return None
+    if day > date.today():
+        problems.append(Problem(f"日期 {day.isoformat()} 晚于今天", field=field))
+        return None
+    if not_before is not None and day < date.fromisoformat(not_before):
+        problems.append(
+            Problem(f"日期 {day.isoformat()} 早于{not_before_label}日期 {not_before}", field=field)
+        )
+        return None
+    return day.isoformat()
+
+
+def choose(
+    value: str | None,
+    codes: tuple[str, ...],
+    labels: Mapping[str, str],
+    field: str,
+    what: str,
+    problems: list[Problem],
+) -> str | None:
+    """The code of ``value`` given as a code or its Chinese label; a problem if unknown."""
+    text = (value or "").strip()
+    if text in codes:
+        return text
+    for code, label in labels.items():
+        if text == label:
+            return code
+    allowed = "、".join(f"{c}（{labels[c]}）" for c in codes)
+    problems.append(Problem(f"未知的{what} {text!r}；可用：{allowed}", field=field))
+    return None
+
+
+def chinese_date(day: object) -> str:
+    """``2026-01-05`` → ``2026年1月5日`` (empty for ``None`` or ``""``)."""
+    if not day:
+        return ""
+    d = date.fromisoformat(str(day))
+    return f"{d.year}年{d.month}月{d.day}日"
+
+
+# -- results -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Overdue:
+    """A case filed or published (or still not) more than :data:`DEADLINE_DAYS` after approval.
+
+    ``step`` is ``file`` or ``publish``; ``done_on`` is ``None`` while the step is still
+    outstanding, and ``days`` then counts up to the day asked about.
+    """
+
+    case_id: str
+    step: str
+    approved_on: str
+    done_on: str | None
+    days: int
+    finding: Finding
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready form."""
+        return {
+            "case_id": self.case_id,
+            "step": self.step,
+            "step_label": CASE_STEP_LABELS[self.step],
+            "approved_on": self.approved_on,
+            "done_on": self.done_on,
+            "days": self.days,
+            "finding": self.finding.to_dict(),
+        }
+
+
+def _finding(rule_id: str, message: str, *, field: str, related: tuple[str, ...]) -> Finding:
+    rule = RULES[rule_id]
+    return Finding(rule_id, rule.severity, message, field, related)
+
+
+# -- the service -----------------------------------------------------------------------------
+
+
+class Cases:
+    """Naming and renaming cases kept in a :class:`~geociv.store.Store`.
+
+    Parameters
+    ----------
+    store
+        Where cases, their events and documents live.
+    gazetteer
+        The gazetteer service whose checks a review runs and whose records a case changes
+        (one is made on ``store`` if not given).
+    """
+
+    def __init__(self, store: Store, gazetteer: Gazetteer | None = None) -> None:
+        self.store = store
+        self.gazetteer = gazetteer or Gazetteer(store)
+
+    # -- reads -----------------------------------------------------------------------------
+    def get(self, case_id: str) -> NameCase:
+        """The case; ``LookupError`` if there is none."""
+        case = self.store.get_case(case_id.strip())
+        if case is None:
+            raise LookupError(f"未找到案件 {case_id}")
+        return case
+
+    def query(
+        self,
+        *,
+        status: str | None = None,
+        kind: str | None = None,
+        name_id: str | None = None,
+        division_prefix: str | None = None,
+    ) -> list[NameCase]:
+        """Cases, optionally filtered, ordered by case id."""
+        return self.store.query_cases(
+            status=status, kind=kind, name_id=name_id, division_prefix=division_prefix
+        )
+
+    def documents(self, case_id: str) -> list[CaseDocument]:
+        """The documents attached to a case (metadata only)."""
+        return self.store.case_documents(self.get(case_id).case_id)
+
+    def document(self, document_id: int) -> CaseDocument:
+        """One document with its content; ``LookupError`` if there is none."""
+        doc = self.store.get_case_document(document_id)
+        if doc is None:
+            raise LookupError(f"未找到附件 {document_id}")
+        return doc
+
+    # -- step 1: application ---------------------------------------------------------------
+    def apply(
+        self,
+        kind: str,
+        proposed_name: str,
+        *,
+        applicant: str,
+        location: str,
+        actor: str,
+        category: str | None = None,
+        division_code: str | None = None,
+        name_id: str | None = None,
+        pinyin: str = "",
+        reason: str = "",
+        on: str | date | None = None,
+        note: str = "",
+    ) -> NameCase:
+        """Open a case (申请).
+
+        Parameters
+        ----------
+        kind
+            ``naming`` (命名: a new name, ``category`` and ``division_code`` required) or
+            ``renaming`` (更名: ``name_id`` of the record to rename; its category and division
+            are taken from the record).
+        proposed_name
+            The proposed standard name.
+        applicant
+            Who applies (unit or person).
+        location
+            Location description (位置描述) of the named entity.
+        actor
+            The user recording the application.
+        pinyin
+            Reviewed romanisation, if the officer has one; otherwise the rules' spelling is
+            shown at review.
+        reason
+            Reasons for the (re)naming.
+        on
+            Application date (default today).
+        note
+            Note kept with the step.
+
+        Returns
+        -------
+        NameCase
+            The stored case, with its id (``C<year>-<serial>``) and status ``applied``.
+
+        Raises
+        ------
+        ValidationError
+            Listing every problem (unknown kind, category, division or name record, empty
+            fields, bad date, an open case on the same record, …); nothing is stored.
+        """
+        problems: list[Problem] = []
+        kind_code = choose(kind, CASE_KINDS, CASE_KIND_LABELS, "kind", "案件类型", problems)
+        name = (proposed_name or "").strip()
+        if not name:
+            problems.append(Problem("拟用名称不能为空", field="proposed_name"))
+        if not (applicant or "").strip():
+            problems.append(Problem("申请人不能为空", field="applicant"))
+        if not (location or "").strip():
+            problems.append(Problem("位置描述不能为空", field="location"))
+        day = check_day(on, "on", problems)
+        old_name = ""
+        record: NameRecord | None = None
+        if kind_code == "naming":
+            if name_id:
+                problems.append(
+                    Problem("命名案件不指定已有地名；更名请选“renaming”", field="name_id")
+                )
+            category = self._check_category(category, problems)
+            division_code = self._check_division(division_code, problems)
+        elif kind_code == "renaming":
+            record = self._check_record(name_id, problems)
+            if record is not None:
+                old_name = record.name
+                if category and category != record.category:
+                    problems.append(
+                        Problem(
+                            f"更名不改变地名类别（{record.name} 为 {record.category}）",
+                            field="category",
+                        )
+                    )
+                if division_code and division_code.strip() != record.division_code:
+                    problems.append(
+                        Problem(
+                            f"更名不改变所属区划（{record.name} 属 {record.division_code}）",
+                            field="division_code",
+                        )
+                    )
+                category, division_code = record.category, record.division_code
+                if name == record.name:
+                    problems.append(Problem(f"拟用名称与现名“{name}”相同", field="proposed_name"))
+                open_cases = [
+                    c.case_id
+                    for c in self.store.query_cases(name_id=record.name_id)
+                    if c.status != "effective"
+                ]
+                if open_cases:
+                    problems.append(
+                        Problem(
+                            f"{record.name}（{record.name_id}）已有在办的更名案件："
+                            f"{'、'.join(open_cases)}",
+                            field="name_id",
+                        )
+                    )
+        if problems:
+            raise ValidationError(problems, title="命名更名申请有误")
+        assert kind_code and category and division_code and day
+        case = NameCase(
+            case_id="",
+            kind=kind_code,
+            proposed_name=name,
+            category=category,
+            division_code=division_code,
+            applicant=applicant.strip(),
+            location=location.strip(),
+            name_id=record.name_id if record is not None else None,
+            old_name=old_name,
+            pinyin=(pinyin or "").strip(),
+            reason=(reason or "").strip(),
+        )
+        return self.store.add_case(case, on=day, actor=actor, note=note)
+
+    def attach(
+        self,
+        case_id: str,
+        doc_type: str,
+        filename: str,
+        content: bytes,
+        *,
+        actor: str,
+        note: str = "",
+    ) -> CaseDocument:
+        """Attach a document to a case (any status; documents are never deleted).
+
+        ``doc_type`` is one of :data:`~geociv.store.DOCUMENT_TYPES` or its Chinese label
+        (综合评估报告, 专家论证报告, 征求意见报告, 保护措施, 批复文件, 其他材料).
+        """
+        problems: list[Problem] = []
+        case = self.store.get_case((case_id or "").strip())
+        if case is None:
+            problems.append(Problem(f"未找到案件 {case_id}", field="case_id"))
+        code = choose(
+            doc_type, DOCUMENT_TYPES, DOCUMENT_TYPE_LABELS, "doc_type", "附件类型", problems
+        )
+        name = (filename or "").strip().replace("\\", "/").rsplit("/", 1)[-1]
+        if not name:
+            problems.append(Problem("附件文件名不能为空", field="filename"))
+        if not isinstance(content, bytes | bytearray | memoryview):
+            problems.append(Problem("附件内容应为字节数据", field="content"))
+        elif len(content) == 0:
+            problems.append(Problem("附件内容为空", field="content"))
+        elif len(content) > MAX_DOCUMENT_BYTES:
+            problems.append(
+                Problem(
+                    f"附件大小 {len(content)} 字节，超过上限 {MAX_DOCUMENT_BYTES} 字节",
+                    field="content",
+                )
+            )
+        if problems:
+            raise ValidationError(problems, title="附件有误")
+        assert case is not None and code is not None
+        return self.store.add_case_document(
+            CaseDocument(case.case_id, code, name, bytes(content), note=note.strip()),
+            actor=actor,
+        )
+
+    # -- step 2: review --------------------------------------------------------------------
+    def check(self, case_id: str) -> list[Problem]:
+        """What would stop the review of an applied case now (empty when it can proceed):
+        missing reports, the heritage block, errors that no officer accepted."""
+        case = self.get(case_id)
+        problems, _report = self._review_problems(case, {})
+        return problems
+
+    def review(
+        self,
+        case_id: str,
+        *,
+        actor: str,
+        on: str | date | None = None,
+        note: str = "",
+        accept: Mapping[str, str] | None = None,
+    ) -> NameCase:
+        """Review (审核) an applied case: run the gazetteer checks and store their summary.
+
+        Parameters
+        ----------
+        accept
+            Rule id → reason for errors the officer accepts (each acceptance is audited and
+            kept; it applies to this name from then on). Written only when the review passes.
+
+        Raises
+        ------
+        CaseStatusError
+            The case is not in status ``applied``.
+        ValidationError
+            Listing every problem: missing reports (综合评估/专家论证/征求意见), a heritage name
+            without protection measures (N6-HERITAGE), unaccepted errors, a bad date.
+        """
+        case = self._expect(case_id, "review")
+        accept = dict(accept or {})
+        problems: list[Problem] = []
+        day = check_day(
+            on,
+            "on",
+            problems,
+            not_before=case.date_of("apply"),
+            not_before_label="申请",
+        )
+        for rule_id, reason in accept.items():
+            if rule_id not in RULES or rule_id == "N6-HERITAGE":
+                problems.append(Problem(f"不能确认规则 {rule_id!r}", field="accept"))
+            elif not (reason or "").strip():
+                problems.append(Problem(f"确认 {rule_id} 必须填写理由", field="accept"))
+        valid = {k: v for k, v in accept.items() if k in RULES and (v or "").strip()}
+        review_problems, report = self._review_problems(case, valid)
+        problems.extend(review_problems)
+        if problems:
+            raise ValidationError(problems, title=f"案件 {case.case_id} 未通过审核")
+        assert day is not None
+        for rule_id, reason in accept.items():
+            if any(f.rule_id == rule_id and not f.accepted for f in report.findings):
+                self.gazetteer.accept_finding(
+                    case.proposed_name, rule_id, reason=reason.strip(), actor=actor
+                )
+        if accept:
+            report = self._report(case)
+        counts = {s: sum(f.severity == s for f in report.findings) for s in SEVERITIES}
+        summary = {
+            "reviewed_on": day,
+            "pinyin": report.pinyin or "",
+            "specific": report.specific,
+            "generic": report.generic,
+            "counts": counts,
+            "findings": [f.to_dict() for f in report.findings],
+            "documents": sorted({d.doc_type for d in self.store.case_documents(case.case_id)}),
+            "heritage_level": self._heritage(case),
+        }
+        return self.store.advance_case(
+            case.case_id,
+            "review",
+            expect_status=case.status,
+            on=day,
+            actor=actor,
+            note=note,
+            changes={"review": summary},
+        )
+
+    # -- step 3: approval ------------------------------------------------------------------
+    def approve(
+        self,
+        case_id: str,
+        *,
+        approving_body: str,
+        actor: str,
+        on: str | date | None = None,
+        note: str = "",
+    ) -> NameCase:
+        """Approve (批准) a reviewed case on ``on`` by ``approving_body`` (审批机关).
+
+        A naming case gets its name record now, with status ``approved`` (it becomes
+        ``published`` when the case takes effect). Renaming a heritage name still needs its
+        protection measures attached (N6-HERITAGE).
+        """
+        case = self._expect(case_id, "approve")
+        problems: list[Problem] = []
+        day = check_day(
+            on, "on", problems, not_before=case.date_of("review"), not_before_label="审核"
+        )
+        body = (approving_body or "").strip()
+        if not body:
+            problems.append(Problem("审批机关不能为空", field="approving_body"))
+        problems.extend(self._heritage_problems(case))
+        if problems:
+            raise ValidationError(problems, title=f"案件 {case.case_id} 不能批准")
+        assert day is not None
+        changes: dict[str, object] = {"approving_body": body}
+        if case.kind == "naming":
+            record, _report = self.gazetteer.add(
+                case.proposed_name,
+                case.category,
+                case.division_code,
+                actor=actor,
+                status="approved",
+                pinyin=case.pinyin or None,
+                source=f"命名案件 {case.case_id}",
+            )
+            changes["name_id"] = record.name_id
+        return self.store.advance_case(
+            case.case_id,
+            "approve",
+            expect_status=case.status,
+            on=day,
+            actor=actor,
+            note=note,
+            changes=changes,
+        )
+
+    # -- steps 4 and 5: filing and publication ---------------------------------------------
+    def file(
+        self,
+        case_id: str,
+        *,
+        filed_with: str,
+        actor: str,
+        on: str | date | None = None,
+        note: str = "",
+    ) -> NameCase:
+        """Record the filing (备案) of an approved case with the level above (``filed_with``)."""
+        case = self._expect(case_id, "file")
+        problems: list[Problem] = []
+        day = check_day(
+            on, "on", problems, not_before=case.date_of("approve"), not_before_label="批准"
+        )
+        body = (filed_with or "").strip()
+        if not body:
+            problems.append(Problem("备案机关不能为空", field="filed_with"))
+        if problems:
+            raise ValidationError(problems, title=f"案件 {case.case_id} 不能备案")
+        assert day is not None
+        return self.store.advance_case(
+            case.case_id,
+            "file",
+            expect_status=case.status,
+            on=day,
+            actor=actor,
+            note=note,
+            changes={"filed_with": body},
+        )
+
+    def publish(
+        self, case_id: str, *, actor: str, on: str | date | None = None, note: str = ""
+    ) -> NameCase:
+        """Record the publication (公告) of a filed case."""
+        case = self._expect(case_id, "publish")
+        problems: list[Problem] = []
+        day = check_day(
+            on, "on", problems, not_before=case.date_of("file"), not_before_label="备案"
+        )
+        if problems:
+            raise ValidationError(problems, title=f"案件 {case.case_id} 不能公告")
+        assert day is not None
+        return self.store.advance_case(
+            case.case_id, "publish", expect_status=case.status, on=day, actor=actor, note=note
+        )
+
+    # -- step 6: entry into force ----------------------------------------------------------
+    def effective(
+        self, case_id: str, *, actor: str, on: str | date | None = None, note: str = ""
+    ) -> NameCase:
+        """Put a published case into effect (生效) on ``on`` and change the gazetteer.
+
+        Naming: the case's record becomes ``published``. Renaming: the record takes the new
+        name, and its old name becomes a former name (曾用名) valid until ``on``, citing the
+        case.
+        """
+        case = self._expect(case_id, "effective")
+        problems: list[Problem] = []
+        day = check_day(
+            on, "on", problems, not_before=case.date_of("publish"), not_before_label="公告"
+        )
+        record = self.store.get_name(case.name_id) if case.name_id else None
+        if record is None:
+            problems.append(Problem(f"案件的地名记录 {case.name_id} 不存在", field="name_id"))
+        elif record.status == "retired":
+            problems.append(
+                Problem(f"地名 {record.name}（{record.name_id}）已停用", field="name_id")
+            )
+        if case.kind == "renaming":
+            problems.extend(self._heritage_problems(case))
+        if problems:
+            raise ValidationError(problems, title=f"案件 {case.case_id} 不能生效")
+        assert day is not None and record is not None
+        if case.kind == "naming":
+            self.gazetteer.update(record.name_id, actor=actor, status="published")
+        else:
+            self.gazetteer.rename(
+                record.name_id,
+                case.proposed_name,
+                actor=actor,
+                effective=day,
+                case_id=case.case_id,
+                pinyin=case.pinyin or None,
+            )
+        return self.store.advance_case(
+            case.case_id, "effective", expect_status=case.status, on=day, actor=actor, note=note
+        )
+
+    # -- rule 7: deadlines -----------------------------------------------------------------
+    def overdue(self, today: str | date | None = None) -> list[Overdue]:
+        """Cases filed or published more than :data:`DEADLINE_DAYS` days after approval, or
+        still not filed/published by ``today`` (default: today) when that is already later
+        (N7-OVERDUE), ordered by case id, filing before publication.
+
+        The cases are seen as they stood on ``today``: a step dated later counts as not yet
+        done, so a past day can be asked about.
+        """
+        end = day_asked(today)
+        out = []
+        for case in self.store.query_cases():
+            approved = case.date_of("approve")
+            if approved is None:
+                continue
+            start = date.fromisoformat(approved)
+            for step in ("file", "publish"):
+                done = case.date_of(step)
+                if done is not None and date.fromisoformat(done) > end:
+                    done = None  # as of ``today`` the step had not happened yet
+                days = ((date.fromisoformat(done) if done else end) - start).days
+                if days <= DEADLINE_DAYS:
+                    continue
+                label = CASE_STEP_LABELS[step]
+                what = self._title_subject(case)
+                if done:
+                    message = (
+                        f"案件 {case.case_id}（{what}）于 {approved} 批准，{done} 才{label}，"
+                        f"相隔 {days} 天，超过 {DEADLINE_DAYS} 天"
+                    )
+                else:
+                    message = (
+                        f"案件 {case.case_id}（{what}）于 {approved} 批准，至 {end.isoformat()} "
+                        f"已 {days} 天仍未{label}，超过 {DEADLINE_DAYS} 天"
+                    )
+                finding = _finding("N7-OVERDUE", message, field=step, related=(case.case_id,))
+                out.append(Overdue(case.case_id, step, approved, done, days, finding))
+        return out
+
+    # -- publication notice (公告) ---------------------------------------------------------
+    def notice(self, case_id: str, *, on: str | date | None = None) -> dict[str, object]:
+        """Every field of the publication notice of an approved case.
+
+        ``notice_date`` is the publication date once published, else ``on`` (default today).
+
+        Raises
+        ------
+        CaseStatusError
+            The case is not approved yet.
+        """
+        case = self.get(case_id)
+        if CASE_STATUSES.index(case.status) < CASE_STATUSES.index("approved"):
+            raise CaseStatusError(
+                Problem(
+                    f"案件 {case.case_id} 当前状态为“{CASE_STATUS_LABELS[case.status]}”"
+                    f"（{case.status}），批准后才能生成公告",
+                    field="status",
+                ),
+                title="不能生成公告",
+            )
+        notice_date = case.date_of("publish") or day_asked(on, "on").isoformat()
+        division = self.store.get_division(case.division_code)
+        chain = Divisions(self.store).ancestors(case.division_code)
+        path = "".join(d.name for d in chain if d.level != "province")
+        division_name = division.name if division else ""
+        category = CATEGORIES.get(case.category)
+        return {
+            "title": f"关于{self._title_subject(case)}的公告",
+            "case_id": case.case_id,
+            "kind": case.kind,
+            "kind_label": CASE_KIND_LABELS[case.kind],
+            "standard_name": case.proposed_name,
+            "pinyin": self._pinyin(case),
+            "old_name": case.old_name,
+            "category": case.category,
+            "category_label": category.label if category else case.category,
+            "division_code": case.division_code,
+            "division_name": division_name,
+            "division_full_name": path + division_name,
+            "location": case.location,
+            "approving_body": case.approving_body,
+            "approval_date": case.date_of("approve"),
+            "filed_with": case.filed_with,
+            "filing_date": case.date_of("file"),
+            "notice_date": notice_date,
+            "effective_date": case.date_of("effective"),
+            "name_id": case.name_id,
+        }
+
+    def notice_html(self, case_id: str, *, on: str | date | None = None) -> str:
+        """The publication notice as printable A4 HTML (Chinese, inline CSS, no external
+        assets). Refused before approval, like :meth:`notice`."""
+        n = self.notice(case_id, on=on)
+        e = html.escape
+
+        def text(key: str) -> str:
+            return e(str(n[key] or ""))
+
+        rows = [("标准地名", text("standard_name")), ("罗马字母拼写", text("pinyin"))]
+        if n["kind"] == "renaming":
+            rows.append(("原名称（曾用名）", text("old_name")))
+        rows += [
+            ("地名类别", text("category_label")),
+            ("所在行政区划", f"{text('division_full_name')}（代码 {text('division_code')}）"),
+            ("位置描述", text("location")),
+            ("审批机关", text("approving_body")),
+            ("批准日期", e(chinese_date(n["approval_date"]))),
+        ]
+        if n["effective_date"]:
+            rows.append(("生效日期", e(chinese_date(n["effective_date"]))))
+        rows += [("案件编号", text("case_id")), ("公告日期", e(chinese_date(n["notice_date"])))]
+        table = "\n".join(f"      <tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)
+        verb = "命名" if n["kind"] == "naming" else "更名"
+        lead = (
+            f"根据《地名管理条例》及其实施办法，经{text('approving_body')}"
+            f"于{e(chinese_date(n['approval_date']))}批准，"
+            f"现将{text('standard_name') if verb == '命名' else text('old_name')}"
+            f"{verb}事项公告如下："
+        )
+        return _NOTICE_TEMPLATE.format(
+            title=text("title"),
+            case_id=text("case_id"),
+            lead=lead,
+            table=table,
+            body=text("approving_body"),
+            date=e(chinese_date(n["notice_date"])),
+        )
+
+    # -- helpers ---------------------------------------------------------------------------
+    def _expect(self, case_id: str, step: str) -> NameCase:
+        """The case, if it is in the status that ``step`` follows; else CaseStatusError."""
+        case = self.get(case_id)
+        needed = CASE_STATUSES[CASE_STEPS.index(step) - 1]
+        if case.status != needed:
+            raise CaseStatusError(
+                Problem(
+                    f"案件 {case.case_id} 当前状态为“{CASE_STATUS_LABELS[case.status]}”"
+                    f"（{case.status}），{CASE_STEP_LABELS[step]}需要状态"
+                    f"“{CASE_STATUS_LABELS[needed]}”（{needed}）",
+                    field="status",
+                ),
+                title=f"不能{CASE_STEP_LABELS[step]}",
+            )
+        return case
+
+    def _report(self, case: NameCase) -> Report:
+        return self.gazetteer.check(
+            case.proposed_name,
+            case.category,
+            case.division_code,
+            pinyin=case.pinyin,
+            name_id=case.name_id if case.kind == "renaming" else None,
+        )
+
+    def _review_problems(
+        self, case: NameCase, accept: Mapping[str, str]
+    ) -> tuple[list[Problem], Report]:
+        problems: list[Problem] = []
+        kinds = {d.doc_type for d in self.store.case_documents(case.case_id)}
+        for doc_type in REQUIRED_DOCUMENTS:
+            if doc_type not in kinds:
+                problems.append(
+                    Problem(
+                        f"缺少{DOCUMENT_TYPE_LABELS[doc_type]}（{doc_type}）", field="documents"
+                    )
+                )
+        problems.extend(self._heritage_problems(case))
+        report = self._report(case)
+        for f in report.findings:
+            if f.severity == "error" and not f.accepted and f.rule_id not in accept:
+                problems.append(Problem(f"[{f.rule_id}] {f.message}", field=f.field))
+        return problems, report
+
+    def _heritage(self, case: NameCase) -> str:
+        if case.kind != "renaming" or not case.name_id:
+            return ""
+        record = self.store.get_name(case.name_id)
+        return record.heritage_level.strip() if record else ""
+
+    def _heritage_problems(self, case: NameCase) -> list[Problem]:
+        level = self._heritage(case)
+        if not level:
+            return []
+        kinds = {d.doc_type for d in self.store.case_documents(case.case_id)}
+        if "protection" in kinds:
+            return []
+        message = (
+            f"[N6-HERITAGE] {case.old_name}（{case.name_id}）为地名文化遗产（{level}），"
+            "更名须附保护措施（protection）"
+        )
+        return [Problem(message, field="documents")]
+
+    def _pinyin(self, case: NameCase) -> str:
+        record: NameRecord | None = self.store.get_name(case.name_id) if case.name_id else None
+        if record is not None and (case.kind == "naming" or case.status == "effective"):
+            return record.pinyin
+        return case.pinyin or str(case.review.get("pinyin", "")) or self._report(case).pinyin or ""
+
+    @staticmethod
+    def _title_subject(case: NameCase) -> str:
+        if case.kind == "renaming":
+            return f"{case.old_name}更名为{case.proposed_name}"
+        return f"{case.proposed_name}命名"
+
+    @staticmethod
+    def _check_category(category: str | None, problems: list[Problem]) -> str | None:
+        if not category:
+            problems.append(Problem("命名案件须指定地名类别", field="category"))
+            return None
+        if category not in CATEGORIES:
+            problems.append(Problem(f"未知的地名类别 {category!r}", field="category"))
+            return None
+        return category
+
+    def _check_division(self, code: str | None, problems: list[Problem]) -> str | None:
+        if not code:
+            problems.append(Problem("命名案件须指定所属区划代码", field="division_code"))
+            return None
+        try:
+            text = normalize_code(code)
+        except AdcodeError as exc:
+            problems.append(Problem(str(exc), field="division_code"))
+            return None
+        if self.store.get_division(text) is None:
+            problems.append(Problem(f"未找到区划代码 {text}", field="division_code"))
+            return None
+        return text
+
+    def _check_record(self, name_id: str | None, problems: list[Problem]) -> NameRecord | None:
+        if not name_id:
+            problems.append(Problem("更名案件须指定地名记录 name_id", field="name_id"))
+            return None
+        record = self.store.get_name(name_id.strip())
+        if record is None:
+            problems.append(Problem(f"未找到地名记录 {name_id}", field="name_id"))
+            return None
+        if record.status == "retired":
+            problems.append(Problem(f"地名 {record.name}（{name_id}）已停用", field="name_id"))
+            return None
+        return record
+
+
+_NOTICE_TEMPLATE = """<!DOCTYPE html>
+<html lang="zh-CN">
+<head>
+<meta charset="utf-8">
+<title>{title}</title>
+<style>
+  @page {{ size: A4; margin: 25mm 20mm; }}
+  html, body {{ margin: 0; padding: 0; background: #fff; color: #000; }}
+  body {{ font-family: "FangSong", "STFangsong", "SimSun", "Songti SC", "Noto Serif CJK SC",
+          serif; font-size: 14pt; line-height: 1.8; }}
+  .page {{ width: 170mm; min-height: 247mm; margin: 0 auto; padding: 10mm 0; }}
+  h1 {{ font-family: "SimHei", "Heiti SC", "Noto Sans CJK SC", sans-serif; font-size: 22pt;
+        text-align: center; margin: 0 0 4mm; letter-spacing: 1pt; }}
+  .case-no {{ text-align: center; font-size: 12pt; margin: 0 0 8mm; }}
+  p.lead {{ text-indent: 2em; margin: 0 0 4mm; }}
+  table {{ width: 100%; border-collapse: collapse; margin: 4mm 0 6mm; font-size: 13pt; }}
+  th, td {{ border: 1px solid #000; padding: 2mm 3mm; text-align: left; vertical-align: top; }}
+  th {{ width: 30%; font-weight: bold; white-space: nowrap; }}
+  .signature {{ margin-top: 18mm; text-align: right; line-height: 2.2; }}
+  @media print {{ .page {{ width: auto; min-height: 0; padding: 0; }} }}
+</style>
+</head>
+<body>
+  <div class="page">
+    <h1>{title}</h1>
+    <p class="case-no">案件编号：{case_id}</p>
+    <p class="lead">{lead}</p>
+    <table>
+{table}
+    </table>
+    <p class="lead">特此公告。</p>
+    <div class="signature">
+      <div>{body}</div>
+      <div>{date}</div>
+    </div>
+  </div>
+</body>
+</html>
+"""
