@@ -71,21 +71,29 @@ def abbreviation(code: str, name: str, overrides: Mapping[str, str] | None = Non
     return name[:1] if name else code
 
 
+def line_units(a: str, b: str, level: str) -> tuple[str, str]:
+    """The two divisions a line separates at its level (e.g. the two cities of a city line),
+    ordered by code."""
+    digits = {"provincial": 2, "city": 4, "county": 6}[level]
+    lo, hi = sorted((a[:digits].ljust(6, "0"), b[:digits].ljust(6, "0")))
+    return lo, hi
+
+
 def line_name(
     a: str,
     b: str,
     level: str,
     names: Mapping[str, str],
     abbreviations: Mapping[str, str] | None = None,
+    official: Mapping[tuple[str, str], str] | None = None,
 ) -> str:
-    """Name of a line by the convention: abbreviations of the two sides at the line's level,
-    ordered by code, + 线."""
-    digits = {"provincial": 2, "city": 4, "county": 6}[level]
-    sides = []
-    for code in sorted((a, b)):
-        unit = code[:digits].ljust(6, "0")
-        sides.append(abbreviation(unit, names.get(unit, ""), abbreviations))
-    return "".join(sides) + "线"
+    """Name of a line: its official name if given (``official`` maps the two units of
+    :func:`line_units` to a name such as 豫皖线), else the abbreviations of the two sides at the
+    line's level, ordered by code, + 线 (周口 411600, 驻马店 411700: 周驻线)."""
+    units = line_units(a, b, level)
+    if official and units in official:
+        return official[units]
+    return "".join(abbreviation(u, names.get(u, ""), abbreviations) for u in units) + "线"
 
 
 def shared_segments(
@@ -229,6 +237,7 @@ def derive_lines(
     code_column: str = "code",
     names: Mapping[str, str] | None = None,
     abbreviations: Mapping[str, str] | None = None,
+    official: Mapping[tuple[str, str], str] | None = None,
     include_edge: bool = True,
     inside: set[str] | None = None,
 ) -> gpd.GeoDataFrame:
@@ -244,6 +253,9 @@ def derive_lines(
         defaults to the frame's ``name`` column.
     abbreviations
         adcode → one-character abbreviation, overriding the defaults.
+    official
+        Official names of lines by the (lower, higher) adcodes of the two units at the line's
+        level, e.g. ``{("340000", "410000"): "豫皖线"}``; others follow the convention.
     include_edge
         Also return the lines on the outer edge of the whole set (one side only).
     inside
@@ -280,7 +292,7 @@ def derive_lines(
                                                                   strict=True)]  # fmt: skip
     frame["internal"] = frame["left"].isin(own) & frame["right"].isin(own)
     frame["name"] = [
-        line_name(lf, rt, lv, label, abbreviations) if rt else f"{label.get(lf, lf)}外界"
+        line_name(lf, rt, lv, label, abbreviations, official) if rt else f"{label.get(lf, lf)}外界"
         for lf, rt, lv in zip(frame["left"], frame["right"], frame["level"], strict=True)
     ]
     frame["section"] = [
