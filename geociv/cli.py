@@ -546,6 +546,470 @@ def names_pinyin_check(ctx: Context) -> None:
     click.echo(f"共 {len(rows)} 条不一致")
 
 
+# -- naming/renaming cases (命名更名) ------------------------------------------------------
+@main.group()
+def cases() -> None:
+    """命名更名案件：申请、附件、审核、批准、备案、公告、生效，逾期提醒与公告。"""
+
+
+def _case_line(case: Any) -> str:
+    from geociv.store import CASE_KIND_LABELS, CASE_STATUS_LABELS
+
+    subject = (
+        f"{case.old_name} → {case.proposed_name}" if case.kind == "renaming" else case.proposed_name
+    )
+    last = case.steps[-1] if case.steps else None
+    when = f"{last.on}" if last else ""
+    return (
+        f"{case.case_id}\t{CASE_KIND_LABELS[case.kind]}\t{subject}\t"
+        f"{CASE_STATUS_LABELS[case.status]}\t{when}"
+    )
+
+
+def _print_case(ctx: Context, case: Any) -> None:
+    from geociv.gazetteer.cases import Cases
+    from geociv.store import CASE_STEP_LABELS, DOCUMENT_TYPE_LABELS
+
+    click.echo(_case_line(case))
+    click.echo(f"  位置：{case.location}；申请人：{case.applicant}；所属区划 {case.division_code}")
+    for s in case.steps:
+        note = f"  {s.note}" if s.note else ""
+        click.echo(f"  {CASE_STEP_LABELS[s.step]}\t{s.on}\t{s.actor}{note}")
+    for d in Cases(ctx.store).documents(case.case_id):
+        click.echo(
+            f"  附件 #{d.id} {DOCUMENT_TYPE_LABELS[d.doc_type]}：{d.filename}（{d.size} 字节）"
+        )
+
+
+@cases.command("list")
+@click.option(
+    "--status",
+    type=click.Choice(["applied", "reviewed", "approved", "filed", "published", "effective"]),
+    help="只列出该状态的案件",
+)
+@click.option("--kind", type=click.Choice(["naming", "renaming"]), help="命名或更名")
+@pass_ctx
+@reports_errors
+def cases_list(ctx: Context, status: str | None, kind: str | None) -> None:
+    """列出案件：编号、类型、名称、状态、最近办理日期。"""
+    from geociv.gazetteer.cases import Cases
+
+    found = Cases(ctx.store).query(status=status, kind=kind)
+    if not found:
+        click.echo("没有案件")
+    for case in found:
+        click.echo(_case_line(case))
+
+
+@cases.command("show")
+@click.argument("case_id")
+@pass_ctx
+@reports_errors
+def cases_show(ctx: Context, case_id: str) -> None:
+    """显示一个案件的办理过程与附件。"""
+    from geociv.gazetteer.cases import Cases
+
+    _print_case(ctx, _lookup(lambda: Cases(ctx.store).get(case_id)))
+
+
+def _lookup(get: Callable[[], Any]) -> Any:
+    """``get()``, with a missing record reported like other errors (exit status 1)."""
+    try:
+        return get()
+    except LookupError as exc:
+        click.secho(f"错误：{exc.args[0] if exc.args else exc}", fg="red", err=True)
+        sys.exit(1)
+
+
+@cases.command("apply")
+@click.argument("kind", type=click.Choice(["naming", "renaming"]))
+@click.argument("proposed_name")
+@click.option("--name-id", default=None, help="被更名的地名记录编号（更名必填）")
+@click.option("--category", default=None, metavar="CODE", help="地名类别（命名必填），如 road")
+@click.option(
+    "--division", "division_code", default=None, metavar="ADCODE", help="所属区划（命名必填）"
+)
+@click.option("--location", required=True, help="位置描述")
+@click.option("--applicant", required=True, help="申请人（单位或个人）")
+@click.option("--pinyin", default="", help="审定拼音（可不填，审核时按规则生成）")
+@click.option("--reason", default="", help="命名/更名理由")
+@click.option("--date", "on", default=None, metavar="YYYY-MM-DD", help="申请日期（默认今天）")
+@click.option("--note", default="", help="备注")
+@click.option("--actor", default="officer-cli", show_default=True, help="记入审计日志的操作人")
+@pass_ctx
+@reports_errors
+def cases_apply(
+    ctx: Context,
+    kind: str,
+    proposed_name: str,
+    name_id: str | None,
+    category: str | None,
+    division_code: str | None,
+    location: str,
+    applicant: str,
+    pinyin: str,
+    reason: str,
+    on: str | None,
+    note: str,
+    actor: str,
+) -> None:
+    """申请命名（naming）或更名（renaming），拟用名称为 PROPOSED_NAME。"""
+    from geociv.gazetteer.cases import Cases
+
+    case = Cases(ctx.store).apply(
+        kind,
+        proposed_name,
+        applicant=applicant,
+        location=location,
+        actor=actor,
+        category=category,
+        division_code=division_code,
+        name_id=name_id,
+        pinyin=pinyin,
+        reason=reason,
+        on=on,
+        note=note,
+    )
+    click.echo(f"已受理 {_case_line(case)}")
+
+
+@cases.command("attach")
+@click.argument("case_id")
+@click.argument(
+    "doc_type",
+    metavar="DOC_TYPE",
+)
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--note", default="", help="附件说明")
+@click.option("--actor", default="officer-cli", show_default=True, help="记入审计日志的操作人")
+@pass_ctx
+@reports_errors
+def cases_attach(
+    ctx: Context, case_id: str, doc_type: str, path: str, note: str, actor: str
+) -> None:
+    """给案件上传附件。DOC_TYPE：assessment（综合评估报告）、expert（专家论证报告）、
+    consultation（征求意见报告）、protection（保护措施）、approval（批复文件）、other（其他材料），
+    也可写中文名。"""
+    from pathlib import Path
+
+    from geociv.gazetteer.cases import Cases
+    from geociv.store import DOCUMENT_TYPE_LABELS
+
+    file = Path(path)
+    doc = Cases(ctx.store).attach(
+        case_id, doc_type, file.name, file.read_bytes(), actor=actor, note=note
+    )
+    click.echo(
+        f"已上传 {doc.case_id} 的{DOCUMENT_TYPE_LABELS[doc.doc_type]}：{doc.filename}"
+        f"（{doc.size} 字节，附件 #{doc.id}）"
+    )
+
+
+@cases.command("step")
+@click.argument("case_id")
+@click.argument("step", type=click.Choice(["review", "approve", "file", "publish", "effective"]))
+@click.option("--date", "on", default=None, metavar="YYYY-MM-DD", help="办理日期（默认今天）")
+@click.option("--note", default="", help="备注")
+@click.option("--approving-body", default="", help="审批机关（approve 必填）")
+@click.option("--filed-with", default="", help="备案机关（file 必填）")
+@click.option(
+    "--accept",
+    "accepts",
+    multiple=True,
+    metavar="RULE=REASON",
+    help="审核时确认一条检查结果及理由，可重复，如 --accept N3-PERSON=历史地名",
+)
+@click.option("--actor", default="officer-cli", show_default=True, help="记入审计日志的操作人")
+@pass_ctx
+@reports_errors
+def cases_step(
+    ctx: Context,
+    case_id: str,
+    step: str,
+    on: str | None,
+    note: str,
+    approving_body: str,
+    filed_with: str,
+    accepts: tuple[str, ...],
+    actor: str,
+) -> None:
+    """办理案件的下一步：review 审核、approve 批准、file 备案、publish 公告、effective 生效。"""
+    from geociv.errors import Problem
+    from geociv.gazetteer.cases import Cases
+    from geociv.store import CASE_STATUS_LABELS, CASE_STEP_LABELS
+
+    svc = Cases(ctx.store)
+    common: dict[str, Any] = {"actor": actor, "on": on, "note": note}
+    if step == "review":
+        accept: dict[str, str] = {}
+        for item in accepts:
+            rule, sep, reason = item.partition("=")
+            if not sep:
+                raise ValidationError(
+                    Problem(f"--accept {item!r} 应写成 规则编号=理由", field="accept"),
+                    title="参数有误",
+                )
+            accept[rule.strip()] = reason.strip()
+        case = _lookup(lambda: svc.review(case_id, accept=accept, **common))
+    elif step == "approve":
+        case = _lookup(lambda: svc.approve(case_id, approving_body=approving_body, **common))
+    elif step == "file":
+        case = _lookup(lambda: svc.file(case_id, filed_with=filed_with, **common))
+    elif step == "publish":
+        case = _lookup(lambda: svc.publish(case_id, **common))
+    else:
+        case = _lookup(lambda: svc.effective(case_id, **common))
+    click.echo(
+        f"{case.case_id} 已{CASE_STEP_LABELS[step]}（{case.date_of(step)}），"
+        f"当前状态：{CASE_STATUS_LABELS[case.status]}"
+    )
+
+
+@cases.command("overdue")
+@click.option("--today", default=None, metavar="YYYY-MM-DD", help="计算到哪一天（默认今天）")
+@pass_ctx
+@reports_errors
+def cases_overdue(ctx: Context, today: str | None) -> None:
+    """列出批准后超过 15 天仍未备案或公告（或备案、公告晚了）的案件；有逾期时退出码为 3。"""
+    from geociv.gazetteer.cases import DEADLINE_DAYS, Cases
+    from geociv.store import CASE_STEP_LABELS
+
+    found = Cases(ctx.store).overdue(today)
+    if not found:
+        click.echo("没有逾期案件")
+        return
+    for o in found:
+        click.echo(
+            f"{o.case_id}\t{CASE_STEP_LABELS[o.step]}\t批准 {o.approved_on}\t"
+            f"{o.done_on or '未完成'}\t批准后 {o.days} 天，逾期 {o.days - DEADLINE_DAYS} 天"
+        )
+    sys.exit(3)
+
+
+@cases.command("notice")
+@click.argument("case_id")
+@click.option(
+    "--html",
+    "html_path",
+    type=click.Path(dir_okay=False, writable=True),
+    help="把可打印的公告（A4 HTML）写入该文件",
+)
+@click.option(
+    "--date", "on", default=None, metavar="YYYY-MM-DD", help="未公告时的公告日期（默认今天）"
+)
+@pass_ctx
+@reports_errors
+def cases_notice(ctx: Context, case_id: str, html_path: str | None, on: str | None) -> None:
+    """生成已批准案件的公告：列出各项内容，--html 另存为可打印页面。"""
+    from pathlib import Path
+
+    from geociv.gazetteer.cases import Cases
+
+    svc = Cases(ctx.store)
+    fields = _lookup(lambda: svc.notice(case_id, on=on))
+    labels = {
+        "title": "标题",
+        "standard_name": "标准地名",
+        "pinyin": "罗马字母拼写",
+        "old_name": "原名称",
+        "category_label": "地名类别",
+        "division_full_name": "所在行政区划",
+        "location": "位置描述",
+        "approving_body": "审批机关",
+        "approval_date": "批准日期",
+        "filed_with": "备案机关",
+        "filing_date": "备案日期",
+        "notice_date": "公告日期",
+        "effective_date": "生效日期",
+    }
+    for key, label in labels.items():
+        if fields.get(key):
+            click.echo(f"{label}：{fields[key]}")
+    if html_path:
+        Path(html_path).write_text(svc.notice_html(case_id, on=on), encoding="utf-8")
+        click.echo(f"公告已写入 {html_path}")
+
+
+# -- place-name signs (地名标志) -------------------------------------------------------------
+@main.group()
+def signs() -> None:
+    """地名标志：登记、巡检、检查（汉字、拼音与地名记录不符，超期未巡检）。"""
+
+
+@signs.command("list")
+@click.option(
+    "--status", type=click.Choice(["in_service", "damaged", "removed"]), help="只列出该状态"
+)
+@click.option("--name-id", default=None, help="只列出显示该地名记录的标志")
+@pass_ctx
+@reports_errors
+def signs_list(ctx: Context, status: str | None, name_id: str | None) -> None:
+    """列出标志：编号、类型、汉字、拼音、地名记录、状态、经纬度。"""
+    from geociv.gazetteer.signs import Signs
+    from geociv.store import SIGN_STATUS_LABELS, SIGN_TYPE_LABELS
+
+    found = Signs(ctx.store).query(status=status, name_id=name_id)
+    if not found:
+        click.echo("没有地名标志")
+    for s in found:
+        where = f"{s.location.x:.6f},{s.location.y:.6f}" if s.location is not None else ""
+        click.echo(
+            f"{s.sign_id}\t{SIGN_TYPE_LABELS[s.sign_type]}\t{s.text}\t{s.pinyin}\t{s.name_id}\t"
+            f"{SIGN_STATUS_LABELS[s.status]}\t{where}"
+        )
+
+
+@signs.command("register")
+@click.argument("name_id")
+@click.option("--lon", type=float, required=True, help="经度（CGCS2000）")
+@click.option("--lat", type=float, required=True, help="纬度（CGCS2000）")
+@click.option(
+    "--type",
+    "sign_type",
+    default="road",
+    show_default=True,
+    help="标志类型：road 路牌、house_number 门牌、village 村牌、natural 自然实体标志、other",
+)
+@click.option("--text", default=None, help="标志实际所示汉字（默认为地名记录的标准名称）")
+@click.option("--pinyin", default=None, help="标志实际所示拼音（默认为地名记录的拼音）")
+@click.option("--installed-on", default=None, metavar="YYYY-MM-DD", help="设置日期")
+@click.option("--installer", default="", help="设置单位")
+@click.option("--sign-id", default="", help="标志编号（默认自动编号）")
+@click.option("--remarks", default="", help="备注")
+@click.option("--actor", default="officer-cli", show_default=True, help="记入审计日志的操作人")
+@pass_ctx
+@reports_errors
+def signs_register(
+    ctx: Context,
+    name_id: str,
+    lon: float,
+    lat: float,
+    sign_type: str,
+    text: str | None,
+    pinyin: str | None,
+    installed_on: str | None,
+    installer: str,
+    sign_id: str,
+    remarks: str,
+    actor: str,
+) -> None:
+    """登记显示地名记录 NAME_ID 的标志，并列出它的检查结果。"""
+    from shapely import Point
+
+    from geociv.gazetteer.signs import Signs
+
+    svc = Signs(ctx.store)
+    record = ctx.store.get_name(name_id.strip())
+    sign = svc.register(
+        name_id,
+        Point(lon, lat),
+        sign_type,
+        text if text is not None else (record.name if record else ""),
+        actor=actor,
+        pinyin=pinyin if pinyin is not None else (record.pinyin if record else ""),
+        installed_on=installed_on,
+        installer=installer,
+        remarks=remarks,
+        sign_id=sign_id,
+    )
+    click.echo(f"已登记 {sign.sign_id}：{sign.text} {sign.pinyin}")
+    for f in svc.findings():
+        if f.related[0] == sign.sign_id:
+            click.echo(f"  [{f.rule_id}] {f.message}")
+
+
+@signs.command("patrol")
+@click.argument("sign_id")
+@click.argument("condition")
+@click.option("--date", "on", default=None, metavar="YYYY-MM-DD", help="巡检日期（默认今天）")
+@click.option("--inspector", default=None, help="巡检人（默认为 --actor）")
+@click.option("--remarks", default="", help="备注")
+@click.option("--photo", type=click.Path(exists=True, dir_okay=False), help="现场照片")
+@click.option("--actor", default="officer-cli", show_default=True, help="记入审计日志的操作人")
+@pass_ctx
+@reports_errors
+def signs_patrol(
+    ctx: Context,
+    sign_id: str,
+    condition: str,
+    on: str | None,
+    inspector: str | None,
+    remarks: str,
+    photo: str | None,
+    actor: str,
+) -> None:
+    """记录一次巡检。CONDITION：intact 完好、soiled 污损、broken 破损、missing 缺失、
+    obscured 被遮挡（也可写中文）。"""
+    from pathlib import Path
+
+    from geociv.gazetteer.signs import Signs
+    from geociv.store import PATROL_CONDITION_LABELS
+
+    content = Path(photo).read_bytes() if photo else None
+    done = Signs(ctx.store).patrol(
+        sign_id,
+        condition,
+        actor=actor,
+        on=on,
+        inspector=inspector,
+        remarks=remarks,
+        photo=content,
+        photo_filename=Path(photo).name if photo else "",
+    )
+    click.echo(
+        f"已记录 {done.sign_id} 于 {done.patrolled_on} 的巡检："
+        f"{PATROL_CONDITION_LABELS[done.condition]}"
+    )
+
+
+@signs.command("status")
+@click.argument("sign_id")
+@click.argument("status", type=click.Choice(["in_service", "damaged", "removed"]))
+@click.option("--remarks", default="", help="说明（如 道路改造拆除）")
+@click.option("--actor", default="officer-cli", show_default=True, help="记入审计日志的操作人")
+@pass_ctx
+@reports_errors
+def signs_status(ctx: Context, sign_id: str, status: str, remarks: str, actor: str) -> None:
+    """更改标志状态：in_service 在用、damaged 损坏、removed 已拆除（标志不删除）。"""
+    from geociv.gazetteer.signs import Signs
+    from geociv.store import SIGN_STATUS_LABELS
+
+    sign = _lookup(
+        lambda: Signs(ctx.store).set_status(sign_id, status, actor=actor, remarks=remarks)
+    )
+    click.echo(f"{sign.sign_id} 状态：{SIGN_STATUS_LABELS[sign.status]}")
+
+
+@signs.command("findings")
+@click.option("--today", default=None, metavar="YYYY-MM-DD", help="计算巡检间隔到哪一天")
+@click.option(
+    "--patrol-days",
+    type=click.IntRange(min=0),
+    default=365,
+    show_default=True,
+    help="巡检周期（天）",
+)
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+@pass_ctx
+@reports_errors
+def signs_findings(ctx: Context, today: str | None, patrol_days: int, as_json: bool) -> None:
+    """检查全部在用标志：汉字、拼音与地名记录不符（N8-SIGN-TEXT/PINYIN），超期未巡检
+    （N8-SIGN-PATROL）；有问题时退出码为 3。"""
+    from geociv.gazetteer.rules import SEVERITY_LABELS
+    from geociv.gazetteer.signs import Signs
+
+    found = Signs(ctx.store).findings(today=today, patrol_days=patrol_days)
+    for f in found:
+        if as_json:
+            click.echo(json.dumps(f.to_dict(), ensure_ascii=False))
+        else:
+            click.echo(f"{f.related[0]}\t[{f.rule_id}] {SEVERITY_LABELS[f.severity]}：{f.message}")
+    if not as_json:
+        click.echo(f"共 {len(found)} 条")
+    if found:
+        sys.exit(3)
+
+
 # -- audit ---------------------------------------------------------------------------------
 @main.command()
 @click.option("--limit", default=20, show_default=True)

@@ -102,8 +102,11 @@ def main(shared: Path) -> None:
     neighbours = _neighbours(src, names)
     out_nb = ROOT / "data/boundaries/zhumadian_neighbours.geojson"
     out_nb.write_text(
-        json.dumps({"type": "FeatureCollection", "name": "zhumadian_neighbours",
-                    "features": neighbours}, ensure_ascii=False, separators=(",", ":")),
+        json.dumps(
+            {"type": "FeatureCollection", "name": "zhumadian_neighbours", "features": neighbours},
+            ensure_ascii=False,
+            separators=(",", ":"),
+        ),
         encoding="utf-8",
     )
     print(f"{out_nb.relative_to(ROOT)}: {len(neighbours)} neighbouring county-level polygons")
@@ -123,8 +126,11 @@ def _neighbours(src: dict, names: dict[str, str]) -> list[dict]:
     import shapely
 
     counties = [f for f in src["features"] if f["properties"]["level"] == "county"]
-    own = [shapely.geometry.shape(f["geometry"]) for f in counties
-           if str(f["properties"]["adcode"])[:4] == CITY[:4]]
+    own = [
+        shapely.geometry.shape(f["geometry"])
+        for f in counties
+        if str(f["properties"]["adcode"])[:4] == CITY[:4]
+    ]
     city = shapely.union_all(own)
     with open(SHARED / "admin-codes" / "henan_counties_nbs.csv", encoding="utf-8") as f:
         county_names = {r["code"]: r["name"] for r in csv.DictReader(f)}

@@ -23,7 +23,18 @@ from geociv.config import Settings
 from geociv.demo import ensure_secret_key
 from geociv.store import open_store
 from web._helpers import register_error_handlers
-from web.blueprints import admin, api, auth, home, names, names_api, vendor
+from web.blueprints import (
+    admin,
+    api,
+    auth,
+    cases,
+    cases_api,
+    home,
+    names,
+    names_api,
+    signs,
+    vendor,
+)
 
 csrf = CSRFProtect()
 
@@ -74,7 +85,18 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         user = Users(store).get(username)
         return SessionUser(user) if user is not None and user.active else None
 
-    for bp in (auth.bp, home.bp, api.bp, names_api.bp, names.bp, admin.bp, vendor.bp):
+    for bp in (
+        auth.bp,
+        home.bp,
+        api.bp,
+        names_api.bp,
+        names.bp,
+        cases_api.bp,
+        cases.bp,
+        signs.bp,
+        admin.bp,
+        vendor.bp,
+    ):
         app.register_blueprint(bp)
     csrf.exempt(names_api.validate)  # a pure check: no state changes, usable by scripts
     register_error_handlers(app)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from flask import Flask, abort, current_app, jsonify, render_template, request
+from flask import Flask, abort, current_app, flash, jsonify, make_response, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -21,8 +23,10 @@ from geociv.errors import (
 from geociv.store import ROLE_LABELS, Store, User
 
 if TYPE_CHECKING:
+    from geociv.gazetteer.cases import Cases
     from geociv.gazetteer.names import Gazetteer
     from geociv.gazetteer.search import NameSearch
+    from geociv.gazetteer.signs import Signs
 
 
 class SessionUser:
@@ -73,6 +77,20 @@ def name_search() -> NameSearch:
     if "geociv_name_search" not in ext:
         ext["geociv_name_search"] = NameSearch(store())
     return ext["geociv_name_search"]
+
+
+def cases() -> Cases:
+    """The naming/renaming case service on the app's store and gazetteer."""
+    from geociv.gazetteer.cases import Cases
+
+    return Cases(store(), gazetteer())
+
+
+def signs() -> Signs:
+    """The place-name sign service on the app's store and gazetteer."""
+    from geociv.gazetteer.signs import Signs
+
+    return Signs(store(), gazetteer())
 
 
 def division_labels() -> dict[str, str]:
@@ -127,6 +145,70 @@ def actor() -> str:
     return current_user.username if current_user.is_authenticated else "anonymous"
 
 
+#: Chinese label of the fields that problems name, for flash messages on pages.
+FIELD_LABELS: dict[str, str] = {
+    "date": "日期",
+    "today": "日期",
+    "note": "备注",
+    "kind": "案件类型",
+    "case_id": "案件编号",
+    "name_id": "地名记录",
+    "proposed_name": "拟用名称",
+    "category": "地名类别",
+    "division_code": "所属区划代码",
+    "location": "位置",
+    "applicant": "申请人",
+    "reason": "理由",
+    "documents": "附件",
+    "doc_type": "附件类型",
+    "file": "文件",
+    "approving_body": "审批机关",
+    "filed_with": "备案机关",
+    "accept": "确认检查结果",
+    "status": "状态",
+    "sign_id": "标志编号",
+    "sign_type": "标志类型",
+    "text": "标志汉字",
+    "pinyin": "拼音",
+    "lon": "经度",
+    "lat": "纬度",
+    "installed_on": "设置日期",
+    "installer": "设置单位",
+    "condition": "标志状况",
+    "inspector": "巡检人",
+    "photo": "照片",
+    "patrol_days": "巡检周期",
+}
+
+
+def flash_problems(exc: ValidationError) -> None:
+    """Flash the title of ``exc`` and then each of its problems, naming the field in Chinese
+    with its form name in brackets (``日期（date）：…``)."""
+    flash(exc.title, "error")
+    for p in exc.problems:
+        where = ""
+        if p.field:
+            label = FIELD_LABELS.get(p.field)
+            where = f"{label}（{p.field}）：" if label else f"{p.field}："
+        flash(f"{where}{p.message}", "error")
+
+
+@contextmanager
+def fields_renamed(**names: str) -> Iterator[None]:
+    """Re-raise a :class:`ValidationError` from the block with its problems' fields renamed
+    from the services' names to the request's (``fields_renamed(on="date")``)."""
+    try:
+        yield
+    except ValidationError as exc:
+        problems = [replace(p, field=names.get(p.field or "", p.field)) for p in exc.problems]
+        raise type(exc)(problems, title=exc.title) from None
+
+
+def not_found(message: str) -> NoReturn:
+    """Stop the request with a 404 whose page or JSON body says ``message``."""
+    abort(make_response(_error(404, message)))
+
+
 def _error(status: int, title: str, problems: list[dict[str, Any]] | None = None) -> Any:
     if wants_json():
         return jsonify(error=title, problems=problems or []), status
@@ -165,4 +247,17 @@ def register_error_handlers(app: Flask) -> None:
         return _error(exc.code or 500, titles.get(exc.code or 0, exc.description or "请求有误"))
 
 
-__all__ = ["SessionUser", "abort", "actor", "role_required", "store", "wants_json"]
+__all__ = [
+    "FIELD_LABELS",
+    "SessionUser",
+    "abort",
+    "actor",
+    "cases",
+    "fields_renamed",
+    "flash_problems",
+    "not_found",
+    "role_required",
+    "signs",
+    "store",
+    "wants_json",
+]

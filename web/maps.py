@@ -8,6 +8,7 @@ decoration: the page opens with no basemap, and OSM / 天地图 can be switched 
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 import folium
@@ -118,23 +119,40 @@ def division_map(
             class_name="division-popup",
         ),
     ).add_to(m)
-    labels = folium.FeatureGroup(name="县区名称")
-    for row in shown.itertuples():
+    add_labels(m, shown)
+    folium.LayerControl(collapsed=False).add_to(m)
+    return m
+
+
+def add_labels(
+    m: folium.Map, frame: gpd.GeoDataFrame, *, name: str = "县区名称", below: bool = False
+) -> None:
+    """Add a layer of name labels, one inside each polygon of ``frame`` (columns ``name`` and
+    ``geometry`` in EPSG:4490), drawn as text that takes no clicks.
+
+    With ``below`` the labels go in a pane under the vector layers, so that points drawn on
+    the map (circle markers) are never hidden by a label.
+    """
+    pane: dict[str, str] = {}
+    if below:
+        folium.map.CustomPane("labels", z_index=350).add_to(m)
+        pane["pane"] = "labels"
+    labels = folium.FeatureGroup(name=name)
+    for row in frame.itertuples():
         point = row.geometry.representative_point()
         folium.Marker(
             [point.y, point.x],
             icon=folium.DivIcon(
-                html=f'<div class="division-label">{row.name}</div>',
+                html=f'<div class="division-label">{html.escape(str(row.name))}</div>',
                 icon_size=(80, 20),
                 icon_anchor=(40, 10),
                 class_name="division-label-icon",
             ),
             interactive=False,
+            **pane,
         ).add_to(labels)
     labels.add_to(m)
-    folium.LayerControl(collapsed=False).add_to(m)
     m.get_root().header.add_child(Element(_LABEL_CSS))
-    return m
 
 
 _LABEL_CSS = """<style>

@@ -5,7 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from geociv import __version__
-from geociv.store import LEVELS
+from geociv.store import (
+    CASE_KINDS,
+    CASE_STATUSES,
+    CASE_STEPS,
+    DOCUMENT_TYPES,
+    LEVELS,
+    PATROL_CONDITIONS,
+    SIGN_STATUSES,
+    SIGN_TYPES,
+)
 
 _ERROR = {
     "description": "请求有误：error 说明原因，problems 列出每一处（行、字段、信息）",
@@ -100,6 +109,176 @@ def _names_paths() -> dict[str, Any]:
                 "list": {"type": "string", "enum": ["person", "leader", "foreign", "brand"]},
                 "term": {"type": "string"}, "note": {"type": "string"}}),
             "responses": {"200": _ok("已添加"), **_WRITE_ERRORS}}},
+    }  # fmt: skip
+
+
+_READ_ERRORS = {"400": _ERROR, "401": _ERROR, "403": _ERROR, "404": _ERROR}
+_STEP_ERRORS = {**_WRITE_ERRORS, "404": _ERROR}
+_DATE = {
+    "type": "string",
+    "format": "date",
+    "description": "日期 YYYY-MM-DD（默认今天；不得晚于今天）",
+}
+
+
+def _path_param(name: str, description: str, example: str) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "string"},
+            "description": description, "example": example}  # fmt: skip
+
+
+def _cases_paths() -> dict[str, Any]:
+    case_id = _path_param("case_id", "案件编号", "C2026-0001")
+    case_ok = {"description": "案件（含各步骤、附件、下一步）", "content": {
+        "application/json": {"schema": {"$ref": "#/components/schemas/Case"}}}}  # fmt: skip
+    return {
+        "/api/cases": {
+            "get": {
+                "summary": "命名更名案件列表（需登录）", "operationId": "listCases",
+                "parameters": [
+                    {"name": "status", "in": "query", "schema": {"type": "string",
+                     "enum": list(CASE_STATUSES)}},
+                    {"name": "kind", "in": "query", "schema": {"type": "string",
+                     "enum": list(CASE_KINDS)}},
+                    {"name": "name_id", "in": "query", "schema": {"type": "string"}},
+                    {"name": "division", "in": "query", "schema": {"type": "string"},
+                     "description": "所属区划代码前缀"}],
+                "responses": {"200": _ok("{cases: [...]}"), "400": _ERROR, "401": _ERROR}},
+            "post": {
+                "summary": "申请命名或更名（地名管理员；需 X-CSRFToken）",
+                "operationId": "applyCase",
+                "requestBody": _json_body(["kind", "proposed_name", "location", "applicant"], {
+                    "kind": {"type": "string", "enum": list(CASE_KINDS)},
+                    "proposed_name": {"type": "string", "description": "拟用名称"},
+                    "category": {"type": "string", "description": "地名类别（命名必填）"},
+                    "division_code": {"type": "string", "description": "所属区划代码（命名必填）"},
+                    "name_id": {"type": "string", "description": "被更名的地名记录（更名必填）"},
+                    "location": {"type": "string", "description": "位置描述"},
+                    "applicant": {"type": "string", "description": "申请人"},
+                    "pinyin": {"type": "string", "description": "审定拼音（可选）"},
+                    "reason": {"type": "string", "description": "理由"},
+                    "date": _DATE, "note": {"type": "string"}}),
+                "responses": {"201": case_ok, **_WRITE_ERRORS}}},
+        "/api/cases/overdue": {"get": {
+            "summary": "批准后超过 15 天未备案或公告的案件（N7-OVERDUE）",
+            "operationId": "overdueCases",
+            "parameters": [{"name": "today", "in": "query", "schema": {"type": "string",
+                            "format": "date"}, "description": "计算到哪一天（默认今天）"}],
+            "responses": {"200": _ok("{today, overdue: [{case_id, step, approved_on, done_on, "
+                                     "days, finding}]}"), "400": _ERROR, "401": _ERROR}}},
+        "/api/cases/{case_id}": {"get": {
+            "summary": "一个案件", "operationId": "getCase", "parameters": [case_id],
+            "responses": {"200": case_ok, "401": _ERROR, "404": _ERROR}}},
+        "/api/cases/{case_id}/documents": {"post": {
+            "summary": "上传案件附件（地名管理员）", "operationId": "attachDocument",
+            "parameters": [case_id],
+            "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+                "type": "object", "required": ["file", "doc_type"], "properties": {
+                    "file": {"type": "string", "format": "binary"},
+                    "doc_type": {"type": "string", "enum": list(DOCUMENT_TYPES),
+                                 "description": "综合评估报告 assessment、专家论证报告 "
+                                 "expert、征求意见报告 consultation、保护措施 protection、"
+                                 "批复文件 approval、其他材料 other（也可用中文名）"},
+                    "note": {"type": "string"}}}}}},
+            "responses": {"201": _ok("附件信息（不含内容）与下载地址"), **_STEP_ERRORS}}},
+        "/api/cases/{case_id}/documents/{document_id}": {"get": {
+            "summary": "下载案件附件", "operationId": "getDocument",
+            "parameters": [case_id, {"name": "document_id", "in": "path", "required": True,
+                                     "schema": {"type": "integer"}}],
+            "responses": {"200": {"description": "附件文件", "content": {
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
+                "401": _ERROR, "404": _ERROR}}},
+        "/api/cases/{case_id}/{step}": {"post": {
+            "summary": "办理下一步：审核、批准、备案、公告、生效（地名管理员）",
+            "operationId": "advanceCase",
+            "parameters": [case_id, {"name": "step", "in": "path", "required": True,
+                "schema": {"type": "string", "enum": list(CASE_STEPS[1:])}}],
+            "requestBody": {"required": False, "content": {"application/json": {"schema": {
+                "type": "object", "properties": {
+                    "date": _DATE, "note": {"type": "string"},
+                    "approving_body": {"type": "string", "description": "审批机关（批准时必填）"},
+                    "filed_with": {"type": "string", "description": "备案机关（备案时必填）"},
+                    "accept": {"type": "object", "additionalProperties": {"type": "string"},
+                               "description": "审核时确认的检查结果：规则编号 → 理由"}}}}}},
+            "responses": {"200": case_ok, **_STEP_ERRORS}}},
+        "/api/cases/{case_id}/notice": {"get": {
+            "summary": "公告（批准后）：字段，或 format=html 可打印页面",
+            "operationId": "caseNotice",
+            "parameters": [case_id,
+                {"name": "format", "in": "query", "schema": {"type": "string",
+                 "enum": ["json", "html"], "default": "json"}},
+                {"name": "date", "in": "query", "schema": {"type": "string", "format": "date"},
+                 "description": "未公告时的公告日期（默认今天）"}],
+            "responses": {"200": {"description": "公告字段或 A4 公告页面", "content": {
+                "application/json": {"schema": {"type": "object"}},
+                "text/html": {"schema": {"type": "string"}}}}, **_READ_ERRORS}}},
+    }  # fmt: skip
+
+
+def _signs_paths() -> dict[str, Any]:
+    sign_id = _path_param("sign_id", "标志编号", "S000001")
+    feature = {"description": "GeoJSON Feature（EPSG:4490），含检查结果", "content": {
+        "application/geo+json": {"schema": {"$ref": "#/components/schemas/Sign"}}}}  # fmt: skip
+    return {
+        "/api/signs": {
+            "get": {
+                "summary": "地名标志（GeoJSON FeatureCollection，含检查结果；需登录）",
+                "operationId": "listSigns",
+                "parameters": [
+                    {"name": "status", "in": "query", "schema": {"type": "string",
+                     "enum": list(SIGN_STATUSES)}},
+                    {"name": "name_id", "in": "query", "schema": {"type": "string"}},
+                    {"name": "include_removed", "in": "query",
+                     "schema": {"type": "boolean", "default": True}}],
+                "responses": {"200": {"description": "FeatureCollection", "content": {
+                    "application/geo+json": {"schema": {"type": "object", "properties": {
+                        "type": {"const": "FeatureCollection"}, "features": {"type": "array",
+                        "items": {"$ref": "#/components/schemas/Sign"}}}}}}},
+                    "400": _ERROR, "401": _ERROR}},
+            "post": {
+                "summary": "登记地名标志（地名管理员）", "operationId": "registerSign",
+                "requestBody": _json_body(["name_id", "sign_type", "text", "lon", "lat"], {
+                    "name_id": {"type": "string", "description": "所示地名记录"},
+                    "sign_type": {"type": "string", "enum": list(SIGN_TYPES)},
+                    "text": {"type": "string", "description": "标志实际所示汉字"},
+                    "pinyin": {"type": "string", "description": "标志实际所示拼音"},
+                    "lon": {"type": "number", "description": "经度（CGCS2000）"},
+                    "lat": {"type": "number", "description": "纬度（CGCS2000）"},
+                    "installed_on": {"type": "string", "format": "date"},
+                    "installer": {"type": "string"}, "remarks": {"type": "string"},
+                    "sign_id": {"type": "string", "description": "标志编号（不给出时自动编号）"},
+                    "status": {"type": "string", "enum": list(SIGN_STATUSES)}}),
+                "responses": {"201": {**feature, "description": "登记的标志；坐标不在中国境内或"
+                    "经纬度颠倒时 400，字段 location"}, **_WRITE_ERRORS}}},
+        "/api/signs/findings": {"get": {
+            "summary": "标志检查结果：汉字、拼音不符，超期未巡检（规则 8）",
+            "operationId": "signFindings",
+            "parameters": [
+                {"name": "today", "in": "query", "schema": {"type": "string", "format": "date"}},
+                {"name": "patrol_days", "in": "query",
+                 "schema": {"type": "integer", "minimum": 0, "default": 365}}],
+            "responses": {"200": _ok("{today, patrol_days, count, findings: [...]}"),
+                          "400": _ERROR, "401": _ERROR}}},
+        "/api/signs/{sign_id}": {"get": {
+            "summary": "一块标志（含检查结果与巡检记录）", "operationId": "getSign",
+            "parameters": [sign_id], "responses": {"200": feature, "401": _ERROR, "404": _ERROR}}},
+        "/api/signs/{sign_id}/patrols": {"post": {
+            "summary": "记录巡检（地名管理员；JSON 或带照片的 multipart）",
+            "operationId": "patrolSign",
+            "parameters": [sign_id],
+            "requestBody": {"required": True, "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/PatrolInput"}},
+                "multipart/form-data": {"schema": {"allOf": [
+                    {"$ref": "#/components/schemas/PatrolInput"},
+                    {"type": "object", "properties": {
+                        "photo": {"type": "string", "format": "binary"}}}]}}}},
+            "responses": {"201": _ok("巡检记录（不含照片内容）"), **_STEP_ERRORS}}},
+        "/api/signs/{sign_id}/status": {"post": {
+            "summary": "更改标志状态（在用、损坏、已拆除；不删除）", "operationId": "setSignStatus",
+            "parameters": [sign_id],
+            "requestBody": _json_body(["status"], {
+                "status": {"type": "string", "enum": list(SIGN_STATUSES)},
+                "remarks": {"type": "string"}}),
+            "responses": {"200": feature, **_STEP_ERRORS}}},
     }  # fmt: skip
 
 
@@ -247,6 +426,8 @@ def openapi_document() -> dict[str, Any]:
                 }
             },
             **_names_paths(),
+            **_cases_paths(),
+            **_signs_paths(),
             "/api/openapi.json": {
                 "get": {
                     "summary": "本文档",
@@ -294,6 +475,77 @@ def openapi_document() -> dict[str, Any]:
                                 "area_km2": {"type": ["number", "null"]},
                             },
                         },
+                    },
+                },
+                "Case": {
+                    "type": "object",
+                    "required": ["case_id", "kind", "proposed_name", "status", "steps"],
+                    "properties": {
+                        "case_id": {"type": "string"},
+                        "kind": {"type": "string", "enum": list(CASE_KINDS)},
+                        "kind_label": {"type": "string"},
+                        "proposed_name": {"type": "string"},
+                        "old_name": {"type": "string"},
+                        "name_id": {"type": ["string", "null"]},
+                        "category": {"type": "string"},
+                        "division_code": {"type": "string"},
+                        "status": {"type": "string", "enum": list(CASE_STATUSES)},
+                        "status_label": {"type": "string"},
+                        "next_step": {"type": ["string", "null"]},
+                        "steps": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "properties": {
+                                    "step": {"type": "string", "enum": list(CASE_STEPS)},
+                                    "label": {"type": "string"},
+                                    "on": {"type": "string", "format": "date"},
+                                    "actor": {"type": "string"},
+                                    "note": {"type": "string"},
+                                    "at": {"type": "string"},
+                                },
+                            },
+                        },
+                        "review": {"type": "object"},
+                        "documents": {"type": "array", "items": {"type": "object"}},
+                    },
+                },
+                "Sign": {
+                    "type": "object",
+                    "required": ["type", "properties", "geometry"],
+                    "properties": {
+                        "type": {"const": "Feature"},
+                        "id": {"type": "string"},
+                        "geometry": {"type": ["object", "null"]},
+                        "properties": {
+                            "type": "object",
+                            "properties": {
+                                "sign_id": {"type": "string"},
+                                "name_id": {"type": "string"},
+                                "sign_type": {"type": "string", "enum": list(SIGN_TYPES)},
+                                "text": {"type": "string"},
+                                "pinyin": {"type": "string"},
+                                "lon": {"type": ["number", "null"]},
+                                "lat": {"type": ["number", "null"]},
+                                "status": {"type": "string", "enum": list(SIGN_STATUSES)},
+                                "findings": {"type": "array", "items": {"type": "object"}},
+                                "patrols": {"type": "array", "items": {"type": "object"}},
+                            },
+                        },
+                    },
+                },
+                "PatrolInput": {
+                    "type": "object",
+                    "required": ["condition"],
+                    "properties": {
+                        "condition": {
+                            "type": "string",
+                            "enum": list(PATROL_CONDITIONS),
+                            "description": "完好、污损、破损、缺失、被遮挡（代码或中文）",
+                        },
+                        "date": {"type": "string", "format": "date"},
+                        "remarks": {"type": "string"},
+                        "inspector": {"type": "string", "description": "巡检人（默认当前用户）"},
                     },
                 },
                 "DivisionCollection": {

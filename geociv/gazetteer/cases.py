@@ -436,6 +436,23 @@ class Cases:
         problems, _report = self._review_problems(case, {})
         return problems
 
+    def report(self, case_id: str) -> Report:
+        """The gazetteer checks of the case's proposed name as they stand now (what a review
+        would run): every finding, accepted or not, with the generated pinyin.
+
+        Parameters
+        ----------
+        case_id
+            The case.
+
+        Returns
+        -------
+        Report
+            The findings on the proposed name in its category and division (a renaming case
+            is not compared with its own record).
+        """
+        return self._report(self.get(case_id))
+
     def review(
         self,
         case_id: str,
