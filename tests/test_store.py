@@ -76,7 +76,7 @@ def test_a_failing_batch_writes_nothing(empty_store) -> None:
     assert len(empty_store.audit_entries()) == 1
 
 
-@pytest.mark.parametrize("old_version", [1, 2, 3])
+@pytest.mark.parametrize("old_version", [1, 2, 3, 4])
 def test_upgrade_from_a_file_written_by_an_older_schema(tmp_path: Path, old_version: int) -> None:
     path = tmp_path / "old.gpkg"
     shutil.copy(FIXTURES / f"store_v{old_version}.gpkg", path)
@@ -98,6 +98,10 @@ def test_upgrade_from_a_file_written_by_an_older_schema(tmp_path: Path, old_vers
     assert layers["divisions"] == "MultiPolygon" and "names" in layers
     assert layers["signs"] == "Point"  # version 4
     assert store.query_cases() == [] and store.query_signs() == []
+    assert layers["boundary_lines"] == "MultiLineString"  # version 5
+    assert layers["markers"] == "Point" and layers["inspection_records"] == "Point"
+    assert store.query_boundary_lines() == [] and store.query_markers() == []
+    assert store.inspection_rounds() == [] and store.query_inspection_records() == []
 
 
 def test_a_store_newer_than_the_code_is_refused(tmp_path: Path) -> None:

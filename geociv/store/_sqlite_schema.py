@@ -15,6 +15,11 @@ Versions
 4. Naming/renaming cases (命名更名): ``name_cases``, ``name_case_events`` (one row per step),
    ``name_case_documents`` (reports as BLOBs, never deleted); place-name signs (地名标志):
    ``signs`` point feature table and ``sign_patrols`` (巡检, optional photo BLOB).
+5. Boundaries and the joint inspection (界线联检): ``boundary_lines`` multi-line feature table
+   (versions of each line, at most one current), ``markers`` point feature table (界桩) with
+   ``marker_references`` (方位物), ``boundary_photos`` (BLOBs, never deleted),
+   ``inspection_rounds``, ``inspection_plans``, ``inspection_records`` point feature table
+   (measured positions; versions) and ``inspection_signatures``.
 """
 
 from __future__ import annotations
@@ -257,8 +262,156 @@ CREATE INDEX idx_sign_patrols ON sign_patrols (sign_id, patrolled_on);
 """
 
 
+_V5 = """
+CREATE TABLE boundary_lines (
+    fid        INTEGER PRIMARY KEY AUTOINCREMENT,
+    geom       MULTILINESTRING,
+    line_id    TEXT NOT NULL,
+    version    INTEGER NOT NULL CHECK (version >= 1),
+    name       TEXT NOT NULL,
+    section    TEXT NOT NULL DEFAULT '',
+    left_code  TEXT NOT NULL,
+    right_code TEXT NOT NULL DEFAULT '',
+    level      TEXT NOT NULL CHECK (level IN ('provincial', 'city', 'county', 'edge')),
+    internal   INTEGER NOT NULL DEFAULT 0,
+    length_km  REAL NOT NULL,
+    source     TEXT NOT NULL CHECK (source IN ('derived', 'surveyed', 'sample')),
+    valid_from TEXT NOT NULL,
+    valid_to   TEXT,
+    note       TEXT NOT NULL DEFAULT '',
+    created_by TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    UNIQUE (line_id, version)
+);
+CREATE UNIQUE INDEX idx_boundary_lines_current ON boundary_lines (line_id) WHERE valid_to IS NULL;
+CREATE INDEX idx_boundary_lines_sides ON boundary_lines (left_code, right_code);
+INSERT INTO gpkg_contents (table_name, data_type, identifier, description, srs_id)
+    VALUES ('boundary_lines', 'features', 'boundary_lines', '行政区域界线 boundary lines', 4490);
+INSERT INTO gpkg_geometry_columns (table_name, column_name, geometry_type_name, srs_id, z, m)
+    VALUES ('boundary_lines', 'geom', 'MULTILINESTRING', 4490, 0, 0);
+CREATE TABLE markers (
+    fid           INTEGER PRIMARY KEY AUTOINCREMENT,
+    geom          POINT,
+    marker_id     TEXT NOT NULL UNIQUE,
+    line_id       TEXT NOT NULL,
+    serial        INTEGER NOT NULL CHECK (serial BETWEEN 1 AND 999),
+    type_code     TEXT NOT NULL CHECK (type_code IN ('Q', 'A', 'B', 'C', 'D', 'E')),
+    kind          TEXT NOT NULL CHECK (kind IN ('single', 'paired', 'triple')),
+    material      TEXT NOT NULL DEFAULT '',
+    registered_on TEXT,
+    sample        INTEGER NOT NULL DEFAULT 0,
+    status        TEXT NOT NULL CHECK (status IN ('active', 'retired')),
+    remarks       TEXT NOT NULL DEFAULT '',
+    created_by    TEXT NOT NULL,
+    created_at    TEXT NOT NULL,
+    updated_at    TEXT NOT NULL
+);
+CREATE INDEX idx_markers_line ON markers (line_id, serial);
+INSERT INTO gpkg_contents (table_name, data_type, identifier, description, srs_id)
+    VALUES ('markers', 'features', 'markers', '界桩 boundary markers', 4490);
+INSERT INTO gpkg_geometry_columns (table_name, column_name, geometry_type_name, srs_id, z, m)
+    VALUES ('markers', 'geom', 'POINT', 4490, 0, 0);
+CREATE TABLE marker_references (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    marker_id   TEXT NOT NULL REFERENCES markers (marker_id),
+    seq         INTEGER NOT NULL,
+    description TEXT NOT NULL,
+    bearing_deg REAL NOT NULL CHECK (bearing_deg >= 0 AND bearing_deg < 360),
+    distance_m  REAL NOT NULL CHECK (distance_m > 0),
+    UNIQUE (marker_id, seq)
+);
+CREATE TABLE boundary_photos (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    owner       TEXT NOT NULL CHECK (owner IN ('marker', 'inspection')),
+    owner_key   TEXT NOT NULL,
+    filename    TEXT NOT NULL,
+    content     BLOB NOT NULL,
+    size        INTEGER NOT NULL,
+    sha256      TEXT NOT NULL,
+    note        TEXT NOT NULL DEFAULT '',
+    uploaded_by TEXT NOT NULL,
+    uploaded_at TEXT NOT NULL
+);
+CREATE INDEX idx_boundary_photos ON boundary_photos (owner, owner_key);
+CREATE TABLE inspection_rounds (
+    round_no   INTEGER PRIMARY KEY CHECK (round_no >= 1),
+    first_year INTEGER NOT NULL,
+    last_year  INTEGER NOT NULL,
+    title      TEXT NOT NULL DEFAULT '',
+    created_by TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    CHECK (last_year >= first_year)
+);
+CREATE TABLE inspection_plans (
+    plan_id      INTEGER PRIMARY KEY AUTOINCREMENT,
+    round_no     INTEGER NOT NULL REFERENCES inspection_rounds (round_no),
+    line_id      TEXT NOT NULL,
+    year         INTEGER NOT NULL,
+    kind         TEXT NOT NULL CHECK (kind IN ('regular', 'ad_hoc')),
+    left_code    TEXT NOT NULL,
+    left_team    TEXT NOT NULL DEFAULT '[]',
+    right_code   TEXT NOT NULL,
+    right_team   TEXT NOT NULL DEFAULT '[]',
+    sample       INTEGER NOT NULL DEFAULT 0,
+    note         TEXT NOT NULL DEFAULT '',
+    created_by   TEXT NOT NULL,
+    created_at   TEXT NOT NULL,
+    updated_at   TEXT NOT NULL
+);
+CREATE UNIQUE INDEX idx_inspection_plans_regular ON inspection_plans (round_no, line_id)
+    WHERE kind = 'regular';
+CREATE INDEX idx_inspection_plans_year ON inspection_plans (round_no, year);
+CREATE TABLE inspection_records (
+    fid                INTEGER PRIMARY KEY AUTOINCREMENT,
+    geom               POINT,
+    record_id          TEXT NOT NULL,
+    version            INTEGER NOT NULL CHECK (version >= 1),
+    kind               TEXT NOT NULL CHECK (kind IN ('marker', 'line')),
+    plan_id            INTEGER NOT NULL REFERENCES inspection_plans (plan_id),
+    round_no           INTEGER NOT NULL,
+    line_id            TEXT NOT NULL,
+    marker_id          TEXT REFERENCES markers (marker_id),
+    inspected_on       TEXT NOT NULL,
+    gps_accuracy_m     REAL,
+    condition          TEXT CHECK (condition IS NULL OR condition IN
+                       ('intact', 'damaged', 'missing', 'displaced', 'buried', 'illegible')),
+    references_present INTEGER,
+    reference_checks   TEXT,
+    changes_json       TEXT NOT NULL DEFAULT '[]',
+    remarks            TEXT NOT NULL DEFAULT '',
+    sample             INTEGER NOT NULL DEFAULT 0,
+    status             TEXT NOT NULL CHECK (status IN ('draft', 'final', 'superseded')),
+    reason             TEXT NOT NULL DEFAULT '',
+    created_by         TEXT NOT NULL,
+    created_at         TEXT NOT NULL,
+    updated_at         TEXT NOT NULL,
+    UNIQUE (record_id, version)
+);
+CREATE INDEX idx_inspection_records_plan ON inspection_records (plan_id, kind);
+CREATE INDEX idx_inspection_records_marker ON inspection_records (marker_id);
+CREATE INDEX idx_inspection_records_line ON inspection_records (line_id, round_no);
+INSERT INTO gpkg_contents (table_name, data_type, identifier, description, srs_id)
+    VALUES ('inspection_records', 'features', 'inspection_records',
+            '联检记录（实测位置） inspection records', 4490);
+INSERT INTO gpkg_geometry_columns (table_name, column_name, geometry_type_name, srs_id, z, m)
+    VALUES ('inspection_records', 'geom', 'POINT', 4490, 0, 0);
+CREATE TABLE inspection_signatures (
+    id        INTEGER PRIMARY KEY AUTOINCREMENT,
+    record_id TEXT NOT NULL,
+    version   INTEGER NOT NULL,
+    side      TEXT NOT NULL CHECK (side IN ('left', 'right')),
+    side_code TEXT NOT NULL,
+    username  TEXT NOT NULL,
+    signed_at TEXT NOT NULL,
+    note      TEXT NOT NULL DEFAULT '',
+    UNIQUE (record_id, version, side),
+    FOREIGN KEY (record_id, version) REFERENCES inspection_records (record_id, version)
+);
+"""
+
+
 #: ``MIGRATIONS[i]`` is the SQL that brings a store from version ``i`` to ``i + 1``.
-MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4]
+MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5]
 
 SCHEMA_VERSION = len(MIGRATIONS)
 

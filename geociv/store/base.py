@@ -14,14 +14,21 @@ from typing import Any
 
 from geociv.store.records import (
     AuditEntry,
+    BoundaryLine,
+    BoundaryPhoto,
     CaseDocument,
     Division,
     FindingOverride,
     FormerName,
+    InspectionPlan,
+    InspectionRecord,
+    InspectionRound,
+    Marker,
     NameCase,
     NameRecord,
     Patrol,
     Sign,
+    Signature,
     Term,
     UpsertCounts,
     User,
@@ -275,3 +282,185 @@ class Store(ABC):
     @abstractmethod
     def patrols(self, sign_id: str | None = None, *, with_photo: bool = False) -> list[Patrol]:
         """Patrols of one sign or of all, oldest first."""
+
+    # -- boundary lines (行政区域界线) ------------------------------------------------------------
+    @abstractmethod
+    def save_boundary_lines(
+        self, lines: Iterable[BoundaryLine], *, on: str, actor: str, action: str = "lines.save"
+    ) -> UpsertCounts:
+        """Store lines in one transaction, keeping versions.
+
+        A line whose current version has the same fields and geometry is left alone
+        (``unchanged``); a line without a current version gets its next version
+        (``inserted``); otherwise the current version is closed (``valid_to`` = the new
+        version's ``valid_from``, default ``on``) and the next version added (``updated``).
+        ``version``, ``valid_to`` and ``created_*`` of the given records are ignored; a
+        LineString is stored as a one-part MultiLineString. Nothing is overwritten.
+        """
+
+    @abstractmethod
+    def close_boundary_lines(
+        self, line_ids: Iterable[str], *, on: str, actor: str, note: str = ""
+    ) -> int:
+        """Close the current version of each line (it no longer exists); return how many."""
+
+    @abstractmethod
+    def get_boundary_line(self, line_id: str, version: int | None = None) -> BoundaryLine | None:
+        """One version of a line (default: the current one), or ``None``."""
+
+    @abstractmethod
+    def boundary_line_versions(self, line_id: str) -> list[BoundaryLine]:
+        """Every version of a line, oldest first."""
+
+    @abstractmethod
+    def query_boundary_lines(
+        self,
+        *,
+        current_only: bool = True,
+        division_prefix: str | None = None,
+        level: str | None = None,
+        source: str | None = None,
+        with_geometry: bool = True,
+    ) -> list[BoundaryLine]:
+        """Lines (current versions by default) with a side whose code starts with
+        ``division_prefix``, of a level and source, ordered by line id and version."""
+
+    # -- boundary markers (界桩) ---------------------------------------------------------------
+    @abstractmethod
+    def add_markers(
+        self, markers: Iterable[Marker], *, actor: str, action: str = "markers.add"
+    ) -> list[Marker]:
+        """Register markers with their reference objects in one transaction; raise
+        :class:`~geociv.errors.DuplicateError` (and write nothing) if a number is taken."""
+
+    @abstractmethod
+    def get_marker(self, marker_id: str) -> Marker | None:
+        """The marker (retired or not), or ``None``."""
+
+    @abstractmethod
+    def query_markers(
+        self,
+        *,
+        line_id: str | None = None,
+        line_ids: Iterable[str] | None = None,
+        include_retired: bool = False,
+        sample: bool | None = None,
+    ) -> list[Marker]:
+        """Markers ordered by line, serial and type code."""
+
+    @abstractmethod
+    def retire_marker(self, marker_id: str, *, actor: str, reason: str) -> Marker:
+        """Take a marker out of use (it stays in the register as ``retired``)."""
+
+    @abstractmethod
+    def add_boundary_photo(self, photo: BoundaryPhoto, *, actor: str) -> BoundaryPhoto:
+        """Keep a photo of a marker (``owner="marker"``) or of an inspection record
+        (``owner="inspection"``, key = record id); returns it with id, size and hash.
+        Photos are never deleted."""
+
+    @abstractmethod
+    def boundary_photos(
+        self, owner: str, owner_key: str, *, with_content: bool = False
+    ) -> list[BoundaryPhoto]:
+        """The photos of a marker or a record, in the order they were added."""
+
+    @abstractmethod
+    def get_boundary_photo(self, photo_id: int) -> BoundaryPhoto | None:
+        """One photo with its content, or ``None``."""
+
+    # -- the joint inspection (联检): rounds, plans, records -------------------------------------
+    @abstractmethod
+    def add_inspection_round(self, round_: InspectionRound, *, actor: str) -> InspectionRound:
+        """Open a round; :class:`~geociv.errors.DuplicateError` if its number is taken."""
+
+    @abstractmethod
+    def get_inspection_round(self, round_no: int) -> InspectionRound | None:
+        """The round, or ``None``."""
+
+    @abstractmethod
+    def inspection_rounds(self) -> list[InspectionRound]:
+        """All rounds by number."""
+
+    @abstractmethod
+    def add_inspection_plan(self, plan: InspectionPlan, *, actor: str) -> InspectionPlan:
+        """Store a plan and assign its id; a second ``regular`` plan of the same line in a
+        round raises :class:`~geociv.errors.DuplicateError`."""
+
+    @abstractmethod
+    def update_inspection_plan(
+        self, plan_id: int, *, actor: str, note: str = "", **changes: Any
+    ) -> InspectionPlan:
+        """Change ``year``, ``left_team``, ``right_team`` or ``note`` of a plan (audited)."""
+
+    @abstractmethod
+    def get_inspection_plan(self, plan_id: int) -> InspectionPlan | None:
+        """The plan, or ``None``."""
+
+    @abstractmethod
+    def query_inspection_plans(
+        self,
+        *,
+        round_no: int | None = None,
+        year: int | None = None,
+        line_id: str | None = None,
+        kind: str | None = None,
+    ) -> list[InspectionPlan]:
+        """Plans ordered by round, year and line."""
+
+    @abstractmethod
+    def add_inspection_record(self, record: InspectionRecord, *, actor: str) -> InspectionRecord:
+        """Store version 1 of a new record (status ``draft``, no signatures); its id is
+        assigned in the same transaction: ``I<year inspected>-<serial>`` (``I2026-0001``)."""
+
+    @abstractmethod
+    def revise_inspection_record(
+        self,
+        record_id: str,
+        *,
+        expect_version: int,
+        actor: str,
+        reason: str,
+        changes: Mapping[str, Any],
+    ) -> InspectionRecord:
+        """Correct the latest version of a record, which must be ``expect_version``.
+
+        Unsigned, it is changed in place; once any side has signed, the correction is a new
+        version (status ``draft``, no signatures) and the signed one is kept as
+        ``superseded``. A ``final`` record is refused (:class:`~geociv.errors.StoreError`).
+        ``changes`` may set ``inspected_on``, ``measured``, ``gps_accuracy_m``,
+        ``condition``, ``references_present``, ``reference_checks``, ``changes``, ``remarks``.
+        """
+
+    @abstractmethod
+    def sign_inspection_record(
+        self, record_id: str, *, version: int, signature: Signature, actor: str
+    ) -> InspectionRecord:
+        """Add one side's signature to a version; the version becomes ``final`` with the
+        second side's. A side that has signed already raises
+        :class:`~geociv.errors.DuplicateError`; a superseded or final version
+        :class:`~geociv.errors.StoreError`."""
+
+    @abstractmethod
+    def get_inspection_record(
+        self, record_id: str, version: int | None = None
+    ) -> InspectionRecord | None:
+        """One version of a record with its signatures (default: the latest), or ``None``."""
+
+    @abstractmethod
+    def inspection_record_versions(self, record_id: str) -> list[InspectionRecord]:
+        """Every version of a record, oldest first."""
+
+    @abstractmethod
+    def query_inspection_records(
+        self,
+        *,
+        plan_id: int | None = None,
+        round_no: int | None = None,
+        line_id: str | None = None,
+        marker_id: str | None = None,
+        kind: str | None = None,
+        status: str | None = None,
+        include_superseded: bool = False,
+    ) -> list[InspectionRecord]:
+        """Records (latest versions only unless ``include_superseded``) ordered by inspection
+        date and id."""

@@ -404,3 +404,343 @@ class Patrol:
         data = asdict(self)
         data.pop("photo")
         return data
+
+
+# -- boundary lines, markers and the joint inspection (界线、界桩、联检) ------------------------
+
+#: Level of a boundary line: the highest level at which its two sides differ; ``edge`` lines
+#: have one known side only (the outline of the divisions they were derived from).
+LINE_LEVELS: tuple[str, ...] = ("provincial", "city", "county", "edge")
+
+LINE_LEVEL_LABELS: dict[str, str] = {
+    "provincial": "省级",
+    "city": "市级",
+    "county": "县级",
+    "edge": "外界（仅一侧）",
+}
+
+#: Where a line's geometry comes from: derived from division polygons, a survey (勘界), or
+#: made up for the demo (示例).
+LINE_SOURCES: tuple[str, ...] = ("derived", "surveyed", "sample")
+
+LINE_SOURCE_LABELS: dict[str, str] = {
+    "derived": "由区划面推算",
+    "surveyed": "勘界测量",
+    "sample": "示例",
+}
+
+#: Marker type codes: ``Q`` single (单立, on the line); ``A``/``B`` a paired set (双立, one on
+#: each side, same serial); ``C``/``D``/``E`` a triple set (三立, same serial).
+MARKER_TYPE_CODES: dict[str, str] = {
+    "Q": "single",
+    "A": "paired",
+    "B": "paired",
+    "C": "triple",
+    "D": "triple",
+    "E": "triple",
+}
+
+MARKER_KINDS: tuple[str, ...] = ("single", "paired", "triple")
+
+MARKER_KIND_LABELS: dict[str, str] = {"single": "单立", "paired": "双立", "triple": "三立"}
+
+#: Letters of each complete set.
+MARKER_SETS: dict[str, tuple[str, ...]] = {
+    "single": ("Q",),
+    "paired": ("A", "B"),
+    "triple": ("C", "D", "E"),
+}
+
+#: Condition of a marker found in an inspection (DESIGN.md "Boundaries" rule 4).
+MARKER_CONDITIONS: tuple[str, ...] = (
+    "intact",
+    "damaged",
+    "missing",
+    "displaced",
+    "buried",
+    "illegible",
+)
+
+MARKER_CONDITION_LABELS: dict[str, str] = {
+    "intact": "完好",
+    "damaged": "损坏",
+    "missing": "丢失",
+    "displaced": "移位",
+    "buried": "掩埋",
+    "illegible": "字迹不清",
+}
+
+#: Kinds of change along a line recorded in a line inspection.
+LINE_CHANGE_TYPES: tuple[str, ...] = ("construction", "river", "road", "dispute", "other")
+
+LINE_CHANGE_LABELS: dict[str, str] = {
+    "construction": "跨界建设",
+    "river": "河道变化",
+    "road": "道路变化",
+    "dispute": "边界争议",
+    "other": "其他变化",
+}
+
+#: ``regular``: the once-per-round inspection of a line; ``ad_hoc``: after a flood, a river
+#: course or road change, a dispute.
+PLAN_KINDS: tuple[str, ...] = ("regular", "ad_hoc")
+
+PLAN_KIND_LABELS: dict[str, str] = {"regular": "例行联检", "ad_hoc": "专项检查"}
+
+RECORD_KINDS: tuple[str, ...] = ("marker", "line")
+
+RECORD_KIND_LABELS: dict[str, str] = {"marker": "界桩检查", "line": "界线检查"}
+
+#: ``draft`` until both sides have signed, then ``final``; a version replaced by a correction
+#: is ``superseded`` (kept, with its signatures).
+RECORD_STATUSES: tuple[str, ...] = ("draft", "final", "superseded")
+
+RECORD_STATUS_LABELS: dict[str, str] = {
+    "draft": "待签字",
+    "final": "双方已签字",
+    "superseded": "已被更正",
+}
+
+SIDES: tuple[str, ...] = ("left", "right")
+
+PHOTO_OWNERS: tuple[str, ...] = ("marker", "inspection")
+
+
+def _point_fields(data: dict[str, Any], key: str, prefix: str) -> None:
+    """Replace the point ``data[key]`` by ``<prefix>lon``/``<prefix>lat`` (rounded)."""
+    point = data.pop(key)
+    data[f"{prefix}lon"] = None if point is None else round(point.x, 7)
+    data[f"{prefix}lat"] = None if point is None else round(point.y, 7)
+
+
+@dataclass(frozen=True)
+class BoundaryLine:
+    """One version of an administrative boundary line (行政区域界线) in EPSG:4490.
+
+    ``line_id`` is stable across versions: the two sides' codes, lower first
+    (``411702-411725``; an edge line is ``411721-edge``), with ``-2``, ``-3`` … when two
+    divisions share more than one stretch of line. ``left_code`` is the jurisdiction's side.
+    A version is current while ``valid_to`` is ``None``; a re-survey (勘界) closes it and
+    adds the next version.
+    """
+
+    line_id: str
+    name: str
+    left_code: str
+    right_code: str
+    level: str
+    length_km: float
+    section: str = ""
+    internal: bool = True
+    source: str = "derived"
+    version: int = 0
+    valid_from: str = ""
+    valid_to: str | None = None
+    note: str = ""
+    geometry: BaseGeometry | None = field(default=None, compare=False, repr=False)
+    created_by: str = field(default="", compare=False)
+    created_at: str = field(default="", compare=False)
+
+    @property
+    def current(self) -> bool:
+        """Whether this version is in force."""
+        return self.valid_to is None
+
+    def attributes(self) -> dict[str, Any]:
+        """Non-geometry fields for the audit trail and the API."""
+        data = asdict(self)
+        data.pop("geometry")
+        return data
+
+
+@dataclass(frozen=True)
+class ReferenceObject:
+    """A reference object (方位物) of a marker: what it is, its bearing from the marker in
+    degrees clockwise from north, and its distance in metres."""
+
+    description: str
+    bearing_deg: float
+    distance_m: float
+
+
+@dataclass(frozen=True)
+class Marker:
+    """A boundary marker (界桩) as registered (界桩登记表), located in EPSG:4490.
+
+    ``marker_id`` is its number: ``<line_id>-<serial:03d><type code>`` such as
+    ``411702-411725-001Q`` or ``411702-411725-014A``/``014B`` (a paired set shares its serial).
+    Markers are never deleted: a marker taken out of use is ``retired``. ``sample`` marks
+    made-up demo markers (示例).
+    """
+
+    marker_id: str
+    line_id: str
+    serial: int
+    type_code: str
+    kind: str
+    location: BaseGeometry | None = field(default=None, compare=False, repr=False)
+    material: str = ""
+    registered_on: str | None = None
+    references: tuple[ReferenceObject, ...] = ()
+    sample: bool = False
+    status: str = "active"
+    remarks: str = ""
+    created_by: str = field(default="", compare=False)
+    created_at: str = field(default="", compare=False)
+    updated_at: str = field(default="", compare=False)
+
+    def attributes(self) -> dict[str, Any]:
+        """Fields plus ``lon``/``lat`` for the audit trail and the API."""
+        data = asdict(self)
+        _point_fields(data, "location", "")
+        data["references"] = [asdict(r) for r in self.references]
+        return data
+
+
+@dataclass(frozen=True)
+class BoundaryPhoto:
+    """A photo of a marker or of an inspection record; never deleted. ``content`` is only
+    loaded on request."""
+
+    owner: str
+    owner_key: str
+    filename: str
+    content: bytes | None = field(default=None, repr=False, compare=False)
+    size: int = 0
+    sha256: str = ""
+    note: str = ""
+    uploaded_by: str = ""
+    uploaded_at: str = ""
+    id: int | None = None
+
+    def attributes(self) -> dict[str, Any]:
+        """Metadata without the content."""
+        data = asdict(self)
+        data.pop("content")
+        return data
+
+
+@dataclass(frozen=True)
+class InspectionRound:
+    """A 5-year round (轮次) of the joint inspection: every line once from ``first_year`` to
+    ``last_year``."""
+
+    round_no: int
+    first_year: int
+    last_year: int
+    title: str = ""
+    created_by: str = field(default="", compare=False)
+    created_at: str = field(default="", compare=False)
+
+    def covers(self, year: int) -> bool:
+        """Whether ``year`` falls in the round."""
+        return self.first_year <= year <= self.last_year
+
+
+@dataclass(frozen=True)
+class Team:
+    """The inspection team of one side of a line: the side's adcode and its members' names."""
+
+    code: str
+    members: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class InspectionPlan:
+    """A line planned for inspection in a year of a round, with a team for each side."""
+
+    plan_id: int | None
+    round_no: int
+    line_id: str
+    year: int
+    left_team: Team
+    right_team: Team
+    kind: str = "regular"
+    sample: bool = False
+    note: str = ""
+    created_by: str = field(default="", compare=False)
+    created_at: str = field(default="", compare=False)
+    updated_at: str = field(default="", compare=False)
+
+    def attributes(self) -> dict[str, Any]:
+        """Fields for the audit trail and the API (teams as dicts)."""
+        data = asdict(self)
+        for side in ("left_team", "right_team"):
+            data[side]["members"] = list(data[side]["members"])
+        return data
+
+
+@dataclass(frozen=True)
+class LineChange:
+    """A change found along a line: ``change_type`` (construction / river / road / dispute /
+    other) and a free-text description."""
+
+    change_type: str
+    description: str
+
+
+@dataclass(frozen=True)
+class Signature:
+    """One side's signature on a version of an inspection record."""
+
+    side: str
+    side_code: str
+    username: str
+    signed_at: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class InspectionRecord:
+    """One version of an inspection record (联检记录): a marker check (``kind="marker"``) or
+    a line check (``kind="line"``), belonging to a plan.
+
+    A marker check has the measured position (EPSG:4490) with its GPS accuracy in metres, the
+    condition, the reference objects still present (a count, and per object when
+    ``reference_checks`` is given, in the order of the marker's register), remarks. A line
+    check lists ``changes`` along the line. The record is ``final`` once both sides have signed
+    the version; a correction writes the next version and marks this one ``superseded``.
+    """
+
+    record_id: str
+    kind: str
+    plan_id: int
+    round_no: int
+    line_id: str
+    inspected_on: str
+    marker_id: str | None = None
+    measured: BaseGeometry | None = field(default=None, compare=False, repr=False)
+    gps_accuracy_m: float | None = None
+    condition: str | None = None
+    references_present: int | None = None
+    reference_checks: tuple[bool, ...] | None = None
+    changes: tuple[LineChange, ...] = ()
+    remarks: str = ""
+    sample: bool = False
+    version: int = 1
+    status: str = "draft"
+    reason: str = ""
+    signatures: tuple[Signature, ...] = field(default=(), compare=False)
+    created_by: str = field(default="", compare=False)
+    created_at: str = field(default="", compare=False)
+    updated_at: str = field(default="", compare=False)
+
+    @property
+    def is_final(self) -> bool:
+        """Whether both sides have signed this version."""
+        return self.status == "final"
+
+    def signature(self, side: str) -> Signature | None:
+        """The signature of ``left`` or ``right``, or ``None``."""
+        return next((s for s in self.signatures if s.side == side), None)
+
+    def attributes(self) -> dict[str, Any]:
+        """Fields plus ``measured_lon``/``measured_lat`` for the audit trail and the API."""
+        data = asdict(self)
+        _point_fields(data, "measured", "measured_")
+        data["reference_checks"] = (
+            None if self.reference_checks is None else list(self.reference_checks)
+        )
+        data["changes"] = [asdict(c) for c in self.changes]
+        data["signatures"] = [asdict(s) for s in self.signatures]
+        return data

@@ -20,6 +20,7 @@ from shapely.geometry.base import BaseGeometry
 
 from geociv.errors import DuplicateError, SchemaVersionError, StoreError
 from geociv.store import _gpkg
+from geociv.store._sqlite_boundaries import BoundariesSQL
 from geociv.store._sqlite_cases import CasesSQL, SignsSQL
 from geociv.store._sqlite_gazetteer import GazetteerSQL
 from geociv.store._sqlite_schema import (
@@ -56,7 +57,7 @@ def _same_geometry(blob: bytes | None, geometry: BaseGeometry | None) -> bool:
     return _gpkg.decode(blob).equals_exact(geometry, 1e-9)
 
 
-class SQLiteStore(GazetteerSQL, CasesSQL, SignsSQL, Store):
+class SQLiteStore(GazetteerSQL, CasesSQL, SignsSQL, BoundariesSQL, Store):
     """geociv store in a GeoPackage file.
 
     Parameters
@@ -71,7 +72,7 @@ class SQLiteStore(GazetteerSQL, CasesSQL, SignsSQL, Store):
     >>> import tempfile, pathlib
     >>> with SQLiteStore(pathlib.Path(tempfile.mkdtemp()) / "s.gpkg") as store:
     ...     store.schema_version
-    4
+    5
     """
 
     def __init__(self, path: str | Path, *, upgrade: bool = True) -> None:
