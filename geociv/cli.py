@@ -119,6 +119,18 @@ def init(ctx: Context, demo: bool, demo_user: bool) -> None:
             f"边界 新增 {p.inserted}、更新 {p.updated}、未变 {p.unchanged}；"
             f"地名 新增 {n.inserted}、更新 {n.updated}、未变 {n.unchanged}"
         )
+        if result.boundaries is not None:
+            b = result.boundaries
+            click.echo(
+                f"界线：新增 {b.lines.inserted}、新版本 {b.lines.versioned}、"
+                f"未变 {b.lines.unchanged}；"
+                f"示例界桩 {b.markers} 颗、示例计划 {int(b.plan)} 项、示例检查记录 "
+                f"{1 if b.inspection else 0} 条（均标注“示例”）"
+            )
+            if b.users:
+                click.echo(
+                    f"已创建示例联检员：{'、'.join(b.users)}（密码 geociv-demo，用于体验双方签字）"
+                )
         if demo_user:
             from geociv.auth import Users
 

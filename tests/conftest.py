@@ -37,7 +37,7 @@ def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A demo store built once per session (copied for each test that writes)."""
     path = tmp_path_factory.mktemp("template") / "demo.gpkg"
     store = open_store(path)
-    load_demo(store)
+    load_demo(store, boundaries=False)  # the boundary tests build their own lines and markers
     users = Users(store)
     for name, (role, division) in ACCOUNTS.items():
         users.add(name, PASSWORD, role=role, division_code=division, actor="pytest")

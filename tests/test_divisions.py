@@ -121,7 +121,7 @@ def test_unknown_and_malformed_codes(demo_store) -> None:
 
 def test_loading_the_demo_twice_changes_nothing(demo_store) -> None:
     before = len(demo_store.audit_entries(limit=100_000))
-    result = load_demo(demo_store)
+    result = load_demo(demo_store, boundaries=False)
     assert result.changed == 0
     assert len(demo_store.audit_entries(limit=100_000)) == before
 
