@@ -123,6 +123,8 @@ def test_pages_check_import_record(client) -> None:
     assert "data:application/vnd.openxmlformats" in html and "N4-EMPTY" in html
     record = client.get("/names/D411726").get_data(as_text=True)
     assert "泌阳县" in record and "Bìyáng Xiàn" in record
+    assert "names.load_divisions" in record  # its own audit history, not other records'
+    assert "驿城区" not in record.split("修改记录")[1]
     assert "地名查询" in client.get("/names/").get_data(as_text=True)
 
 

@@ -188,9 +188,14 @@ class Store(ABC):
 
     @abstractmethod
     def audit_entries(
-        self, *, limit: int = 100, actor: str | None = None, entity: str | None = None
+        self,
+        *,
+        limit: int = 100,
+        actor: str | None = None,
+        entity: str | None = None,
+        key: str | None = None,
     ) -> list[AuditEntry]:
-        """The newest audit entries first."""
+        """The newest audit entries first, optionally of one actor, table or record key."""
 
     # -- naming/renaming cases (命名更名) --------------------------------------------------------
     @abstractmethod

@@ -426,7 +426,12 @@ class SQLiteStore(GazetteerSQL, CasesSQL, SignsSQL, BoundariesSQL, Store):
         return row[0] or 0
 
     def audit_entries(
-        self, *, limit: int = 100, actor: str | None = None, entity: str | None = None
+        self,
+        *,
+        limit: int = 100,
+        actor: str | None = None,
+        entity: str | None = None,
+        key: str | None = None,
     ) -> list[AuditEntry]:
         where, args = [], []
         if actor is not None:
@@ -435,6 +440,9 @@ class SQLiteStore(GazetteerSQL, CasesSQL, SignsSQL, BoundariesSQL, Store):
         if entity is not None:
             where.append("entity = ?")
             args.append(entity)
+        if key is not None:
+            where.append("entity_key = ?")
+            args.append(key)
         sql = "SELECT * FROM audit_log"
         if where:
             sql += " WHERE " + " AND ".join(where)

@@ -215,9 +215,7 @@ def edit(name_id: str) -> Any:
 def record(name_id: str) -> Any:
     """One name record: fields, pinyin, aliases, former names and its audit history."""
     rec = gazetteer().get(name_id)
-    history = [
-        e for e in store().audit_entries(limit=50, entity="names") if e.entity_key == name_id
-    ]
+    history = store().audit_entries(limit=50, entity="names", key=name_id)
     return render_template(
         "names_record.html",
         rec=rec,
