@@ -10,7 +10,7 @@ import functools
 import json
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 import click
 
@@ -61,17 +61,27 @@ class _PluginGroup(click.Group):
     group, loaded only when asked for. This is how ``web`` contributes ``geociv serve`` without
     ``geociv`` importing ``web``."""
 
+    #: Command groups of geociv defined in their own modules (``module:attribute``), imported
+    #: when asked for; those modules import this one for its decorators.
+    LAZY: ClassVar[dict[str, str]] = {"boundaries": "geociv.cli_boundaries:boundaries"}
+
     def _plugins(self) -> dict[str, Any]:
         from importlib.metadata import entry_points
 
         return {ep.name: ep for ep in entry_points(group="geociv.commands")}
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(set(super().list_commands(ctx)) | set(self._plugins()))
+        return sorted(set(super().list_commands(ctx)) | set(self._plugins()) | set(self.LAZY))
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         command = super().get_command(ctx, name)
-        if command is None and name in (plugins := self._plugins()):
+        if command is None and name in self.LAZY:
+            from importlib import import_module
+
+            module, attribute = self.LAZY[name].split(":")
+            command = getattr(import_module(module), attribute)
+            self.add_command(command, name)
+        elif command is None and name in (plugins := self._plugins()):
             command = plugins[name].load()
             self.add_command(command, name)
         return command

@@ -27,6 +27,8 @@ from web.blueprints import (
     admin,
     api,
     auth,
+    boundaries,
+    boundaries_api,
     cases,
     cases_api,
     home,
@@ -94,6 +96,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         cases_api.bp,
         cases.bp,
         signs.bp,
+        boundaries_api.bp,
+        boundaries.bp,
         admin.bp,
         vendor.bp,
     ):

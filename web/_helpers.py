@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -181,14 +181,16 @@ FIELD_LABELS: dict[str, str] = {
 }
 
 
-def flash_problems(exc: ValidationError) -> None:
+def flash_problems(exc: ValidationError, labels: Mapping[str, str] | None = None) -> None:
     """Flash the title of ``exc`` and then each of its problems, naming the field in Chinese
-    with its form name in brackets (``日期（date）：…``)."""
+    with its form name in brackets (``日期（date）：…``); ``labels`` adds or overrides field
+    labels for one page."""
     flash(exc.title, "error")
+    known = {**FIELD_LABELS, **(labels or {})}
     for p in exc.problems:
         where = ""
         if p.field:
-            label = FIELD_LABELS.get(p.field)
+            label = known.get(p.field)
             where = f"{label}（{p.field}）：" if label else f"{p.field}："
         flash(f"{where}{p.message}", "error")
 
@@ -201,7 +203,13 @@ def fields_renamed(**names: str) -> Iterator[None]:
         yield
     except ValidationError as exc:
         problems = [replace(p, field=names.get(p.field or "", p.field)) for p in exc.problems]
-        raise type(exc)(problems, title=exc.title) from None
+        if problems == exc.problems:
+            raise
+        try:
+            renamed = type(exc)(problems, title=exc.title)
+        except TypeError:  # a subclass with its own signature (e.g. RecordFinalError)
+            renamed = ValidationError(problems, title=exc.title)
+        raise renamed from None
 
 
 def not_found(message: str) -> NoReturn:

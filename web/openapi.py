@@ -11,7 +11,13 @@ from geociv.store import (
     CASE_STEPS,
     DOCUMENT_TYPES,
     LEVELS,
+    LINE_CHANGE_TYPES,
+    LINE_LEVELS,
+    MARKER_CONDITIONS,
     PATROL_CONDITIONS,
+    RECORD_KINDS,
+    RECORD_STATUSES,
+    SIDES,
     SIGN_STATUSES,
     SIGN_TYPES,
 )
@@ -282,6 +288,196 @@ def _signs_paths() -> dict[str, Any]:
     }  # fmt: skip
 
 
+def _boundaries_paths() -> dict[str, Any]:
+    record_id = _path_param("record_id", "联检记录编号", "I2026-0001")
+    parent = {
+        "name": "parent",
+        "in": "query",
+        "schema": {"type": "string"},
+        "description": "只含一侧在该区划内的界线（区划代码）",
+        "example": "411700",
+    }
+    record_ok = {
+        "description": "联检记录（含双方签字、全部版本、照片）",
+        "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/InspectionRecord"}}
+        },
+    }
+    geojson = {
+        "description": "GeoJSON FeatureCollection（EPSG:4490）",
+        "content": {"application/geo+json": {"schema": {"type": "object"}}},
+    }
+    report_format = {
+        "name": "format",
+        "in": "query",
+        "schema": {"type": "string", "enum": ["json", "html", "docx"], "default": "json"},
+        "description": "json：报告数据；html：可打印页面；docx：Word 文档",
+    }
+    report_ok = {
+        "description": "报告（InspectionReport.to_dict()）、可打印页面或 Word 文档",
+        "content": {
+            "application/json": {"schema": {"type": "object"}},
+            "text/html": {"schema": {"type": "string"}},
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document": {
+                "schema": {"type": "string", "format": "binary"}
+            },
+        },
+    }
+    record_input = {
+        "kind": {
+            "type": "string",
+            "enum": list(RECORD_KINDS),
+            "description": "marker 界桩检查（给出 marker_id 时默认）或 line 界线检查",
+        },
+        "plan_id": {"type": "integer", "description": "联检计划编号"},
+        "marker_id": {"type": "string", "description": "界桩编号，如 411721-411722-001Q"},
+        "inspected_on": {
+            "type": "string",
+            "format": "date",
+            "description": "检查日期（默认今天；须在计划所属轮次内）",
+        },
+        "lon": {"type": "number", "description": "实测经度（CGCS2000；界桩丢失时可不填）"},
+        "lat": {"type": "number", "description": "实测纬度"},
+        "crs": {
+            "type": "string",
+            "description": "经纬度的坐标系（默认 CGCS2000；可为 WGS84、GCJ02、BD09、EPSG 代码）",
+        },
+        "gps_accuracy_m": {"type": "number", "description": "GPS 精度（米）"},
+        "condition": {
+            "type": "string",
+            "enum": list(MARKER_CONDITIONS),
+            "description": "完好、损坏、丢失、移位、掩埋、字迹不清（代码或中文）",
+        },
+        "references_present": {
+            "oneOf": [{"type": "integer"}, {"type": "array", "items": {"type": "boolean"}}],
+            "description": "现存方位物个数，或按登记顺序逐个有无",
+        },
+        "changes": {
+            "type": "array",
+            "description": "界线检查：沿线变化",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "change_type": {"type": "string", "enum": list(LINE_CHANGE_TYPES)},
+                    "description": {"type": "string"},
+                },
+            },
+        },
+        "remarks": {"type": "string"},
+        "sign": {"type": "boolean", "description": "同时以本人所属一方签字"},
+    }
+    return {
+        "/api/boundaries/lines": {"get": {
+            "summary": "行政区域界线（GeoJSON；属性含 name、section、length_km、level、"
+                       "internal、left、right 两侧区划代码、sample）",
+            "operationId": "listBoundaryLines",
+            "parameters": [parent, {"name": "level", "in": "query", "schema": {
+                "type": "string", "enum": list(LINE_LEVELS)}}],
+            "responses": {"200": {"description": "FeatureCollection", "content": {
+                "application/geo+json": {"schema": {"type": "object", "properties": {
+                    "type": {"const": "FeatureCollection"}, "features": {"type": "array",
+                    "items": {"$ref": "#/components/schemas/BoundaryLine"}}}}}}},
+                "400": _ERROR, "401": _ERROR}}},
+        "/api/boundaries/lines/{line_id}": {"get": {
+            "summary": "一条界线：现行（或最后）版本、全部版本、界桩及其最近检查",
+            "operationId": "getBoundaryLine",
+            "parameters": [_path_param("line_id", "界线编号", "411721-411722")],
+            "responses": {"200": {"description": "GeoJSON Feature", "content": {
+                "application/geo+json": {"schema": {
+                    "$ref": "#/components/schemas/BoundaryLine"}}}},
+                "401": _ERROR, "404": _ERROR}}},
+        "/api/boundaries/markers": {"get": {
+            "summary": "界桩（GeoJSON，含最近一次检查）", "operationId": "listMarkers",
+            "parameters": [parent,
+                {"name": "line_id", "in": "query", "schema": {"type": "string"}},
+                {"name": "include_retired", "in": "query",
+                 "schema": {"type": "boolean", "default": False}}],
+            "responses": {"200": geojson, "400": _ERROR, "401": _ERROR}}},
+        "/api/boundaries/markers/import": {"post": {
+            "summary": "导入界桩登记表（CSV UTF-8/GBK 或 XLSX；全部通过才写入；界线联检人员）",
+            "operationId": "importMarkers",
+            "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+                "type": "object", "required": ["file"], "properties": {
+                    "file": {"type": "string", "format": "binary"},
+                    "crs": {"type": "string", "description": "坐标系（默认 CGCS2000）"},
+                    "sample": {"type": "boolean", "description": "标为示例数据"}}}}}},
+            "responses": {"201": _ok("{imported, markers: [编号]}"), **_WRITE_ERRORS}}},
+        "/api/boundaries/findings": {"get": {
+            "summary": "发现问题：移位、偏离界线、丢失、损坏、方位物缺失、不成套（GeoJSON）",
+            "operationId": "boundaryFindings",
+            "parameters": [parent,
+                {"name": "line_id", "in": "query", "schema": {"type": "string"}},
+                {"name": "round", "in": "query", "schema": {"type": "integer"},
+                 "description": "只按该轮次的检查判断"}],
+            "responses": {"200": geojson, "400": _ERROR, "401": _ERROR}}},
+        "/api/boundaries/records": {
+            "get": {
+                "summary": "联检记录（最新版本）", "operationId": "listInspectionRecords",
+                "parameters": [
+                    {"name": "line_id", "in": "query", "schema": {"type": "string"}},
+                    {"name": "plan_id", "in": "query", "schema": {"type": "integer"}},
+                    {"name": "status", "in": "query", "schema": {"type": "string",
+                     "enum": list(RECORD_STATUSES)}},
+                    {"name": "pending", "in": "query", "schema": {"type": "boolean"},
+                     "description": "只列出等待本人所属一方签字的记录"}],
+                "responses": {"200": _ok("{records: [...]}"), "400": _ERROR, "401": _ERROR}},
+            "post": {
+                "summary": "录入界桩检查或界线检查（界线联检人员；JSON，或带 photo 的 "
+                           "multipart）",
+                "operationId": "addInspectionRecord",
+                "requestBody": {"required": True, "content": {
+                    "application/json": {"schema": {"type": "object",
+                                                    "required": ["plan_id"],
+                                                    "properties": record_input}},
+                    "multipart/form-data": {"schema": {"type": "object",
+                        "required": ["plan_id"], "properties": {
+                            **record_input, "photo": {"type": "string", "format": "binary"}}}}}},
+                "responses": {"201": {**record_ok, "description": "新记录（sign_refused："
+                                      "要求签字但未被接受的原因）"}, **_STEP_ERRORS}}},
+        "/api/boundaries/records/{record_id}": {"get": {
+            "summary": "一条联检记录（双方签字、全部版本、照片）",
+            "operationId": "getInspectionRecord", "parameters": [record_id],
+            "responses": {"200": record_ok, "401": _ERROR, "404": _ERROR}}},
+        "/api/boundaries/records/{record_id}/sign": {"post": {
+            "summary": "本方签字确认（每一方只能为本方签字；同一方不能再次签字；双方签字后记录"
+                       "生效）",
+            "operationId": "signInspectionRecord", "parameters": [record_id],
+            "requestBody": {"required": False, "content": {"application/json": {"schema": {
+                "type": "object", "properties": {
+                    "note": {"type": "string"},
+                    "version": {"type": "integer", "description": "签字人阅读的版本；已被更正"
+                                "时拒绝"}}}}}},
+            "responses": {"200": record_ok, **_STEP_ERRORS}}},
+        "/api/boundaries/records/{record_id}/correct": {"post": {
+            "summary": "更正记录：未签字时直接修改，已有签字时生成新版本；双方已签字的记录"
+                       "拒绝",
+            "operationId": "correctInspectionRecord", "parameters": [record_id],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["reason"], "properties": {
+                    **{k: v for k, v in record_input.items()
+                       if k not in ("kind", "plan_id", "marker_id", "sign")},
+                    "reason": {"type": "string", "description": "更正原因"}}}}}},
+            "responses": {"200": record_ok, **_STEP_ERRORS}}},
+        "/api/boundaries/reports/annual/{year}": {"get": {
+            "summary": "年度联检报告", "operationId": "annualInspectionReport",
+            "parameters": [{"name": "year", "in": "path", "required": True,
+                            "schema": {"type": "integer"}, "example": 2026},
+                           parent, report_format],
+            "responses": {"200": report_ok, **_READ_ERRORS}}},
+        "/api/boundaries/reports/round/{round_no}": {"get": {
+            "summary": "轮次联检报告", "operationId": "roundInspectionReport",
+            "parameters": [{"name": "round_no", "in": "path", "required": True,
+                            "schema": {"type": "integer"}, "example": 6},
+                           parent, report_format],
+            "responses": {"200": report_ok, **_READ_ERRORS}}},
+        "/api/boundaries/topology": {"get": {
+            "summary": "县级区划面拓扑检查：缝隙、重叠、碎片、无效几何、悬挂线、空洞",
+            "operationId": "topologyCheck", "parameters": [parent],
+            "responses": {"200": _ok("{parent, divisions, clean, summary, counts, issues, "
+                                     "holes}"), "400": _ERROR, "401": _ERROR}}},
+    }  # fmt: skip
+
+
 def openapi_document() -> dict[str, Any]:
     """Return the OpenAPI description (a fresh dict each call)."""
     code_param = {
@@ -428,6 +624,7 @@ def openapi_document() -> dict[str, Any]:
             **_names_paths(),
             **_cases_paths(),
             **_signs_paths(),
+            **_boundaries_paths(),
             "/api/openapi.json": {
                 "get": {
                     "summary": "本文档",
@@ -532,6 +729,65 @@ def openapi_document() -> dict[str, Any]:
                                 "patrols": {"type": "array", "items": {"type": "object"}},
                             },
                         },
+                    },
+                },
+                "BoundaryLine": {
+                    "type": "object",
+                    "required": ["type", "properties", "geometry"],
+                    "properties": {
+                        "type": {"const": "Feature"},
+                        "id": {"type": "string"},
+                        "geometry": {"type": ["object", "null"]},
+                        "properties": {
+                            "type": "object",
+                            "required": ["line_id", "name", "length_km", "level", "left", "right"],
+                            "properties": {
+                                "line_id": {"type": "string", "example": "411721-411722"},
+                                "name": {"type": "string", "example": "西上线"},
+                                "section": {"type": "string", "example": "西平县—上蔡县"},
+                                "length_km": {"type": "number"},
+                                "level": {"type": "string", "enum": list(LINE_LEVELS)},
+                                "internal": {"type": "boolean"},
+                                "left": {"type": "string", "description": "左侧区划代码"},
+                                "right": {"type": "string", "description": "右侧区划代码"},
+                                "left_name": {"type": "string"},
+                                "right_name": {"type": "string"},
+                                "source": {"type": "string"},
+                                "sample": {"type": "boolean", "description": "示例数据"},
+                                "version": {"type": "integer"},
+                                "valid_from": {"type": "string", "format": "date"},
+                            },
+                        },
+                    },
+                },
+                "InspectionRecord": {
+                    "type": "object",
+                    "required": ["record_id", "kind", "status", "version", "sides"],
+                    "properties": {
+                        "record_id": {"type": "string"},
+                        "kind": {"type": "string", "enum": list(RECORD_KINDS)},
+                        "status": {"type": "string", "enum": list(RECORD_STATUSES)},
+                        "status_label": {"type": "string"},
+                        "version": {"type": "integer"},
+                        "plan_id": {"type": "integer"},
+                        "line_id": {"type": "string"},
+                        "marker_id": {"type": ["string", "null"]},
+                        "inspected_on": {"type": "string", "format": "date"},
+                        "condition": {"type": ["string", "null"]},
+                        "measured_lon": {"type": ["number", "null"]},
+                        "measured_lat": {"type": ["number", "null"]},
+                        "gps_accuracy_m": {"type": ["number", "null"]},
+                        "references_present": {"type": ["integer", "null"]},
+                        "changes": {"type": "array", "items": {"type": "object"}},
+                        "sample": {"type": "boolean"},
+                        "signatures": {"type": "array", "items": {"type": "object"}},
+                        "sides": {"type": "object", "description": "left/right：区划与签字"},
+                        "waiting_for": {
+                            "type": "array",
+                            "items": {"type": "string", "enum": list(SIDES)},
+                        },
+                        "versions": {"type": "array", "items": {"type": "object"}},
+                        "photos": {"type": "array", "items": {"type": "object"}},
                     },
                 },
                 "PatrolInput": {

@@ -1,0 +1,163 @@
+"""``geociv boundaries`` as an inspector runs it, on the real Zhumadian demo store."""
+
+from __future__ import annotations
+
+import csv
+import json
+import zipfile
+from datetime import date
+from pathlib import Path
+
+import pyogrio
+from click.testing import CliRunner
+
+from geociv.boundaries.inspections import Inspections
+from geociv.boundaries.registry import BoundaryLines
+from geociv.cli import main
+from geociv.divisions import Divisions, division_record
+from geociv.store import open_store
+from tests.boundary_field import Q1, prepare_field
+from tests.boundary_setup import LINE, NEIGHBOUR_CITIES, moved, point_on
+from tests.conftest import ROOT
+
+TODAY = date.today().isoformat()
+REFS = "电杆/10/20；井/90/15；树/200/30"
+
+
+def run(store: Path, *args: str):
+    return CliRunner().invoke(main, ["--store", str(store), *args])
+
+
+def _neighbours(path: Path) -> None:
+    """Put the neighbouring counties' polygons (and their cities) in the store."""
+    store = open_store(path)
+    divisions = Divisions(store)
+    divisions.load_records(
+        [division_record(c, n) for c, n in NEIGHBOUR_CITIES.items()], actor="admin1"
+    )
+    divisions.load_polygons(ROOT / "data/boundaries/zhumadian_neighbours.geojson", actor="t")
+    store.close()
+
+
+def test_derive_lines_with_the_neighbours_list_and_check_topology(demo_path: Path) -> None:
+    _neighbours(demo_path)
+    names = ROOT / "data" / "boundaries" / "line_names.csv"
+    result = run(demo_path, "boundaries", "derive", "--names", str(names), "--actor", "inspector1")
+    assert result.exit_code == 0, result.output
+    assert "辖区县级区划 10 个，相邻区划 15 个" in result.output
+    assert "新增 42" in result.output and "现行界线 42 条" in result.output
+    again = run(demo_path, "boundaries", "derive")  # names already given are kept
+    assert "新增 0、新版本 0、未变 42" in again.output
+    only = run(demo_path, "boundaries", "derive", "--no-neighbours")
+    assert "现行界线 42 条" in only.output  # the edge lines with the neighbours stay
+    provincial = run(demo_path, "boundaries", "lines", "--level", "provincial")
+    assert provincial.output.count("豫皖线") == 2 and "省级\t外界" in provincial.output
+    rows = [
+        json.loads(line)
+        for line in run(demo_path, "boundaries", "lines", "--json").output.splitlines()
+    ]
+    xishang = next(r for r in rows if r["line_id"] == LINE)
+    assert (xishang["name"], xishang["left"], xishang["right"]) == ("西上线", "411721", "411722")
+    qa = run(demo_path, "boundaries", "qa")
+    assert qa.exit_code == 0 and "10 个区划，未发现拓扑问题" in qa.output
+    store = open_store(demo_path)
+    assert store.audit_entries(limit=1)[0].actor in ("inspector1", "inspector-cli")
+    store.close()
+    unknown = run(demo_path, "boundaries", "derive", "--parent", "410100")
+    assert unknown.exit_code == 1 and "未找到区划代码 410100" in unknown.output
+
+
+def test_import_markers_check_sign_findings_report_export(demo_path: Path, tmp_path: Path) -> None:
+    store = open_store(demo_path)
+    plan, markers = prepare_field(store)
+    line = BoundaryLines(store).get("411702-411725")
+    store.close()
+    a = point_on(line, 0.4)
+    csv_path = tmp_path / "界桩登记表.csv"
+    with open(csv_path, "w", encoding="gbk", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["界线", "编号", "经度", "纬度", "方位物"])
+        writer.writerow(["驿确线", "001Q", f"{a.x:.7f}", f"{a.y:.7f}", REFS])
+        writer.writerow(["驿确线", "002A", f"{a.x:.7f}", f"{a.y:.7f}", ""])
+    bad = run(demo_path, "boundaries", "markers", "import", str(csv_path))
+    assert bad.exit_code == 2 and "第 2 行" in bad.output and "不成套" in bad.output
+    with open(csv_path, "w", encoding="gbk", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["界线", "编号", "经度", "纬度", "方位物"])
+        writer.writerow(["驿确线", "001Q", f"{a.x:.7f}", f"{a.y:.7f}", REFS])
+    good = run(demo_path, "boundaries", "markers", "import", str(csv_path), "--actor", "inspector1")
+    assert good.exit_code == 0, good.output
+    assert "已导入 1 颗界桩" in good.output and "411702-411725-001Q" in good.output
+    listed = run(demo_path, "boundaries", "markers", "list", "--line", LINE)
+    assert listed.output.count("示例") == 4 and "共 4 颗" in listed.output
+
+    where = moved(markers[Q1].location, 0, -8)
+    photo = tmp_path / "现场.jpg"
+    photo.write_bytes(b"\xff\xd8\xff\xe0" + b"\0" * 64)
+    check = run(
+        demo_path, "boundaries", "check", str(plan.plan_id), Q1, "--condition", "完好",
+        "--lon", f"{where.x:.7f}", "--lat", f"{where.y:.7f}", "--accuracy", "2",
+        "--references", "1,1,1", "--date", TODAY, "--photo", str(photo),
+        "--actor", "inspector1",
+    )  # fmt: skip
+    assert check.exit_code == 0, check.output
+    rid = check.output.split("\n")[1].split("\t")[0]
+    assert rid.startswith("I") and "待签字" in check.output and "完好" in check.output
+    twice = run(demo_path, "boundaries", "check", str(plan.plan_id), Q1, "--condition", "丢失")
+    assert twice.exit_code == 2 and "已有检查记录" in twice.output
+    half = run(demo_path, "boundaries", "check", str(plan.plan_id), Q1, "--condition", "完好",
+               "--lon", "114.2")  # fmt: skip
+    assert half.exit_code == 2 and "--lon 与 --lat 须同时给出" in half.output
+
+    first = run(demo_path, "boundaries", "sign", rid, "--as", "inspector1", "--note", "现场核实")
+    assert first.exit_code == 0 and "左侧：inspector1（411721）" in first.output
+    pending = run(demo_path, "boundaries", "records", "--pending-for", "inspector2")
+    assert rid in pending.output
+    second = run(demo_path, "boundaries", "sign", rid, "--as", "inspector1")
+    assert second.exit_code == 2 and "同一方不能再次签字" in second.output
+    stranger = run(demo_path, "boundaries", "sign", rid, "--as", "inspector3")
+    assert stranger.exit_code == 2 and "不属于界线 西上线 的任何一侧" in stranger.output
+    done = run(demo_path, "boundaries", "sign", rid, "--as", "inspector2")
+    assert done.exit_code == 0 and "双方已签字" in done.output
+    missing = run(demo_path, "boundaries", "sign", "I1999-0001", "--as", "inspector2")
+    assert missing.exit_code == 1 and "未找到联检记录" in missing.output
+    store = open_store(demo_path)
+    assert len(Inspections(store).photos(rid)) == 1
+    store.close()
+
+    found = run(demo_path, "boundaries", "findings")
+    assert found.exit_code == 3 and "[B5-DISPLACED]" in found.output and "8.0 米" in found.output
+
+    year = str(date.today().year)
+    docx, html = tmp_path / "报告.docx", tmp_path / "报告.html"
+    report = run(demo_path, "boundaries", "report", "--year", year, "--docx", str(docx),
+                 "--html", str(html))  # fmt: skip
+    assert report.exit_code == 0, report.output
+    assert "驻马店市" in report.output and "（含示例数据）" in report.output
+    assert docx.read_bytes()[:2] == b"PK" and "data:image/png" in html.read_text(encoding="utf-8")
+    data = json.loads(run(demo_path, "boundaries", "report", "--year", year, "--json").output)
+    assert data["totals"]["displaced"] == 1 and data["totals"]["inspected"] == 1
+    both = run(demo_path, "boundaries", "report", "--year", year, "--round", "6")
+    assert both.exit_code == 2 and "须给出 --year 或 --round 之一" in both.output
+    assert run(demo_path, "boundaries", "report", "--round", "9").exit_code == 1
+
+    for fmt, name in (("gpkg", "x.gpkg"), ("shp", "x.zip"), ("kml", "x.kml"), ("gpx", "x.gpx")):
+        out = tmp_path / name
+        result = run(demo_path, "boundaries", "export", "--format", fmt, "--out", str(out))
+        assert result.exit_code == 0, result.output
+        assert "界桩 5 颗" in result.output and out.stat().st_size > 0
+    markers_layer = pyogrio.read_dataframe(tmp_path / "x.gpkg", layer="markers")
+    assert Q1 in set(markers_layer["number"])
+    with zipfile.ZipFile(tmp_path / "x.zip") as zf:
+        assert "boundary_lines.shp" in zf.namelist()
+    assert (tmp_path / "x.gpx").read_text(encoding="utf-8").count("<wpt ") == 5
+
+
+def test_help_is_in_chinese() -> None:
+    result = CliRunner().invoke(main, ["boundaries", "--help"])
+    assert result.exit_code == 0
+    for command in ("derive", "qa", "lines", "markers", "check", "sign", "report", "export"):
+        assert command in result.output
+    assert "界线联检" in result.output
+    text = CliRunner().invoke(main, ["boundaries", "sign", "--help"]).output
+    assert "每一方只能为本方签字" in text and "--as USER" in text
