@@ -355,6 +355,54 @@ def check_line(
     _print_record(ctx, record)
 
 
+@boundaries.command("plan", short_help="开启本年度所在轮次并安排一条界线的联检。")
+@click.argument("line_id")
+@click.option("--year", type=int, default=None, help="计划年度（默认今年）")
+@click.option("--left-team", default="", help="左侧联检组成员，逗号分隔")
+@click.option("--right-team", default="", help="右侧联检组成员，逗号分隔")
+@click.option(
+    "--kind",
+    type=click.Choice(["regular", "ad_hoc"]),
+    default="regular",
+    show_default=True,
+    help="regular 例行联检；ad_hoc 专项检查",
+)
+@click.option("--note", default="")
+@click.option("--actor", default="inspector-cli", show_default=True, help="记入审计日志的操作人")
+@pass_ctx
+@reports_errors
+def plan(
+    ctx: Context,
+    line_id: str,
+    year: int | None,
+    left_team: str,
+    right_team: str,
+    kind: str,
+    note: str,
+    actor: str,
+) -> None:
+    """安排界线 LINE_ID（如 411702-411725）在某年度联检；所在五年轮次未开启时先开启。"""
+    from datetime import date
+
+    from geociv.boundaries.registry import BoundaryLines
+    from geociv.boundaries.rounds import Rounds
+
+    year = year or date.today().year
+    rounds = Rounds(ctx.store)
+    current = rounds.open_for_year(year, actor=actor)
+    line = _lookup(lambda: BoundaryLines(ctx.store).get(line_id))
+
+    def members(text: str) -> list[str]:
+        return [m.strip() for m in text.replace("，", ",").split(",") if m.strip()]
+
+    made = rounds.plan(current.round_no, line.line_id, year, kind=kind, note=note, actor=actor,
+                       left_team=(line.left_code, members(left_team)),
+                       right_team=(line.right_code, members(right_team)))  # fmt: skip
+    click.echo(
+        f"已安排 {line.name}（{line.section}）{year} 年联检：{current.title}，计划 {made.plan_id}"
+    )
+
+
 @boundaries.command("sign", short_help="以某联检人员所属一方的名义签字确认记录。")
 @click.argument("record_id")
 @click.option("--as", "signer", required=True, metavar="USER", help="签字的联检人员（用户名）")

@@ -161,3 +161,29 @@ def test_help_is_in_chinese() -> None:
     assert "界线联检" in result.output
     text = CliRunner().invoke(main, ["boundaries", "sign", "--help"]).output
     assert "每一方只能为本方签字" in text and "--as USER" in text
+
+
+def test_plan_opens_the_round_and_plans_a_line(demo_path: Path) -> None:
+    store = open_store(demo_path)
+    from tests.boundary_setup import derive_zhumadian
+
+    derive_zhumadian(store)
+    store.close()
+    result = run(
+        demo_path,
+        "boundaries",
+        "plan",
+        "411702-411725",
+        "--left-team",
+        "张三,李四",
+        "--right-team",
+        "王五",
+        "--actor",
+        "inspector1",
+    )
+    assert result.exit_code == 0, result.output
+    assert "驿确线" in result.output and "计划" in result.output
+    again = run(demo_path, "boundaries", "plan", "411702-411725")
+    assert again.exit_code == 2  # one regular plan per line and round
+    unknown = run(demo_path, "boundaries", "plan", "411702-419999")
+    assert unknown.exit_code != 0 and "411702-419999" in unknown.output

@@ -517,3 +517,37 @@ def test_the_pages_work_before_any_line_is_derived(client) -> None:
     assert client.get("/api/boundaries/lines").get_json()["features"] == []
     for fmt in ("gpkg", "shp", "kml", "gpx"):
         assert client.get(f"/boundaries/export.{fmt}").status_code == 200, fmt
+
+
+def test_inspectors_plan_a_line_with_teams_and_others_cannot(client, field) -> None:
+    store, plan, _markers = field
+    login(client, "planner1")
+    refused = client.post(f"/boundaries/rounds/{plan.round_no}/plans", data={"line_id": "x"})
+    assert refused.status_code == 403
+    client.post("/logout")
+    login(client, "inspector1")
+    line = BoundaryLines(store).get("411721-411728")  # 西遂线: 西平县 — 遂平县
+    response = client.post(
+        f"/boundaries/rounds/{plan.round_no}/plans",
+        data={
+            "line_id": line.line_id,
+            "year": str(date.today().year),
+            "kind": "regular",
+            "left_team": "张三，李四",
+            "right_team": "王五",
+            "note": "汛后复查",
+        },
+    )
+    assert response.status_code == 302
+    plans = Rounds(store).plans(plan.round_no, line_id=line.line_id)
+    assert len(plans) == 1
+    assert plans[0].left_team.members == ("张三", "李四") and plans[0].right_team.code == "411728"
+    page = client.get(f"/boundaries/rounds?round={plan.round_no}").get_data(as_text=True)
+    assert f'id="plan-{plans[0].plan_id}"' in page and "张三、李四" in page
+    again = client.post(
+        f"/boundaries/rounds/{plan.round_no}/plans",
+        data={"line_id": line.line_id, "year": str(date.today().year), "kind": "regular"},
+        follow_redirects=True,
+    )
+    assert len(Rounds(store).plans(plan.round_no, line_id=line.line_id)) == 1
+    assert "error" in again.get_data(as_text=True)

@@ -906,6 +906,47 @@ def rounds_page() -> Any:
     )
 
 
+def _members(text: str) -> list[str]:
+    return [m.strip() for m in text.replace("，", ",").replace("、", ",").split(",") if m.strip()]
+
+
+@bp.post("/rounds/open")
+@role_required("inspector")
+def open_round() -> Any:
+    """Open the 5-year round that a year falls in (default this year)."""
+    raw = (request.form.get("year") or str(date.today().year)).strip()
+    if not raw.isdigit():
+        flash("年份应为数字", "error")
+        return redirect(url_for("boundaries.rounds_page")), 302
+    opened = Rounds(store()).open_for_year(int(raw), actor=actor())
+    flash(f"已开启{opened.title}", "info")
+    return redirect(url_for("boundaries.rounds_page", round=opened.round_no))
+
+
+@bp.post("/rounds/<int:round_no>/plans")
+@role_required("inspector")
+def add_plan(round_no: int) -> Any:
+    """Plan a line's joint inspection in a year of the round, with a team for each side."""
+    form = request.form
+    line_id = (form.get("line_id") or "").strip()
+    try:
+        line = BoundaryLines(store()).get(line_id)
+        year = int(form.get("year") or 0)
+        Rounds(store()).plan(
+            round_no, line.line_id, year,
+            left_team=(line.left_code, _members(form.get("left_team", ""))),
+            right_team=(line.right_code, _members(form.get("right_team", ""))),
+            kind=form.get("kind") or "regular", note=form.get("note", ""), actor=actor(),
+        )  # fmt: skip
+        flash(f"已安排 {line.name}（{line.section}）{year} 年联检", "info")
+    except ValidationError as exc:
+        flash_problems(exc, {"line_id": "界线", "year": "年度"})
+        return redirect(url_for("boundaries.rounds_page", round=round_no)), 302
+    except (LookupError, ValueError) as exc:
+        flash(f"无法安排计划：{exc}", "error")
+    return redirect(url_for("boundaries.rounds_page", round=round_no))
+
+
 def _team_names(statuses: list[LineStatus]) -> dict[str, str]:
     codes = {s.plan.left_team.code for s in statuses} | {s.plan.right_team.code for s in statuses}
     return {c: division_name(c) for c in codes}
