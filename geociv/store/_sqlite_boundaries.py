@@ -22,6 +22,7 @@ from shapely.geometry.base import BaseGeometry
 
 from geociv.errors import DuplicateError, StoreError
 from geociv.store import _gpkg
+from geociv.store._rows import from_row
 from geociv.store._sqlite_schema import STORAGE_SRS_ID
 from geociv.store.records import (
     BoundaryLine,
@@ -83,23 +84,11 @@ def _as_multiline(geometry: BaseGeometry | None) -> BaseGeometry | None:
 
 
 def _line(row: sqlite3.Row, with_geometry: bool = True) -> BoundaryLine:
-    return BoundaryLine(
-        line_id=row["line_id"],
-        name=row["name"],
-        left_code=row["left_code"],
-        right_code=row["right_code"],
-        level=row["level"],
-        length_km=row["length_km"],
-        section=row["section"],
+    return from_row(
+        BoundaryLine,
+        row,
         internal=bool(row["internal"]),
-        source=row["source"],
-        version=row["version"],
-        valid_from=row["valid_from"],
-        valid_to=row["valid_to"],
-        note=row["note"],
         geometry=_gpkg.decode(row["geom"]) if with_geometry else None,
-        created_by=row["created_by"],
-        created_at=row["created_at"],
     )
 
 
@@ -123,93 +112,43 @@ def _same_line(row: sqlite3.Row, line: BoundaryLine) -> bool:
 
 
 def _marker(row: sqlite3.Row, references: Sequence[ReferenceObject]) -> Marker:
-    return Marker(
-        marker_id=row["marker_id"],
-        line_id=row["line_id"],
-        serial=row["serial"],
-        type_code=row["type_code"],
-        kind=row["kind"],
+    return from_row(
+        Marker,
+        row,
         location=_gpkg.decode(row["geom"]),
-        material=row["material"],
-        registered_on=row["registered_on"],
         references=tuple(references),
         sample=bool(row["sample"]),
-        status=row["status"],
-        remarks=row["remarks"],
-        created_by=row["created_by"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
     )
 
 
 def _photo(row: sqlite3.Row, with_content: bool) -> BoundaryPhoto:
-    return BoundaryPhoto(
-        owner=row["owner"],
-        owner_key=row["owner_key"],
-        filename=row["filename"],
-        content=bytes(row["content"]) if with_content else None,
-        size=row["size"],
-        sha256=row["sha256"],
-        note=row["note"],
-        uploaded_by=row["uploaded_by"],
-        uploaded_at=row["uploaded_at"],
-        id=row["id"],
-    )
+    return from_row(BoundaryPhoto, row, content=bytes(row["content"]) if with_content else None)
 
 
 def _round(row: sqlite3.Row) -> InspectionRound:
-    return InspectionRound(
-        round_no=row["round_no"],
-        first_year=row["first_year"],
-        last_year=row["last_year"],
-        title=row["title"],
-        created_by=row["created_by"],
-        created_at=row["created_at"],
-    )
+    return from_row(InspectionRound, row)
 
 
 def _plan(row: sqlite3.Row) -> InspectionPlan:
-    return InspectionPlan(
-        plan_id=row["plan_id"],
-        round_no=row["round_no"],
-        line_id=row["line_id"],
-        year=row["year"],
+    return from_row(
+        InspectionPlan,
+        row,
         left_team=Team(row["left_code"], tuple(json.loads(row["left_team"]))),
         right_team=Team(row["right_code"], tuple(json.loads(row["right_team"]))),
-        kind=row["kind"],
         sample=bool(row["sample"]),
-        note=row["note"],
-        created_by=row["created_by"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
     )
 
 
 def _record(row: sqlite3.Row, signatures: Sequence[Signature]) -> InspectionRecord:
     checks = row["reference_checks"]
-    return InspectionRecord(
-        record_id=row["record_id"],
-        kind=row["kind"],
-        plan_id=row["plan_id"],
-        round_no=row["round_no"],
-        line_id=row["line_id"],
-        inspected_on=row["inspected_on"],
-        marker_id=row["marker_id"],
+    return from_row(
+        InspectionRecord,
+        row,
         measured=_gpkg.decode(row["geom"]),
-        gps_accuracy_m=row["gps_accuracy_m"],
-        condition=row["condition"],
-        references_present=row["references_present"],
         reference_checks=None if checks is None else tuple(bool(v) for v in json.loads(checks)),
         changes=tuple(LineChange(**c) for c in json.loads(row["changes_json"])),
-        remarks=row["remarks"],
         sample=bool(row["sample"]),
-        version=row["version"],
-        status=row["status"],
-        reason=row["reason"],
         signatures=tuple(sorted(signatures, key=lambda s: s.side)),
-        created_by=row["created_by"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
     )
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from geociv.errors import DuplicateError, StoreError
 from geociv.store import _gpkg
+from geociv.store._rows import from_row
 from geociv.store._sqlite_schema import STORAGE_SRS_ID
 from geociv.store.records import (
     CASE_STEPS,
@@ -59,25 +60,11 @@ _STEP_ORDER = {step: i for i, step in enumerate(CASE_STEPS)}
 
 
 def _case(row: sqlite3.Row, steps: list[CaseStep]) -> NameCase:
-    return NameCase(
-        case_id=row["case_id"],
-        kind=row["kind"],
-        proposed_name=row["proposed_name"],
-        category=row["category"],
-        division_code=row["division_code"],
-        applicant=row["applicant"],
-        location=row["location"],
-        name_id=row["name_id"],
-        old_name=row["old_name"],
-        pinyin=row["pinyin"],
-        reason=row["reason"],
-        approving_body=row["approving_body"],
-        filed_with=row["filed_with"],
-        status=row["status"],
+    return from_row(
+        NameCase,
+        row,
         review=json.loads(row["review_json"]),
         steps=tuple(sorted(steps, key=lambda s: _STEP_ORDER[s.step])),
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
     )
 
 
@@ -86,51 +73,16 @@ def _step(row: sqlite3.Row) -> CaseStep:
 
 
 def _document(row: sqlite3.Row, with_content: bool) -> CaseDocument:
-    return CaseDocument(
-        case_id=row["case_id"],
-        doc_type=row["doc_type"],
-        filename=row["filename"],
-        content=bytes(row["content"]) if with_content else None,
-        size=row["size"],
-        sha256=row["sha256"],
-        note=row["note"],
-        uploaded_by=row["uploaded_by"],
-        uploaded_at=row["uploaded_at"],
-        id=row["id"],
-    )
+    return from_row(CaseDocument, row, content=bytes(row["content"]) if with_content else None)
 
 
 def _sign(row: sqlite3.Row) -> Sign:
-    return Sign(
-        sign_id=row["sign_id"],
-        name_id=row["name_id"],
-        sign_type=row["sign_type"],
-        text=row["text"],
-        pinyin=row["pinyin"],
-        location=_gpkg.decode(row["geom"]),
-        installed_on=row["installed_on"],
-        status=row["status"],
-        installer=row["installer"],
-        remarks=row["remarks"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-    )
+    return from_row(Sign, row, location=_gpkg.decode(row["geom"]))
 
 
 def _patrol(row: sqlite3.Row, with_photo: bool) -> Patrol:
     photo = row["photo"] if with_photo else None
-    return Patrol(
-        sign_id=row["sign_id"],
-        patrolled_on=row["patrolled_on"],
-        condition=row["condition"],
-        inspector=row["inspector"],
-        remarks=row["remarks"],
-        photo=None if photo is None else bytes(photo),
-        photo_filename=row["photo_filename"],
-        recorded_by=row["recorded_by"],
-        recorded_at=row["recorded_at"],
-        id=row["id"],
-    )
+    return from_row(Patrol, row, photo=None if photo is None else bytes(photo))
 
 
 def _next_serial(conn: sqlite3.Connection, sql: str, args: tuple[str, ...], prefix: str) -> int:

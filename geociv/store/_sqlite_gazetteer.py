@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from geociv.store import _gpkg
+from geociv.store._rows import from_row
 from geociv.store._sqlite_schema import STORAGE_SRS_ID
 from geociv.store.records import (
     FindingOverride,
@@ -27,23 +28,12 @@ _NAME_COLUMNS = (
 
 
 def _name(row: sqlite3.Row, with_geometry: bool = True) -> NameRecord:
-    return NameRecord(
-        name_id=row["name_id"],
-        name=row["name"],
-        specific=row["specific"],
-        generic=row["generic"],
-        category=row["category"],
-        division_code=row["division_code"],
-        pinyin=row["pinyin"],
+    return from_row(
+        NameRecord,
+        row,
         pinyin_reviewed=bool(row["pinyin_reviewed"]),
-        status=row["status"],
-        heritage_level=row["heritage_level"],
         aliases=tuple(json.loads(row["aliases"])),
-        source=row["source"],
-        represents=row["represents"],
         geometry=_gpkg.decode(row["geom"]) if with_geometry else None,
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
     )
 
 

@@ -20,6 +20,7 @@ from shapely.geometry.base import BaseGeometry
 
 from geociv.errors import DuplicateError, SchemaVersionError, StoreError
 from geociv.store import _gpkg
+from geociv.store._rows import from_row
 from geociv.store._sqlite_boundaries import BoundariesSQL
 from geociv.store._sqlite_cases import CasesSQL, SignsSQL
 from geociv.store._sqlite_gazetteer import GazetteerSQL
@@ -180,15 +181,8 @@ class SQLiteStore(GazetteerSQL, CasesSQL, SignsSQL, BoundariesSQL, Store):
     # -- divisions -------------------------------------------------------------------------
     @staticmethod
     def _division(row: sqlite3.Row, with_geometry: bool = True) -> Division:
-        return Division(
-            code=row["code"],
-            name=row["name"],
-            level=row["level"],
-            parent_code=row["parent_code"],
-            kind=row["kind"],
-            geometry=_gpkg.decode(row["geom"]) if with_geometry else None,
-            area_km2=row["area_km2"],
-            source=row["source"],
+        return from_row(
+            Division, row, geometry=_gpkg.decode(row["geom"]) if with_geometry else None
         )
 
     @staticmethod
@@ -304,15 +298,7 @@ class SQLiteStore(GazetteerSQL, CasesSQL, SignsSQL, BoundariesSQL, Store):
     # -- users -----------------------------------------------------------------------------
     @staticmethod
     def _user(row: sqlite3.Row) -> User:
-        return User(
-            username=row["username"],
-            role=row["role"],
-            division_code=row["division_code"],
-            display_name=row["display_name"],
-            active=bool(row["active"]),
-            created_at=row["created_at"],
-            last_login_at=row["last_login_at"],
-        )
+        return from_row(User, row, active=bool(row["active"]))
 
     @staticmethod
     def _user_view(user: User) -> dict[str, Any]:
