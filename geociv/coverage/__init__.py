@@ -1,0 +1,1 @@
+"""Service coverage: walk networks, isochrones, population coverage and site suggestion."""
