@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+import geopandas as gpd
+
 from geociv.divisions import Divisions
 from geociv.store import Store, UpsertCounts
 
@@ -21,6 +23,10 @@ POLYGONS = DATA_DIR / "boundaries" / "zhumadian_divisions.geojson"
 NEIGHBOUR_UNITS = DATA_DIR / "boundaries" / "zhumadian_neighbour_units.csv"
 NEIGHBOUR_POLYGONS = DATA_DIR / "boundaries" / "zhumadian_neighbours.geojson"
 LINE_NAMES = DATA_DIR / "boundaries" / "line_names.csv"
+#: Approximate main urban area (主城区, 示例) and the sample (示例) facilities inside it.
+MAIN_URBAN_AREA = DATA_DIR / "coverage" / "zhumadian_main_urban_area.geojson"
+SAMPLE_FACILITIES = DATA_DIR / "coverage" / "zhumadian_sample_facilities.csv"
+SAMPLE_FACILITY_SOURCE = "示例数据（为演示编制，非官方名录）"
 
 #: The sample (示例) line, markers, plan and inspection: 驿确线, 驿城区 — 确山县.
 SAMPLE_LINE = "411702-411725"
@@ -39,6 +45,7 @@ class DemoResult:
     polygons: UpsertCounts
     names: UpsertCounts
     boundaries: BoundaryDemoResult | None = None
+    facilities: int = 0
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -49,6 +56,7 @@ class DemoResult:
             + self.polygons.changed
             + self.names.changed
             + (self.boundaries.changed if self.boundaries else 0)
+            + self.facilities
         )
 
 
@@ -169,13 +177,51 @@ def load_boundary_demo(store: Store, *, actor: str = "system", today: date | Non
     return result
 
 
+def main_urban_area() -> gpd.GeoDataFrame:
+    """The approximate main urban area (主城区) of Zhumadian, labelled 示例 in its ``note``.
+
+    No official polygon is public: this is a hand-drawn octagon around the built-up core of
+    驿城区 (about 118 km², see ``data/README.md``).
+    """
+    from geociv.divisions import read_vector
+
+    return read_vector(MAIN_URBAN_AREA)
+
+
+def load_coverage_demo(store: Store, *, actor: str = "system") -> int:
+    """Store the sample (示例) facilities of Zhumadian: 10 community rental stations and four
+    elderly-care facilities inside :func:`main_urban_area`, made up for the demo (no official
+    list is public). Returns how many were added; a second run adds none.
+    """
+    from geociv.coverage.facilities import Facilities
+
+    stored = store.query_facilities(include_retired=True)
+    if any(f.source == SAMPLE_FACILITY_SOURCE for f in stored):
+        return 0
+    added = Facilities(store).import_file(
+        SAMPLE_FACILITIES,
+        declared_crs="CGCS2000",
+        actor=actor,
+        sample=True,
+        area=main_urban_area(),
+        source=SAMPLE_FACILITY_SOURCE,
+    )
+    return len(added)
+
+
 def load_demo(
-    store: Store, *, actor: str = "system", progress: bool = False, boundaries: bool = True
+    store: Store,
+    *,
+    actor: str = "system",
+    progress: bool = False,
+    boundaries: bool = True,
+    coverage: bool = True,
 ) -> DemoResult:
     """Load the Zhumadian demo; a second run changes nothing.
 
     With ``boundaries`` also the boundary lines and the sample markers, plan and inspection
-    (:func:`load_boundary_demo`).
+    (:func:`load_boundary_demo`); with ``coverage`` the sample facilities
+    (:func:`load_coverage_demo`).
 
     >>> import tempfile, pathlib
     >>> from geociv.store import open_store
@@ -199,4 +245,6 @@ def load_demo(
     result = DemoResult(codes=codes, polygons=polygons, names=names)
     if boundaries:
         result.boundaries = load_boundary_demo(store, actor=actor)
+    if coverage:
+        result.facilities = load_coverage_demo(store, actor=actor)
     return result

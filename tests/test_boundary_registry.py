@@ -271,7 +271,8 @@ def test_a_version_4_store_is_upgraded_and_takes_lines(tmp_path: Path) -> None:
     shutil.copy(Path(__file__).parent / "data" / "store_v4.gpkg", path)
     assert open_store(path, upgrade=False).schema_version == 4
     store = open_store(path)
-    assert (store.upgraded_from, store.schema_version, SCHEMA_VERSION) == (4, 5, 5)
+    assert (store.upgraded_from, store.schema_version) == (4, SCHEMA_VERSION)
+    assert SCHEMA_VERSION >= 5  # boundary lines arrived in version 5
     frame = Divisions(store).frame(level="county")
     changes = BoundaryLines(store).derive_from_divisions(frame, actor="t", on="2026-01-05")
     assert changes.inserted == 1

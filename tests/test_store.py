@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pyogrio
 import pytest
-from shapely import MultiPolygon, box
+from shapely import MultiPolygon, Point, box
 
-from geociv.errors import BackendUnavailableError, SchemaVersionError, StoreError
-from geociv.store import Division, User, open_store
+from geociv.errors import BackendUnavailableError, DuplicateError, SchemaVersionError, StoreError
+from geociv.store import CoverageRun, Division, Facility, User, open_store
 from geociv.store._sqlite_schema import SCHEMA_VERSION
 
 FIXTURES = Path(__file__).parent / "data"
@@ -76,7 +76,7 @@ def test_a_failing_batch_writes_nothing(empty_store) -> None:
     assert len(empty_store.audit_entries()) == 1
 
 
-@pytest.mark.parametrize("old_version", [1, 2, 3, 4])
+@pytest.mark.parametrize("old_version", [1, 2, 3, 4, 5])
 def test_upgrade_from_a_file_written_by_an_older_schema(tmp_path: Path, old_version: int) -> None:
     path = tmp_path / "old.gpkg"
     shutil.copy(FIXTURES / f"store_v{old_version}.gpkg", path)
@@ -102,6 +102,8 @@ def test_upgrade_from_a_file_written_by_an_older_schema(tmp_path: Path, old_vers
     assert layers["markers"] == "Point" and layers["inspection_records"] == "Point"
     assert store.query_boundary_lines() == [] and store.query_markers() == []
     assert store.inspection_rounds() == [] and store.query_inspection_records() == []
+    assert layers["facilities"] == "Point"  # version 6
+    assert store.query_facilities() == [] and store.coverage_runs() == []
 
 
 def test_a_store_newer_than_the_code_is_refused(tmp_path: Path) -> None:
@@ -153,3 +155,20 @@ def test_writes_from_several_threads_all_land(empty_store) -> None:
     with ThreadPoolExecutor(4) as pool:
         list(pool.map(write, range(21, 41)))
     assert len(empty_store.query_divisions(level="county")) == 20
+
+
+def test_facilities_keep_ids_refuse_duplicates_and_unknown_fields(empty_store) -> None:
+    given = Facility("X1", "甲", "day_care", Point(114.0, 33.0), capacity_beds=20)
+    (stored,) = empty_store.add_facilities([given], actor="a")
+    assert stored.facility_id == "X1" and stored.created_by == "a"
+    with pytest.raises(DuplicateError):
+        empty_store.add_facilities([Facility("", "乙", "day_care"), given], actor="a")
+    assert len(empty_store.query_facilities()) == 1  # the batch wrote nothing
+    with pytest.raises(StoreError):
+        empty_store.update_facility("X1", actor="a", colour="red")
+    moved = empty_store.update_facility("X1", actor="b", location=Point(114.1, 33.1))
+    assert moved.location.x == 114.1
+    assert empty_store.audit_entries(entity="facilities")[0].before["lon"] == 114.0
+    run = empty_store.add_coverage_run(CoverageRun("", "day_care", {"a": 1}, {"b": 2}), actor="c")
+    assert run.run_id == "R000001" and empty_store.coverage_runs("x") == []
+    assert empty_store.coverage_runs()[0].params == {"a": 1}

@@ -20,6 +20,9 @@ Versions
    ``marker_references`` (方位物), ``boundary_photos`` (BLOBs, never deleted),
    ``inspection_rounds``, ``inspection_plans``, ``inspection_records`` point feature table
    (measured positions; versions) and ``inspection_signatures``.
+6. Service coverage (服务圈): ``facilities`` point feature table (elderly-care facilities and
+   rental stations; never deleted, a closed facility gets ``status = 'retired'``) and
+   ``coverage_runs`` (every coverage computation with its inputs and headline figures, JSON).
 """
 
 from __future__ import annotations
@@ -410,8 +413,44 @@ CREATE TABLE inspection_signatures (
 """
 
 
+_V6 = """
+CREATE TABLE facilities (
+    fid           INTEGER PRIMARY KEY AUTOINCREMENT,
+    geom          POINT,
+    facility_id   TEXT NOT NULL UNIQUE,
+    name          TEXT NOT NULL,
+    type          TEXT NOT NULL CHECK (type IN ('nursing_home', 'subdistrict_center', 'day_care',
+                  'rural_mutual_aid', 'rental_station', 'fitting_center', 'experience_hall')),
+    capacity_beds INTEGER CHECK (capacity_beds IS NULL OR capacity_beds >= 0),
+    status        TEXT NOT NULL
+                  CHECK (status IN ('existing', 'planned', 'candidate', 'retired')),
+    division_code TEXT NOT NULL DEFAULT '',
+    address       TEXT NOT NULL DEFAULT '',
+    source        TEXT NOT NULL DEFAULT '',
+    sample        INTEGER NOT NULL DEFAULT 0,
+    created_by    TEXT NOT NULL,
+    created_at    TEXT NOT NULL,
+    updated_at    TEXT NOT NULL
+);
+CREATE INDEX idx_facilities_type ON facilities (type, status);
+INSERT INTO gpkg_contents (table_name, data_type, identifier, description, srs_id)
+    VALUES ('facilities', 'features', 'facilities', '养老服务设施 elderly-care facilities', 4490);
+INSERT INTO gpkg_geometry_columns (table_name, column_name, geometry_type_name, srs_id, z, m)
+    VALUES ('facilities', 'geom', 'POINT', 4490, 0, 0);
+CREATE TABLE coverage_runs (
+    run_id       TEXT PRIMARY KEY,
+    created_at   TEXT NOT NULL,
+    actor        TEXT NOT NULL,
+    kind         TEXT NOT NULL,
+    params_json  TEXT NOT NULL,
+    summary_json TEXT NOT NULL
+);
+CREATE INDEX idx_coverage_runs_kind ON coverage_runs (kind, created_at);
+"""
+
+
 #: ``MIGRATIONS[i]`` is the SQL that brings a store from version ``i`` to ``i + 1``.
-MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5]
+MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5, _V6]
 
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -17,7 +17,9 @@ from geociv.store.records import (
     BoundaryLine,
     BoundaryPhoto,
     CaseDocument,
+    CoverageRun,
     Division,
+    Facility,
     FindingOverride,
     FormerName,
     InspectionPlan,
@@ -469,3 +471,43 @@ class Store(ABC):
     ) -> list[InspectionRecord]:
         """Records (latest versions only unless ``include_superseded``) ordered by inspection
         date and id."""
+
+    # -- service coverage (服务圈) ----------------------------------------------------------------
+    @abstractmethod
+    def add_facilities(self, facilities: Iterable[Facility], *, actor: str) -> list[Facility]:
+        """Store facilities in one transaction (all or none); an empty ``facility_id`` is
+        assigned (``F000001`` …). Raises :class:`~geociv.errors.DuplicateError` if an id is
+        taken."""
+
+    @abstractmethod
+    def update_facility(self, facility_id: str, *, actor: str, **changes: Any) -> Facility:
+        """Change fields of a facility (``name``, ``type``, ``location``, ``capacity_beds``,
+        ``status``, ``division_code``, ``address``, ``source``). Facilities are never deleted:
+        a closed one gets ``status="retired"``."""
+
+    @abstractmethod
+    def get_facility(self, facility_id: str) -> Facility | None:
+        """The facility, or ``None``."""
+
+    @abstractmethod
+    def query_facilities(
+        self,
+        *,
+        type: str | None = None,
+        status: str | None = None,
+        include_retired: bool = False,
+    ) -> list[Facility]:
+        """Facilities, optionally of one type or status (retired ones only when asked for),
+        ordered by id."""
+
+    @abstractmethod
+    def add_coverage_run(self, run: CoverageRun, *, actor: str) -> CoverageRun:
+        """Record a coverage computation; an empty ``run_id`` is assigned (``R000001`` …)."""
+
+    @abstractmethod
+    def get_coverage_run(self, run_id: str) -> CoverageRun | None:
+        """One coverage run, or ``None``."""
+
+    @abstractmethod
+    def coverage_runs(self, kind: str | None = None) -> list[CoverageRun]:
+        """Coverage runs, optionally of one kind, oldest first."""

@@ -744,3 +744,70 @@ class InspectionRecord:
         data["changes"] = [asdict(c) for c in self.changes]
         data["signatures"] = [asdict(s) for s in self.signatures]
         return data
+
+
+#: Kinds of elderly-care facility (养老服务设施), in the order of the Zhumadian plan.
+FACILITY_TYPES = (
+    "nursing_home",
+    "subdistrict_center",
+    "day_care",
+    "rural_mutual_aid",
+    "rental_station",
+    "fitting_center",
+    "experience_hall",
+)
+FACILITY_TYPE_LABELS = {
+    "nursing_home": "养老院/敬老院",
+    "subdistrict_center": "街道综合养老服务中心",
+    "day_care": "社区日间照料中心",
+    "rural_mutual_aid": "农村幸福院",
+    "rental_station": "辅具租赁服务站",
+    "fitting_center": "适配服务中心",
+    "experience_hall": "综合体验馆",
+}
+#: ``retired`` marks a closed facility: rows are never deleted.
+FACILITY_STATUSES = ("existing", "planned", "candidate", "retired")
+FACILITY_STATUS_LABELS = {
+    "existing": "已建",
+    "planned": "规划",
+    "candidate": "候选",
+    "retired": "已撤销",
+}
+
+
+@dataclass(frozen=True)
+class Facility:
+    """An elderly-care facility or rental station; ``location`` is a point in EPSG:4490."""
+
+    facility_id: str
+    name: str
+    type: str
+    location: BaseGeometry | None = field(default=None, compare=False, repr=False)
+    capacity_beds: int | None = None
+    status: str = "existing"
+    division_code: str = ""
+    address: str = ""
+    source: str = ""
+    sample: bool = False
+    created_by: str = field(default="", compare=False)
+    created_at: str = field(default="", compare=False)
+    updated_at: str = field(default="", compare=False)
+
+    def attributes(self) -> dict[str, Any]:
+        """Non-geometry fields plus ``lon``/``lat`` for the audit trail and the API."""
+        data = asdict(self)
+        _point_fields(data, "location", "")
+        return data
+
+
+@dataclass(frozen=True)
+class CoverageRun:
+    """One stored coverage computation: its inputs (``params``) and headline figures
+    (``summary``), both JSON-ready dicts."""
+
+    run_id: str
+    kind: str
+    params: dict[str, Any] = field(default_factory=dict)
+    summary: dict[str, Any] = field(default_factory=dict)
+    actor: str = ""
+    created_at: str = field(default="", compare=False)

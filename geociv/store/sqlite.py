@@ -23,6 +23,7 @@ from geociv.store import _gpkg
 from geociv.store._rows import from_row
 from geociv.store._sqlite_boundaries import BoundariesSQL
 from geociv.store._sqlite_cases import CasesSQL, SignsSQL
+from geociv.store._sqlite_coverage import CoverageSQL
 from geociv.store._sqlite_gazetteer import GazetteerSQL
 from geociv.store._sqlite_schema import (
     SCHEMA_VERSION,
@@ -58,7 +59,7 @@ def _same_geometry(blob: bytes | None, geometry: BaseGeometry | None) -> bool:
     return _gpkg.decode(blob).equals_exact(geometry, 1e-9)
 
 
-class SQLiteStore(GazetteerSQL, CasesSQL, SignsSQL, BoundariesSQL, Store):
+class SQLiteStore(GazetteerSQL, CasesSQL, SignsSQL, BoundariesSQL, CoverageSQL, Store):
     """geociv store in a GeoPackage file.
 
     Parameters
@@ -73,7 +74,7 @@ class SQLiteStore(GazetteerSQL, CasesSQL, SignsSQL, BoundariesSQL, Store):
     >>> import tempfile, pathlib
     >>> with SQLiteStore(pathlib.Path(tempfile.mkdtemp()) / "s.gpkg") as store:
     ...     store.schema_version
-    5
+    6
     """
 
     def __init__(self, path: str | Path, *, upgrade: bool = True) -> None:

@@ -1,4 +1,4 @@
-"""Write ``store_v1.gpkg`` … ``store_v4.gpkg``: stores as schema versions 1–4 wrote them.
+"""Write ``store_v1.gpkg`` … ``store_v5.gpkg``: stores as schema versions 1–5 wrote them.
 
 Kept for the record of how the committed fixtures were made (each when its version was the
 newest); the upgrade tests read the committed files, not fresh ones, so later changes to the

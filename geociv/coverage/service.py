@@ -1,0 +1,354 @@
+"""Service-circle coverage (服务圈覆盖) of an area of interest, stored with its inputs.
+
+:meth:`Coverage.run` takes the stored facilities of some types, draws their isochrones (on a
+:class:`~geociv.coverage.network.WalkNetwork` when one is given, else the straight-line ×
+detour-factor fallback, labelled 直线距离估算) and measures, against an area of interest (a
+polygon or a division code):
+
+* the covered share of its area, and the uncovered areas as polygons (area minus covered);
+* with a population raster, the people covered (exact partial-pixel weighting, overlaps once);
+* with zones (subdistricts, communities), a per-zone table and the share of zones **served**:
+  a zone is served when at least :data:`SERVED_SHARE` (50 %) of its area is covered. The
+  national rental-pilot target counts communities served; the Zhumadian plan counts the
+  covered share of the main urban area, so both are reported.
+
+Every run is stored in the ``coverage_runs`` table with its inputs (facility ids, method,
+speed, minutes, CRS, network snapshot, raster) and headline figures.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geociv.coverage.facilities import parse_type
+from geociv.coverage.isochrones import IsochroneResult, fallback_circles, isochrones
+from geociv.coverage.network import WalkNetwork
+from geociv.coverage.population import (
+    PopulationCoverage,
+    area_share,
+    covered_population,
+    zonal_table,
+)
+from geociv.crs import STORAGE_CRS, projected_crs_for
+from geociv.errors import Problem, ValidationError
+from geociv.store import FACILITY_TYPE_LABELS, CoverageRun, Store
+
+__all__ = ["SERVED_SHARE", "Coverage", "CoverageResult", "circle_label"]
+
+SERVED_SHARE = 0.5
+"""A zone is served when at least this share of its area is covered."""
+
+
+def circle_label(types: Sequence[str]) -> str:
+    """The name of the service circle of some facility types.
+
+    >>> circle_label(["rental_station"]), circle_label(["day_care", "nursing_home"])
+    ('社区租赁服务圈', '养老服务圈')
+    """
+    if list(types) == ["rental_station"]:
+        return "社区租赁服务圈"
+    if len(types) == 1:
+        return f"{FACILITY_TYPE_LABELS[types[0]]}服务圈"
+    return "养老服务圈"
+
+
+@dataclass
+class CoverageResult:
+    """The figures of one coverage run.
+
+    Attributes
+    ----------
+    run_id : str
+        Id of the stored run (``coverage_runs``).
+    isochrones : IsochroneResult
+        The service areas (``method`` ``"network"`` or ``"fallback"``).
+    aoi : GeoDataFrame
+        The area of interest (one row, EPSG:4490).
+    uncovered : GeoDataFrame
+        The area of interest minus the covered area, one row per part, with ``area_km2``.
+    area_share : float
+        Covered share of the area of interest.
+    aoi_area_km2, covered_area_km2 : float
+        Areas (Gauss-Krüger), the covered one inside the area of interest.
+    population : PopulationCoverage or None
+        People covered, with a raster.
+    zones : pandas.DataFrame or None
+        Per zone: ``area_share``, ``served``, ``facilities`` and, with a raster,
+        ``population``, ``covered_population``, ``share``.
+    zones_served_share : float or None
+        Share of zones served (``area_share >= SERVED_SHARE``).
+    headline : str
+        The headline in Chinese.
+    inputs : dict
+        Everything needed to reproduce the run.
+    """
+
+    run_id: str
+    isochrones: IsochroneResult
+    aoi: gpd.GeoDataFrame
+    uncovered: gpd.GeoDataFrame
+    area_share: float
+    aoi_area_km2: float
+    covered_area_km2: float
+    population: PopulationCoverage | None
+    zones: pd.DataFrame | None
+    zones_served_share: float | None
+    headline: str
+    inputs: dict[str, Any]
+
+    @property
+    def method(self) -> str:
+        """``"network"`` or ``"fallback"``."""
+        return self.isochrones.method
+
+    @property
+    def polygons(self) -> gpd.GeoDataFrame:
+        """The isochrone polygons (EPSG:4490)."""
+        return self.isochrones.polygons
+
+    def summary(self) -> dict[str, Any]:
+        """The headline figures as a JSON-ready dict."""
+
+        def num(x: float | None) -> float | None:
+            return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
+
+        pop = self.population
+        return {
+            "headline": self.headline,
+            "method": self.method,
+            "area_share": num(self.area_share),
+            "aoi_area_km2": num(self.aoi_area_km2),
+            "covered_area_km2": num(self.covered_area_km2),
+            "uncovered_area_km2": num(self.aoi_area_km2 - self.covered_area_km2),
+            "population_total": None if pop is None else num(pop.total),
+            "population_covered": None if pop is None else num(pop.covered),
+            "population_share": None if pop is None else num(pop.share),
+            "zones": None if self.zones is None else len(self.zones),
+            "zones_served_share": num(self.zones_served_share),
+        }
+
+
+def _pct(x: float) -> str:
+    return "—" if math.isnan(x) else f"{x * 100:.1f} %"
+
+
+class Coverage:
+    """Coverage computations on the facilities of a store.
+
+    Parameters
+    ----------
+    store : Store
+        Holds the facilities and receives the runs.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def _aoi(self, aoi: Any, name: str | None) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
+        record: dict[str, Any] = {}
+        if isinstance(aoi, str):
+            division = self.store.get_division(aoi)
+            if division is None or division.geometry is None:
+                raise ValidationError(Problem(f"区划 {aoi} 不存在或没有边界", field="aoi"))
+            geom, name = division.geometry, name or division.name
+            record["division_code"] = aoi
+        elif isinstance(aoi, gpd.GeoDataFrame | gpd.GeoSeries):
+            series = aoi.geometry if isinstance(aoi, gpd.GeoDataFrame) else aoi
+            if series.crs is None:
+                raise ValidationError(Problem("统计范围未声明坐标系", field="aoi"))
+            geom = shapely.union_all(shapely.make_valid(series.to_crs(STORAGE_CRS).to_numpy()))
+        elif isinstance(aoi, shapely.Geometry):
+            geom = aoi
+        else:
+            raise ValidationError(Problem("统计范围必须是多边形或区划代码", field="aoi"))
+        if geom.is_empty or geom.geom_type not in ("Polygon", "MultiPolygon"):
+            raise ValidationError(Problem("统计范围必须是非空的多边形", field="aoi"))
+        name = name or "统计范围"
+        record.update(name=name, bounds=[round(v, 6) for v in geom.bounds])
+        frame = gpd.GeoDataFrame({"name": [name]}, geometry=[geom], crs=STORAGE_CRS)
+        return frame, record
+
+    def run(
+        self,
+        types: str | Sequence[str],
+        *,
+        actor: str,
+        aoi: Any,
+        aoi_name: str | None = None,
+        minutes: float = 15.0,
+        speed: float | str = "elderly",
+        network: WalkNetwork | None = None,
+        raster: str | Path | None = None,
+        raster_label: str = "老年人口",
+        zones: gpd.GeoDataFrame | None = None,
+        statuses: Sequence[str] = ("existing",),
+        detour: float = 1.3,
+        access_m: float = 50.0,
+    ) -> CoverageResult:
+        """Measure how much of an area lies within ``minutes`` of the facilities of ``types``.
+
+        Parameters
+        ----------
+        types : str or sequence of str
+            Facility types (codes or Chinese labels).
+        actor : str
+            Who ran it (the run is stored and audited).
+        aoi : shapely polygon (EPSG:4490), GeoDataFrame, GeoSeries or division code
+            The area of interest.
+        aoi_name : str, optional
+            Its name in the headline (default: the division's name, else 统计范围).
+        minutes : float
+            Time budget.
+        speed : float or str
+            Metres per second or a preset (``"elderly"`` 0.8 m/s …).
+        network : WalkNetwork, optional
+            Walk on it; without one the straight-line fallback is used (直线距离估算).
+        raster : str or Path, optional
+            Population-count raster (by default read as the 60+ population).
+        raster_label : str
+            What the raster counts, for the headline.
+        zones : GeoDataFrame, optional
+            Subdistricts or communities for the per-zone table and the share served.
+        statuses : sequence of str
+            Facility statuses included (default existing only).
+        detour : float
+            Detour factor of the fallback.
+        access_m : float
+            Walk-access buffer of the network method.
+
+        Returns
+        -------
+        CoverageResult
+
+        Raises
+        ------
+        ValidationError
+            Unknown type, no matching facility, a bad area of interest, speed or time.
+        """
+        names = [types] if isinstance(types, str) else list(types)
+        codes = []
+        for t in names:
+            code = parse_type(t)
+            if code is None:
+                raise ValidationError(Problem(f"未知的设施类型 {t!r}", field="types"))
+            codes.append(code)
+        facilities = [
+            f
+            for code in codes
+            for f in self.store.query_facilities(type=code, include_retired=True)
+            if f.status in statuses and f.location is not None
+        ]
+        if not facilities:
+            labels = "、".join(FACILITY_TYPE_LABELS[c] for c in codes)
+            raise ValidationError(
+                Problem(f"没有状态为 {'/'.join(statuses)} 的{labels}", field="types"),
+                title="没有设施",
+            )
+        aoi_frame, aoi_record = self._aoi(aoi, aoi_name)
+        points = gpd.GeoSeries([f.location for f in facilities], crs=STORAGE_CRS)
+        if network is not None:
+            iso = isochrones(network, points, minutes, speed, access_m)
+        else:
+            iso = fallback_circles(points, minutes, speed, detour)
+        covered = iso.polygons
+
+        gk = projected_crs_for(aoi_frame.geometry)
+        aoi_gk = shapely.union_all(aoi_frame.to_crs(gk).geometry.to_numpy())
+        cov_gk = shapely.union_all(shapely.make_valid(covered.to_crs(gk).geometry.to_numpy()))
+        gap = shapely.difference(aoi_gk, cov_gk)
+        parts = shapely.get_parts(gap)
+        parts = parts[shapely.area(parts) > 0]
+        uncovered = gpd.GeoDataFrame(
+            {"area_km2": shapely.area(parts) / 1e6},
+            geometry=gpd.GeoSeries(parts, crs=gk).to_crs(STORAGE_CRS).to_numpy(),
+            crs=STORAGE_CRS,
+        )
+        aoi_km2 = float(shapely.area(aoi_gk) / 1e6)
+        share = area_share(aoi_frame, covered)
+        covered_km2 = float(shapely.area(shapely.intersection(aoi_gk, cov_gk)) / 1e6)
+
+        population = None
+        if raster is not None:
+            population = covered_population(raster, covered, aoi=aoi_frame)
+
+        zone_table = None
+        served_share = None
+        if zones is not None:
+            zone_table = self._zones(zones, covered, points, raster)
+            served_share = float(zone_table["served"].mean()) if len(zone_table) else math.nan
+
+        label = circle_label(codes)
+        parts_text = [f"{iso.minutes[-1]:g}分钟{label}覆盖{aoi_record['name']}面积 {_pct(share)}"]
+        if population is not None:
+            parts_text.append(f"{raster_label} {_pct(population.share)}")
+        if served_share is not None:
+            parts_text.append(f"服务单元覆盖达标（≥50 % 面积）{_pct(served_share)}")
+        method_text = "直线距离估算" if iso.method == "fallback" else "路网步行计算"
+        headline = "，".join(parts_text) + f"（{method_text}）"
+
+        inputs: dict[str, Any] = {
+            **iso.inputs(),
+            "types": codes,
+            "statuses": list(statuses),
+            "facility_ids": [f.facility_id for f in facilities],
+            "speed": speed,
+            "aoi": {**aoi_record, "area_km2": aoi_km2},
+            "raster": None if raster is None else str(raster),
+            "raster_label": raster_label if raster is not None else None,
+            "zones": None if zones is None else len(zones),
+            "served_rule": f"covered area share >= {SERVED_SHARE}",
+        }
+        result = CoverageResult(
+            run_id="",
+            isochrones=iso,
+            aoi=aoi_frame,
+            uncovered=uncovered,
+            area_share=share,
+            aoi_area_km2=aoi_km2,
+            covered_area_km2=covered_km2,
+            population=population,
+            zones=zone_table,
+            zones_served_share=served_share,
+            headline=headline,
+            inputs=inputs,
+        )
+        run = self.store.add_coverage_run(
+            CoverageRun("", kind=",".join(codes), params=inputs, summary=result.summary()),
+            actor=actor,
+        )
+        result.run_id = run.run_id
+        return result
+
+    @staticmethod
+    def _zones(
+        zones: gpd.GeoDataFrame,
+        covered: gpd.GeoDataFrame,
+        points: gpd.GeoSeries,
+        raster: str | Path | None,
+    ) -> pd.DataFrame:
+        if zones.crs is None:
+            raise ValidationError(Problem("统计单元未声明坐标系", field="zones"))
+        keep = [c for c in ("code", "name") if c in zones.columns]
+        table = pd.DataFrame(zones[keep]) if keep else pd.DataFrame(index=zones.index)
+        if raster is not None:
+            table = table.join(zonal_table(raster, zones, covered))
+        else:
+            gk = projected_crs_for(zones.geometry)
+            z = shapely.make_valid(zones.to_crs(gk).geometry.to_numpy())
+            cov = shapely.union_all(covered.to_crs(gk).geometry.to_numpy())
+            with np.errstate(invalid="ignore", divide="ignore"):
+                table["area_share"] = shapely.area(shapely.intersection(z, cov)) / shapely.area(z)
+        table["served"] = table["area_share"] >= SERVED_SHARE
+        z4490 = zones.to_crs(STORAGE_CRS).geometry.to_numpy()
+        pts = points.to_numpy()
+        table["facilities"] = [int(shapely.covers(g, pts).sum()) for g in z4490]
+        return table

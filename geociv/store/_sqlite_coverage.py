@@ -1,0 +1,222 @@
+"""SQL of the service-coverage tables (facilities, coverage_runs) for the GeoPackage store. Mixed
+into :class:`~geociv.store.sqlite.SQLiteStore`.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable
+from typing import Any
+
+from geociv.errors import DuplicateError, StoreError
+from geociv.store import _gpkg
+from geociv.store._rows import from_row
+from geociv.store._sqlite_schema import STORAGE_SRS_ID
+from geociv.store.records import CoverageRun, Facility, now_utc
+
+_FACILITY_COLUMNS = (
+    "facility_id, name, type, geom, capacity_beds, status, division_code, address, source, "
+    "sample, created_by, created_at, updated_at"
+)
+_FACILITY_FIELDS = {
+    "name",
+    "type",
+    "location",
+    "capacity_beds",
+    "status",
+    "division_code",
+    "address",
+    "source",
+}
+_RUN_COLUMNS = "run_id, created_at, actor, kind, params_json, summary_json"
+
+
+def _facility(row: sqlite3.Row) -> Facility:
+    return from_row(Facility, row, location=_gpkg.decode(row["geom"]), sample=bool(row["sample"]))
+
+
+def _run(row: sqlite3.Row) -> CoverageRun:
+    return from_row(
+        CoverageRun,
+        row,
+        params=json.loads(row["params_json"]),
+        summary=json.loads(row["summary_json"]),
+    )
+
+
+def _next_serial(conn: sqlite3.Connection, table: str, column: str, prefix: str) -> int:
+    keys = conn.execute(f"SELECT {column} FROM {table} WHERE {column} LIKE ?", (prefix + "%",))
+    serials = [int(k[len(prefix) :]) for (k,) in keys if k[len(prefix) :].isdigit()]
+    return max(serials, default=0) + 1
+
+
+class CoverageSQL:
+    """Facility and coverage-run methods of the SQLite store (expects ``_conn``, ``_write``
+    and ``_audit``)."""
+
+    _conn: Any
+    _write: Any
+    _audit: Any
+
+    @staticmethod
+    def _load_facility(conn: sqlite3.Connection, facility_id: str) -> Facility:
+        row = conn.execute(
+            f"SELECT {_FACILITY_COLUMNS} FROM facilities WHERE facility_id = ?", (facility_id,)
+        ).fetchone()
+        if row is None:
+            raise StoreError(f"设施 {facility_id} 不存在")
+        return _facility(row)
+
+    def add_facilities(self, facilities: Iterable[Facility], *, actor: str) -> list[Facility]:
+        stamp = now_utc()
+        stored: list[Facility] = []
+        with self._write() as conn:
+            serial = _next_serial(conn, "facilities", "facility_id", "F")
+            for fac in facilities:
+                facility_id = fac.facility_id
+                if not facility_id:
+                    facility_id = f"F{serial:06d}"
+                    serial += 1
+                elif conn.execute(
+                    "SELECT 1 FROM facilities WHERE facility_id = ?", (facility_id,)
+                ).fetchone():
+                    raise DuplicateError(f"设施 {facility_id} 已存在")
+                conn.execute(
+                    f"INSERT INTO facilities ({_FACILITY_COLUMNS}) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        facility_id,
+                        fac.name,
+                        fac.type,
+                        _gpkg.encode(fac.location, STORAGE_SRS_ID),
+                        fac.capacity_beds,
+                        fac.status,
+                        fac.division_code,
+                        fac.address,
+                        fac.source,
+                        int(fac.sample),
+                        actor,
+                        stamp,
+                        stamp,
+                    ),
+                )
+                record = self._load_facility(conn, facility_id)
+                self._audit(
+                    conn,
+                    actor=actor,
+                    action="facilities.add",
+                    entity="facilities",
+                    key=facility_id,
+                    before=None,
+                    after=record.attributes(),
+                )
+                stored.append(record)
+        return stored
+
+    def update_facility(self, facility_id: str, *, actor: str, **changes: Any) -> Facility:
+        unknown = set(changes) - _FACILITY_FIELDS
+        if unknown:
+            raise StoreError(f"设施没有字段：{', '.join(sorted(unknown))}")
+        with self._write() as conn:
+            before = self._load_facility(conn, facility_id)
+            if not changes:
+                return before
+            columns = {("geom" if k == "location" else k): v for k, v in changes.items()}
+            if "geom" in columns:
+                columns["geom"] = _gpkg.encode(columns["geom"], STORAGE_SRS_ID)
+            sets = [f"{k} = ?" for k in columns] + ["updated_at = ?"]
+            conn.execute(
+                f"UPDATE facilities SET {', '.join(sets)} WHERE facility_id = ?",
+                (*columns.values(), now_utc(), facility_id),
+            )
+            after = self._load_facility(conn, facility_id)
+            self._audit(
+                conn,
+                actor=actor,
+                action="facilities.update",
+                entity="facilities",
+                key=facility_id,
+                before=before.attributes(),
+                after=after.attributes(),
+            )
+        return after
+
+    def get_facility(self, facility_id: str) -> Facility | None:
+        row = (
+            self._conn()
+            .execute(
+                f"SELECT {_FACILITY_COLUMNS} FROM facilities WHERE facility_id = ?",
+                (facility_id,),
+            )
+            .fetchone()
+        )
+        return None if row is None else _facility(row)
+
+    def query_facilities(
+        self,
+        *,
+        type: str | None = None,
+        status: str | None = None,
+        include_retired: bool = False,
+    ) -> list[Facility]:
+        where, args = [], []
+        if type is not None:
+            where.append("type = ?")
+            args.append(type)
+        if status is not None:
+            where.append("status = ?")
+            args.append(status)
+        elif not include_retired:
+            where.append("status != 'retired'")
+        sql = f"SELECT {_FACILITY_COLUMNS} FROM facilities"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        rows = self._conn().execute(sql + " ORDER BY facility_id", args).fetchall()
+        return [_facility(r) for r in rows]
+
+    def add_coverage_run(self, run: CoverageRun, *, actor: str) -> CoverageRun:
+        with self._write() as conn:
+            run_id = run.run_id or f"R{_next_serial(conn, 'coverage_runs', 'run_id', 'R'):06d}"
+            conn.execute(
+                f"INSERT INTO coverage_runs ({_RUN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    run_id,
+                    now_utc(),
+                    actor,
+                    run.kind,
+                    json.dumps(run.params, ensure_ascii=False),
+                    json.dumps(run.summary, ensure_ascii=False),
+                ),
+            )
+            row = conn.execute(
+                f"SELECT {_RUN_COLUMNS} FROM coverage_runs WHERE run_id = ?", (run_id,)
+            ).fetchone()
+            stored = _run(row)
+            self._audit(
+                conn,
+                actor=actor,
+                action="coverage.run",
+                entity="coverage_runs",
+                key=run_id,
+                before=None,
+                after={"kind": stored.kind, "summary": stored.summary},
+            )
+        return stored
+
+    def get_coverage_run(self, run_id: str) -> CoverageRun | None:
+        row = (
+            self._conn()
+            .execute(f"SELECT {_RUN_COLUMNS} FROM coverage_runs WHERE run_id = ?", (run_id,))
+            .fetchone()
+        )
+        return None if row is None else _run(row)
+
+    def coverage_runs(self, kind: str | None = None) -> list[CoverageRun]:
+        sql = f"SELECT {_RUN_COLUMNS} FROM coverage_runs"
+        args: tuple[str, ...] = ()
+        if kind is not None:
+            sql += " WHERE kind = ?"
+            args = (kind,)
+        rows = self._conn().execute(sql + " ORDER BY run_id", args).fetchall()
+        return [_run(r) for r in rows]
