@@ -141,6 +141,10 @@ def init(ctx: Context, demo: bool, demo_user: bool) -> None:
                 click.echo(
                     f"已创建示例联检员：{'、'.join(b.users)}（密码 geociv-demo，用于体验双方签字）"
                 )
+        if result.facilities:
+            click.echo(
+                f"服务设施：新增示例设施 {result.facilities} 处（主城区为示意范围，均标注“示例”）"
+            )
         if demo_user:
             from geociv.auth import Users
 
