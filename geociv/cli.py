@@ -63,7 +63,10 @@ class _PluginGroup(click.Group):
 
     #: Command groups of geociv defined in their own modules (``module:attribute``), imported
     #: when asked for; those modules import this one for its decorators.
-    LAZY: ClassVar[dict[str, str]] = {"boundaries": "geociv.cli_boundaries:boundaries"}
+    LAZY: ClassVar[dict[str, str]] = {
+        "boundaries": "geociv.cli_boundaries:boundaries",
+        "coverage": "geociv.cli_coverage:coverage",
+    }
 
     def _plugins(self) -> dict[str, Any]:
         from importlib.metadata import entry_points

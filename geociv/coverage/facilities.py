@@ -453,7 +453,13 @@ class Facilities:
 
     def frame(self, type: str | None = None, status: str | None = None) -> gpd.GeoDataFrame:
         """Facilities (retired ones only if ``status="retired"``) as a GeoDataFrame in
-        EPSG:4490, with a ``type_label`` column in Chinese."""
+        EPSG:4490, with a ``type_label`` column in Chinese. ``type`` is a code or a Chinese
+        label."""
+        if type is not None:
+            code = parse_type(type)
+            if code is None:
+                raise ValidationError(Problem(f"未知的设施类型 {type!r}", field="type"))
+            type = code
         records = self.store.query_facilities(type=type, status=status)
         rows = [f.attributes() for f in records]
         for row in rows:
