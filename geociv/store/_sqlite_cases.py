@@ -14,6 +14,7 @@ from typing import Any
 from geociv.errors import DuplicateError, StoreError
 from geociv.store import _gpkg
 from geociv.store._rows import from_row
+from geociv.store._sqlite_points import update_point_record
 from geociv.store._sqlite_schema import STORAGE_SRS_ID
 from geociv.store.records import (
     CASE_STEPS,
@@ -384,32 +385,12 @@ class SignsSQL:
         return _sign(row)
 
     def update_sign(self, sign_id: str, *, actor: str, **changes: Any) -> Sign:
-        unknown = set(changes) - _SIGN_FIELDS
-        if unknown:
-            raise StoreError(f"地名标志没有字段：{', '.join(sorted(unknown))}")
         with self._write() as conn:
-            before = self._load_sign(conn, sign_id)
-            if not changes:
-                return before
-            columns = {("geom" if k == "location" else k): v for k, v in changes.items()}
-            if "geom" in columns:
-                columns["geom"] = _gpkg.encode(columns["geom"], STORAGE_SRS_ID)
-            sets = [f"{k} = ?" for k in columns] + ["updated_at = ?"]
-            conn.execute(
-                f"UPDATE signs SET {', '.join(sets)} WHERE sign_id = ?",
-                (*columns.values(), now_utc(), sign_id),
-            )
-            after = self._load_sign(conn, sign_id)
-            self._audit(
-                conn,
-                actor=actor,
-                action="signs.update",
-                entity="signs",
-                key=sign_id,
-                before=before.attributes(),
-                after=after.attributes(),
-            )
-        return after
+            return update_point_record(
+                conn, table="signs", key_column="sign_id", key=sign_id, changes=changes,
+                allowed=_SIGN_FIELDS, label="地名标志", load=self._load_sign,
+                audit=self._audit, actor=actor,
+            )  # fmt: skip
 
     def get_sign(self, sign_id: str) -> Sign | None:
         row = (

@@ -12,6 +12,7 @@ from typing import Any
 from geociv.errors import DuplicateError, StoreError
 from geociv.store import _gpkg
 from geociv.store._rows import from_row
+from geociv.store._sqlite_points import update_point_record
 from geociv.store._sqlite_schema import STORAGE_SRS_ID
 from geociv.store.records import CoverageRun, Facility, now_utc
 
@@ -115,32 +116,12 @@ class CoverageSQL:
         return stored
 
     def update_facility(self, facility_id: str, *, actor: str, **changes: Any) -> Facility:
-        unknown = set(changes) - _FACILITY_FIELDS
-        if unknown:
-            raise StoreError(f"设施没有字段：{', '.join(sorted(unknown))}")
         with self._write() as conn:
-            before = self._load_facility(conn, facility_id)
-            if not changes:
-                return before
-            columns = {("geom" if k == "location" else k): v for k, v in changes.items()}
-            if "geom" in columns:
-                columns["geom"] = _gpkg.encode(columns["geom"], STORAGE_SRS_ID)
-            sets = [f"{k} = ?" for k in columns] + ["updated_at = ?"]
-            conn.execute(
-                f"UPDATE facilities SET {', '.join(sets)} WHERE facility_id = ?",
-                (*columns.values(), now_utc(), facility_id),
-            )
-            after = self._load_facility(conn, facility_id)
-            self._audit(
-                conn,
-                actor=actor,
-                action="facilities.update",
-                entity="facilities",
-                key=facility_id,
-                before=before.attributes(),
-                after=after.attributes(),
-            )
-        return after
+            return update_point_record(
+                conn, table="facilities", key_column="facility_id", key=facility_id,
+                changes=changes, allowed=_FACILITY_FIELDS, label="设施", load=self._load_facility,
+                audit=self._audit, actor=actor,
+            )  # fmt: skip
 
     def get_facility(self, facility_id: str) -> Facility | None:
         row = (
