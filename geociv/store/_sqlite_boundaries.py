@@ -171,6 +171,34 @@ def _record_values(record: InspectionRecord) -> dict[str, Any]:
     }
 
 
+def _insert_record_version(
+    conn: sqlite3.Connection,
+    record_id: str,
+    version: int,
+    base: InspectionRecord,
+    *,
+    reason: str,
+    actor: str,
+    stamp: str,
+    values: dict[str, Any] | None = None,
+) -> None:
+    """Insert a draft version of a record: identity fields from ``base``, the author's fields
+    from ``values`` (default: those of ``base``)."""
+    values = _record_values(base) if values is None else values
+    fixed = {
+        "record_id": record_id, "version": version, "kind": base.kind, "plan_id": base.plan_id,
+        "round_no": base.round_no, "line_id": base.line_id, "marker_id": base.marker_id,
+        "sample": int(base.sample), "status": "draft", "reason": reason, "created_by": actor,
+        "created_at": stamp, "updated_at": stamp,
+    }  # fmt: skip
+    columns = {**fixed, **values}
+    conn.execute(
+        f"INSERT INTO inspection_records ({', '.join(columns)}) "
+        f"VALUES ({', '.join('?' * len(columns))})",
+        tuple(columns.values()),
+    )
+
+
 def _chunks(items: Sequence[str], size: int = 500) -> Iterable[Sequence[str]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -794,43 +822,7 @@ class BoundariesSQL:
                 if key[len(prefix) :].isdigit()
             ]
             record_id = f"{prefix}{max(serials, default=0) + 1:04d}"
-            values = _record_values(record)
-            columns = [
-                "record_id",
-                "version",
-                "kind",
-                "plan_id",
-                "round_no",
-                "line_id",
-                "marker_id",
-                "sample",
-                "status",
-                "reason",
-                "created_by",
-                "created_at",
-                "updated_at",
-                *values,
-            ]
-            conn.execute(
-                f"INSERT INTO inspection_records ({', '.join(columns)}) "
-                f"VALUES ({', '.join('?' * len(columns))})",
-                (
-                    record_id,
-                    1,
-                    record.kind,
-                    record.plan_id,
-                    record.round_no,
-                    record.line_id,
-                    record.marker_id,
-                    int(record.sample),
-                    "draft",
-                    "",
-                    actor,
-                    stamp,
-                    stamp,
-                    *values.values(),
-                ),
-            )
+            _insert_record_version(conn, record_id, 1, record, reason="", actor=actor, stamp=stamp)
             stored = self._load_record(conn, record_id)
             assert stored is not None
             self._audit(
@@ -889,42 +881,10 @@ class BoundariesSQL:
                     (stamp, record_id, before.version),
                 )
                 version = before.version + 1
-                columns = [
-                    "record_id",
-                    "version",
-                    "kind",
-                    "plan_id",
-                    "round_no",
-                    "line_id",
-                    "marker_id",
-                    "sample",
-                    "status",
-                    "reason",
-                    "created_by",
-                    "created_at",
-                    "updated_at",
-                    *values,
-                ]
-                conn.execute(
-                    f"INSERT INTO inspection_records ({', '.join(columns)}) "
-                    f"VALUES ({', '.join('?' * len(columns))})",
-                    (
-                        record_id,
-                        version,
-                        before.kind,
-                        before.plan_id,
-                        before.round_no,
-                        before.line_id,
-                        before.marker_id,
-                        int(before.sample),
-                        "draft",
-                        reason,
-                        actor,
-                        stamp,
-                        stamp,
-                        *values.values(),
-                    ),
-                )
+                _insert_record_version(
+                    conn, record_id, version, before, reason=reason, actor=actor, stamp=stamp,
+                    values=values,
+                )  # fmt: skip
                 action = "inspections.correct"
             after = self._load_record(conn, record_id, version)
             assert after is not None
