@@ -19,7 +19,7 @@ speed, minutes, CRS, network snapshot, raster) and headline figures.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,7 +30,7 @@ import pandas as pd
 import shapely
 
 from geociv.coverage.facilities import parse_type
-from geociv.coverage.isochrones import IsochroneResult, fallback_circles, isochrones
+from geociv.coverage.isochrones import IsochroneResult, fallback_circles, rings
 from geociv.coverage.network import WalkNetwork
 from geociv.coverage.population import (
     PopulationCoverage,
@@ -81,8 +81,8 @@ class CoverageResult:
         Areas (Gauss-Krüger), the covered one inside the area of interest.
     population : PopulationCoverage or None
         People covered, with a raster.
-    zones : pandas.DataFrame or None
-        Per zone: ``area_share``, ``served``, ``facilities`` and, with a raster,
+    zones : GeoDataFrame or None
+        Per zone (EPSG:4490): ``area_share``, ``served``, ``facilities`` and, with a raster,
         ``population``, ``covered_population``, ``share``.
     zones_served_share : float or None
         Share of zones served (``area_share >= SERVED_SHARE``).
@@ -100,7 +100,7 @@ class CoverageResult:
     aoi_area_km2: float
     covered_area_km2: float
     population: PopulationCoverage | None
-    zones: pd.DataFrame | None
+    zones: gpd.GeoDataFrame | None
     zones_served_share: float | None
     headline: str
     inputs: dict[str, Any]
@@ -193,6 +193,10 @@ class Coverage:
         statuses: Sequence[str] = ("existing",),
         detour: float = 1.3,
         access_m: float = 50.0,
+        ring_minutes: Sequence[float] = (),
+        progress: Callable[[float, str], None] | None = None,
+        request: dict[str, Any] | None = None,
+        record: bool = True,
     ) -> CoverageResult:
         """Measure how much of an area lies within ``minutes`` of the facilities of ``types``.
 
@@ -224,6 +228,14 @@ class Coverage:
             Detour factor of the fallback.
         access_m : float
             Walk-access buffer of the network method.
+        ring_minutes : sequence of float
+            Inner rings drawn too (e.g. ``(5, 10)``), from the same search; the figures are
+            those of ``minutes``.
+        progress : callable, optional
+            Called as ``progress(fraction, message)`` at each stage (for progress bars).
+        request : dict, optional
+            The request as its caller received it (ids of the stored inputs), kept with the
+            run's inputs so that it can be run again.
 
         Returns
         -------
@@ -234,6 +246,8 @@ class Coverage:
         ValidationError
             Unknown type, no matching facility, a bad area of interest, speed or time.
         """
+        step = progress or (lambda fraction, message: None)
+        step(0.02, "读取设施")
         names = [types] if isinstance(types, str) else list(types)
         codes = []
         for t in names:
@@ -254,13 +268,20 @@ class Coverage:
                 title="没有设施",
             )
         aoi_frame, aoi_record = self._aoi(aoi, aoi_name)
+        if not (isinstance(minutes, int | float) and 0 < minutes <= 120):
+            raise ValidationError(
+                Problem(f"时间必须在 0–120 分钟之间，收到 {minutes!r}", field="minutes")
+            )
+        times = sorted({float(m) for m in ring_minutes if 0 < float(m) < minutes} | {minutes})
         points = gpd.GeoSeries([f.location for f in facilities], crs=STORAGE_CRS)
+        step(0.1, f"计算 {len(facilities)} 处设施的服务范围")
         if network is not None:
-            iso = isochrones(network, points, minutes, speed, access_m)
+            iso = rings(network, points, times, speed, access_m)
         else:
-            iso = fallback_circles(points, minutes, speed, detour)
-        covered = iso.polygons
+            iso = fallback_circles(points, times, speed, detour)
+        covered = iso.polygons.iloc[[-1]]
 
+        step(0.5, "计算覆盖面积与未覆盖区域")
         gk = projected_crs_for(aoi_frame.geometry)
         aoi_gk = shapely.union_all(aoi_frame.to_crs(gk).geometry.to_numpy())
         cov_gk = shapely.union_all(shapely.make_valid(covered.to_crs(gk).geometry.to_numpy()))
@@ -278,11 +299,13 @@ class Coverage:
 
         population = None
         if raster is not None:
+            step(0.65, "统计覆盖人口")
             population = covered_population(raster, covered, aoi=aoi_frame)
 
         zone_table = None
         served_share = None
         if zones is not None:
+            step(0.8, f"统计 {len(zones)} 个统计单元")
             zone_table = self._zones(zones, covered, points, raster)
             served_share = float(zone_table["served"].mean()) if len(zone_table) else math.nan
 
@@ -306,6 +329,7 @@ class Coverage:
             "raster_label": raster_label if raster is not None else None,
             "zones": None if zones is None else len(zones),
             "served_rule": f"covered area share >= {SERVED_SHARE}",
+            "request": request,
         }
         result = CoverageResult(
             run_id="",
@@ -321,11 +345,13 @@ class Coverage:
             headline=headline,
             inputs=inputs,
         )
-        run = self.store.add_coverage_run(
-            CoverageRun("", kind=",".join(codes), params=inputs, summary=result.summary()),
-            actor=actor,
-        )
-        result.run_id = run.run_id
+        if record:
+            step(0.95, "保存计算记录")
+            run = self.store.add_coverage_run(
+                CoverageRun("", kind=",".join(codes), params=inputs, summary=result.summary()),
+                actor=actor,
+            )
+            result.run_id = run.run_id
         return result
 
     @staticmethod
@@ -334,7 +360,7 @@ class Coverage:
         covered: gpd.GeoDataFrame,
         points: gpd.GeoSeries,
         raster: str | Path | None,
-    ) -> pd.DataFrame:
+    ) -> gpd.GeoDataFrame:
         if zones.crs is None:
             raise ValidationError(Problem("统计单元未声明坐标系", field="zones"))
         keep = [c for c in ("code", "name") if c in zones.columns]
@@ -351,4 +377,4 @@ class Coverage:
         z4490 = zones.to_crs(STORAGE_CRS).geometry.to_numpy()
         pts = points.to_numpy()
         table["facilities"] = [int(shapely.covers(g, pts).sum()) for g in z4490]
-        return table
+        return gpd.GeoDataFrame(table, geometry=z4490, crs=STORAGE_CRS)
