@@ -148,6 +148,11 @@ def init(ctx: Context, demo: bool, demo_user: bool) -> None:
             click.echo(
                 f"服务设施：新增示例设施 {result.facilities} 处（主城区为示意范围，均标注“示例”）"
             )
+        if result.zone_sets:
+            click.echo(
+                f"统计单元：新增 {result.zone_sets} 组（示例主城区、示例统计网格，"
+                "网格代替尚无公开边界的街道）"
+            )
         if demo_user:
             from geociv.auth import Users
 

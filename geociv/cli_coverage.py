@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -95,6 +96,14 @@ def list_facilities(ctx: Context, type_: str | None) -> None:
 @click.option(
     "--raster", type=click.Path(exists=True, dir_okay=False), help="老年人口栅格（人数/像元）"
 )
+@click.option("--network", "network_id", default=None, help="已保存的路网编号（如 RN0001）")
+@click.option("--raster-id", default=None, help="已保存的人口栅格编号（如 PR0001）")
+@click.option(
+    "--zones", "zones_id", default=None, help="统计单元集编号：按单元统计覆盖（如 ZS0002）"
+)
+@click.option(
+    "--aoi-zones", default=None, help="用已保存的统计范围（单元集编号，如 ZS0001）代替 --aoi"
+)
 @click.option(
     "--uncovered",
     "uncovered_path",
@@ -113,24 +122,48 @@ def run(
     speed: str,
     pbf: str | None,
     raster: str | None,
+    network_id: str | None,
+    raster_id: str | None,
+    zones_id: str | None,
+    aoi_zones: str | None,
     uncovered_path: str | None,
     as_json: bool,
     actor: str,
 ) -> None:
     """计算 TYPES 类设施（如 辅具租赁服务站）的服务圈覆盖，并保存本次计算。"""
     from geociv.coverage.service import Coverage
+    from geociv.coverage.stored import CoverageInputs
     from geociv.demo import main_urban_area
 
+    if pbf and network_id:
+        raise click.UsageError("--pbf 与 --network 只能给出其一")
+    if raster and raster_id:
+        raise click.UsageError("--raster 与 --raster-id 只能给出其一")
+    inputs = CoverageInputs(ctx.store)
     network = None
     if pbf:
         from geociv.coverage.network import WalkNetwork
 
         network = WalkNetwork.from_pbf(pbf)
-    area, name = (main_urban_area(), "主城区") if aoi == "main-urban-area" else (aoi, None)
+    elif network_id:
+        network = inputs.load_network(network_id)
+    raster_path: str | Path | None = raster
+    raster_label = "老年人口"
+    if raster_id:
+        raster_path = inputs.raster_path(raster_id)
+        raster_label = inputs.raster(raster_id).label
+    zones = inputs.zones(zones_id) if zones_id else None
+    area: Any
+    if aoi_zones:
+        area, name = inputs.zones(aoi_zones), inputs.zone_set(aoi_zones).name
+    elif aoi == "main-urban-area":
+        area, name = main_urban_area(), "主城区"
+    else:
+        area, name = aoi, None
     speed_value: float | str = float(speed) if speed.replace(".", "", 1).isdigit() else speed
     result = Coverage(ctx.store).run(
         list(types), actor=actor, aoi=area, aoi_name=name, minutes=minutes, speed=speed_value,
-        network=network, raster=raster,
+        network=network, raster=raster_path, raster_label=raster_label, zones=zones,
     )  # fmt: skip
     if uncovered_path:
         result.uncovered.to_file(Path(uncovered_path), driver="GPKG", layer="uncovered")
@@ -144,3 +177,176 @@ def run(
         )
     else:
         click.echo(f"{result.run_id}：{result.headline}")
+
+
+# -- stored inputs: road networks, population rasters, zone sets ---------------------------------
+@coverage.group("network")
+def network_group() -> None:
+    """步行路网：导入（OSM PBF 或道路图层）、列出、检查设施吸附距离。"""
+
+
+@network_group.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--name", required=True, help="路网名称，如 驿城区步行路网")
+@click.option("--layer", default=None, help="多图层文件中的图层名")
+@click.option("--actor", default="planner-cli", show_default=True, help="记入审计日志的操作人")
+@pass_ctx
+@reports_errors
+def import_network(ctx: Context, path: str, name: str, layer: str | None, actor: str) -> None:
+    """导入路网（.osm.pbf 按 OSM 标签取可步行道路；GeoPackage/Shapefile/GeoJSON 道路图层）。"""
+    from geociv.coverage.stored import CoverageInputs
+
+    report = CoverageInputs(ctx.store).import_network(path, name=name, actor=actor, layer=layer)
+    click.echo(report.summary_text)
+
+
+@network_group.command("list")
+@click.option("--all", "include_retired", is_flag=True, help="包括已停用的路网")
+@pass_ctx
+@reports_errors
+def list_networks(ctx: Context, include_retired: bool) -> None:
+    """列出已保存的路网。"""
+    from geociv.coverage.stored import CoverageInputs
+
+    items = CoverageInputs(ctx.store).networks(include_retired=include_retired)
+    for n in items:
+        comp = n.components
+        click.echo(
+            f"{n.network_id}\t{n.name}\t{n.n_edges} 条路段\t{n.length_km:.1f} km\t"
+            f"连通分量 {comp.get('count')} 个（最大占 {comp.get('largest_length_share', 0):.1%}）"
+            f"\t{n.source}{'（已停用）' if n.retired else ''}"
+        )
+    click.echo(f"共 {len(items)} 个路网")
+
+
+@network_group.command("snap")
+@click.argument("network_id")
+@click.option("--type", "type_", default=None, help="只检查该类型的设施")
+@click.option(
+    "--max-snap", default=None, type=float, help="吸附距离上限（米），默认与服务圈计算相同"
+)
+@pass_ctx
+@reports_errors
+def snap_network(ctx: Context, network_id: str, type_: str | None, max_snap: float | None) -> None:
+    """列出设施到路网 NETWORK_ID 的吸附距离，并提示过远或不在主连通分量上的设施。"""
+    from geociv.coverage.facilities import Facilities
+    from geociv.coverage.isochrones import DEFAULT_MAX_SNAP_M
+    from geociv.coverage.stored import CoverageInputs
+
+    limit = DEFAULT_MAX_SNAP_M if max_snap is None else max_snap
+    frame = Facilities(ctx.store).frame(type=type_)
+    table = CoverageInputs(ctx.store).snap_report(network_id, frame, max_snap_m=limit)
+    for row in table.itertuples():
+        flags = []
+        if row.far:
+            flags.append(f"距离超过 {limit:g} 米")
+        if not row.in_largest:
+            flags.append(f"位于孤立分量（{row.component_length_km:.2f} km）")
+        click.echo(
+            f"{row.facility_id}\t{row.type_label}\t{row.name}\t{row.snap_distance_m:.1f} 米"
+            + (f"\t⚠ {'；'.join(flags)}" if flags else "")
+        )
+    far = int(table["far"].sum()) if len(table) else 0
+    click.echo(f"共 {len(table)} 处设施")
+    if far:
+        click.secho(
+            f"警告：{far} 处设施距路网超过 {limit:g} 米，计算服务圈时将被拒绝；"
+            "请核对其坐标或导入覆盖该处的路网",
+            fg="yellow",
+            err=True,
+        )
+
+
+@coverage.group("raster")
+def raster_group() -> None:
+    """人口栅格：导入与列出（GeoTIFF，人数/像元）。"""
+
+
+@raster_group.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--label", required=True, help="栅格统计的人口，如 60岁以上人口")
+@click.option("--actor", default="planner-cli", show_default=True, help="记入审计日志的操作人")
+@pass_ctx
+@reports_errors
+def import_raster(ctx: Context, path: str, label: str, actor: str) -> None:
+    """导入人口栅格（GeoTIFF，须带坐标系）。"""
+    from geociv.coverage.stored import CoverageInputs
+
+    r = CoverageInputs(ctx.store).import_raster(path, label=label, actor=actor)
+    click.echo(
+        f"已保存人口栅格 {r.raster_id}（{r.label}）：坐标系 {r.crs}，有效像元 {r.cells:,} 个，"
+        f"合计 {r.total:,.0f} 人"
+    )
+
+
+@raster_group.command("list")
+@pass_ctx
+@reports_errors
+def list_rasters(ctx: Context) -> None:
+    """列出已保存的人口栅格。"""
+    from geociv.coverage.stored import CoverageInputs
+
+    items = CoverageInputs(ctx.store).rasters()
+    for r in items:
+        click.echo(f"{r.raster_id}\t{r.label}\t{r.total:,.0f} 人\t{r.crs}\t{r.filename}")
+    click.echo(f"共 {len(items)} 个人口栅格")
+
+
+@coverage.group("zones")
+def zones_group() -> None:
+    """统计单元集：统计范围（如主城区）、街道、社区的面要素。"""
+
+
+@zones_group.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--name", required=True, help="单元集名称，如 驿城区街道")
+@click.option(
+    "--kind",
+    required=True,
+    type=click.Choice(["aoi", "subdistrict", "community", "other"]),
+    help="aoi 统计范围、subdistrict 街道（乡镇）、community 社区（村）、other 其他",
+)
+@click.option("--name-field", default=None, help="名称所在列（默认识别 name/名称 等）")
+@click.option("--code-field", default=None, help="代码所在列（默认识别 code/adcode/代码 等）")
+@click.option("--crs", "declared_crs", default=None, help="文件未声明坐标系时注明，如 EPSG:4490")
+@click.option("--actor", default="planner-cli", show_default=True, help="记入审计日志的操作人")
+@pass_ctx
+@reports_errors
+def import_zones(
+    ctx: Context,
+    path: str,
+    name: str,
+    kind: str,
+    name_field: str | None,
+    code_field: str | None,
+    declared_crs: str | None,
+    actor: str,
+) -> None:
+    """导入统计单元（GeoJSON/GeoPackage/Shapefile 面要素）；任何一行有误则整体不导入。"""
+    from geociv.coverage.stored import CoverageInputs
+
+    z = CoverageInputs(ctx.store).import_zones(
+        path, name=name, kind=kind, actor=actor, name_field=name_field, code_field=code_field,
+        declared_crs=declared_crs,
+    )  # fmt: skip
+    click.echo(f"已保存统计单元集 {z.set_id}（{z.name}）：{z.n_zones} 个单元")
+
+
+@zones_group.command("list")
+@click.option(
+    "--kind", default=None, type=click.Choice(["aoi", "subdistrict", "community", "other"])
+)
+@pass_ctx
+@reports_errors
+def list_zone_sets(ctx: Context, kind: str | None) -> None:
+    """列出已保存的统计单元集。"""
+    from geociv.coverage.stored import CoverageInputs
+    from geociv.store import ZONE_SET_KIND_LABELS
+
+    items = CoverageInputs(ctx.store).zone_sets(kind)
+    for z in items:
+        click.echo(
+            f"{z.set_id}\t{ZONE_SET_KIND_LABELS[z.kind]}\t{z.name}\t{z.n_zones} 个单元"
+            + ("\t示例" if z.sample else "")
+        )
+    click.echo(f"共 {len(items)} 组统计单元")

@@ -27,6 +27,12 @@ LINE_NAMES = DATA_DIR / "boundaries" / "line_names.csv"
 MAIN_URBAN_AREA = DATA_DIR / "coverage" / "zhumadian_main_urban_area.geojson"
 SAMPLE_FACILITIES = DATA_DIR / "coverage" / "zhumadian_sample_facilities.csv"
 SAMPLE_FACILITY_SOURCE = "示例数据（为演示编制，非官方名录）"
+#: The zone sets the demo stores: the main urban area (统计范围) and a square grid over it that
+#: stands in for subdistricts (no public subdistrict polygons of Zhumadian exist).
+MAIN_URBAN_AREA_SET = "驻马店市主城区（示例）"
+SAMPLE_GRID_SET = "主城区示例统计网格"
+SAMPLE_GRID_CELL_M = 1500.0
+SAMPLE_ZONE_SOURCE = "示例数据（主城区为示意范围，网格为代替街道边界的统计网格）"
 
 #: The sample (示例) line, markers, plan and inspection: 驿确线, 驿城区 — 确山县.
 SAMPLE_LINE = "411702-411725"
@@ -46,6 +52,7 @@ class DemoResult:
     names: UpsertCounts
     boundaries: BoundaryDemoResult | None = None
     facilities: int = 0
+    zone_sets: int = 0
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -57,6 +64,7 @@ class DemoResult:
             + self.names.changed
             + (self.boundaries.changed if self.boundaries else 0)
             + self.facilities
+            + self.zone_sets
         )
 
 
@@ -188,25 +196,94 @@ def main_urban_area() -> gpd.GeoDataFrame:
     return read_vector(MAIN_URBAN_AREA)
 
 
+def main_urban_grid(cell_m: float = SAMPLE_GRID_CELL_M) -> gpd.GeoDataFrame:
+    """A square grid of ``cell_m`` cells over :func:`main_urban_area`, clipped to it (示例).
+
+    It stands in for subdistrict (街道) polygons, which are not public for Zhumadian: the cells
+    are laid out in the area's Gauss-Krüger zone from its south-west corner, rows lettered from
+    the north (A, B, …) and columns numbered from the west, named like ``网格 A1（示例）``;
+    cells whose clipped part is under 5 % of a full cell are left out.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``code`` (``G-A1`` …), ``name`` and the polygons in EPSG:4490.
+
+    Examples
+    --------
+    >>> grid = main_urban_grid()
+    >>> len(grid) > 40, grid["name"].iloc[0].endswith("（示例）")
+    (True, True)
+    """
+    import math
+    import string
+
+    import shapely
+
+    from geociv.crs import STORAGE_CRS, projected_crs_for
+
+    area = main_urban_area()
+    gk = projected_crs_for(area.geometry)
+    shape = shapely.union_all(area.to_crs(gk).geometry.to_numpy())
+    min_x, min_y, max_x, max_y = shape.bounds
+    n_cols = math.ceil((max_x - min_x) / cell_m)
+    n_rows = math.ceil((max_y - min_y) / cell_m)
+    codes, names, cells = [], [], []
+    for r in range(n_rows):  # row 0 is the northernmost
+        top = min_y + (n_rows - r) * cell_m
+        letter = string.ascii_uppercase[r] if r < 26 else f"Z{r - 25}"
+        for c in range(n_cols):
+            left = min_x + c * cell_m
+            part = shapely.intersection(shape, shapely.box(left, top - cell_m, left + cell_m, top))
+            polys = [g for g in shapely.get_parts(part) if g.geom_type == "Polygon"]
+            if not polys or sum(g.area for g in polys) < 0.05 * cell_m * cell_m:
+                continue
+            codes.append(f"G-{letter}{c + 1}")
+            names.append(f"网格 {letter}{c + 1}（示例）")
+            cells.append(shapely.MultiPolygon(polys))
+    grid = gpd.GeoDataFrame({"code": codes, "name": names}, geometry=cells, crs=gk)
+    return grid.to_crs(STORAGE_CRS)
+
+
 def load_coverage_demo(store: Store, *, actor: str = "system") -> int:
-    """Store the sample (示例) facilities of Zhumadian: 10 community rental stations and four
-    elderly-care facilities inside :func:`main_urban_area`, made up for the demo (no official
-    list is public). Returns how many were added; a second run adds none.
+    """Store the sample (示例) coverage inputs of Zhumadian.
+
+    The facilities: 10 community rental stations and four elderly-care facilities inside
+    :func:`main_urban_area`, made up for the demo (no official list is public). The zone sets:
+    the main urban area as an area of interest (``aoi``, :data:`MAIN_URBAN_AREA_SET`) and
+    :func:`main_urban_grid` as stand-in subdistricts (``subdistrict``,
+    :data:`SAMPLE_GRID_SET`), both ``sample``. Returns how many facilities and zone sets were
+    added; a second run adds none.
     """
     from geociv.coverage.facilities import Facilities
+    from geociv.coverage.stored import CoverageInputs
 
+    added = 0
     stored = store.query_facilities(include_retired=True)
-    if any(f.source == SAMPLE_FACILITY_SOURCE for f in stored):
-        return 0
-    added = Facilities(store).import_file(
-        SAMPLE_FACILITIES,
-        declared_crs="CGCS2000",
-        actor=actor,
-        sample=True,
-        area=main_urban_area(),
-        source=SAMPLE_FACILITY_SOURCE,
-    )
-    return len(added)
+    if not any(f.source == SAMPLE_FACILITY_SOURCE for f in stored):
+        added += len(
+            Facilities(store).import_file(
+                SAMPLE_FACILITIES,
+                declared_crs="CGCS2000",
+                actor=actor,
+                sample=True,
+                area=main_urban_area(),
+                source=SAMPLE_FACILITY_SOURCE,
+            )
+        )
+    inputs = CoverageInputs(store)
+    have = {(z.name, z.kind) for z in store.zone_sets(include_retired=True) if z.sample}
+    if (MAIN_URBAN_AREA_SET, "aoi") not in have:
+        area = main_urban_area()
+        area = area.assign(name=MAIN_URBAN_AREA_SET, code="")
+        inputs.add_zones_frame(area, name=MAIN_URBAN_AREA_SET, kind="aoi", actor=actor,
+                               sample=True, source=SAMPLE_ZONE_SOURCE)  # fmt: skip
+        added += 1
+    if (SAMPLE_GRID_SET, "subdistrict") not in have:
+        inputs.add_zones_frame(main_urban_grid(), name=SAMPLE_GRID_SET, kind="subdistrict",
+                               actor=actor, sample=True, source=SAMPLE_ZONE_SOURCE)  # fmt: skip
+        added += 1
+    return added
 
 
 def load_demo(
@@ -220,14 +297,17 @@ def load_demo(
     """Load the Zhumadian demo; a second run changes nothing.
 
     With ``boundaries`` also the boundary lines and the sample markers, plan and inspection
-    (:func:`load_boundary_demo`); with ``coverage`` the sample facilities
-    (:func:`load_coverage_demo`).
+    (:func:`load_boundary_demo`); with ``coverage`` the sample facilities and the zone sets of
+    the main urban area and its sample grid (:func:`load_coverage_demo`).
 
     >>> import tempfile, pathlib
     >>> from geociv.store import open_store
     >>> store = open_store(pathlib.Path(tempfile.mkdtemp()) / "demo.gpkg")
-    >>> load_demo(store).changed > 3000, load_demo(store).changed
-    (True, 0)
+    >>> first = load_demo(store)
+    >>> first.changed > 3000, first.facilities, first.zone_sets, load_demo(store).changed
+    (True, 14, 2, 0)
+    >>> [(z.set_id, z.kind) for z in store.zone_sets()]
+    [('ZS0001', 'aoi'), ('ZS0002', 'subdistrict')]
     """
     divisions = Divisions(store)
     codes = divisions.load_code_list(
@@ -246,5 +326,8 @@ def load_demo(
     if boundaries:
         result.boundaries = load_boundary_demo(store, actor=actor)
     if coverage:
-        result.facilities = load_coverage_demo(store, actor=actor)
+        before = len(store.zone_sets(include_retired=True))
+        added = load_coverage_demo(store, actor=actor)
+        result.zone_sets = len(store.zone_sets(include_retired=True)) - before
+        result.facilities = added - result.zone_sets
     return result

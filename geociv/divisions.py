@@ -282,7 +282,7 @@ class Divisions:
                 problems.append(Problem(str(exc), row=i, field=code_col))
                 continue
             geometry = row.geometry
-            geom_problem = _polygon_problem(geometry)
+            geom_problem = polygon_problem(geometry)
             if geom_problem:
                 problems.append(Problem(geom_problem, row=i, field="geometry"))
                 continue
@@ -435,7 +435,14 @@ def read_vector(path: str | Path) -> gpd.GeoDataFrame:
         ) from exc
 
 
-def _polygon_problem(geometry: BaseGeometry | None) -> str | None:
+def polygon_problem(geometry: BaseGeometry | None) -> str | None:
+    """What is wrong with a geometry that should be a valid (multi)polygon, in Chinese, or
+    ``None``.
+
+    >>> from shapely.geometry import Point
+    >>> polygon_problem(Point(0, 0))
+    '几何类型应为面（Polygon/MultiPolygon），而不是 Point'
+    """
     if geometry is None or geometry.is_empty:
         return "几何为空"
     if not isinstance(geometry, Polygon | MultiPolygon):

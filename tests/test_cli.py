@@ -134,10 +134,14 @@ def test_divisions_import_broken_file_names_the_row(demo_path: Path, tmp_path: P
 def test_newer_store_is_refused_with_exit_1(tmp_path: Path) -> None:
     import sqlite3
 
+    from geociv.store._sqlite_schema import SCHEMA_VERSION
+
     store = tmp_path / "g.gpkg"
     run("--store", str(store), "init")
     conn = sqlite3.connect(store)
-    conn.execute("UPDATE geociv_meta SET value = '7' WHERE key = 'schema_version'")
+    conn.execute(
+        "UPDATE geociv_meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION + 1),)
+    )
     conn.commit()
     conn.close()
     result = CliRunner().invoke(main, ["--store", str(store), "init"])

@@ -44,3 +44,69 @@ def test_import_needs_a_declared_crs_and_names_the_bad_row(demo_path) -> None:
         demo_path, "coverage", "import", str(SHANGHAI), "--crs", "GCJ02", "--type", "日间照料中心"
     )
     assert declared.exit_code == 2 and "第 12 行" in declared.output  # the row without coordinates
+
+
+PBF = SHARED_DATA / "roads" / "beijing_cau_haidian_map.osm.pbf"
+RASTER = SHARED_DATA / "population" / "wuhan_pop_60plus_sum_derived.tif"
+TOWNSHIPS = (
+    SHARED_DATA / "township-boundaries" / "zhengzhou_townships_geotrellis_demographics.geojson"
+)
+
+
+def test_networks_rasters_and_zones_are_imported_listed_and_checked(demo_path) -> None:
+    imported = run(demo_path, "coverage", "network", "import", str(PBF), "--name", "海淀示例")
+    assert imported.exit_code == 0, imported.output
+    assert "路网 RN0001（海淀示例）" in imported.output and "连通分量 13 个" in imported.output
+    listing = run(demo_path, "coverage", "network", "list")
+    assert "RN0001\t海淀示例\t1500 条路段" in listing.output and "共 1 个路网" in listing.output
+    # the demo's Zhumadian stations are ~800 km from a Beijing network: all flagged far
+    snap = run(demo_path, "coverage", "network", "snap", "RN0001", "--type", "辅具租赁服务站")
+    assert snap.exit_code == 0, snap.output
+    assert snap.output.count("距离超过 500 米") == 10 and "共 10 处设施" in snap.output
+    assert "警告：10 处设施距路网超过 500 米" in snap.output
+    unknown = run(demo_path, "coverage", "network", "snap", "RN0042")
+    assert unknown.exit_code == 2 and "路网 RN0042 不存在" in unknown.output
+
+    raster = run(demo_path, "coverage", "raster", "import", str(RASTER), "--label", "60岁以上人口")
+    assert raster.exit_code == 0, raster.output
+    assert "PR0001（60岁以上人口）" in raster.output and "1,942,653 人" in raster.output
+    assert "PR0001\t60岁以上人口" in run(demo_path, "coverage", "raster", "list").output
+
+    zones = run(demo_path, "coverage", "zones", "import", str(TOWNSHIPS), "--name", "郑州街道",
+                "--kind", "subdistrict")  # fmt: skip
+    assert zones.exit_code == 0, zones.output
+    assert "ZS0003（郑州街道）：160 个单元" in zones.output  # ZS0001/2 are the demo's
+    listed = run(demo_path, "coverage", "zones", "list", "--kind", "subdistrict")
+    assert "主城区示例统计网格" in listed.output and "郑州街道" in listed.output
+    assert "共 2 组统计单元" in listed.output
+    bad_kind = run(demo_path, "coverage", "zones", "import", str(TOWNSHIPS), "--name", "x",
+                   "--kind", "district")  # fmt: skip
+    assert bad_kind.exit_code == 2
+
+
+def test_run_takes_stored_zone_sets_and_keeps_the_old_options(demo_path) -> None:
+    result = run(demo_path, "coverage", "run", "辅具租赁服务站", "--aoi-zones", "ZS0001",
+                 "--zones", "ZS0002", "--json")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.output)
+    assert "驻马店市主城区（示例）面积" in body["headline"]
+    assert "服务单元覆盖达标" in body["headline"]
+    assert body["inputs"]["zones"] == 64
+    old = json.loads(run(demo_path, "coverage", "run", "辅具租赁服务站", "--json").output)
+    # the stored main urban area is the same polygon as the file the old option reads
+    assert old["inputs"]["aoi"]["area_km2"] == body["inputs"]["aoi"]["area_km2"]
+    far = run(demo_path, "coverage", "run", "辅具租赁服务站", "--network", "RN0009")
+    assert far.exit_code == 2 and "路网 RN0009 不存在" in far.output
+    both = run(demo_path, "coverage", "run", "辅具租赁服务站", "--pbf", str(PBF), "--network",
+               "RN0001")  # fmt: skip
+    assert both.exit_code == 2 and "只能给出其一" in both.output
+
+
+def test_run_reads_a_stored_raster_by_id(demo_path) -> None:
+    assert run(demo_path, "coverage", "raster", "import", str(RASTER), "--label", "60岁以上人口")
+    result = run(demo_path, "coverage", "run", "辅具租赁服务站", "--raster-id", "PR0001", "--json")
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.output)
+    assert body["inputs"]["raster_label"] == "60岁以上人口"
+    assert Path(body["inputs"]["raster"]).read_bytes() == RASTER.read_bytes()
+    assert "60岁以上人口" in body["headline"]  # Wuhan's raster holds nobody in Zhumadian: "—"

@@ -23,6 +23,11 @@ Versions
 6. Service coverage (服务圈): ``facilities`` point feature table (elderly-care facilities and
    rental stations; never deleted, a closed facility gets ``status = 'retired'``) and
    ``coverage_runs`` (every coverage computation with its inputs and headline figures, JSON).
+7. Coverage inputs kept with the store: ``road_networks`` (walkable graphs as BLOBs with their
+   snapshot id and connectivity) with the ``road_edges`` line feature table (for display and
+   export), ``population_rasters`` (GeoTIFFs as BLOBs with CRS, bounds and total), and
+   ``zone_sets`` with the ``coverage_zones`` multi-polygon feature table (areas of interest,
+   subdistricts, communities). Nothing is deleted: a superseded input gets ``retired = 1``.
 """
 
 from __future__ import annotations
@@ -449,8 +454,83 @@ CREATE INDEX idx_coverage_runs_kind ON coverage_runs (kind, created_at);
 """
 
 
+_V7 = """
+CREATE TABLE road_networks (
+    network_id  TEXT PRIMARY KEY,
+    name        TEXT NOT NULL,
+    source      TEXT NOT NULL DEFAULT '',
+    snapshot_id TEXT NOT NULL,
+    crs         INTEGER NOT NULL,
+    n_nodes     INTEGER NOT NULL CHECK (n_nodes >= 0),
+    n_edges     INTEGER NOT NULL CHECK (n_edges >= 0),
+    length_km   REAL NOT NULL,
+    components  TEXT NOT NULL DEFAULT '{}',
+    graph       BLOB NOT NULL,
+    size        INTEGER NOT NULL,
+    sha256      TEXT NOT NULL,
+    retired     INTEGER NOT NULL DEFAULT 0,
+    created_by  TEXT NOT NULL,
+    created_at  TEXT NOT NULL
+);
+CREATE INDEX idx_road_networks_snapshot ON road_networks (snapshot_id);
+CREATE TABLE road_edges (
+    fid        INTEGER PRIMARY KEY AUTOINCREMENT,
+    geom       LINESTRING,
+    network_id TEXT NOT NULL REFERENCES road_networks (network_id),
+    length_m   REAL NOT NULL
+);
+CREATE INDEX idx_road_edges_network ON road_edges (network_id);
+INSERT INTO gpkg_contents (table_name, data_type, identifier, description, srs_id)
+    VALUES ('road_edges', 'features', 'road_edges', '步行路网 walkable road network', 4490);
+INSERT INTO gpkg_geometry_columns (table_name, column_name, geometry_type_name, srs_id, z, m)
+    VALUES ('road_edges', 'geom', 'LINESTRING', 4490, 0, 0);
+CREATE TABLE population_rasters (
+    raster_id  TEXT PRIMARY KEY,
+    label      TEXT NOT NULL,
+    filename   TEXT NOT NULL,
+    crs        TEXT NOT NULL,
+    bounds     TEXT NOT NULL,
+    total      REAL NOT NULL,
+    cells      INTEGER NOT NULL CHECK (cells > 0),
+    data       BLOB NOT NULL,
+    size       INTEGER NOT NULL,
+    sha256     TEXT NOT NULL,
+    retired    INTEGER NOT NULL DEFAULT 0,
+    created_by TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE zone_sets (
+    set_id     TEXT PRIMARY KEY,
+    name       TEXT NOT NULL,
+    kind       TEXT NOT NULL CHECK (kind IN ('aoi', 'subdistrict', 'community', 'other')),
+    source     TEXT NOT NULL DEFAULT '',
+    n_zones    INTEGER NOT NULL CHECK (n_zones >= 1),
+    sample     INTEGER NOT NULL DEFAULT 0,
+    retired    INTEGER NOT NULL DEFAULT 0,
+    created_by TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX idx_zone_sets_kind ON zone_sets (kind, set_id);
+CREATE TABLE coverage_zones (
+    fid      INTEGER PRIMARY KEY AUTOINCREMENT,
+    geom     MULTIPOLYGON,
+    set_id   TEXT NOT NULL REFERENCES zone_sets (set_id),
+    seq      INTEGER NOT NULL,
+    code     TEXT NOT NULL DEFAULT '',
+    name     TEXT NOT NULL,
+    area_km2 REAL NOT NULL,
+    UNIQUE (set_id, seq)
+);
+INSERT INTO gpkg_contents (table_name, data_type, identifier, description, srs_id)
+    VALUES ('coverage_zones', 'features', 'coverage_zones',
+            '统计单元与统计范围 coverage zones', 4490);
+INSERT INTO gpkg_geometry_columns (table_name, column_name, geometry_type_name, srs_id, z, m)
+    VALUES ('coverage_zones', 'geom', 'MULTIPOLYGON', 4490, 0, 0);
+"""
+
+
 #: ``MIGRATIONS[i]`` is the SQL that brings a store from version ``i`` to ``i + 1``.
-MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5, _V6]
+MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7]
 
 SCHEMA_VERSION = len(MIGRATIONS)
 

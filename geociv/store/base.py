@@ -9,8 +9,10 @@ transaction as the write.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
+
+from shapely.geometry.base import BaseGeometry
 
 from geociv.store.records import (
     AuditEntry,
@@ -18,6 +20,7 @@ from geociv.store.records import (
     BoundaryPhoto,
     CaseDocument,
     CoverageRun,
+    CoverageZone,
     Division,
     Facility,
     FindingOverride,
@@ -29,11 +32,14 @@ from geociv.store.records import (
     NameCase,
     NameRecord,
     Patrol,
+    PopulationRaster,
+    RoadNetwork,
     Sign,
     Signature,
     Term,
     UpsertCounts,
     User,
+    ZoneSet,
 )
 
 
@@ -511,3 +517,63 @@ class Store(ABC):
     @abstractmethod
     def coverage_runs(self, kind: str | None = None) -> list[CoverageRun]:
         """Coverage runs, optionally of one kind, oldest first."""
+
+    # -- coverage inputs: road networks, population rasters, zone sets -------------------------
+    @abstractmethod
+    def add_road_network(
+        self, network: RoadNetwork, edges: Sequence[tuple[BaseGeometry, float]], *, actor: str
+    ) -> RoadNetwork:
+        """Store a road network (its ``graph`` bytes required) and its display lines
+        (``(LineString in EPSG:4490, length in metres)`` pairs) in one transaction; an empty
+        ``network_id`` gets the next ``RN0001``…"""
+
+    @abstractmethod
+    def get_road_network(self, network_id: str, *, with_graph: bool = True) -> RoadNetwork | None:
+        """The road network with this id (retired ones too), or ``None``."""
+
+    @abstractmethod
+    def road_networks(self, *, include_retired: bool = False) -> list[RoadNetwork]:
+        """Stored road networks without their graphs, ordered by id."""
+
+    @abstractmethod
+    def road_edges(self, network_id: str) -> list[tuple[BaseGeometry, float]]:
+        """The display lines of a network (EPSG:4490) with their lengths in metres."""
+
+    @abstractmethod
+    def add_population_raster(self, raster: PopulationRaster, *, actor: str) -> PopulationRaster:
+        """Store a population raster (its ``data`` bytes required); an empty ``raster_id`` gets
+        the next ``PR0001``…"""
+
+    @abstractmethod
+    def get_population_raster(
+        self, raster_id: str, *, with_data: bool = True
+    ) -> PopulationRaster | None:
+        """The population raster with this id (retired ones too), or ``None``."""
+
+    @abstractmethod
+    def population_rasters(self, *, include_retired: bool = False) -> list[PopulationRaster]:
+        """Stored population rasters without their content, ordered by id."""
+
+    @abstractmethod
+    def add_zone_set(
+        self, zone_set: ZoneSet, zones: Sequence[CoverageZone], *, actor: str
+    ) -> ZoneSet:
+        """Store a zone set and its zones (at least one) in one transaction; an empty
+        ``set_id`` gets the next ``ZS0001``…"""
+
+    @abstractmethod
+    def get_zone_set(self, set_id: str) -> ZoneSet | None:
+        """The zone set with this id (retired ones too), or ``None``."""
+
+    @abstractmethod
+    def zone_sets(self, kind: str | None = None, *, include_retired: bool = False) -> list[ZoneSet]:
+        """Stored zone sets, optionally of one kind, ordered by id."""
+
+    @abstractmethod
+    def coverage_zones(self, set_id: str) -> list[CoverageZone]:
+        """The zones of a set, in the order they were stored."""
+
+    @abstractmethod
+    def retire_coverage_input(self, key: str, *, actor: str, reason: str = "") -> None:
+        """Mark a road network (``RN…``), population raster (``PR…``) or zone set (``ZS…``)
+        retired: it is kept, never deleted, but no longer listed by default."""

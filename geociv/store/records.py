@@ -811,3 +811,108 @@ class CoverageRun:
     summary: dict[str, Any] = field(default_factory=dict)
     actor: str = ""
     created_at: str = field(default="", compare=False)
+
+
+#: Kinds of zone set: an area of interest (统计范围, e.g. the main urban area), subdistricts
+#: (街道/乡镇), communities (社区/村) or anything else.
+ZONE_SET_KINDS = ("aoi", "subdistrict", "community", "other")
+ZONE_SET_KIND_LABELS = {
+    "aoi": "统计范围",
+    "subdistrict": "街道（乡镇）",
+    "community": "社区（村）",
+    "other": "其他",
+}
+
+
+@dataclass(frozen=True)
+class RoadNetwork:
+    """A walkable road network kept with the store.
+
+    ``graph`` holds the exact node and edge arrays (an ``.npz``) from which the network is
+    rebuilt with the same ``snapshot_id``; it is ``None`` when the record was read without it.
+    ``crs`` is the EPSG code of the network's metric CRS; ``components`` its connectivity
+    (``count``, ``largest_length_share``).
+    """
+
+    network_id: str
+    name: str
+    snapshot_id: str
+    crs: int
+    n_nodes: int
+    n_edges: int
+    length_km: float
+    components: dict[str, Any] = field(default_factory=dict)
+    source: str = ""
+    graph: bytes | None = field(default=None, compare=False, repr=False)
+    size: int = 0
+    sha256: str = ""
+    retired: bool = False
+    created_by: str = field(default="", compare=False)
+    created_at: str = field(default="", compare=False)
+
+    def attributes(self) -> dict[str, Any]:
+        """The fields without the graph (audit trail, API)."""
+        data = asdict(self)
+        data.pop("graph")
+        return data
+
+
+@dataclass(frozen=True)
+class PopulationRaster:
+    """A population-count raster (GeoTIFF bytes in ``data``) kept with the store.
+
+    ``crs`` is the raster's own CRS as text, ``bounds`` its extent in longitude/latitude
+    (min lon, min lat, max lon, max lat), ``total`` the sum of its valid cells and ``cells``
+    how many valid cells it has. ``data`` is ``None`` when read without the content.
+    """
+
+    raster_id: str
+    label: str
+    filename: str
+    crs: str
+    bounds: tuple[float, float, float, float]
+    total: float
+    cells: int
+    data: bytes | None = field(default=None, compare=False, repr=False)
+    size: int = 0
+    sha256: str = ""
+    retired: bool = False
+    created_by: str = field(default="", compare=False)
+    created_at: str = field(default="", compare=False)
+
+    def attributes(self) -> dict[str, Any]:
+        """The fields without the content (audit trail, API)."""
+        data = asdict(self)
+        data.pop("data")
+        data["bounds"] = list(self.bounds)
+        return data
+
+
+@dataclass(frozen=True)
+class CoverageZone:
+    """One zone of a zone set: ``geometry`` a (multi)polygon in EPSG:4490."""
+
+    code: str
+    name: str
+    area_km2: float
+    geometry: BaseGeometry | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class ZoneSet:
+    """A named set of zones (areas of interest, subdistricts, communities) kept with the store;
+    ``kind`` is one of :data:`ZONE_SET_KINDS`."""
+
+    set_id: str
+    name: str
+    kind: str
+    n_zones: int = 0
+    source: str = ""
+    sample: bool = False
+    retired: bool = False
+    created_by: str = field(default="", compare=False)
+    created_at: str = field(default="", compare=False)
+
+    def attributes(self) -> dict[str, Any]:
+        """The fields as a dict (audit trail, API)."""
+        return asdict(self)

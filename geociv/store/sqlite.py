@@ -25,6 +25,7 @@ from geociv.store._sqlite_boundaries import BoundariesSQL
 from geociv.store._sqlite_cases import CasesSQL, SignsSQL
 from geociv.store._sqlite_coverage import CoverageSQL
 from geociv.store._sqlite_gazetteer import GazetteerSQL
+from geociv.store._sqlite_inputs import InputsSQL
 from geociv.store._sqlite_schema import (
     SCHEMA_VERSION,
     STORAGE_SRS_ID,
@@ -59,7 +60,7 @@ def _same_geometry(blob: bytes | None, geometry: BaseGeometry | None) -> bool:
     return _gpkg.decode(blob).equals_exact(geometry, 1e-9)
 
 
-class SQLiteStore(GazetteerSQL, CasesSQL, SignsSQL, BoundariesSQL, CoverageSQL, Store):
+class SQLiteStore(GazetteerSQL, CasesSQL, SignsSQL, BoundariesSQL, CoverageSQL, InputsSQL, Store):
     """geociv store in a GeoPackage file.
 
     Parameters
@@ -74,7 +75,7 @@ class SQLiteStore(GazetteerSQL, CasesSQL, SignsSQL, BoundariesSQL, CoverageSQL, 
     >>> import tempfile, pathlib
     >>> with SQLiteStore(pathlib.Path(tempfile.mkdtemp()) / "s.gpkg") as store:
     ...     store.schema_version
-    6
+    7
     """
 
     def __init__(self, path: str | Path, *, upgrade: bool = True) -> None:

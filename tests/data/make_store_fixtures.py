@@ -1,15 +1,15 @@
-"""Write ``store_v1.gpkg`` … ``store_v5.gpkg``: stores as schema versions 1–5 wrote them.
+"""Write ``store_v1.gpkg`` … ``store_v6.gpkg``: stores as schema versions 1–6 wrote them.
 
 Kept for the record of how the committed fixtures were made (each when its version was the
 newest); the upgrade tests read the committed files, not fresh ones, so later changes to the
-migrations cannot quietly rewrite the past.
+migrations cannot quietly rewrite the past. From version 6 on the file also holds one facility.
 Run: ``python tests/data/make_store_fixtures.py VERSION``.
 """
 
 import sqlite3
 from pathlib import Path
 
-from shapely import MultiPolygon, Polygon
+from shapely import MultiPolygon, Point, Polygon
 
 from geociv.store import _gpkg
 from geociv.store._sqlite_schema import ensure_geopackage, migrate
@@ -44,6 +44,14 @@ def write(version: int) -> Path:
         "INSERT INTO audit_log (at, actor, action, entity, entity_key, after_json) VALUES "
         "('2026-01-05T08:00:00+00:00', 'system', 'users.add', 'users', 'wang', '{}')"
     )
+    if version >= 6:
+        conn.execute(
+            "INSERT INTO facilities (geom, facility_id, name, type, capacity_beds, status, "
+            "division_code, created_by, created_at, updated_at) VALUES (?, 'F000001', "
+            "'顺河社区日间照料中心', 'day_care', 20, 'existing', '411702', 'system', "
+            "'2026-01-05T08:00:00+00:00', '2026-01-05T08:00:00+00:00')",
+            (_gpkg.encode(Point(114.02, 32.98), 4490),),
+        )
     conn.execute("COMMIT")
     conn.close()
     return out
