@@ -156,3 +156,33 @@ def test_coverage_within_distance_matches_brute_force() -> None:
     assert (matrix == (dist <= 720.0)).all()
     with pytest.raises(ValidationError, match="半径"):
         coverage_within_distance(demand, sites, 0)
+
+
+def test_greedy_with_lp_start_is_close_to_exact_and_bounded() -> None:
+    # Clustered demand on a plane with a grid of candidate sites: single swaps alone can stall.
+    rng = np.random.default_rng(5)
+    centres = rng.random((12, 2)) * 6000
+    demand = np.vstack([c + rng.normal(0, 600, (150, 2)) for c in centres])
+    weights = rng.gamma(2.0, 10.0, demand.shape[0])
+    ticks = np.arange(0, 6001, 400.0)
+    sites = np.array([(x, y) for x in ticks for y in ticks])
+    model = SiteCoverage(coverage_within_distance(demand, sites, 720.0), weights, existing=[0, 7])
+    for k in (5, 12):
+        exact = model.exact_mclp(k)
+        greedy = model.greedy_mclp(k)
+        plain = model.greedy_mclp(k, lp=False)
+        assert plain.upper is None
+        assert greedy.covered >= plain.covered - 1e-9
+        assert greedy.covered <= exact.covered + 1e-9
+        assert greedy.covered >= 0.98 * exact.covered
+        assert greedy.upper is not None and greedy.upper >= exact.covered - 1e-9
+        if greedy.optimal:
+            assert greedy.covered == pytest.approx(exact.covered)
+        bound = model.feasibility_bound(k)
+        assert bound.lower <= exact.covered + 1e-9 <= bound.upper + 1e-6
+        assert bound.upper <= greedy.upper + 1e-9
+        order = model.marginal_order(greedy.selected)
+        assert sorted(s for s, _ in order) == sorted(greedy.selected)
+        gains = [g for _, g in order]
+        assert gains == sorted(gains, reverse=True)
+        assert model.existing_covered + sum(gains) == pytest.approx(greedy.covered)
