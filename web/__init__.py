@@ -31,6 +31,8 @@ from web.blueprints import (
     boundaries_api,
     cases,
     cases_api,
+    coverage,
+    coverage_api,
     home,
     names,
     names_api,
@@ -98,6 +100,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         signs.bp,
         boundaries_api.bp,
         boundaries.bp,
+        coverage_api.bp,
+        coverage.bp,
         admin.bp,
         vendor.bp,
     ):

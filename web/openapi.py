@@ -10,6 +10,8 @@ from geociv.store import (
     CASE_STATUSES,
     CASE_STEPS,
     DOCUMENT_TYPES,
+    FACILITY_STATUSES,
+    FACILITY_TYPES,
     LEVELS,
     LINE_CHANGE_TYPES,
     LINE_LEVELS,
@@ -285,6 +287,202 @@ def _signs_paths() -> dict[str, Any]:
                 "status": {"type": "string", "enum": list(SIGN_STATUSES)},
                 "remarks": {"type": "string"}}),
             "responses": {"200": feature, **_STEP_ERRORS}}},
+    }  # fmt: skip
+
+
+def _coverage_paths() -> dict[str, Any]:
+    run_id = _path_param("run_id", "覆盖计算记录编号", "R000001")
+    suggestion_id = _path_param("suggestion_id", "选址建议记录编号", "R000002")
+    suggestion_q = {
+        "name": "suggestion",
+        "in": "query",
+        "schema": {"type": "string"},
+        "description": "同时导出该选址建议（须为本服务近期计算的建议）",
+    }
+    job_ok = {
+        "description": "已开始计算：{job_id, state}；用 /api/coverage/jobs/{job_id} 查询进度",
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "properties": {"job_id": {"type": "string"}, "state": {"type": "string"}},
+                }
+            }
+        },
+    }
+
+    def download(kind: str, summary: str, op: str, params: list[Any]) -> dict[str, Any]:
+        return {
+            "get": {
+                "summary": summary,
+                "operationId": op,
+                "parameters": params,
+                "responses": {
+                    "200": {
+                        "description": "文件下载",
+                        "content": {kind: {"schema": {"type": "string", "format": "binary"}}},
+                    },
+                    **_READ_ERRORS,
+                },
+            }
+        }
+
+    def upload(summary: str, op: str, props: dict[str, Any], ok: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "post": {
+                "summary": summary,
+                "operationId": op,
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "multipart/form-data": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["file"],
+                                "properties": {
+                                    "file": {"type": "string", "format": "binary"},
+                                    **props,
+                                },
+                            }
+                        }
+                    },
+                },
+                "responses": {**ok, **_WRITE_ERRORS},
+            }
+        }
+
+    run_input = {
+        "types": {
+            "type": "array",
+            "items": {"type": "string", "enum": list(FACILITY_TYPES)},
+            "description": "设施类型代码或中文名称",
+        },
+        "aoi": {
+            "type": "object",
+            "description": "统计范围：{zone_set: 统计范围编号} 或 {division: 区划代码}",
+            "properties": {"zone_set": {"type": "string"}, "division": {"type": "string"}},
+        },
+        "minutes": {"type": "number", "default": 15, "minimum": 1, "maximum": 120},
+        "rings": {
+            "type": "array",
+            "items": {"type": "number"},
+            "default": [5, 10],
+            "description": "同时绘制的内圈（分钟）",
+        },
+        "speed": {
+            "description": "速度预设 elderly 0.8、design 1.0、adult 1.2、ebike 4.2、"
+            "car 8.3 m/s，或以 m/s 表示的数字",
+            "default": "elderly",
+        },
+        "statuses": {
+            "type": "array",
+            "items": {"type": "string", "enum": list(FACILITY_STATUSES)},
+            "default": ["existing"],
+        },
+        "network_id": {"type": ["string", "null"], "description": "路网编号；缺省为直线距离估算"},
+        "raster_id": {"type": ["string", "null"], "description": "人口栅格编号"},
+        "zones_id": {"type": ["string", "null"], "description": "统计单元（街道/社区）编号"},
+        "detour": {"type": "number", "default": 1.3, "description": "直线估算的绕行系数"},
+        "access_m": {"type": "number", "default": 50, "description": "路网法的步行接入距离（米）"},
+    }
+    suggest_input = {
+        "run_id": {"type": "string", "description": "作为基础的覆盖计算记录"},
+        "k": {"type": ["integer", "null"], "description": "新增站点数（最大覆盖）"},
+        "target_share": {"type": ["number", "null"], "description": "目标覆盖率 0–1（最少站点）"},
+        "objective": {"type": "string", "enum": ["area", "population"], "default": "area"},
+        "candidates": {
+            "type": "string",
+            "enum": ["generated", "stored"],
+            "default": "generated",
+            "description": "generated：范围内网格候选点；stored：状态为候选的设施",
+        },
+        "method": {"type": "string", "enum": ["auto", "greedy", "exact"], "default": "auto"},
+        "spacing_m": {"type": "number", "default": 300, "description": "生成候选点的间距（米）"},
+    }
+    return {
+        "/api/coverage/options": {"get": {
+            "summary": "可选项：设施类型（含数量）、状态、速度预设、坐标系、统计范围、路网、"
+                       "人口栅格、统计单元",
+            "operationId": "coverageOptions", "responses": {"200": _ok("选项"), "401": _ERROR}}},
+        "/api/coverage/facilities": {"get": {
+            "summary": "养老服务设施与辅具租赁站点（GeoJSON，EPSG:4490）",
+            "operationId": "listFacilities",
+            "parameters": [{"name": "type", "in": "query", "schema": {"type": "string"},
+                            "description": "设施类型代码或中文名称，可重复"}],
+            "responses": {"200": _ok("FeatureCollection"), "400": _ERROR, "401": _ERROR}}},
+        "/api/coverage/facilities/import": upload(
+            "导入设施（CSV/XLSX/GeoJSON/GeoPackage；表格须声明坐标系；全部通过才写入；"
+            "规划人员）", "importFacilities",
+            {"crs": {"type": "string", "enum": ["CGCS2000", "WGS84", "GCJ02", "BD09"]},
+             "default_type": {"type": "string"}, "default_status": {"type": "string"},
+             "source": {"type": "string"}},
+            {"201": _ok("{added, by_type, ids}")}),
+        "/api/coverage/networks": upload(
+            "导入路网（OSM PBF 按步行标签取路，或道路线图层；后台计算；规划人员）",
+            "importNetwork", {"name": {"type": "string"}}, {"202": job_ok}),
+        "/api/coverage/networks/{network_id}/snap": {"get": {
+            "summary": "设施到路网的吸附距离与连通情况", "operationId": "snapFacilities",
+            "parameters": [_path_param("network_id", "路网编号", "RN0001"),
+                           {"name": "type", "in": "query", "schema": {"type": "string"}}],
+            "responses": {"200": _ok("{network_id, facilities: [...], far}"), **_READ_ERRORS}}},
+        "/api/coverage/rasters": upload(
+            "导入人口栅格（GeoTIFF，须有坐标系；规划人员）", "importRaster",
+            {"label": {"type": "string", "description": "如 60岁以上人口"}},
+            {"201": _ok("栅格信息")}),
+        "/api/coverage/zones": upload(
+            "导入统计单元或统计范围（GeoJSON/GeoPackage/Shapefile 面；规划人员）",
+            "importZones",
+            {"name": {"type": "string"}, "kind": {"type": "string",
+             "enum": ["aoi", "subdistrict", "community", "other"]},
+             "name_field": {"type": "string"}, "code_field": {"type": "string"}},
+            {"201": _ok("统计单元集信息")}),
+        "/api/coverage/runs": {
+            "get": {"summary": "计算记录（最新在前）", "operationId": "listCoverageRuns",
+                    "parameters": [{"name": "kind", "in": "query", "schema": {
+                        "type": "string", "enum": ["coverage", "suggestion"]}}],
+                    "responses": {"200": _ok("{runs: [...]}"), "401": _ERROR}},
+            "post": {"summary": "开始一次覆盖计算（规划人员；后台计算，返回任务编号）",
+                     "operationId": "startCoverageRun",
+                     "requestBody": _json_body(["types", "aoi"], run_input),
+                     "responses": {"202": job_ok, **_WRITE_ERRORS}}},
+        "/api/coverage/runs/{run_id}": {"get": {
+            "summary": "一次覆盖计算：指标、输入、服务圈、未覆盖区域、分单元表（GeoJSON）",
+            "operationId": "getCoverageRun", "parameters": [run_id],
+            "responses": {"200": _ok("{run_id, summary, method, minutes, speed_mps, inputs, "
+                                     "aoi, isochrones, uncovered, zones}"), **_READ_ERRORS}}},
+        "/api/coverage/runs/{run_id}/map.html": download(
+            "text/html", "导出独立 HTML 地图（离线可打开）", "exportCoverageMap",
+            [run_id, suggestion_q]),
+        "/api/coverage/runs/{run_id}/export.gpkg": download(
+            "application/geopackage+sqlite3", "导出结果 GeoPackage（设施、服务圈、未覆盖、"
+            "统计单元、建议新址、计算信息）", "exportCoverageGpkg", [run_id, suggestion_q]),
+        "/api/coverage/runs/{run_id}/zones.csv": download(
+            "text/csv", "导出分单元覆盖表 CSV", "exportCoverageZones", [run_id]),
+        "/api/coverage/runs/{run_id}/summary.csv": download(
+            "text/csv", "导出覆盖指标 CSV", "exportCoverageSummary", [run_id, suggestion_q]),
+        "/api/coverage/suggestions": {"post": {
+            "summary": "新址建议：k 处新站点覆盖最大，或达到目标覆盖率的最少站点（规划人员；"
+                       "后台计算）", "operationId": "startSuggestion",
+            "requestBody": _json_body(["run_id"], suggest_input),
+            "responses": {"202": job_ok, **_WRITE_ERRORS}}},
+        "/api/coverage/suggestions/{suggestion_id}": {"get": {
+            "summary": "一次新址建议：站点（GeoJSON）、其服务圈、前后覆盖率、可行性判断",
+            "operationId": "getSuggestion", "parameters": [suggestion_id],
+            "responses": {"200": _ok("建议"), **_READ_ERRORS}}},
+        "/api/coverage/suggestions/{suggestion_id}/what-if": {"post": {
+            "summary": "假如增加/撤销站点，覆盖率如何变化（使用缓存的逐站覆盖，1 秒内）",
+            "operationId": "suggestionWhatIf", "parameters": [suggestion_id],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "properties": {
+                    "add": {"type": "array", "items": {"type": "string"}},
+                    "remove": {"type": "array", "items": {"type": "string"}}}}}}},
+            "responses": {"200": _ok("{before, after, share_before, share_after, delta}"),
+                          **_READ_ERRORS}}},
+        "/api/coverage/jobs/{job_id}": {"get": {
+            "summary": "后台计算任务的进度（progress 0–1、当前步骤、结果或错误）",
+            "operationId": "getJob", "parameters": [_path_param("job_id", "任务编号", "a1b2c3")],
+            "responses": {"200": _ok("{job_id, state, progress, message, result, error}"),
+                          "401": _ERROR, "404": _ERROR}}},
     }  # fmt: skip
 
 
@@ -625,6 +823,7 @@ def openapi_document() -> dict[str, Any]:
             **_cases_paths(),
             **_signs_paths(),
             **_boundaries_paths(),
+            **_coverage_paths(),
             "/api/openapi.json": {
                 "get": {
                     "summary": "本文档",

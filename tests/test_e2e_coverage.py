@@ -1,0 +1,105 @@
+"""End to end: a planner in real headless Chromium against the real server (waitress).
+
+Loads facilities, computes the 15-minute service circle of the rental stations over the demo
+main urban area with the subdistrict grid, reads the headline and the per-zone table, asks for
+3 new sites, toggles one off (what-if) and exports the standalone map.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.conftest import ARTIFACTS, PASSWORD
+
+pytestmark = pytest.mark.browser
+
+
+def _pct(text: str) -> float:
+    return float(re.search(r"([\d.]+) %", text).group(1))
+
+
+def test_planner_loads_facilities_sees_coverage_and_asks_for_sites(
+    live_server, browser, tmp_path
+) -> None:
+    page = browser.new_page(
+        viewport={"width": 1400, "height": 900}, locale="zh-CN", accept_downloads=True
+    )
+    outside: list[str] = []
+    failed: list[str] = []
+    page.on(
+        "request", lambda r: outside.append(r.url) if not r.url.startswith(live_server) else None
+    )
+    page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+
+    page.goto(f"{live_server}/login")
+    page.fill("#username", "planner1")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.click("text=养老服务圈")
+    page.wait_for_selector("path.cov-facility")
+    assert page.locator("path.cov-facility").count() == 14
+
+    # Load two more stations from a CSV (declared CGCS2000) through the import form.
+    csv = tmp_path / "新增站点.csv"
+    csv.write_text(
+        "名称,类型,状态,经度,纬度\n"
+        "测试站甲（示例）,辅具租赁服务站,已建,114.000,32.985\n"
+        "测试站乙（示例）,辅具租赁服务站,候选,114.070,32.960\n",
+        encoding="utf-8",
+    )
+    page.click("summary:has-text('导入设施')")
+    page.set_input_files("#cov-import-file", str(csv))
+    page.select_option("#cov-import-crs", "CGCS2000")
+    page.click("#cov-import-form button[type=submit]")
+    page.wait_for_selector("#cov-import-result.ok")
+    assert "已导入 2 处设施" in page.inner_text("#cov-import-result")
+    page.wait_for_function("document.querySelectorAll('path.cov-facility').length === 16")
+
+    # Compute: rental stations, main urban area (the default), rings, subdistrict grid.
+    assert page.locator("#cov-types input[value=rental_station]").is_checked()
+    page.click("#cov-run")
+    page.wait_for_selector("#cov-headline:not([hidden])", timeout=60_000)
+    headline = page.inner_text("#cov-headline-text")
+    assert headline.startswith("15分钟社区租赁服务圈覆盖") and "直线距离估算" in headline
+    share = _pct(headline)
+    assert 0 < share < 100
+    assert page.locator("path.cov-ring").count() == 3
+    assert page.locator("path.cov-uncovered").count() >= 1
+    legend = page.inner_text("#cov-legend")
+    assert "5 分钟" in legend and "15 分钟" in legend and "0.8 m/s" in legend
+    assert "直线距离估算" in legend
+    rows = page.locator("#cov-zones-table tbody tr")
+    assert rows.count() > 5
+    assert "网格" in rows.first.inner_text()
+    page.screenshot(path=str(ARTIFACTS / "coverage-run.png"), full_page=False)
+
+    # Ask for 3 new sites; they raise the covered share.
+    page.fill("#cov-k", "3")
+    page.click("#cov-suggest-run")
+    page.wait_for_selector("#cov-suggest-result:not([hidden])", timeout=90_000)
+    assert page.locator("path.cov-suggested").count() == 3
+    items = page.locator("#cov-sites li")
+    assert items.count() == 3
+    last = _pct(items.nth(2).inner_text().split("累计")[1])
+    assert last > share
+    # What if only the first two are built?
+    items.nth(2).locator("input").uncheck()
+    page.wait_for_selector("#cov-whatif:has-text('假如')")
+    whatif = page.inner_text("#cov-whatif")
+    assert "2 处" in whatif and _pct(whatif.split("→")[1]) < last
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "coverage-suggest.png"), full_page=False)
+
+    # Export the standalone map; it names the headline and loads nothing from the server.
+    with page.expect_download() as info:
+        page.click("#cov-export-html")
+    saved = tmp_path / "map.html"
+    info.value.save_as(saved)
+    text = saved.read_text(encoding="utf-8")
+    assert headline in text and "建议新增站点" in text
+
+    assert outside == [], "the page must not load anything from outside the server"
+    assert failed == []
+    page.close()

@@ -1,0 +1,238 @@
+"""The planner's coverage API and page on the demo store (real Flask app, real GeoPackage)."""
+
+from __future__ import annotations
+
+import io
+import sqlite3
+import time
+
+import pyogrio
+import pytest
+import shapely
+from shapely.geometry import shape
+
+from geociv.demo import main_urban_area
+from tests.conftest import SHARED_DATA, login
+
+
+def _wait(client, job_id: str, timeout: float = 120.0) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        job = client.get(f"/api/coverage/jobs/{job_id}").get_json()
+        assert 0.0 <= job["progress"] <= 1.0
+        if job["state"] in ("done", "failed"):
+            return job
+        assert time.monotonic() < deadline, job
+        time.sleep(0.1)
+
+
+def _aoi_id(client) -> str:
+    aois = client.get("/api/coverage/options").get_json()["aois"]
+    assert aois, "the demo keeps its main urban area as a stored area of interest"
+    return aois[0]["set_id"]
+
+
+def _run(client, **body) -> dict:
+    body = {"types": ["辅具租赁服务站"], "aoi": {"zone_set": _aoi_id(client)}, **body}
+    started = client.post("/api/coverage/runs", json=body)
+    assert started.status_code == 202, started.get_json()
+    job = _wait(client, started.get_json()["job_id"])
+    assert job["state"] == "done", job
+    return client.get(f"/api/coverage/runs/{job['result']['run_id']}").get_json()
+
+
+@pytest.fixture
+def planner(client):
+    login(client, "planner1")
+    return client
+
+
+def test_options_list_types_counts_and_the_demo_inputs(planner) -> None:
+    opts = planner.get("/api/coverage/options").get_json()
+    counts = {t["code"]: t["count"] for t in opts["types"]}
+    assert counts["rental_station"] == 10
+    assert [s["mps"] for s in opts["speeds"]][:3] == [0.8, 1.0, 1.2]
+    assert any("主城区" in a["name"] for a in opts["aois"])
+    assert any(z["kind"] == "subdistrict" for z in opts["zone_sets"])
+
+
+def test_facilities_are_geojson_with_chinese_labels(planner) -> None:
+    fc = planner.get("/api/coverage/facilities?type=辅具租赁服务站").get_json()
+    assert len(fc["features"]) == 10
+    props = fc["features"][0]["properties"]
+    assert props["type_label"] == "辅具租赁服务站" and props["status_label"] == "已建"
+    area = main_urban_area().union_all()
+    assert all(area.covers(shape(f["geometry"])) for f in fc["features"])
+    assert planner.get("/api/coverage/facilities?type=游泳馆").status_code == 400
+
+
+def test_a_run_draws_rings_uncovered_and_zones_with_consistent_figures(planner, app) -> None:
+    run = _run(planner, zones_id=None)
+    minutes = [f["properties"]["minutes"] for f in run["isochrones"]["features"]]
+    assert minutes == [5.0, 10.0, 15.0]
+    areas = [shape(f["geometry"]).area for f in run["isochrones"]["features"]]
+    assert areas[0] < areas[1] < areas[2]  # rings nest
+    s = run["summary"]
+    assert run["method"] == "fallback" and "直线距离估算" in s["headline"]
+    assert "15分钟社区租赁服务圈覆盖" in s["headline"]
+    assert s["covered_area_km2"] + s["uncovered_area_km2"] == pytest.approx(s["aoi_area_km2"])
+    uncovered = sum(f["properties"]["area_km2"] for f in run["uncovered"]["features"])
+    assert uncovered == pytest.approx(s["uncovered_area_km2"], rel=1e-6)
+    # Uncovered parts do not overlap the 15-minute service area.
+    outer = shape(run["isochrones"]["features"][-1]["geometry"])
+    gap = shapely.union_all([shape(f["geometry"]) for f in run["uncovered"]["features"]])
+    assert shapely.intersection(outer, gap).area < 1e-9
+    # The run is stored with its request and audited as planner1's.
+    stored = app.extensions["geociv_store"].get_coverage_run(run["run_id"])
+    assert stored.params["request"]["types"] == ["rental_station"]
+    assert stored.actor == "planner1"
+
+
+def test_zone_table_and_served_share(planner) -> None:
+    zones = planner.get("/api/coverage/options").get_json()["zone_sets"]
+    run = _run(planner, zones_id=zones[0]["set_id"])
+    feats = [f["properties"] for f in run["zones"]["features"]]
+    assert len(feats) == zones[0]["n_zones"]
+    served = [p["served"] for p in feats]
+    assert run["summary"]["zones_served_share"] == pytest.approx(sum(served) / len(served))
+    assert all(p["served"] == (p["area_share"] >= 0.5) for p in feats)
+    assert sum(p["facilities"] for p in feats) == 10
+    csv = planner.get(f"/api/coverage/runs/{run['run_id']}/zones.csv")
+    assert csv.status_code == 200
+    text = csv.data.decode("utf-8-sig")
+    assert "覆盖面积占比" in text and len(text.strip().splitlines()) == len(feats) + 1
+
+
+def test_layers_are_recomputed_when_not_cached(planner, app) -> None:
+    run = _run(planner)
+    app.extensions["geociv_coverage_results"].clear()
+    again = planner.get(f"/api/coverage/runs/{run['run_id']}").get_json()
+    assert again["summary"]["area_share"] == pytest.approx(run["summary"]["area_share"])
+    store = app.extensions["geociv_store"]
+    assert sum(1 for r in store.coverage_runs() if not r.kind.startswith("suggest")) == 1
+
+
+def test_suggestion_adds_coverage_and_what_if_is_fast(planner) -> None:
+    run = _run(planner)
+    started = planner.post(
+        "/api/coverage/suggestions", json={"run_id": run["run_id"], "k": 3, "method": "greedy"}
+    )
+    assert started.status_code == 202, started.get_json()
+    job = _wait(planner, started.get_json()["job_id"])
+    assert job["state"] == "done", job
+    sid = job["result"]["suggestion_id"]
+    body = planner.get(f"/api/coverage/suggestions/{sid}").get_json()
+    sites = body["sites"]["features"]
+    assert len(sites) == 3
+    area = main_urban_area().union_all()
+    assert all(area.buffer(1e-6).covers(shape(f["geometry"])) for f in sites)
+    shares = [f["properties"]["cumulative_share"] for f in sites]
+    assert shares == sorted(shares) and shares[0] > run["summary"]["area_share"]
+    ids = [f["properties"]["site_id"] for f in sites]
+    t0 = time.perf_counter()
+    # What if the third suggested site is not built? Answered from the cached coverage.
+    both = planner.post(f"/api/coverage/suggestions/{sid}/what-if", json={"remove": ids[2:]})
+    elapsed = time.perf_counter() - t0
+    assert both.status_code == 200 and elapsed < 1.0, both.get_json()
+    figures = both.get_json()
+    assert figures["share_before"] == pytest.approx(shares[2], abs=1e-9)
+    assert figures["share_after"] == pytest.approx(shares[1], abs=1e-9)
+    bad = planner.post(f"/api/coverage/suggestions/{sid}/what-if", json={"remove": ["nope"]})
+    assert bad.status_code == 400 and bad.get_json()["problems"][0]["field"] == "remove"
+
+
+def test_exports_open_as_real_files(planner, tmp_path) -> None:
+    run = _run(planner)
+    rid = run["run_id"]
+    gpkg = planner.get(f"/api/coverage/runs/{rid}/export.gpkg")
+    assert gpkg.status_code == 200
+    path = tmp_path / "out.gpkg"
+    path.write_bytes(gpkg.data)
+    layers = {name for name, _ in pyogrio.list_layers(path)}
+    assert {"facilities", "isochrones", "uncovered", "aoi"} <= layers
+    assert len(pyogrio.read_dataframe(path, layer="isochrones")) == 3
+    html = planner.get(f"/api/coverage/runs/{rid}/map.html")
+    assert html.status_code == 200
+    page = html.data.decode("utf-8")
+    assert run["summary"]["headline"] in page and "/vendor/" not in page
+    summary = planner.get(f"/api/coverage/runs/{rid}/summary.csv").data.decode("utf-8-sig")
+    assert "直线距离估算" in summary
+
+
+def test_bad_requests_name_their_fields_and_store_nothing(planner, app) -> None:
+    store = app.extensions["geociv_store"]
+    before = len(store.coverage_runs())
+    bad = planner.post(
+        "/api/coverage/runs", json={"types": ["游泳馆"], "minutes": 0, "aoi": {}, "speed": "x"}
+    )
+    assert bad.status_code == 400
+    fields = {p["field"] for p in bad.get_json()["problems"]}
+    assert {"types", "minutes", "aoi", "speed"} <= fields
+    # No facility of the type: the job fails with a clear message, nothing stored.
+    started = planner.post(
+        "/api/coverage/runs",
+        json={"types": ["综合体验馆"], "aoi": {"zone_set": _aoi_id(planner)}},
+    )
+    job = _wait(planner, started.get_json()["job_id"])
+    assert job["state"] == "failed" and "没有设施" in job["error"]["error"]
+    run = _run(planner)
+    too_many = planner.post(
+        "/api/coverage/suggestions",
+        json={"run_id": run["run_id"], "k": 3, "candidates": "stored"},
+    )
+    job = _wait(planner, too_many.get_json()["job_id"])
+    assert job["state"] == "failed" and job["error"]["problems"][0]["field"] == "candidates"
+    assert len(store.coverage_runs()) == before + 1
+
+
+def test_writes_need_the_planner_role_and_reads_any_role(client) -> None:
+    login(client, "officer1")
+    assert client.get("/api/coverage/facilities").status_code == 200
+    refused = client.post("/api/coverage/runs", json={"types": ["rental_station"]})
+    assert refused.status_code == 403
+    assert client.get("/coverage/").status_code == 200
+
+
+def test_facility_import_reports_rows_and_keeps_everything_or_nothing(planner, app) -> None:
+    store = app.extensions["geociv_store"]
+    n = len(store.query_facilities())
+    bad = "名称,类型,经度,纬度\n甲站,辅具租赁服务站,114.03,32.99\n乙站,辅具租赁服务站,abc,32.99\n"
+    resp = planner.post(
+        "/api/coverage/facilities/import",
+        data={"file": (io.BytesIO(bad.encode()), "stations.csv"), "crs": "CGCS2000"},
+        content_type="multipart/form-data",
+    )
+    assert resp.status_code == 400
+    assert any(p["row"] == 2 for p in resp.get_json()["problems"])
+    assert len(store.query_facilities()) == n
+    good = "名称,类型,状态,经度,纬度\n丙站（测试）,辅具租赁服务站,候选,114.05,32.99\n"
+    resp = planner.post(
+        "/api/coverage/facilities/import",
+        data={"file": (io.BytesIO(good.encode()), "stations.csv"), "crs": "CGCS2000"},
+        content_type="multipart/form-data",
+    )
+    assert resp.status_code == 201, resp.get_json()
+    assert resp.get_json()["by_type"] == {"辅具租赁服务站": 1}
+    assert len(store.query_facilities()) == n + 1
+
+
+def test_network_upload_reports_connectivity_and_snapping(planner, app) -> None:
+    pbf = SHARED_DATA / "roads" / "beijing_cau_haidian_map.osm.pbf"
+    started = planner.post(
+        "/api/coverage/networks",
+        data={"file": (io.BytesIO(pbf.read_bytes()), pbf.name), "name": "海淀测试路网"},
+        content_type="multipart/form-data",
+    )
+    assert started.status_code == 202
+    job = _wait(planner, started.get_json()["job_id"])
+    assert job["state"] == "done", job
+    report = job["result"]
+    assert report["n_edges"] > 100 and report["components"] >= 1
+    nets = planner.get("/api/coverage/options").get_json()["networks"]
+    assert [n["name"] for n in nets] == ["海淀测试路网"]
+    snap = planner.get(f"/api/coverage/networks/{report['network_id']}/snap").get_json()
+    # The demo facilities are in Zhumadian, ~700 km away: all flagged as far from this network.
+    assert snap["far"] == len(snap["facilities"]) > 0
+    with sqlite3.connect(app.config["GEOCIV_STORE"]) as conn:
+        n = conn.execute("SELECT count(*) FROM road_edges").fetchone()[0]
+    assert n > 0

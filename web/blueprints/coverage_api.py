@@ -1,0 +1,534 @@
+"""JSON API of the 15-minute service circles (服务圈覆盖): facilities, stored inputs, coverage
+runs, site suggestions, exports and the progress of long computations.
+
+Reads need a logged-in user (any role); writes — importing facilities, networks, rasters and
+zones, starting a coverage run or a site suggestion — the ``planner`` role (admins pass every
+role). Long computations answer ``202 {"job_id"}`` at once; ``GET /api/coverage/jobs/<id>``
+reports the fraction done, the stage and finally the result. Bad input is a 400 with
+``{"error", "problems": [{row, field, message}]}``.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections import OrderedDict
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import geopandas as gpd
+from flask import Blueprint, Response, current_app, jsonify, request
+from werkzeug.datastructures import FileStorage
+
+from geociv.coverage.facilities import Facilities, parse_type
+from geociv.coverage.isochrones import SPEEDS
+from geociv.coverage.requests import CoverageRequest, SuggestRequest, layers_of
+from geociv.coverage.service import CoverageResult, circle_label
+from geociv.errors import Problem, ValidationError
+from geociv.store import (
+    FACILITY_STATUS_LABELS,
+    FACILITY_STATUSES,
+    FACILITY_TYPE_LABELS,
+    FACILITY_TYPES,
+    CoverageRun,
+)
+from web._helpers import actor, not_found, role_required, store
+from web.blueprints.cases_api import download
+from web.coverage_export import FACILITY_COLORS
+from web.jobs import Jobs
+
+if TYPE_CHECKING:
+    from geociv.coverage.suggest import SiteSuggestion
+
+bp = Blueprint("coverage_api", __name__, url_prefix="/api/coverage")
+
+#: Roles that may read facilities, runs and exports (every role; admins pass too).
+READERS: tuple[str, ...] = ("officer", "inspector", "planner")
+
+#: Chinese labels of the speed presets, for the page and the legend.
+SPEED_LABELS = {
+    "elderly": "老年人步行",
+    "design": "设计步行速度",
+    "adult": "成人步行",
+    "ebike": "电动自行车",
+    "car": "小汽车",
+}
+
+#: Declared coordinate systems of facility files.
+CRS_CHOICES = {
+    "CGCS2000": "CGCS2000（国家2000，天地图）",
+    "WGS84": "WGS84（GPS、OpenStreetMap）",
+    "GCJ02": "GCJ-02（高德、腾讯地图坐标）",
+    "BD09": "BD-09（百度地图坐标）",
+}
+
+_CACHE_SIZE = 16
+
+
+# -- app-wide helpers -------------------------------------------------------------------------
+
+
+def jobs() -> Jobs:
+    """The app's background job pool."""
+    ext = current_app.extensions
+    if "geociv_jobs" not in ext:
+        ext["geociv_jobs"] = Jobs(workers=2)
+    return ext["geociv_jobs"]
+
+
+def _cache(name: str) -> OrderedDict[str, Any]:
+    ext = current_app.extensions
+    return ext.setdefault(f"geociv_coverage_{name}", OrderedDict())
+
+
+def _remember(name: str, key: str, value: Any) -> None:
+    cache = _cache(name)
+    cache[key] = value
+    cache.move_to_end(key)
+    while len(cache) > _CACHE_SIZE:
+        cache.popitem(last=False)
+
+
+def coverage_result(run_id: str) -> CoverageResult:
+    """The layers of a coverage run: from the cache, else recomputed from its request."""
+    cached = _cache("results").get(run_id)
+    if cached is not None:
+        return cached
+    run = store().get_coverage_run(run_id)
+    if run is None or run.kind.startswith("suggest:"):
+        not_found(f"覆盖计算记录 {run_id} 不存在")
+    result = layers_of(store(), run_id)
+    _remember("results", run_id, result)
+    return result
+
+
+def suggestion_of(run_id: str) -> SiteSuggestion | None:
+    """The cached suggestion (with its coverage model) of a stored suggestion run."""
+    return _cache("suggestions").get(run_id)
+
+
+def geojson(frame: gpd.GeoDataFrame | None) -> dict[str, Any] | None:
+    """A GeoDataFrame as a GeoJSON dict (coordinates in EPSG:4490 degrees, 6 decimals)."""
+    if frame is None:
+        return None
+    out = frame.copy()
+    for column in out.columns:
+        if column != out.geometry.name and out[column].dtype == bool:
+            out[column] = out[column].astype(bool)
+    return json.loads(out.to_json(drop_id=True, to_wgs84=False, na="null"))
+
+
+def facilities_geojson(types: list[str] | None = None) -> dict[str, Any]:
+    """The stored facilities (not retired) with Chinese labels."""
+    frame = Facilities(store()).frame()
+    if types:
+        frame = frame[frame["type"].isin(types)]
+    frame = frame.assign(
+        status_label=frame["status"].map(FACILITY_STATUS_LABELS),
+        capacity_beds=frame["capacity_beds"].astype(object).where(frame["capacity_beds"].notna()),
+    )
+    return geojson(frame[frame.geometry.notna()]) or {}
+
+
+def run_json(run: CoverageRun) -> dict[str, Any]:
+    """A stored run (coverage or suggestion) for the API."""
+    kind = run.kind.removeprefix("suggest:")
+    types = [t for t in kind.split(",") if t in FACILITY_TYPE_LABELS]
+    return {
+        "run_id": run.run_id,
+        "kind": "suggestion" if run.kind.startswith("suggest:") else "coverage",
+        "types": types,
+        "circle": circle_label(types) if types else "",
+        "created_at": run.created_at,
+        "actor": run.actor,
+        "summary": run.summary,
+        "params": run.params,
+    }
+
+
+def result_json(result: CoverageResult) -> dict[str, Any]:
+    """The layers and figures of a coverage result."""
+    speed = result.isochrones.speed_mps
+    preset = next((k for k, v in SPEEDS.items() if abs(v - speed) < 1e-9), None)
+    zones = result.zones
+    if zones is not None:
+        zones = zones.copy()
+        zones["served"] = zones["served"].astype(bool)
+    return {
+        "run_id": result.run_id,
+        "summary": result.summary(),
+        "method": result.method,
+        "method_label": "路网步行计算" if result.method == "network" else "直线距离估算",
+        "minutes": list(result.isochrones.minutes),
+        "speed_mps": speed,
+        "speed_label": SPEED_LABELS.get(preset or "", "自定义速度"),
+        "detour": result.isochrones.detour,
+        "inputs": result.inputs,
+        "aoi": geojson(result.aoi),
+        "isochrones": geojson(result.polygons),
+        "uncovered": geojson(result.uncovered),
+        "zones": geojson(zones),
+    }
+
+
+def _json_body() -> dict[str, Any]:
+    data = request.get_json(silent=True)
+    if data is None:
+        data = request.form.to_dict()
+        for key in ("types", "rings", "statuses"):
+            if key in request.form:
+                data[key] = request.form.getlist(key)
+    if not isinstance(data, dict):
+        raise ValidationError("请求体应为 JSON 对象", title="请求有误")
+    return data
+
+
+def _saved_upload(upload: FileStorage | None, directory: str) -> Path:
+    if upload is None or not upload.filename:
+        raise ValidationError(Problem("请选择要上传的文件", field="file"), title="缺少文件")
+    name = Path(upload.filename).name or "upload"
+    path = Path(directory) / name
+    upload.save(path)
+    return path
+
+
+# -- reads -------------------------------------------------------------------------------------
+
+
+@bp.get("/options")
+@role_required(*READERS)
+def options() -> Response:
+    """What a planner can choose from: facility types (with counts), statuses, speeds, the
+    stored areas of interest, networks, rasters and zone sets."""
+    from geociv.coverage.stored import CoverageInputs
+
+    inputs = CoverageInputs(store())
+    counts: dict[str, int] = {}
+    for f in store().query_facilities():
+        counts[f.type] = counts.get(f.type, 0) + 1
+    zone_sets = [
+        {"set_id": z.set_id, "name": z.name, "kind": z.kind, "n_zones": z.n_zones}
+        for z in inputs.zone_sets()
+    ]
+    return jsonify(
+        types=[
+            {
+                "code": t,
+                "label": FACILITY_TYPE_LABELS[t],
+                "count": counts.get(t, 0),
+                "color": FACILITY_COLORS[t],
+            }
+            for t in FACILITY_TYPES
+        ],
+        statuses=[{"code": s, "label": FACILITY_STATUS_LABELS[s]} for s in FACILITY_STATUSES],
+        speeds=[{"code": k, "label": SPEED_LABELS[k], "mps": v} for k, v in SPEEDS.items()],
+        crs=[{"code": k, "label": v} for k, v in CRS_CHOICES.items()],
+        aois=[z for z in zone_sets if z["kind"] == "aoi"],
+        zone_sets=[z for z in zone_sets if z["kind"] != "aoi"],
+        networks=[
+            {
+                "network_id": n.network_id,
+                "name": n.name,
+                "n_edges": n.n_edges,
+                "length_km": n.length_km,
+            }
+            for n in inputs.networks()
+        ],
+        rasters=[
+            {"raster_id": r.raster_id, "label": r.label, "total": r.total} for r in inputs.rasters()
+        ],
+    )
+
+
+@bp.get("/facilities")
+@role_required(*READERS)
+def facilities() -> Response:
+    """Stored facilities as GeoJSON (``?type=`` code or label, repeatable)."""
+    types = []
+    for t in request.args.getlist("type"):
+        code = parse_type(t)
+        if code is None:
+            raise ValidationError(Problem(f"未知的设施类型 {t!r}", field="type"))
+        types.append(code)
+    return jsonify(facilities_geojson(types or None))
+
+
+@bp.get("/runs")
+@role_required(*READERS)
+def runs() -> Response:
+    """Stored runs, newest first (``?kind=coverage|suggestion``)."""
+    kind = request.args.get("kind")
+    items = [run_json(r) for r in store().coverage_runs()]
+    if kind:
+        items = [r for r in items if r["kind"] == kind]
+    items.sort(key=lambda r: r["run_id"], reverse=True)
+    for item in items:
+        item.pop("params")
+    return jsonify(runs=items)
+
+
+@bp.get("/runs/<run_id>")
+@role_required(*READERS)
+def run_detail(run_id: str) -> Response:
+    """A coverage run: figures, inputs and layers (GeoJSON), plus the per-zone table."""
+    return jsonify(result_json(coverage_result(run_id)))
+
+
+@bp.get("/jobs/<job_id>")
+@role_required(*READERS)
+def job(job_id: str) -> Response:
+    """Progress of a background computation."""
+    found = jobs().get(job_id)
+    if found is None:
+        not_found(f"计算任务 {job_id} 不存在或已过期")
+    return jsonify(found.to_dict())
+
+
+# -- exports -----------------------------------------------------------------------------------
+
+
+def _suggestion_for_export() -> SiteSuggestion | None:
+    sid = request.args.get("suggestion")
+    if not sid:
+        return None
+    found = suggestion_of(sid)
+    if found is None:
+        not_found(f"选址建议 {sid} 不在缓存中，请重新计算选址")
+    return found
+
+
+@bp.get("/runs/<run_id>/export.gpkg")
+@role_required(*READERS)
+def export_gpkg(run_id: str) -> Response:
+    """The run's layers as one GeoPackage (``?suggestion=`` adds the suggested sites)."""
+    from geociv.coverage.exports import results_geopackage
+
+    result = coverage_result(run_id)
+    suggestion = _suggestion_for_export()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = results_geopackage(
+            Path(tmp) / f"coverage_{run_id}.gpkg",
+            result=result,
+            facilities=Facilities(store()).frame(),
+            suggestion=None if suggestion is None else suggestion.sites,
+        )
+        content = path.read_bytes()
+    return download(content, f"服务圈覆盖_{run_id}.gpkg")
+
+
+@bp.get("/runs/<run_id>/zones.csv")
+@role_required(*READERS)
+def export_zones(run_id: str) -> Response:
+    """The per-zone table as CSV (UTF-8 with BOM, opens in Excel)."""
+    from geociv.coverage.exports import zones_csv
+
+    result = coverage_result(run_id)
+    if result.zones is None:
+        raise ValidationError(Problem("该次计算没有选择统计单元", field="zones_id"))
+    return download(zones_csv(result).encode("utf-8"), f"分单元覆盖_{run_id}.csv")
+
+
+@bp.get("/runs/<run_id>/summary.csv")
+@role_required(*READERS)
+def export_summary(run_id: str) -> Response:
+    """The headline figures and inputs as CSV."""
+    from geociv.coverage.exports import summary_csv
+
+    result = coverage_result(run_id)
+    suggestion = _suggestion_for_export()
+    text = summary_csv(result, suggestion=None if suggestion is None else suggestion.sites)
+    return download(text.encode("utf-8"), f"覆盖指标_{run_id}.csv")
+
+
+@bp.get("/runs/<run_id>/map.html")
+@role_required(*READERS)
+def export_map(run_id: str) -> Response:
+    """The map as one standalone HTML file that opens offline."""
+    from web.coverage_export import standalone_map_html
+
+    result = coverage_result(run_id)
+    suggestion = _suggestion_for_export()
+    page = standalone_map_html(
+        result,
+        Facilities(store()).frame(),
+        suggestion=None if suggestion is None else suggestion.sites,
+    )
+    return download(page.encode("utf-8"), f"服务圈覆盖图_{run_id}.html")
+
+
+# -- writes ------------------------------------------------------------------------------------
+
+
+@bp.post("/facilities/import")
+@role_required("planner")
+def import_facilities() -> Response:
+    """Import a facility file (multipart ``file``, ``crs`` for tables, optional
+    ``default_type``, ``default_status``); all rows or none."""
+    crs = request.form.get("crs") or None
+    with tempfile.TemporaryDirectory() as tmp:
+        path = _saved_upload(request.files.get("file"), tmp)
+        added = Facilities(store()).import_file(
+            path,
+            declared_crs=crs,
+            actor=actor(),
+            default_type=request.form.get("default_type") or None,
+            default_status=request.form.get("default_status") or "existing",
+            source=request.form.get("source") or None,
+        )
+    by_type: dict[str, int] = {}
+    for f in added:
+        label = FACILITY_TYPE_LABELS[f.type]
+        by_type[label] = by_type.get(label, 0) + 1
+    return jsonify(added=len(added), by_type=by_type, ids=[f.facility_id for f in added]), 201
+
+
+@bp.post("/runs")
+@role_required("planner")
+def start_run() -> tuple[Response, int]:
+    """Start a coverage run (see :class:`geociv.coverage.requests.CoverageRequest`); answers
+    202 with the job id, whose result is the run's figures and layers."""
+    req = CoverageRequest.from_dict(_json_body())
+    user = actor()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    the_store = store()
+
+    def work(progress: Any) -> dict[str, Any]:
+        result = req.run(the_store, actor=user, progress=progress)
+        with app.app_context():
+            _remember("results", result.run_id, result)
+        return {"run_id": result.run_id, "summary": result.summary()}
+
+    started = jobs().submit("coverage", work, owner=user)
+    return jsonify(job_id=started.job_id, state=started.state), 202
+
+
+@bp.post("/suggestions")
+@role_required("planner")
+def start_suggestion() -> tuple[Response, int]:
+    """Suggest new sites on the inputs of a coverage run (see
+    :class:`geociv.coverage.requests.SuggestRequest`); answers 202 with the job id."""
+    req = SuggestRequest.from_dict(_json_body())
+    if store().get_coverage_run(req.run_id) is None:
+        not_found(f"覆盖计算记录 {req.run_id} 不存在")
+    user = actor()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    the_store = store()
+
+    def work(progress: Any) -> dict[str, Any]:
+        outcome = req.run(the_store, actor=user, progress=progress)
+        with app.app_context():
+            _remember("suggestions", outcome.run.run_id, outcome.suggestion)
+        return {"suggestion_id": outcome.run.run_id, "summary": outcome.run.summary}
+
+    started = jobs().submit("suggest", work, owner=user)
+    return jsonify(job_id=started.job_id, state=started.state), 202
+
+
+@bp.get("/suggestions/<suggestion_id>")
+@role_required(*READERS)
+def suggestion_detail(suggestion_id: str) -> Response:
+    """A site suggestion: the sites (GeoJSON), their service areas, figures and the bound."""
+    run = store().get_coverage_run(suggestion_id)
+    if run is None or not run.kind.startswith("suggest:"):
+        not_found(f"选址建议 {suggestion_id} 不存在")
+    found = suggestion_of(suggestion_id)
+    body = run_json(run)
+    if found is not None:
+        body["sites"] = geojson(found.sites)
+        body["service_areas"] = geojson(found.service_areas())
+        body["what_if"] = True
+    else:
+        body["sites"] = None
+        body["service_areas"] = None
+        body["what_if"] = False
+    return jsonify(body)
+
+
+@bp.post("/suggestions/<suggestion_id>/what-if")
+@role_required(*READERS)
+def what_if(suggestion_id: str) -> Response:
+    """Coverage if sites are added (suggested or candidate ids) or existing ones removed,
+    answered from the cached per-site coverage (under a second)."""
+    found = suggestion_of(suggestion_id)
+    if found is None:
+        not_found(f"选址建议 {suggestion_id} 不在缓存中，请重新计算选址")
+    data = _json_body()
+    add = [str(s) for s in data.get("add") or []]
+    remove = [str(s) for s in data.get("remove") or []]
+    return jsonify(found.what_if(add=add, remove=remove))
+
+
+# -- stored inputs: networks, rasters, zones ---------------------------------------------------
+
+
+def _inputs() -> Any:
+    from geociv.coverage.stored import CoverageInputs
+
+    return CoverageInputs(store())
+
+
+@bp.post("/networks")
+@role_required("planner")
+def import_network() -> tuple[Response, int]:
+    """Import a road network (multipart ``file``: an OSM PBF or a roads layer; ``name``) in the
+    background; the job's result is the connectivity report."""
+    name = (request.form.get("name") or "").strip()
+    if not name:
+        raise ValidationError(Problem("请填写路网名称", field="name"), title="缺少路网名称")
+    tmp = tempfile.mkdtemp(prefix="geociv-network-")
+    path = _saved_upload(request.files.get("file"), tmp)
+    user = actor()
+    the_store = store()
+
+    def work(progress: Any) -> dict[str, Any]:
+        from geociv.coverage.stored import CoverageInputs
+
+        try:
+            progress(0.1, f"读取 {path.name} 并提取步行道路")
+            report = CoverageInputs(the_store).import_network(path, name=name, actor=user)
+            return report.to_dict()
+        finally:
+            path.unlink(missing_ok=True)
+
+    started = jobs().submit("network", work, owner=user)
+    return jsonify(job_id=started.job_id, state=started.state), 202
+
+
+@bp.get("/networks/<network_id>/snap")
+@role_required(*READERS)
+def snap(network_id: str) -> Response:
+    """Snap distance of every facility (``?type=``) to a stored network, with far ones flagged."""
+    frame = Facilities(store()).frame(type=request.args.get("type") or None)
+    table = _inputs().snap_report(network_id, frame)
+    rows = json.loads(table.to_json(orient="records", force_ascii=False))
+    far = int(table["far"].sum()) if "far" in table else 0
+    return jsonify(network_id=network_id, facilities=rows, far=far)
+
+
+@bp.post("/rasters")
+@role_required("planner")
+def import_raster() -> tuple[Response, int]:
+    """Import a population raster (multipart ``file`` GeoTIFF, ``label``)."""
+    label = (request.form.get("label") or "").strip() or "60岁以上人口"
+    with tempfile.TemporaryDirectory() as tmp:
+        path = _saved_upload(request.files.get("file"), tmp)
+        raster = _inputs().import_raster(path, label=label, actor=actor())
+    return jsonify(raster.attributes()), 201
+
+
+@bp.post("/zones")
+@role_required("planner")
+def import_zones() -> tuple[Response, int]:
+    """Import zones or an area of interest (multipart ``file``, ``name``, ``kind``)."""
+    form = request.form
+    with tempfile.TemporaryDirectory() as tmp:
+        path = _saved_upload(request.files.get("file"), tmp)
+        zone_set = _inputs().import_zones(
+            path,
+            name=(form.get("name") or "").strip() or path.stem,
+            kind=form.get("kind") or "subdistrict",
+            actor=actor(),
+            name_field=form.get("name_field") or None,
+            code_field=form.get("code_field") or None,
+        )
+    return jsonify(zone_set.attributes()), 201

@@ -1,0 +1,144 @@
+"""Long computations run in the background with their progress, for progress bars.
+
+A coverage run on a city network or a site suggestion can take seconds to minutes; the API
+answers ``202`` with a job id at once and the page polls ``/api/coverage/jobs/<id>`` for the
+fraction done, the current stage (in Chinese) and finally the result or the error.
+
+Examples
+--------
+>>> jobs = Jobs(workers=1)
+>>> job = jobs.submit("demo", lambda progress: progress(0.5, "一半") or {"answer": 42})
+>>> jobs.wait(job.job_id, timeout=5).to_dict()["result"]
+{'answer': 42}
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from geociv.errors import GeocivError, ValidationError
+
+__all__ = ["Job", "Jobs"]
+
+Work = Callable[[Callable[[float, str], None]], Any]
+
+
+@dataclass
+class Job:
+    """One background computation.
+
+    Attributes
+    ----------
+    job_id : str
+        Random id.
+    kind : str
+        What it computes (``coverage``, ``suggest`` …).
+    owner : str
+        The user who started it.
+    state : str
+        ``queued``, ``running``, ``done`` or ``failed``.
+    progress : float
+        Fraction done, 0–1.
+    message : str
+        Current stage, in Chinese.
+    result : Any
+        What the work returned (JSON-ready) once done.
+    error : dict or None
+        ``{"error", "problems"}`` when it failed.
+    """
+
+    job_id: str
+    kind: str
+    owner: str = ""
+    state: str = "queued"
+    progress: float = 0.0
+    message: str = "排队中"
+    result: Any = None
+    error: dict[str, Any] | None = None
+    started: float = field(default_factory=time.time)
+    finished: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The job as the API reports it."""
+        end = self.finished or time.time()
+        return {
+            "job_id": self.job_id,
+            "kind": self.kind,
+            "state": self.state,
+            "progress": round(self.progress, 3),
+            "message": self.message,
+            "elapsed_s": round(end - self.started, 2),
+            "result": self.result,
+            "error": self.error,
+        }
+
+
+class Jobs:
+    """A small pool of worker threads running :class:`Job` s, keeping the latest ``keep``."""
+
+    def __init__(self, workers: int = 2, keep: int = 200) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="geociv-job")
+        self._jobs: OrderedDict[str, Job] = OrderedDict()
+        self._lock = threading.Lock()
+        self._done: dict[str, threading.Event] = {}
+        self._keep = keep
+
+    def submit(self, kind: str, work: Work, *, owner: str = "") -> Job:
+        """Start ``work(progress)`` in the background and return its job at once."""
+        job = Job(uuid.uuid4().hex[:12], kind, owner)
+        with self._lock:
+            self._jobs[job.job_id] = job
+            self._done[job.job_id] = threading.Event()
+            while len(self._jobs) > self._keep:
+                old, _ = self._jobs.popitem(last=False)
+                self._done.pop(old, None)
+        self._pool.submit(self._run, job, work)
+        return job
+
+    def _run(self, job: Job, work: Work) -> None:
+        def progress(fraction: float, message: str) -> None:
+            job.progress = max(job.progress, min(float(fraction), 0.99))
+            job.message = message
+
+        job.state, job.message = "running", "开始计算"
+        try:
+            job.result = work(progress)
+            job.state, job.progress, job.message = "done", 1.0, "完成"
+        except ValidationError as exc:
+            job.error = {"error": exc.title, "problems": [p.to_dict() for p in exc.problems]}
+            job.state, job.message = "failed", exc.title
+        except GeocivError as exc:
+            job.error = {"error": str(exc), "problems": []}
+            job.state, job.message = "failed", str(exc)
+        except Exception as exc:  # an unexpected failure must still reach the page
+            traceback.print_exc()
+            job.error = {"error": f"计算出错：{type(exc).__name__}: {exc}", "problems": []}
+            job.state, job.message = "failed", "计算出错"
+        finally:
+            job.finished = time.time()
+            event = self._done.get(job.job_id)
+            if event is not None:
+                event.set()
+
+    def get(self, job_id: str) -> Job | None:
+        """The job, or ``None`` when unknown (or long forgotten)."""
+        with self._lock:
+            return self._jobs.get(job_id)
+
+    def wait(self, job_id: str, timeout: float | None = None) -> Job:
+        """Block until the job ends (for scripts and tests) and return it."""
+        event = self._done.get(job_id)
+        if event is not None:
+            event.wait(timeout)
+        job = self.get(job_id)
+        if job is None:
+            raise KeyError(job_id)
+        return job

@@ -1,0 +1,522 @@
+/* geociv planner page: 15-minute service circles on a Leaflet map, from /api/coverage. */
+(function () {
+  "use strict";
+
+  var API = "/api/coverage";
+  var csrf = document.querySelector('meta[name="csrf-token"]').getAttribute("content");
+  var mapEl = document.getElementById("cov-map");
+  var canWrite = mapEl.dataset.canWrite === "true";
+
+  // Facility colours come from /api/coverage/options (the same as in the exported map).
+  var TYPE_COLORS = {};
+  // Inner rings darker: 5 min, 10 min, 15 min (or the outermost time).
+  var RING_COLORS = ["#1e8449", "#52be80", "#a9dfbf", "#d5f5e3"];
+  var SUGGEST_COLOR = "#ff8f00";
+
+  var map = L.map(mapEl, { zoomControl: true, preferCanvas: false });
+  L.control.scale({ imperial: false, maxWidth: 160 }).addTo(map);
+  var osm = L.tileLayer("https://{s}.tile.openstreetmap.org/{z}/{x}/{y}.png", {
+    attribution: "© OpenStreetMap contributors", maxZoom: 19
+  });
+  var blank = L.layerGroup();
+  blank.addTo(map);
+  map.setView([32.98, 114.03], 12);
+
+  var layers = {
+    aoi: L.layerGroup().addTo(map),
+    zones: L.layerGroup().addTo(map),
+    rings: L.layerGroup().addTo(map),
+    uncovered: L.layerGroup().addTo(map),
+    facilities: L.layerGroup().addTo(map),
+    suggestedAreas: L.layerGroup().addTo(map),
+    suggested: L.layerGroup().addTo(map)
+  };
+  L.control.layers(
+    { "无底图（离线可用）": blank, "OpenStreetMap（需联网）": osm },
+    {
+      "统计范围": layers.aoi, "统计单元覆盖率": layers.zones, "服务圈": layers.rings,
+      "未覆盖区域": layers.uncovered, "设施": layers.facilities,
+      "建议新址服务圈": layers.suggestedAreas, "建议新址": layers.suggested
+    },
+    { collapsed: true }
+  ).addTo(map);
+
+  var legend = L.control({ position: "bottomright" });
+  legend.onAdd = function () {
+    var div = L.DomUtil.create("div", "cov-legend");
+    div.id = "cov-legend";
+    div.innerHTML = "<b>图例</b><div class='muted'>尚未计算</div>";
+    return div;
+  };
+  legend.addTo(map);
+
+  var banner = L.control({ position: "topleft" });
+  banner.onAdd = function () {
+    var div = L.DomUtil.create("div", "cov-banner");
+    div.id = "cov-banner";
+    div.hidden = true;
+    L.DomEvent.disableClickPropagation(div);
+    return div;
+  };
+  banner.addTo(map);
+
+  var state = { options: null, run: null, suggestion: null, facilities: null };
+
+  // -- helpers -------------------------------------------------------------------------------
+
+  function $(id) { return document.getElementById(id); }
+  function esc(text) {
+    return String(text === null || text === undefined ? "" : text).replace(/[&<>"']/g, function (c) {
+      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
+    });
+  }
+  function pct(x) { return x === null || x === undefined ? "—" : (x * 100).toFixed(1) + " %"; }
+  function num(x, digits) {
+    return x === null || x === undefined ? "—" : Number(x).toLocaleString("zh-CN", {
+      maximumFractionDigits: digits === undefined ? 0 : digits
+    });
+  }
+
+  function request(method, url, body, isForm) {
+    var opts = { method: method, headers: { "X-CSRFToken": csrf, "Accept": "application/json" },
+                 credentials: "same-origin" };
+    if (body !== undefined) {
+      if (isForm) { opts.body = body; } else {
+        opts.headers["Content-Type"] = "application/json";
+        opts.body = JSON.stringify(body);
+      }
+    }
+    return fetch(url, opts).then(function (resp) {
+      return resp.json().catch(function () { return { error: "服务器返回了无法解析的内容" }; })
+        .then(function (data) {
+          if (!resp.ok) { var err = new Error(data.error || ("请求失败 " + resp.status)); err.data = data; throw err; }
+          return data;
+        });
+    });
+  }
+
+  function showErrors(el, err) {
+    var data = err.data || {};
+    var html = "<b>" + esc(data.error || err.message) + "</b>";
+    (data.problems || []).forEach(function (p) {
+      var where = [p.row ? "第 " + p.row + " 行" : "", p.field || ""].filter(Boolean).join(" ");
+      html += "<div>" + (where ? esc(where) + "：" : "") + esc(p.message) + "</div>";
+    });
+    el.innerHTML = html;
+  }
+
+  function progressOf(box) {
+    return {
+      show: function (fraction, text) {
+        box.hidden = false;
+        box.querySelector("progress").value = fraction;
+        box.querySelector(".cov-progress-text").textContent =
+          Math.round(fraction * 100) + " %  " + (text || "");
+      },
+      hide: function () { box.hidden = true; }
+    };
+  }
+
+  // Poll a background job until it ends; resolves with its result.
+  function follow(jobId, bar) {
+    return new Promise(function (resolve, reject) {
+      function tick() {
+        request("GET", API + "/jobs/" + jobId).then(function (job) {
+          bar.show(job.progress, job.message);
+          if (job.state === "done") { resolve(job.result); }
+          else if (job.state === "failed") {
+            var err = new Error(job.error.error); err.data = job.error; reject(err);
+          } else { setTimeout(tick, 400); }
+        }).catch(reject);
+      }
+      tick();
+    });
+  }
+
+  // -- options and facilities ----------------------------------------------------------------
+
+  function fillSelect(sel, items, value, label) {
+    items.forEach(function (item) {
+      var opt = document.createElement("option");
+      opt.value = item[value];
+      opt.textContent = label(item);
+      sel.appendChild(opt);
+    });
+  }
+
+  function resetSelect(sel, keepFirst) {
+    Array.prototype.slice.call(sel.options).forEach(function (opt, i) {
+      if (!(keepFirst && i === 0) && !/^division:/.test(opt.value)) { sel.removeChild(opt); }
+    });
+  }
+
+  function loadOptions() {
+    return request("GET", API + "/options").then(function (opts) {
+      state.options = opts;
+      opts.types.forEach(function (t) { TYPE_COLORS[t.code] = t.color; });
+      var checked = {};
+      document.querySelectorAll("#cov-types input").forEach(function (b) { checked[b.value] = b.checked; });
+      var types = $("cov-types");
+      types.innerHTML = "";
+      opts.types.forEach(function (t) {
+        var label = document.createElement("label");
+        label.className = "check";
+        label.innerHTML = "<input type='checkbox' name='types' value='" + esc(t.code) + "'" +
+          ((t.code in checked ? checked[t.code] : t.code === "rental_station") ? " checked" : "") + "> <span class='swatch' style='background:" +
+          (TYPE_COLORS[t.code] || "#555") + "'></span>" + esc(t.label) +
+          " <span class='muted'>(" + t.count + ")</span>";
+        types.appendChild(label);
+      });
+      var speed = $("cov-speed");
+      var speedValue = speed.value;
+      speed.innerHTML = "";
+      ["cov-aoi", "cov-network", "cov-raster", "cov-zones"].forEach(function (id, i) {
+        resetSelect($(id), i > 0);
+      });
+      fillSelect(speed, opts.speeds, "code", function (s) { return s.label + " " + s.mps + " m/s"; });
+      if (speedValue) { speed.value = speedValue; }
+      var aoi = $("cov-aoi");
+      opts.aois.slice().reverse().forEach(function (z) {
+        var opt = document.createElement("option");
+        opt.value = "zone_set:" + z.set_id;
+        opt.textContent = z.name;
+        aoi.insertBefore(opt, aoi.firstChild);
+      });
+      aoi.selectedIndex = 0;
+      fillSelect($("cov-network"), opts.networks, "network_id", function (n) {
+        return n.name + "（" + num(n.length_km, 1) + " km 路网）";
+      });
+      fillSelect($("cov-raster"), opts.rasters, "raster_id", function (r) {
+        return r.label + "（合计 " + num(r.total) + " 人）";
+      });
+      fillSelect($("cov-zones"), opts.zone_sets, "set_id", function (z) {
+        return z.name + "（" + z.n_zones + " 个）";
+      });
+      if (opts.zone_sets.length) { $("cov-zones").value = opts.zone_sets[0].set_id; }
+    });
+  }
+
+  function facilityPopup(p) {
+    return "<b>" + esc(p.name) + "</b><br>" + esc(p.type_label) + " · " + esc(p.status_label) +
+      (p.capacity_beds ? "<br>床位 " + esc(p.capacity_beds) : "") +
+      (p.address ? "<br>" + esc(p.address) : "") +
+      "<br><span class='muted'>" + esc(p.facility_id) + (p.sample ? " · 示例" : "") + "</span>";
+  }
+
+  function loadFacilities() {
+    return request("GET", API + "/facilities").then(function (fc) {
+      state.facilities = fc;
+      layers.facilities.clearLayers();
+      var bounds = [];
+      fc.features.forEach(function (f) {
+        var p = f.properties, c = f.geometry.coordinates;
+        var color = TYPE_COLORS[p.type] || "#555";
+        var marker = L.circleMarker([c[1], c[0]], {
+          radius: p.status === "existing" ? 6 : 5, color: "#fff", weight: 1.5,
+          fillColor: color, fillOpacity: p.status === "existing" ? 0.95 : 0.45,
+          dashArray: p.status === "existing" ? null : "2 2", className: "cov-facility"
+        }).bindPopup(facilityPopup(p));
+        marker.addTo(layers.facilities);
+        bounds.push([c[1], c[0]]);
+      });
+      if (bounds.length && !state.run) { map.fitBounds(bounds, { padding: [40, 40] }); }
+    });
+  }
+
+  // -- drawing a run ---------------------------------------------------------------------------
+
+  // Zone classes as in the exported map: under 25 % unfilled so the rings keep their colours.
+  var ZONE_BINS = [[0.25, null], [0.5, "#cbc9e2"], [0.75, "#9e9ac8"], [Infinity, "#6a51a3"]];
+  function zoneColor(share) {
+    if (share === null || share === undefined) { return null; }
+    for (var i = 0; i < ZONE_BINS.length; i++) { if (share < ZONE_BINS[i][0]) { return ZONE_BINS[i][1]; } }
+    return ZONE_BINS[ZONE_BINS.length - 1][1];
+  }
+
+  function drawRun(run) {
+    state.run = run;
+    ["aoi", "zones", "rings", "uncovered", "suggestedAreas", "suggested"].forEach(function (k) {
+      layers[k].clearLayers();
+    });
+    var aoi = L.geoJSON(run.aoi, { style: { color: "#1f3a5f", weight: 2.5, dashArray: "6 4", fill: false },
+                                   interactive: false }).addTo(layers.aoi);
+    if (run.zones) {
+      L.geoJSON(run.zones, {
+        style: function (f) {
+          var fill = zoneColor(f.properties.area_share);
+          return { color: "#5e548e", weight: 0.8, fillColor: fill || "#ffffff", fillOpacity: fill ? 0.55 : 0,
+                   className: "cov-zone" };
+        },
+        onEachFeature: function (f, layer) {
+          var p = f.properties;
+          layer.bindTooltip(esc(p.name || p.code) + "：覆盖 " + pct(p.area_share) +
+            (p.share !== undefined && p.share !== null ? "，人口 " + pct(p.share) : "") +
+            "，设施 " + p.facilities + " 处" + (p.served ? "（达标）" : ""), { sticky: true });
+        }
+      }).addTo(layers.zones);
+    }
+    var rings = run.isochrones.features.slice().sort(function (a, b) {
+      return b.properties.minutes - a.properties.minutes;
+    });
+    var n = rings.length;
+    rings.forEach(function (f, i) {
+      var color = RING_COLORS[Math.max(0, Math.min(RING_COLORS.length - 1, n - 1 - i))];
+      L.geoJSON(f, {
+        style: { color: "#196f3d", weight: i === 0 ? 1.5 : 0.8, fillColor: color, fillOpacity: 0.45,
+                 dashArray: run.method === "fallback" ? "4 3" : null, className: "cov-ring" },
+        onEachFeature: function (feat, layer) {
+          layer.bindTooltip(feat.properties.minutes + " 分钟服务圈（" + run.method_label + "）", { sticky: true });
+        }
+      }).addTo(layers.rings);
+    });
+    L.geoJSON(run.uncovered, {
+      style: { color: "#c0392b", weight: 0.8, fillColor: "#e74c3c", fillOpacity: 0.18, className: "cov-uncovered" },
+      onEachFeature: function (f, layer) {
+        layer.bindTooltip("未覆盖区域 " + num(f.properties.area_km2, 2) + " km²", { sticky: true });
+      }
+    }).addTo(layers.uncovered);
+    layers.facilities.eachLayer(function (l) { l.bringToFront(); });
+    try { map.fitBounds(aoi.getBounds(), { padding: [20, 20] }); } catch (e) { /* empty aoi */ }
+    drawLegend(run);
+    drawHeadline(run);
+    drawZonesTable(run);
+    $("cov-suggest").hidden = false;
+    $("cov-suggest-result").hidden = true;
+  }
+
+  function drawLegend(run) {
+    var html = "<b>图例</b>";
+    var minutes = run.minutes.slice().sort(function (a, b) { return a - b; });
+    minutes.forEach(function (m, i) {
+      var color = RING_COLORS[Math.min(i, RING_COLORS.length - 1)];
+      html += "<div><span class='swatch' style='background:" + color + "'></span>" + m + " 分钟</div>";
+    });
+    html += "<div><span class='swatch' style='background:#e74c3c;opacity:.45'></span>未覆盖区域</div>";
+    html += "<div class='legend-mode'>" + esc(run.speed_label) + " " + run.speed_mps + " m/s<br>" +
+      esc(run.method_label) +
+      (run.method === "fallback" ? "：半径 = 速度 × 时间 ÷ 绕行系数 " + run.detour : "") + "</div>";
+    var seen = {};
+    (state.facilities ? state.facilities.features : []).forEach(function (f) {
+      seen[f.properties.type] = f.properties.type_label;
+    });
+    Object.keys(seen).forEach(function (t) {
+      html += "<div><span class='dot' style='background:" + (TYPE_COLORS[t] || "#555") + "'></span>" + esc(seen[t]) + "</div>";
+    });
+    if (run.zones) {
+      html += "<div class='muted'>单元面积覆盖率（≥ 50 % 达标）：</div><div class='ramp'>" +
+        [0.1, 0.3, 0.6, 0.8].map(function (v) {
+          return "<span style='background:" + (zoneColor(v) || "#fff") + "'></span>";
+        }).join("") + "</div><div class='ramp-labels muted'><span>0</span><span>25%</span><span>50%</span><span>75%</span><span>100%</span></div>";
+    }
+    html += "<div><span class='dot' style='background:" + SUGGEST_COLOR + "'></span>建议新址</div>";
+    $("cov-legend").innerHTML = html;
+  }
+
+  function drawHeadline(run) {
+    var s = run.summary;
+    $("cov-headline").hidden = false;
+    $("cov-run-id").textContent = run.run_id;
+    $("cov-headline-text").textContent = s.headline;
+    var b = $("cov-banner");
+    b.hidden = false;
+    b.innerHTML = "<div class='cov-banner-text'>" + esc(s.headline) + "</div>" +
+      (run.method === "fallback" ? "<div class='muted'>未载入路网：按直线距离 × 绕行系数估算，结果偏粗</div>" : "");
+    var figs = [["面积覆盖率", pct(s.area_share)], ["覆盖面积", num(s.covered_area_km2, 2) + " km²"],
+                ["未覆盖", num(s.uncovered_area_km2, 2) + " km²"]];
+    if (s.population_share !== null) {
+      figs.push(["人口覆盖率", pct(s.population_share)], ["覆盖人口", num(s.population_covered)],
+                ["范围内人口", num(s.population_total)]);
+    }
+    if (s.zones_served_share !== null) { figs.push(["单元达标率", pct(s.zones_served_share)]); }
+    $("cov-figures").innerHTML = figs.map(function (f) {
+      return "<div>" + esc(f[0]) + "<b>" + esc(f[1]) + "</b></div>";
+    }).join("");
+    var inp = run.inputs;
+    $("cov-method").textContent = "方法：" + run.method_label + "；速度 " + run.speed_mps + " m/s；" +
+      "时间 " + run.minutes.join("/") + " 分钟；设施 " + inp.facility_ids.length + " 处；坐标系 " +
+      inp.crs + "，量算 " + inp.metric_crs + (inp.network_id ? "；路网快照 " + inp.network_id : "");
+    var base = API + "/runs/" + run.run_id;
+    var q = state.suggestion ? "?suggestion=" + state.suggestion.run_id : "";
+    $("cov-export-html").href = base + "/map.html" + q;
+    $("cov-export-gpkg").href = base + "/export.gpkg" + q;
+    $("cov-export-summary").href = base + "/summary.csv" + q;
+    $("cov-export-zones").href = base + "/zones.csv";
+    $("cov-export-zones").hidden = !run.zones;
+  }
+
+  function drawZonesTable(run) {
+    var card = $("cov-zones-card");
+    if (!run.zones) { card.hidden = true; return; }
+    card.hidden = false;
+    var feats = run.zones.features.map(function (f) { return f.properties; });
+    var hasPop = feats.length && feats[0].population !== undefined && feats[0].population !== null;
+    var head = "<tr><th>代码</th><th>名称</th><th class='num'>覆盖面积占比</th><th>达标（≥50 %）</th><th class='num'>设施数</th>" +
+      (hasPop ? "<th class='num'>人口</th><th class='num'>覆盖人口</th><th class='num'>人口覆盖率</th>" : "") + "</tr>";
+    $("cov-zones-table").querySelector("thead").innerHTML = head;
+    feats.sort(function (a, b) { return (a.area_share || 0) - (b.area_share || 0); });
+    $("cov-zones-table").querySelector("tbody").innerHTML = feats.map(function (p) {
+      return "<tr><td>" + esc(p.code) + "</td><td>" + esc(p.name) + "</td><td class='num'>" + pct(p.area_share) +
+        "</td><td>" + (p.served ? "<span class='verdict good'>达标</span>" : "<span class='verdict bad'>未达标</span>") +
+        "</td><td class='num'>" + p.facilities + "</td>" +
+        (hasPop ? "<td class='num'>" + num(p.population) + "</td><td class='num'>" + num(p.covered_population) +
+          "</td><td class='num'>" + pct(p.share) + "</td>" : "") + "</tr>";
+    }).join("");
+    $("cov-served").textContent = "共 " + feats.length + " 个单元，达标 " + pct(run.summary.zones_served_share);
+  }
+
+  // -- suggestions ---------------------------------------------------------------------------
+
+  function drawSuggestion(s) {
+    state.suggestion = s;
+    layers.suggested.clearLayers();
+    layers.suggestedAreas.clearLayers();
+    if (s.service_areas) {
+      L.geoJSON(s.service_areas, {
+        style: { color: SUGGEST_COLOR, weight: 1.5, dashArray: "5 4", fillColor: SUGGEST_COLOR, fillOpacity: 0.12,
+                 className: "cov-suggested-area" },
+        interactive: false
+      }).addTo(layers.suggestedAreas);
+    }
+    var list = $("cov-sites");
+    list.innerHTML = "";
+    var ids = [];
+    (s.sites ? s.sites.features : []).forEach(function (f) {
+      var p = f.properties, c = f.geometry.coordinates;
+      ids.push(p.site_id);
+      L.circleMarker([c[1], c[0]], { radius: 9, color: "#fff", weight: 2, fillColor: SUGGEST_COLOR,
+                                     fillOpacity: 0.95, className: "cov-suggested" })
+        .bindTooltip(String(p.rank), { permanent: true, direction: "center", className: "cov-rank" })
+        .bindPopup("<b>建议新址 " + p.rank + "</b><br>" + esc(p.site_id) + "<br>新增覆盖 " + pct(p.added_share) +
+                   "<br>累计覆盖率 " + pct(p.cumulative_share) + "<br>" + c[1].toFixed(5) + ", " + c[0].toFixed(5))
+        .addTo(layers.suggested);
+      var li = document.createElement("li");
+      li.innerHTML = "<label><input type='checkbox' checked value='" + esc(p.site_id) + "'> " + esc(p.site_id) +
+        "：新增 " + pct(p.added_share) + "，累计 " + pct(p.cumulative_share) + "</label>";
+      list.appendChild(li);
+    });
+    var sum = s.summary || {};
+    $("cov-suggest-result").hidden = false;
+    $("cov-suggest-text").textContent = sum.text || ("新增 " + ids.length + " 处后覆盖率 " + pct(sum.share_before) +
+      " → " + pct(sum.share_after));
+    $("cov-bound").textContent = sum.bound_text || "";
+    $("cov-whatif").textContent = "";
+    var q = "?suggestion=" + s.run_id;
+    if (state.run) {
+      var base = API + "/runs/" + state.run.run_id;
+      $("cov-export-html").href = base + "/map.html" + q;
+      $("cov-export-gpkg").href = base + "/export.gpkg" + q;
+      $("cov-export-summary").href = base + "/summary.csv" + q;
+    }
+    list.querySelectorAll("input").forEach(function (box) {
+      box.addEventListener("change", whatIf);
+    });
+  }
+
+  function whatIf() {
+    var remove = [], kept = 0;
+    $("cov-sites").querySelectorAll("input").forEach(function (b) {
+      if (b.checked) { kept += 1; } else { remove.push(b.value); }
+    });
+    var t0 = performance.now();
+    request("POST", API + "/suggestions/" + state.suggestion.run_id + "/what-if", { add: [], remove: remove })
+      .then(function (r) {
+        var ms = Math.round(performance.now() - t0);
+        $("cov-whatif").textContent = "假如只新增所勾选的 " + kept + " 处：覆盖率 " + pct(r.share_before) +
+          " → " + pct(r.share_after) + "（" + ms + " 毫秒）";
+      })
+      .catch(function (err) { showErrors($("cov-suggest-errors"), err); });
+  }
+
+  // -- forms ---------------------------------------------------------------------------------
+
+  function coverageBody() {
+    var types = [];
+    document.querySelectorAll("#cov-types input:checked").forEach(function (b) { types.push(b.value); });
+    var aoi = $("cov-aoi").value.split(":");
+    var body = {
+      types: types,
+      aoi: aoi[0] === "zone_set" ? { zone_set: aoi[1] } : { division: aoi[1] },
+      minutes: Number($("cov-minutes").value),
+      rings: $("cov-rings").checked ? [5, 10] : [],
+      speed: $("cov-speed").value,
+      statuses: $("cov-planned").checked ? ["existing", "planned"] : ["existing"],
+      network_id: $("cov-network").value || null,
+      raster_id: $("cov-raster").value || null,
+      zones_id: $("cov-zones").value || null
+    };
+    return body;
+  }
+
+  function openRun(runId) {
+    return request("GET", API + "/runs/" + runId).then(function (run) {
+      state.suggestion = null;
+      drawRun(run);
+      if (history.replaceState) { history.replaceState(null, "", "?run=" + runId); }
+    });
+  }
+
+  $("cov-form").addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    if (!canWrite) { return; }
+    var bar = progressOf($("cov-progress"));
+    $("cov-errors").innerHTML = "";
+    $("cov-run").disabled = true;
+    bar.show(0, "提交计算");
+    request("POST", API + "/runs", coverageBody())
+      .then(function (job) { return follow(job.job_id, bar); })
+      .then(function (result) { return openRun(result.run_id); })
+      .then(function () { bar.show(1, "完成"); })
+      .catch(function (err) { bar.hide(); showErrors($("cov-errors"), err); })
+      .then(function () { $("cov-run").disabled = false; });
+  });
+
+  var suggestForm = $("cov-suggest-form");
+  suggestForm.addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    if (!canWrite || !state.run) { return; }
+    var bar = progressOf($("cov-suggest-progress"));
+    var target = $("cov-target").value;
+    var body = {
+      run_id: state.run.run_id,
+      k: target ? null : Number($("cov-k").value),
+      target_share: target ? Number(target) / 100 : null,
+      objective: $("cov-objective").value,
+      candidates: $("cov-candidates").value,
+      method: $("cov-method-select").value
+    };
+    $("cov-suggest-errors").innerHTML = "";
+    $("cov-suggest-run").disabled = true;
+    bar.show(0, "提交计算");
+    request("POST", API + "/suggestions", body)
+      .then(function (job) { return follow(job.job_id, bar); })
+      .then(function (result) { return request("GET", API + "/suggestions/" + result.suggestion_id); })
+      .then(function (s) { drawSuggestion(s); bar.show(1, "完成"); })
+      .catch(function (err) { bar.hide(); showErrors($("cov-suggest-errors"), err); })
+      .then(function () { $("cov-suggest-run").disabled = false; });
+  });
+
+  var importForm = $("cov-import-form");
+  if (importForm) {
+    importForm.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      var out = $("cov-import-result");
+      out.className = "";
+      out.textContent = "导入中…";
+      request("POST", API + "/facilities/import", new FormData(importForm), true)
+        .then(function (r) {
+          var parts = Object.keys(r.by_type).map(function (k) { return k + " " + r.by_type[k] + " 处"; });
+          out.className = "ok";
+          out.textContent = "已导入 " + r.added + " 处设施：" + parts.join("，");
+          return loadFacilities().then(loadOptions);
+        })
+        .catch(function (err) { out.className = "errors"; showErrors(out, err); });
+    });
+  }
+
+  // -- start ---------------------------------------------------------------------------------
+
+  loadOptions().then(loadFacilities).then(function () {
+    var m = /[?&]run=([A-Za-z0-9]+)/.exec(location.search);
+    if (m) { return openRun(m[1]); }
+  }).catch(function (err) { showErrors($("cov-errors"), err); });
+})();
