@@ -30,7 +30,7 @@ import pandas as pd
 import shapely
 
 from geociv.coverage.facilities import parse_type
-from geociv.coverage.isochrones import IsochroneResult, fallback_circles, rings
+from geociv.coverage.isochrones import IsochroneResult, fallback_circles, resolve_speed, rings
 from geociv.coverage.network import WalkNetwork
 from geociv.coverage.population import (
     PopulationCoverage,
@@ -255,22 +255,40 @@ class Coverage:
             if code is None:
                 raise ValidationError(Problem(f"未知的设施类型 {t!r}", field="types"))
             codes.append(code)
-        facilities = [
+        if not (isinstance(minutes, int | float) and 0 < minutes <= 120):
+            raise ValidationError(
+                Problem(f"时间必须在 0–120 分钟之间，收到 {minutes!r}", field="minutes")
+            )
+        aoi_frame, aoi_record = self._aoi(aoi, aoi_name)
+        # Facilities serve the area when they can reach it: those within the time budget of
+        # its boundary (outside it too), not the ones across the country.
+        reach_m = resolve_speed(speed) * minutes * 60.0
+        gk = projected_crs_for(aoi_frame.geometry)
+        near = shapely.buffer(shapely.union_all(aoi_frame.to_crs(gk).geometry.to_numpy()), reach_m)
+        shapely.prepare(near)
+        labels = "、".join(FACILITY_TYPE_LABELS[c] for c in codes)
+        of_type = [
             f
             for code in codes
             for f in self.store.query_facilities(type=code, include_retired=True)
             if f.status in statuses and f.location is not None
         ]
-        if not facilities:
-            labels = "、".join(FACILITY_TYPE_LABELS[c] for c in codes)
+        if not of_type:
             raise ValidationError(
                 Problem(f"没有状态为 {'/'.join(statuses)} 的{labels}", field="types"),
                 title="没有设施",
             )
-        aoi_frame, aoi_record = self._aoi(aoi, aoi_name)
-        if not (isinstance(minutes, int | float) and 0 < minutes <= 120):
+        located = gpd.GeoSeries([f.location for f in of_type], crs=STORAGE_CRS).to_crs(gk)
+        inside = shapely.contains_xy(near, located.x.to_numpy(), located.y.to_numpy())
+        facilities = [f for f, ok in zip(of_type, inside, strict=True) if ok]
+        if not facilities:
             raise ValidationError(
-                Problem(f"时间必须在 0–120 分钟之间，收到 {minutes!r}", field="minutes")
+                Problem(
+                    f"{aoi_record['name']}及其周边 {reach_m:,.0f} 米内没有状态为 "
+                    f"{'/'.join(statuses)} 的{labels}（共有 {len(of_type)} 处，均在范围外）",
+                    field="aoi",
+                ),
+                title="没有设施",
             )
         times = sorted({float(m) for m in ring_minutes if 0 < float(m) < minutes} | {minutes})
         points = gpd.GeoSeries([f.location for f in facilities], crs=STORAGE_CRS)
@@ -282,7 +300,6 @@ class Coverage:
         covered = iso.polygons.iloc[[-1]]
 
         step(0.5, "计算覆盖面积与未覆盖区域")
-        gk = projected_crs_for(aoi_frame.geometry)
         aoi_gk = shapely.union_all(aoi_frame.to_crs(gk).geometry.to_numpy())
         cov_gk = shapely.union_all(shapely.make_valid(covered.to_crs(gk).geometry.to_numpy()))
         gap = shapely.difference(aoi_gk, cov_gk)
