@@ -236,3 +236,108 @@ def test_network_upload_reports_connectivity_and_snapping(planner, app) -> None:
     with sqlite3.connect(app.config["GEOCIV_STORE"]) as conn:
         n = conn.execute("SELECT count(*) FROM road_edges").fetchone()[0]
     assert n > 0
+
+
+def _upload(client, url: str, path, **fields):
+    data = {"file": (io.BytesIO(path.read_bytes()), path.name), **fields}
+    return client.post(url, data=data, content_type="multipart/form-data")
+
+
+def _box_zone(tmp_path, name: str, bounds: tuple[float, float, float, float]):
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    path = tmp_path / f"{name}.geojson"
+    gpd.GeoDataFrame({"name": [name]}, geometry=[box(*bounds)], crs="EPSG:4326").to_file(path)
+    return path
+
+
+def test_network_mode_on_real_osm_roads(planner, tmp_path) -> None:
+    import geopandas as gpd
+
+    pbf = SHARED_DATA / "roads" / "beijing_cau_haidian_map.osm.pbf"
+    job = _wait(
+        planner, _upload(planner, "/api/coverage/networks", pbf, name="海淀").get_json()["job_id"]
+    )
+    assert job["state"] == "done", job
+    network = job["result"]
+    aoi = _upload(
+        planner,
+        "/api/coverage/zones",
+        _box_zone(tmp_path, "中国农大片区", (116.340, 39.992, 116.360, 40.016)),
+        name="中国农大片区",
+        kind="aoi",
+    )
+    assert aoi.status_code == 201, aoi.get_json()
+    # Three stations at points along real streets (OSM is WGS84).
+    roads = gpd.read_file(SHARED_DATA / "roads" / "beijing_cau_haidian_roads.geojson")
+    roads = roads[roads["highway"].isin(["residential", "footway", "tertiary", "secondary"])]
+    roads = roads.to_crs(4547)  # metres (CGCS2000 Gauss-Krüger), for lengths
+    roads = roads[roads.geometry.length > 300].head(3)
+    points = roads.geometry.interpolate(0.5, normalized=True).to_crs(4326)
+    rows = [f"海淀测试站{i},辅具租赁服务站,{p.x:.6f},{p.y:.6f}" for i, p in enumerate(points, 1)]
+    csv = tmp_path / "stations.csv"
+    csv.write_text("名称,类型,经度,纬度\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    assert _upload(planner, "/api/coverage/facilities/import", csv, crs="WGS84").status_code == 201
+
+    body = {"aoi": {"zone_set": aoi.get_json()["set_id"]}}
+    on_roads = _run(planner, network_id=network["network_id"], **body)
+    assert on_roads["method"] == "network" and "路网步行计算" in on_roads["summary"]["headline"]
+    assert on_roads["inputs"]["network_id"] == network["snapshot_id"]
+    # Only the three stations near the area count, not the demo's stations in Zhumadian.
+    assert len(on_roads["inputs"]["facility_ids"]) == 3
+    assert on_roads["inputs"]["max_snap_distance_m"] < 5
+    straight = _run(planner, **body)
+    # Walking along streets reaches less than the straight-line estimate, never more here.
+    net_area = on_roads["summary"]["covered_area_km2"]
+    assert 0 < net_area < straight["summary"]["covered_area_km2"] * 1.05
+    started = planner.post("/api/coverage/suggestions", json={"run_id": on_roads["run_id"], "k": 2})
+    job = _wait(planner, started.get_json()["job_id"])
+    assert job["state"] == "done", job
+    summary = job["result"]["summary"]
+    assert summary["share_after"] > summary["share_before"]
+
+
+def test_population_share_from_an_uploaded_worldpop_raster(planner, tmp_path) -> None:
+    tif = SHARED_DATA / "population" / "wuhan_pop_60plus_sum_derived.tif"
+    raster = _upload(planner, "/api/coverage/rasters", tif, label="60岁以上人口")
+    assert raster.status_code == 201, raster.get_json()
+    aoi = _upload(
+        planner,
+        "/api/coverage/zones",
+        _box_zone(tmp_path, "武汉测试范围", (114.26, 30.54, 114.32, 30.60)),
+        name="武汉测试范围",
+        kind="aoi",
+    )
+    csv = tmp_path / "wuhan.csv"
+    csv.write_text(
+        "名称,类型,经度,纬度\n"
+        "武汉测试院甲,养老院,114.280,30.560\n武汉测试院乙,养老院,114.300,30.585\n",
+        encoding="utf-8",
+    )
+    assert _upload(planner, "/api/coverage/facilities/import", csv, crs="WGS84").status_code == 201
+    run = _run(
+        planner,
+        types=["养老院/敬老院"],
+        aoi={"zone_set": aoi.get_json()["set_id"]},
+        raster_id=raster.get_json()["raster_id"],
+    )
+    s = run["summary"]
+    assert "60岁以上人口" in s["headline"]
+    assert 0 < s["population_covered"] < s["population_total"]
+    assert s["population_share"] == pytest.approx(s["population_covered"] / s["population_total"])
+    started = planner.post(
+        "/api/coverage/suggestions",
+        json={"run_id": run["run_id"], "k": 2, "objective": "population"},
+    )
+    job = _wait(planner, started.get_json()["job_id"])
+    assert job["state"] == "done", job
+    assert job["result"]["summary"]["share_after"] > job["result"]["summary"]["share_before"]
+    # Without a raster, a population objective is refused by name.
+    plain = _run(planner, types=["养老院/敬老院"], aoi={"zone_set": aoi.get_json()["set_id"]})
+    refused = planner.post(
+        "/api/coverage/suggestions",
+        json={"run_id": plain["run_id"], "k": 2, "objective": "population"},
+    )
+    job = _wait(planner, refused.get_json()["job_id"])
+    assert job["state"] == "failed" and job["error"]["problems"][0]["field"] == "objective"

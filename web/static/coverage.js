@@ -513,6 +513,41 @@
     });
   }
 
+  // Uploads of stored inputs: a network is built in the background (progress bar).
+  function uploadForm(formId, url, describe) {
+    var form = $(formId);
+    if (!form) { return; }
+    form.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      var out = form.querySelector(".cov-upload-result");
+      var box = form.querySelector(".cov-progress");
+      out.className = "cov-upload-result";
+      out.textContent = "上传中…";
+      request("POST", url, new FormData(form), true)
+        .then(function (r) {
+          if (r.job_id) { out.textContent = ""; return follow(r.job_id, progressOf(box)); }
+          return r;
+        })
+        .then(function (r) {
+          out.className = "cov-upload-result ok";
+          out.textContent = describe(r);
+          return loadOptions();
+        })
+        .catch(function (err) {
+          if (box) { box.hidden = true; }
+          out.className = "cov-upload-result errors";
+          showErrors(out, err);
+        });
+    });
+  }
+  uploadForm("cov-network-form", API + "/networks", function (r) { return "已导入：" + r.summary_text; });
+  uploadForm("cov-raster-form", API + "/rasters", function (r) {
+    return "已导入栅格 " + r.raster_id + "（" + r.label + "，合计 " + num(r.total) + " 人）";
+  });
+  uploadForm("cov-zones-form", API + "/zones", function (r) {
+    return "已导入 " + r.set_id + "：" + r.name + "，" + r.n_zones + " 个面";
+  });
+
   // -- start ---------------------------------------------------------------------------------
 
   loadOptions().then(loadFacilities).then(function () {
