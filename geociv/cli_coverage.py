@@ -37,6 +37,12 @@ def coverage() -> None:
 @click.option(
     "--main-urban-area", "in_main_urban_area", is_flag=True, help="只接受示例主城区范围内的设施"
 )
+@click.option(
+    "--network",
+    "network_id",
+    default=None,
+    help="已保存的路网编号（如 RN0001）：据路网检查坐标是否实为 GCJ02/BD09，是则拒绝导入",
+)
 @click.option("--actor", default="planner-cli", show_default=True, help="记入审计日志的操作人")
 @pass_ctx
 @reports_errors
@@ -46,15 +52,18 @@ def import_facilities(
     declared_crs: str | None,
     default_type: str | None,
     in_main_urban_area: bool,
+    network_id: str | None,
     actor: str,
 ) -> None:
     """导入服务设施（CSV/XLSX/GeoJSON/GeoPackage）；任何一行有误则整体不导入。"""
     from geociv.coverage.facilities import Facilities
+    from geociv.coverage.stored import CoverageInputs
     from geociv.demo import main_urban_area
 
+    network = CoverageInputs(ctx.store).load_network(network_id) if network_id else None
     stored = Facilities(ctx.store).import_file(
         path, declared_crs=declared_crs, actor=actor, default_type=default_type,
-        area=main_urban_area() if in_main_urban_area else None,
+        area=main_urban_area() if in_main_urban_area else None, network=network,
     )  # fmt: skip
     click.echo(f"已导入 {len(stored)} 处服务设施")
 
@@ -228,14 +237,16 @@ def list_networks(ctx: Context, include_retired: bool) -> None:
 @pass_ctx
 @reports_errors
 def snap_network(ctx: Context, network_id: str, type_: str | None, max_snap: float | None) -> None:
-    """列出设施到路网 NETWORK_ID 的吸附距离，并提示过远或不在主连通分量上的设施。"""
+    """列出设施到路网 NETWORK_ID 的吸附距离，并提示过远或不在主连通分量上的设施；
+    检查设施坐标是否实为 GCJ-02/BD-09（高德、腾讯、百度）而被当作 WGS84 导入。"""
     from geociv.coverage.facilities import Facilities
     from geociv.coverage.isochrones import DEFAULT_MAX_SNAP_M
     from geociv.coverage.stored import CoverageInputs
 
     limit = DEFAULT_MAX_SNAP_M if max_snap is None else max_snap
     frame = Facilities(ctx.store).frame(type=type_)
-    table = CoverageInputs(ctx.store).snap_report(network_id, frame, max_snap_m=limit)
+    inputs = CoverageInputs(ctx.store)
+    table = inputs.snap_report(network_id, frame, max_snap_m=limit)
     for row in table.itertuples():
         flags = []
         if row.far:
@@ -255,6 +266,10 @@ def snap_network(ctx: Context, network_id: str, type_: str | None, max_snap: flo
             fg="yellow",
             err=True,
         )
+    if len(table):
+        check = inputs.offset_check(network_id, frame)
+        if check.verdict != "ok":
+            click.secho(f"坐标系检查：{check.message}", fg="yellow", err=True)
 
 
 @coverage.group("raster")

@@ -110,3 +110,31 @@ def test_run_reads_a_stored_raster_by_id(demo_path) -> None:
     assert body["inputs"]["raster_label"] == "60岁以上人口"
     assert Path(body["inputs"]["raster"]).read_bytes() == RASTER.read_bytes()
     assert "60岁以上人口" in body["headline"]  # Wuhan's raster holds nobody in Zhumadian: "—"
+
+
+def test_gcj02_facilities_declared_as_wgs84_are_caught_by_the_network(
+    demo_path, tmp_path: Path
+) -> None:
+    from geociv.crs import convert_lonlat
+    from tests.test_coverage_offsets import sample_points, write_csv
+
+    imported = run(demo_path, "coverage", "network", "import", str(PBF), "--name", "海淀")
+    assert imported.exit_code == 0, imported.output
+    amap = write_csv(tmp_path / "amap.csv", *convert_lonlat(*sample_points(), "WGS84", "GCJ02"))
+    refused = run(demo_path, "coverage", "import", str(amap), "--crs", "WGS84",
+                  "--network", "RN0001")  # fmt: skip
+    assert refused.exit_code == 2, refused.output
+    assert "字段 crs" in refused.output and "请以 GCJ02 重新导入" in refused.output
+    listing = run(demo_path, "coverage", "facilities", "--type", "日间照料中心")
+    before = listing.output.count("\n")
+    # imported without the check, the shifted points are found by `network snap`
+    assert run(demo_path, "coverage", "import", str(amap), "--crs", "WGS84").exit_code == 0
+    after = run(demo_path, "coverage", "facilities", "--type", "日间照料中心").output
+    assert after.count("\n") == before + 30
+    snap = run(demo_path, "coverage", "network", "snap", "RN0001")
+    assert snap.exit_code == 0, snap.output
+    assert "坐标系检查：按所声明的 CGCS2000" in snap.output
+    assert "GCJ-02（高德/腾讯）" in snap.output and "请以 GCJ02 重新导入" in snap.output
+    # the demo's Zhumadian facilities lie far outside the network: not compared, no false alarm
+    alone = run(demo_path, "coverage", "network", "snap", "RN0001", "--type", "辅具租赁服务站")
+    assert "GCJ02" not in alone.output and "没有设施位于路网范围内" in alone.output

@@ -16,8 +16,10 @@ store's ``facilities`` table and returns them as a GeoDataFrame.
   (1-based, header not counted) and field: missing or unknown type, bad capacity, missing,
   swapped or out-of-China coordinates, points outside the given ``area`` (with the reminder
   that a GCJ-02 file declared as WGS84 is shifted by hundreds of metres), and duplicates (the
-  same name within :data:`DUPLICATE_M` metres, in the file or in the store). If anything is
-  wrong, nothing is stored.
+  same name within :data:`DUPLICATE_M` metres, in the file or in the store). Given a road
+  ``network``, a file not declared as GCJ-02/BD-09 whose points fit the roads far better read
+  as GCJ-02 or BD-09 is refused (:func:`geociv.coverage.offsets.check_datum_offset`). If
+  anything is wrong, nothing is stored.
 * Facilities are never deleted: :meth:`Facilities.retire` sets ``status = "retired"``.
 """
 
@@ -36,7 +38,8 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from geociv.coverage.network import local_metric_crs
+from geociv.coverage.network import WalkNetwork, local_metric_crs
+from geociv.coverage.offsets import check_datum_offset
 from geociv.crs import STORAGE_CRS, check_lonlat, convert_lonlat, to_storage_crs
 from geociv.divisions import read_text, read_vector
 from geociv.errors import CoordinateRangeError, InputFileError, Problem, ValidationError
@@ -161,13 +164,19 @@ def _read_table(path: Path) -> list[dict[str, str]]:
     return [{k: v or "" for k, v in row.items() if k is not None} for row in reader]
 
 
-def _vector_rows(path: Path, declared: str | None) -> tuple[list[dict[str, str]], list[Any]]:
-    gdf = to_storage_crs(read_vector(path), declared)
+def _vector_rows(path: Path, declared: str | None) -> tuple[list[dict[str, str]], list[Any], str]:
+    """Rows, geometries (EPSG:4490) and the name of the file's CRS of a vector file."""
+    raw = read_vector(path)
+    crs_name = ""
+    if raw.crs is not None:
+        code = raw.crs.to_authority(min_confidence=90)
+        crs_name = f"{code[0]}:{code[1]}" if code else str(raw.crs.name)
+    gdf = to_storage_crs(raw, declared)
     rows = [
         {str(k): "" if v is None or v != v else str(v) for k, v in rec.items()}
         for rec in gdf.drop(columns=gdf.geometry.name).to_dict("records")
     ]
-    return rows, list(gdf.geometry)
+    return rows, list(gdf.geometry), crs_name
 
 
 def _area_geometry(store: Store, area: Any) -> BaseGeometry | None:
@@ -206,6 +215,7 @@ class Facilities:
         default_type: str | None = None,
         default_status: str = "existing",
         source: str | None = None,
+        network: WalkNetwork | None = None,
     ) -> list[Facility]:
         """Read and check a file without storing it; see :meth:`import_file`."""
         path = Path(path)
@@ -221,8 +231,9 @@ class Facilities:
                 title="未声明坐标系",
             )
         geoms: list[Any] | None = None
+        file_crs = ""
         if vector:
-            rows, geoms = _vector_rows(path, system)
+            rows, geoms, file_crs = _vector_rows(path, system)
         else:
             rows = _read_table(path)
         if not rows:
@@ -336,6 +347,17 @@ class Facilities:
             for k in keys[outside]:
                 problems.append(Problem(f"设施不在指定范围内{hint}", row=int(k), field="lon/lat"))
 
+        # GCJ-02/BD-09 coordinates declared as another system: compare with the road network.
+        if network is not None and lonlat and system not in ("GCJ02", "BD09"):
+            keys = np.array(sorted(lonlat))
+            check = check_datum_offset(
+                network,
+                gpd.GeoSeries(shapely.points([lonlat[k] for k in keys]), crs=STORAGE_CRS),
+                declared=system or file_crs or "WGS84",
+            )
+            if check.suspect:
+                problems.append(Problem(check.message, field="crs"))
+
         # Duplicates: the same name within DUPLICATE_M metres, in the file or in the store.
         if lonlat:
             problems.extend(self._duplicates(parsed, lonlat))
@@ -404,6 +426,7 @@ class Facilities:
         default_type: str | None = None,
         default_status: str = "existing",
         source: str | None = None,
+        network: WalkNetwork | None = None,
     ) -> list[Facility]:
         """Check a facility file and store all its rows, or none.
 
@@ -425,6 +448,12 @@ class Facilities:
             Status for rows without one.
         source : str, optional
             Recorded source; default the file name.
+        network : WalkNetwork, optional
+            A road network of the area (in WGS84/CGCS2000 positions, as OSM is). When given and
+            the file is not declared as GCJ-02 or BD-09, its points are compared with the roads
+            (:func:`~geociv.coverage.offsets.check_datum_offset`); if they fit far better read
+            as GCJ-02 or BD-09, the file is refused with a problem on field ``crs`` that says
+            so. Without it nothing changes.
 
         Returns
         -------
@@ -444,6 +473,7 @@ class Facilities:
             default_type=default_type,
             default_status=default_status,
             source=source,
+            network=network,
         )
         return self.store.add_facilities(facilities, actor=actor)
 

@@ -5,7 +5,9 @@ by id, so a coverage run or the planner page picks ``RN0001`` rather than a file
 
 * a road network from an OSM PBF (walkable ways by their OSM tags) or a roads layer
   (GeoPackage, Shapefile, GeoJSON; when it has a ``highway`` column the same tag rules are
-  applied), with its connectivity and the snap distance of every facility;
+  applied), with its connectivity, the snap distance of every facility and a check that the
+  facilities are not GCJ-02/BD-09 coordinates stored as WGS84
+  (:meth:`CoverageInputs.offset_check`);
 * a population-count GeoTIFF, with its CRS, extent and total;
 * zone sets: areas of interest (such as the main urban area), subdistricts, communities.
 
@@ -48,6 +50,7 @@ from shapely.geometry.base import BaseGeometry
 
 from geociv.coverage.isochrones import DEFAULT_MAX_SNAP_M
 from geociv.coverage.network import WalkNetwork
+from geociv.coverage.offsets import OffsetCheck, check_datum_offset
 from geociv.crs import STORAGE_CRS, area_km2, to_storage_crs
 from geociv.divisions import polygon_problem, read_vector
 from geociv.errors import InputFileError, Problem, StoreError, ValidationError
@@ -431,6 +434,43 @@ class CoverageInputs:
             },
             columns=columns,
         )
+
+    def offset_check(
+        self,
+        network_id: str,
+        facilities: gpd.GeoDataFrame | gpd.GeoSeries | Sequence[Facility] | None = None,
+    ) -> OffsetCheck:
+        """Whether the facilities look like GCJ-02/BD-09 coordinates stored as WGS84/CGCS2000.
+
+        Compares their snap distances to a stored network as stored and as converted from
+        GCJ-02 or BD-09, see :func:`~geociv.coverage.offsets.check_datum_offset`.
+
+        Parameters
+        ----------
+        network_id : str
+            A stored network.
+        facilities : GeoDataFrame, GeoSeries or sequence of Facility, optional
+            Facilities with a CRS (as for :meth:`snap_report`). Default: every facility in the
+            store that is not retired.
+
+        Returns
+        -------
+        OffsetCheck
+
+        Raises
+        ------
+        ValidationError
+            Unknown ``network_id``, or facilities without a CRS.
+        """
+        network = self.load_network(network_id)
+        if facilities is None:
+            facilities = self.store.query_facilities()
+        if isinstance(facilities, gpd.GeoDataFrame | gpd.GeoSeries):
+            points = facilities.geometry if isinstance(facilities, gpd.GeoDataFrame) else facilities
+        else:
+            located = [f.location for f in facilities if f.location is not None]
+            points = gpd.GeoSeries(located, crs=STORAGE_CRS)
+        return check_datum_offset(network, points, declared="CGCS2000")
 
     # -- population rasters ----------------------------------------------------------------
     def import_raster(self, path: str | Path, *, label: str, actor: str) -> PopulationRaster:
