@@ -278,7 +278,12 @@ def test_network_mode_on_real_osm_roads(planner, tmp_path) -> None:
     rows = [f"海淀测试站{i},辅具租赁服务站,{p.x:.6f},{p.y:.6f}" for i, p in enumerate(points, 1)]
     csv = tmp_path / "stations.csv"
     csv.write_text("名称,类型,经度,纬度\n" + "\n".join(rows) + "\n", encoding="utf-8")
-    assert _upload(planner, "/api/coverage/facilities/import", csv, crs="WGS84").status_code == 201
+    # Beijing is outside the demo jurisdiction (驻马店市): refused row by row unless within=0.
+    refused = _upload(planner, "/api/coverage/facilities/import", csv, crs="WGS84")
+    assert refused.status_code == 400
+    assert [p["row"] for p in refused.get_json()["problems"]] == [1, 2, 3]
+    url = "/api/coverage/facilities/import"
+    assert _upload(planner, url, csv, crs="WGS84", within="0").status_code == 201
 
     body = {"aoi": {"zone_set": aoi.get_json()["set_id"]}}
     on_roads = _run(planner, network_id=network["network_id"], **body)
@@ -315,7 +320,8 @@ def test_population_share_from_an_uploaded_worldpop_raster(planner, tmp_path) ->
         "武汉测试院甲,养老院,114.280,30.560\n武汉测试院乙,养老院,114.300,30.585\n",
         encoding="utf-8",
     )
-    assert _upload(planner, "/api/coverage/facilities/import", csv, crs="WGS84").status_code == 201
+    url = "/api/coverage/facilities/import"
+    assert _upload(planner, url, csv, crs="WGS84", within="0").status_code == 201
     run = _run(
         planner,
         types=["养老院/敬老院"],
@@ -341,3 +347,35 @@ def test_population_share_from_an_uploaded_worldpop_raster(planner, tmp_path) ->
     )
     job = _wait(planner, refused.get_json()["job_id"])
     assert job["state"] == "failed" and job["error"]["problems"][0]["field"] == "objective"
+
+
+def test_gcj02_file_declared_wgs84_is_refused_against_the_network(planner, tmp_path) -> None:
+    import geopandas as gpd
+
+    from geociv.crs import convert_lonlat
+
+    pbf = SHARED_DATA / "roads" / "beijing_cau_haidian_map.osm.pbf"
+    job = _wait(
+        planner, _upload(planner, "/api/coverage/networks", pbf, name="海淀").get_json()["job_id"]
+    )
+    network_id = job["result"]["network_id"]
+    roads = gpd.read_file(SHARED_DATA / "roads" / "beijing_cau_haidian_roads.geojson")
+    roads = roads[roads["highway"].isin(["residential", "footway", "tertiary", "service"])]
+    roads = roads.to_crs(4547)
+    roads = roads[roads.geometry.length > 150].head(12)
+    points = roads.geometry.interpolate(0.5, normalized=True).to_crs(4326)
+    lon, lat = convert_lonlat(points.x.to_numpy(), points.y.to_numpy(), "WGS84", "GCJ02")
+    csv = tmp_path / "amap.csv"
+    rows = [
+        f"高德点{i},养老院,{x:.6f},{y:.6f}"
+        for i, (x, y) in enumerate(zip(lon, lat, strict=True), 1)
+    ]
+    csv.write_text("名称,类型,经度,纬度\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    url = "/api/coverage/facilities/import"
+    fields = {"within": "0", "network_id": network_id}
+    wrong = _upload(planner, url, csv, crs="WGS84", **fields)
+    assert wrong.status_code == 400
+    problem = next(p for p in wrong.get_json()["problems"] if p["field"] == "crs")
+    assert "GCJ02" in problem["message"]
+    right = _upload(planner, url, csv, crs="GCJ02", **fields)
+    assert right.status_code == 201 and right.get_json()["added"] == len(rows)

@@ -415,7 +415,11 @@ def _coverage_paths() -> dict[str, Any]:
             "规划人员）", "importFacilities",
             {"crs": {"type": "string", "enum": ["CGCS2000", "WGS84", "GCJ02", "BD09"]},
              "default_type": {"type": "string"}, "default_status": {"type": "string"},
-             "source": {"type": "string"}},
+             "source": {"type": "string"},
+             "within": {"type": "boolean", "default": True,
+                        "description": "设施须位于本辖区内（0 则不检查）"},
+             "network_id": {"type": "string", "description": "与该路网比对，识别误声明的 "
+                            "GCJ-02/BD-09 坐标"}},
             {"201": _ok("{added, by_type, ids}")}),
         "/api/coverage/networks": upload(
             "导入路网（OSM PBF 按步行标签取路，或道路线图层；后台计算；规划人员）",

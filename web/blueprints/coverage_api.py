@@ -363,14 +363,25 @@ def export_map(run_id: str) -> Response:
 @role_required("planner")
 def import_facilities() -> Response:
     """Import a facility file (multipart ``file``, ``crs`` for tables, optional
-    ``default_type``, ``default_status``); all rows or none."""
+    ``default_type``, ``default_status``); all rows or none. Every facility must lie in the
+    jurisdiction unless ``within=0``. With ``network_id`` the points are compared with that
+    road network and a GCJ-02/BD-09 file declared as another system is refused."""
     crs = request.form.get("crs") or None
+    # Facilities must lie in the jurisdiction unless the planner says otherwise (within=0).
+    within = request.form.get("within", "1").lower() not in ("0", "false", "no", "off")
+    area = str(current_app.config["JURISDICTION"]) if within else None
+    if area is not None and (store().get_division(area) or None) is None:
+        area = None
+    network_id = request.form.get("network_id") or None
+    network = _inputs().load_network(network_id) if network_id else None
     with tempfile.TemporaryDirectory() as tmp:
         path = _saved_upload(request.files.get("file"), tmp)
         added = Facilities(store()).import_file(
             path,
             declared_crs=crs,
             actor=actor(),
+            area=area,
+            network=network,
             default_type=request.form.get("default_type") or None,
             default_status=request.form.get("default_status") or "existing",
             source=request.form.get("source") or None,

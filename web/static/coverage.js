@@ -502,7 +502,10 @@
       var out = $("cov-import-result");
       out.className = "";
       out.textContent = "导入中…";
-      request("POST", API + "/facilities/import", new FormData(importForm), true)
+      var data = new FormData(importForm);
+      // With a road network chosen, the points are checked against it (GCJ-02/BD-09 offsets).
+      if ($("cov-network").value) { data.append("network_id", $("cov-network").value); }
+      request("POST", API + "/facilities/import", data, true)
         .then(function (r) {
           var parts = Object.keys(r.by_type).map(function (k) { return k + " " + r.by_type[k] + " 处"; });
           out.className = "ok";
