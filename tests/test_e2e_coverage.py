@@ -100,6 +100,20 @@ def test_planner_loads_facilities_sees_coverage_and_asks_for_sites(
     text = saved.read_text(encoding="utf-8")
     assert headline in text and "建议新增站点" in text
 
+    # An officer cannot compute but opens the saved run from the list and reads the same figures.
+    run_id = page.inner_text("#cov-run-id")
+    page.click(".topbar button[type=submit]")
+    page.fill("#username", "officer1")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.goto(f"{live_server}/coverage/")
+    assert page.locator("#cov-run").count() == 0
+    page.wait_for_selector(f"#cov-history option[value={run_id}]", state="attached")
+    page.select_option("#cov-history", run_id)
+    page.wait_for_selector("#cov-headline:not([hidden])")
+    assert page.inner_text("#cov-headline-text") == headline
+    assert page.locator("path.cov-ring").count() == 3
+
     assert outside == [], "the page must not load anything from outside the server"
     assert failed == []
     page.close()

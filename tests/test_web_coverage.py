@@ -322,16 +322,25 @@ def test_population_share_from_an_uploaded_worldpop_raster(planner, tmp_path) ->
     )
     url = "/api/coverage/facilities/import"
     assert _upload(planner, url, csv, crs="WGS84", within="0").status_code == 201
+    band = SHARED_DATA / "population" / "wuhan_worldpop_agesex" / "pop_80_f_wuhan.tif"
+    oldest = _upload(planner, "/api/coverage/rasters", band, label="80岁以上女性")
     run = _run(
         planner,
         types=["养老院/敬老院"],
         aoi={"zone_set": aoi.get_json()["set_id"]},
         raster_id=raster.get_json()["raster_id"],
+        other_raster_ids=[oldest.get_json()["raster_id"]],
     )
     s = run["summary"]
-    assert "60岁以上人口" in s["headline"]
+    assert "60岁以上人口" in s["headline"] and "80岁以上女性" in s["headline"]
     assert 0 < s["population_covered"] < s["population_total"]
     assert s["population_share"] == pytest.approx(s["population_covered"] / s["population_total"])
+    (other,) = s["other_populations"]
+    # Women over 80 are a small part of the people over 60 in the same area.
+    assert other["label"] == "80岁以上女性" and 0 < other["total"] < 0.2 * s["population_total"]
+    assert 0 < other["covered"] < other["total"]
+    summary_csv = planner.get(f"/api/coverage/runs/{run['run_id']}/summary.csv")
+    assert "覆盖80岁以上女性" in summary_csv.data.decode("utf-8-sig")
     started = planner.post(
         "/api/coverage/suggestions",
         json={"run_id": run["run_id"], "k": 2, "objective": "population"},

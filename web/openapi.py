@@ -381,6 +381,11 @@ def _coverage_paths() -> dict[str, Any]:
         },
         "network_id": {"type": ["string", "null"], "description": "路网编号；缺省为直线距离估算"},
         "raster_id": {"type": ["string", "null"], "description": "人口栅格编号"},
+        "other_raster_ids": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "另外统计的人口栅格（如总人口）",
+        },
         "zones_id": {"type": ["string", "null"], "description": "统计单元（街道/社区）编号"},
         "detour": {"type": "number", "default": 1.3, "description": "直线估算的绕行系数"},
         "access_m": {"type": "number", "default": 50, "description": "路网法的步行接入距离（米）"},

@@ -381,6 +381,12 @@ def summary_csv(result: CoverageResult, suggestion: gpd.GeoDataFrame | None = No
             [f"覆盖{label}", _num(s["population_covered"], 0)],
             [f"{label}覆盖率（%）", _pct(s["population_share"])],
         ]
+    for other in s.get("other_populations") or []:
+        rows += [
+            [f"{other['label']}总数", _num(other["total"], 0)],
+            [f"覆盖{other['label']}", _num(other["covered"], 0)],
+            [f"{other['label']}覆盖率（%）", _pct(other["share"])],
+        ]
     if result.zones is not None:
         rows += [
             ["服务单元数", s["zones"]],

@@ -88,7 +88,10 @@ class CoverageRequest:
     aoi : dict
         ``{"zone_set": id}`` (a stored area of interest) or ``{"division": code}``.
     network_id, raster_id, zones_id : str or None
-        Stored road network (else the straight-line fallback), population raster, zone set.
+        Stored road network (else the straight-line fallback), population raster (its label
+        names it in the headline, e.g. 60岁以上人口), zone set.
+    other_raster_ids : tuple of str
+        Further population rasters measured too (e.g. the total population).
     detour, access_m : float
         Detour factor of the fallback; walk-access buffer of the network method.
     """
@@ -102,6 +105,7 @@ class CoverageRequest:
     network_id: str | None = None
     raster_id: str | None = None
     zones_id: str | None = None
+    other_raster_ids: tuple[str, ...] = ()
     detour: float = 1.3
     access_m: float = 50.0
 
@@ -156,6 +160,12 @@ class CoverageRequest:
         if not (isinstance(aoi, Mapping) and (aoi.get("zone_set") or aoi.get("division"))):
             problems.append(Problem("请选择统计范围（主城区或行政区划）", field="aoi"))
             aoi = {}
+        raw_others = data.get("other_raster_ids") or []
+        if isinstance(raw_others, str):
+            raw_others = [raw_others]
+        others = tuple(dict.fromkeys(str(r).strip() for r in raw_others if str(r).strip()))
+        if others and not _optional_id(data, "raster_id"):
+            problems.append(Problem("请先选择主要人口栅格", field="raster_id"))
         detour = _number(data, "detour", 1.3, 1.0, 3.0, problems)
         access_m = _number(data, "access_m", 50.0, 0.0, 500.0, problems)
         if problems:
@@ -170,6 +180,7 @@ class CoverageRequest:
             network_id=_optional_id(data, "network_id"),
             raster_id=_optional_id(data, "raster_id"),
             zones_id=_optional_id(data, "zones_id"),
+            other_raster_ids=tuple(r for r in others if r != _optional_id(data, "raster_id")),
             detour=detour,
             access_m=access_m,
         )
@@ -179,6 +190,7 @@ class CoverageRequest:
         out = asdict(self)
         out["rings"] = list(self.rings)
         out["statuses"] = list(self.statuses)
+        out["other_raster_ids"] = list(self.other_raster_ids)
         return out
 
     def resolve_aoi(self, store: Store) -> tuple[Any, str | None]:
@@ -215,6 +227,7 @@ class CoverageRequest:
         aoi, aoi_name = self.resolve_aoi(store)
         network = raster = zones = None
         raster_label = "老年人口"
+        others: list[tuple[Any, str]] = []
         if self.network_id or self.raster_id or self.zones_id:
             from geociv.coverage.stored import CoverageInputs
 
@@ -228,6 +241,9 @@ class CoverageRequest:
                     (r.label for r in inputs.rasters() if r.raster_id == self.raster_id), ""
                 )
                 raster_label = label or raster_label
+                for other_id in self.other_raster_ids:
+                    other = inputs.raster(other_id)
+                    others.append((inputs.raster_path(other_id), other.label or other_id))
             if self.zones_id:
                 zones = inputs.zones(self.zones_id)
         return Coverage(store).run(
@@ -240,6 +256,7 @@ class CoverageRequest:
             network=network,
             raster=raster,
             raster_label=raster_label,
+            other_rasters=others,
             zones=zones,
             statuses=self.statuses,
             detour=self.detour,

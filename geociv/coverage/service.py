@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -81,6 +81,9 @@ class CoverageResult:
         Areas (Gauss-Krüger), the covered one inside the area of interest.
     population : PopulationCoverage or None
         People covered, with a raster.
+    other_populations : dict
+        Label → :class:`PopulationCoverage` of further rasters (e.g. the total population
+        beside the 60+ one).
     zones : GeoDataFrame or None
         Per zone (EPSG:4490): ``area_share``, ``served``, ``facilities`` and, with a raster,
         ``population``, ``covered_population``, ``share``.
@@ -104,6 +107,7 @@ class CoverageResult:
     zones_served_share: float | None
     headline: str
     inputs: dict[str, Any]
+    other_populations: dict[str, PopulationCoverage] = field(default_factory=dict)
 
     @property
     def method(self) -> str:
@@ -134,6 +138,16 @@ class CoverageResult:
             "population_share": None if pop is None else num(pop.share),
             "zones": None if self.zones is None else len(self.zones),
             "zones_served_share": num(self.zones_served_share),
+            "population_label": self.inputs.get("raster_label") if pop is not None else None,
+            "other_populations": [
+                {
+                    "label": label,
+                    "total": num(p.total),
+                    "covered": num(p.covered),
+                    "share": num(p.share),
+                }
+                for label, p in self.other_populations.items()
+            ],
         }
 
 
@@ -189,6 +203,7 @@ class Coverage:
         network: WalkNetwork | None = None,
         raster: str | Path | None = None,
         raster_label: str = "老年人口",
+        other_rasters: Sequence[tuple[str | Path, str]] = (),
         zones: gpd.GeoDataFrame | None = None,
         statuses: Sequence[str] = ("existing",),
         detour: float = 1.3,
@@ -220,6 +235,8 @@ class Coverage:
             Population-count raster (by default read as the 60+ population).
         raster_label : str
             What the raster counts, for the headline.
+        other_rasters : sequence of (raster, label)
+            Further population rasters measured the same way (e.g. the total population).
         zones : GeoDataFrame, optional
             Subdistricts or communities for the per-zone table and the share served.
         statuses : sequence of str
@@ -318,6 +335,9 @@ class Coverage:
         if raster is not None:
             step(0.65, "统计覆盖人口")
             population = covered_population(raster, covered, aoi=aoi_frame)
+        others = {
+            label: covered_population(path, covered, aoi=aoi_frame) for path, label in other_rasters
+        }
 
         zone_table = None
         served_share = None
@@ -330,6 +350,8 @@ class Coverage:
         parts_text = [f"{iso.minutes[-1]:g}分钟{label}覆盖{aoi_record['name']}面积 {_pct(share)}"]
         if population is not None:
             parts_text.append(f"{raster_label} {_pct(population.share)}")
+        for label, other in others.items():
+            parts_text.append(f"{label} {_pct(other.share)}")
         if served_share is not None:
             parts_text.append(f"服务单元覆盖达标（≥50 % 面积）{_pct(served_share)}")
         method_text = "直线距离估算" if iso.method == "fallback" else "路网步行计算"
@@ -344,6 +366,9 @@ class Coverage:
             "aoi": {**aoi_record, "area_km2": aoi_km2},
             "raster": None if raster is None else str(raster),
             "raster_label": raster_label if raster is not None else None,
+            "other_rasters": [
+                {"raster": str(path), "label": label} for path, label in other_rasters
+            ],
             "zones": None if zones is None else len(zones),
             "served_rule": f"covered area share >= {SERVED_SHARE}",
             "request": request,
@@ -361,6 +386,7 @@ class Coverage:
             zones_served_share=served_share,
             headline=headline,
             inputs=inputs,
+            other_populations=others,
         )
         if record:
             step(0.95, "保存计算记录")

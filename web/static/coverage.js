@@ -170,7 +170,7 @@
       var speed = $("cov-speed");
       var speedValue = speed.value;
       speed.innerHTML = "";
-      ["cov-aoi", "cov-network", "cov-raster", "cov-zones"].forEach(function (id, i) {
+      ["cov-aoi", "cov-network", "cov-raster", "cov-raster2", "cov-zones"].forEach(function (id, i) {
         resetSelect($(id), i > 0);
       });
       fillSelect(speed, opts.speeds, "code", function (s) { return s.label + " " + s.mps + " m/s"; });
@@ -186,8 +186,10 @@
       fillSelect($("cov-network"), opts.networks, "network_id", function (n) {
         return n.name + "（" + num(n.length_km, 1) + " km 路网）";
       });
-      fillSelect($("cov-raster"), opts.rasters, "raster_id", function (r) {
-        return r.label + "（合计 " + num(r.total) + " 人）";
+      ["cov-raster", "cov-raster2"].forEach(function (id) {
+        fillSelect($(id), opts.rasters, "raster_id", function (r) {
+          return r.label + "（合计 " + num(r.total) + " 人）";
+        });
       });
       fillSelect($("cov-zones"), opts.zone_sets, "set_id", function (z) {
         return z.name + "（" + z.n_zones + " 个）";
@@ -324,9 +326,14 @@
     var figs = [["面积覆盖率", pct(s.area_share)], ["覆盖面积", num(s.covered_area_km2, 2) + " km²"],
                 ["未覆盖", num(s.uncovered_area_km2, 2) + " km²"]];
     if (s.population_share !== null) {
-      figs.push(["人口覆盖率", pct(s.population_share)], ["覆盖人口", num(s.population_covered)],
-                ["范围内人口", num(s.population_total)]);
+      var label = s.population_label || "人口";
+      figs.push([label + "覆盖率", pct(s.population_share)], ["覆盖" + label, num(s.population_covered)],
+                ["范围内" + label, num(s.population_total)]);
     }
+    (s.other_populations || []).forEach(function (p) {
+      figs.push([p.label + "覆盖率", pct(p.share)], ["覆盖" + p.label, num(p.covered)],
+                ["范围内" + p.label, num(p.total)]);
+    });
     if (s.zones_served_share !== null) { figs.push(["单元达标率", pct(s.zones_served_share)]); }
     $("cov-figures").innerHTML = figs.map(function (f) {
       return "<div>" + esc(f[0]) + "<b>" + esc(f[1]) + "</b></div>";
@@ -442,15 +449,36 @@
       statuses: $("cov-planned").checked ? ["existing", "planned"] : ["existing"],
       network_id: $("cov-network").value || null,
       raster_id: $("cov-raster").value || null,
+      other_raster_ids: $("cov-raster2").value ? [$("cov-raster2").value] : [],
       zones_id: $("cov-zones").value || null
     };
     return body;
   }
 
+  function loadHistory() {
+    return request("GET", API + "/runs?kind=coverage").then(function (r) {
+      var sel = $("cov-history");
+      while (sel.options.length > 1) { sel.remove(1); }
+      r.runs.slice(0, 50).forEach(function (run) {
+        var opt = document.createElement("option");
+        opt.value = run.run_id;
+        var when = (run.created_at || "").replace("T", " ").slice(0, 16);
+        opt.textContent = run.run_id + " · " + when + " · " + (run.summary.headline || "");
+        sel.appendChild(opt);
+      });
+      if (state.run) { sel.value = state.run.run_id; }
+    });
+  }
+
+  $("cov-history").addEventListener("change", function () {
+    if (this.value) { openRun(this.value).catch(function (err) { showErrors($("cov-errors"), err); }); }
+  });
+
   function openRun(runId) {
     return request("GET", API + "/runs/" + runId).then(function (run) {
       state.suggestion = null;
       drawRun(run);
+      $("cov-history").value = runId;
       if (history.replaceState) { history.replaceState(null, "", "?run=" + runId); }
     });
   }
@@ -465,7 +493,7 @@
     request("POST", API + "/runs", coverageBody())
       .then(function (job) { return follow(job.job_id, bar); })
       .then(function (result) { return openRun(result.run_id); })
-      .then(function () { bar.show(1, "完成"); })
+      .then(function () { bar.show(1, "完成"); return loadHistory(); })
       .catch(function (err) { bar.hide(); showErrors($("cov-errors"), err); })
       .then(function () { $("cov-run").disabled = false; });
   });
@@ -553,7 +581,7 @@
 
   // -- start ---------------------------------------------------------------------------------
 
-  loadOptions().then(loadFacilities).then(function () {
+  loadOptions().then(loadFacilities).then(loadHistory).then(function () {
     var m = /[?&]run=([A-Za-z0-9]+)/.exec(location.search);
     if (m) { return openRun(m[1]); }
   }).catch(function (err) { showErrors($("cov-errors"), err); });
