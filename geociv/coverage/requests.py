@@ -45,6 +45,9 @@ Progress = Callable[[float, str], None]
 
 _TITLE = "计算条件有误"
 
+EXACT_TIME_LIMIT_S = 120.0
+"""Seconds the exact site-suggestion solver may run for a request (then the best answer found)."""
+
 
 def _none(fraction: float, message: str) -> None:
     """A progress callback that reports nowhere."""
@@ -438,6 +441,7 @@ class SuggestRequest:
             candidate_spacing_m=self.spacing_m,
             method=self.method,  # type: ignore[arg-type]
             progress=step,
+            exact_time_limit=EXACT_TIME_LIMIT_S,
         )
         params = {
             **suggestion.inputs(),

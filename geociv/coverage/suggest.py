@@ -584,6 +584,7 @@ def suggest_sites(
     candidate_spacing_m: float = 300,
     method: Literal["auto", "greedy", "exact"] = "auto",
     progress: Progress | None = None,
+    exact_time_limit: float | None = None,
 ) -> SiteSuggestion:
     """Suggest where k new sites should go in an area of interest, existing sites kept.
 
@@ -625,6 +626,9 @@ def suggest_sites(
         not already proven optimal by the LP bound, else greedily.
     progress : callable, optional
         Called as ``progress(fraction, message)`` (message in Chinese) at each stage.
+    exact_time_limit : float, optional
+        Seconds the integer program may run (CBC); the better of its incumbent and the greedy
+        answer is kept, and the result is then not proven optimal.
 
     Returns
     -------
@@ -771,7 +775,7 @@ def suggest_sites(
         greedy = model.greedy_mclp(k_eff)
         # "auto" skips the integer program when the LP bound already proves greedy optimal.
         if use_exact and not (method == "auto" and greedy.optimal):
-            res, used = model.exact_mclp(k_eff), "exact"
+            res, used = model.exact_mclp(k_eff, time_limit=exact_time_limit), "exact"
             if greedy.covered > res.covered:  # a time limit can leave exact behind
                 res = greedy
         else:
