@@ -388,3 +388,33 @@ def test_gcj02_file_declared_wgs84_is_refused_against_the_network(planner, tmp_p
     assert "GCJ02" in problem["message"]
     right = _upload(planner, url, csv, crs="GCJ02", **fields)
     assert right.status_code == 201 and right.get_json()["added"] == len(rows)
+
+
+def test_fewest_sites_for_a_target_share_and_an_unreachable_target(planner) -> None:
+    run = _run(planner)
+    before = run["summary"]["area_share"]
+    started = planner.post(
+        "/api/coverage/suggestions",
+        json={"run_id": run["run_id"], "target_share": 0.12, "method": "greedy"},
+    )
+    job = _wait(planner, started.get_json()["job_id"])
+    assert job["state"] == "done", job
+    summary = job["result"]["summary"]
+    assert summary["share_after"] >= 0.12 > before
+    body = planner.get(f"/api/coverage/suggestions/{job['result']['suggestion_id']}").get_json()
+    n = len(body["sites"]["features"])
+    assert n == len(summary["site_ids"]) >= 1
+    # One stored candidate cannot bring the main urban area to 50 %: said, nothing suggested.
+    csv = "名称,类型,状态,经度,纬度\n候选点（测试）,辅具租赁服务站,候选,114.05,32.99\n"
+    planner.post(
+        "/api/coverage/facilities/import",
+        data={"file": (io.BytesIO(csv.encode()), "c.csv"), "crs": "CGCS2000"},
+        content_type="multipart/form-data",
+    )
+    started = planner.post(
+        "/api/coverage/suggestions",
+        json={"run_id": run["run_id"], "target_share": 0.5, "candidates": "stored"},
+    )
+    job = _wait(planner, started.get_json()["job_id"])
+    assert job["state"] == "failed"
+    assert any("50" in p["message"] for p in job["error"]["problems"]), job["error"]
