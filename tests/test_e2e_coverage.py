@@ -117,3 +117,72 @@ def test_planner_loads_facilities_sees_coverage_and_asks_for_sites(
     assert outside == [], "the page must not load anything from outside the server"
     assert failed == []
     page.close()
+
+
+def test_planner_switches_to_network_mode_with_a_real_osm_extract(
+    live_server, browser, tmp_path
+) -> None:
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    from tests.conftest import SHARED_DATA
+
+    page = browser.new_page(viewport={"width": 1400, "height": 900}, locale="zh-CN")
+    failed: list[str] = []
+    page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    page.goto(f"{live_server}/login")
+    page.fill("#username", "planner1")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.goto(f"{live_server}/coverage/")
+    page.wait_for_selector("path.cov-facility")
+    page.click("summary:has-text('导入路网')")
+
+    # The road network: a real OpenStreetMap extract (Beijing, Haidian), built in the background.
+    page.set_input_files(
+        "#cov-network-file", str(SHARED_DATA / "roads" / "beijing_cau_haidian_map.osm.pbf")
+    )
+    page.fill("#cov-network-name", "海淀测试路网")
+    page.click("#cov-network-form button[type=submit]")
+    page.wait_for_selector("#cov-network-form .cov-upload-result.ok", timeout=60_000)
+    assert "路段" in page.inner_text("#cov-network-form .cov-upload-result")
+
+    # An area of interest over it, and two stations on its streets (outside the jurisdiction).
+    area = tmp_path / "片区.geojson"
+    gpd.GeoDataFrame(
+        {"name": ["农大片区"]}, geometry=[box(116.340, 39.992, 116.360, 40.016)], crs=4326
+    ).to_file(area)
+    page.set_input_files("#cov-zones-file", str(area))
+    page.fill("#cov-zones-name", "农大片区")
+    page.select_option("#cov-zones-kind", "aoi")
+    page.click("#cov-zones-form button[type=submit]")
+    page.wait_for_selector("#cov-zones-form .cov-upload-result.ok")
+    csv = tmp_path / "stations.csv"
+    csv.write_text(
+        "名称,类型,经度,纬度\n海淀站甲,辅具租赁服务站,116.3473,40.0037\n"
+        "海淀站乙,辅具租赁服务站,116.3530,39.9985\n",
+        encoding="utf-8",
+    )
+    page.click("summary:has-text('导入设施')")
+    page.set_input_files("#cov-import-file", str(csv))
+    page.select_option("#cov-import-crs", "WGS84")
+    page.select_option("#cov-import-within", "0")
+    page.click("#cov-import-form button[type=submit]")
+    page.wait_for_selector("#cov-import-result.ok")
+
+    page.select_option("#cov-aoi", label="农大片区")
+    network = page.locator("#cov-network option", has_text="海淀测试路网").get_attribute("value")
+    page.select_option("#cov-network", network)
+    page.select_option("#cov-zones", "")
+    page.click("#cov-run")
+    page.wait_for_selector("#cov-headline:not([hidden])", timeout=60_000)
+    headline = page.inner_text("#cov-headline-text")
+    assert "路网步行计算" in headline and "农大片区" in headline
+    assert "路网步行计算" in page.inner_text("#cov-legend")
+    page.wait_for_selector("path.cov-network")
+    assert page.locator("path.cov-network").count() > 50
+    assert page.locator("path.cov-ring").count() == 3
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "coverage-network.png"))
+    assert failed == []
+    page.close()

@@ -292,6 +292,12 @@ def test_network_mode_on_real_osm_roads(planner, tmp_path) -> None:
     # Only the three stations near the area count, not the demo's stations in Zhumadian.
     assert len(on_roads["inputs"]["facility_ids"]) == 3
     assert on_roads["inputs"]["max_snap_distance_m"] < 5
+    edges = planner.get(
+        f"/api/coverage/networks/{network['network_id']}/edges?bbox=116.34,39.99,116.36,40.02"
+    )
+    assert edges.status_code == 200 and len(edges.get_json()["features"]) > 50
+    bad = planner.get(f"/api/coverage/networks/{network['network_id']}/edges?bbox=1,2")
+    assert bad.status_code == 400 and bad.get_json()["problems"][0]["field"] == "bbox"
     straight = _run(planner, **body)
     # Walking along streets reaches less than the straight-line estimate, never more here.
     net_area = on_roads["summary"]["covered_area_km2"]

@@ -429,6 +429,13 @@ def _coverage_paths() -> dict[str, Any]:
         "/api/coverage/networks": upload(
             "导入路网（OSM PBF 按步行标签取路，或道路线图层；后台计算；规划人员）",
             "importNetwork", {"name": {"type": "string"}}, {"202": job_ok}),
+        "/api/coverage/networks/{network_id}/edges": {"get": {
+            "summary": "路网路段（GeoJSON，可按 bbox 截取），用于在地图上显示",
+            "operationId": "networkEdges",
+            "parameters": [_path_param("network_id", "路网编号", "RN0001"),
+                           {"name": "bbox", "in": "query", "schema": {"type": "string"},
+                            "description": "minlon,minlat,maxlon,maxlat"}],
+            "responses": {"200": _ok("FeatureCollection"), **_READ_ERRORS}}},
         "/api/coverage/networks/{network_id}/snap": {"get": {
             "summary": "设施到路网的吸附距离与连通情况", "operationId": "snapFacilities",
             "parameters": [_path_param("network_id", "路网编号", "RN0001"),

@@ -35,7 +35,7 @@ import re
 import tempfile
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -237,7 +237,13 @@ class CoverageInputs:
 
     # -- road networks ---------------------------------------------------------------------
     def import_network(
-        self, path: str | Path, *, name: str, actor: str, layer: str | None = None
+        self,
+        path: str | Path,
+        *,
+        name: str,
+        actor: str,
+        layer: str | None = None,
+        progress: Callable[[float, str], None] | None = None,
     ) -> NetworkReport:
         """Build a walking network from a file and keep it in the store.
 
@@ -253,6 +259,8 @@ class CoverageInputs:
             Who imports (audited).
         layer : str, optional
             Layer of a multi-layer file.
+        progress : callable, optional
+            Called as ``progress(fraction, message)`` at each stage.
 
         Returns
         -------
@@ -266,9 +274,11 @@ class CoverageInputs:
             No walkable ways, no CRS, or geometries that are not lines (each row named).
         """
         path = Path(path)
+        step = progress or (lambda fraction, message: None)
         if not path.is_file():
             raise InputFileError(Problem(f"找不到文件 {path}"), title="路网文件无法读取")
         excluded = 0
+        step(0.05, f"读取 {path.name}，按步行标签筛选道路")
         if path.suffix.lower() == ".pbf":
             network = WalkNetwork.from_pbf(path)
         else:
@@ -284,6 +294,7 @@ class CoverageInputs:
                     )
                 roads = walkable
             network = WalkNetwork.from_lines(roads, source=path.name)
+        step(0.7, f"保存路网（{network.n_edges:,} 条路段）并检查连通性")
         return self.add_network(network, name=name, actor=actor, excluded_ways=excluded)
 
     def add_network(

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
+import shapely
 from flask import Blueprint, Response, current_app, jsonify, request
 from werkzeug.datastructures import FileStorage
 
@@ -495,14 +496,42 @@ def import_network() -> tuple[Response, int]:
         from geociv.coverage.stored import CoverageInputs
 
         try:
-            progress(0.1, f"读取 {path.name} 并提取步行道路")
-            report = CoverageInputs(the_store).import_network(path, name=name, actor=user)
+            report = CoverageInputs(the_store).import_network(
+                path, name=name, actor=user, progress=progress
+            )
             return report.to_dict()
         finally:
             path.unlink(missing_ok=True)
 
     started = jobs().submit("network", work, owner=user)
     return jsonify(job_id=started.job_id, state=started.state), 202
+
+
+#: Most network lines sent to a map at once.
+EDGES_MAX = 60_000
+
+
+@bp.get("/networks/<network_id>/edges")
+@role_required(*READERS)
+def network_edges(network_id: str) -> Response:
+    """The lines of a stored network as GeoJSON, within ``?bbox=minlon,minlat,maxlon,maxlat``."""
+    edges = _inputs().network_edges(network_id)
+    bbox = request.args.get("bbox")
+    if bbox:
+        try:
+            x0, y0, x1, y1 = (float(v) for v in bbox.split(","))
+        except ValueError:
+            raise ValidationError(
+                Problem(f"范围应为 minlon,minlat,maxlon,maxlat，收到 {bbox!r}", field="bbox")
+            ) from None
+        edges = edges.cx[x0:x1, y0:y1]
+    if len(edges) > EDGES_MAX:
+        raise ValidationError(
+            Problem(f"范围内路段过多（{len(edges):,} 条），请缩小范围", field="bbox"),
+            title="路网过大，无法在地图上显示",
+        )
+    edges = edges.set_geometry(shapely.set_precision(edges.geometry.to_numpy(), 1e-6))
+    return jsonify(geojson(edges))
 
 
 @bp.get("/networks/<network_id>/snap")

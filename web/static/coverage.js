@@ -22,7 +22,10 @@
   blank.addTo(map);
   map.setView([32.98, 114.03], 12);
 
+  // Streets of the chosen network sit below every other layer.
+  map.createPane("networkPane").style.zIndex = 350;
   var layers = {
+    network: L.layerGroup().addTo(map),
     aoi: L.layerGroup().addTo(map),
     zones: L.layerGroup().addTo(map),
     rings: L.layerGroup().addTo(map),
@@ -34,7 +37,7 @@
   L.control.layers(
     { "无底图（离线可用）": blank, "OpenStreetMap（需联网）": osm },
     {
-      "统计范围": layers.aoi, "统计单元覆盖率": layers.zones, "服务圈": layers.rings,
+      "路网": layers.network, "统计范围": layers.aoi, "统计单元覆盖率": layers.zones, "服务圈": layers.rings,
       "未覆盖区域": layers.uncovered, "设施": layers.facilities,
       "建议新址服务圈": layers.suggestedAreas, "建议新址": layers.suggested
     },
@@ -237,7 +240,7 @@
 
   function drawRun(run) {
     state.run = run;
-    ["aoi", "zones", "rings", "uncovered", "suggestedAreas", "suggested"].forEach(function (k) {
+    ["network", "aoi", "zones", "rings", "uncovered", "suggestedAreas", "suggested"].forEach(function (k) {
       layers[k].clearLayers();
     });
     var aoi = L.geoJSON(run.aoi, { style: { color: "#1f3a5f", weight: 2.5, dashArray: "6 4", fill: false },
@@ -279,11 +282,27 @@
     }).addTo(layers.uncovered);
     layers.facilities.eachLayer(function (l) { l.bringToFront(); });
     try { map.fitBounds(aoi.getBounds(), { padding: [20, 20] }); } catch (e) { /* empty aoi */ }
+    drawNetwork(run, aoi);
     drawLegend(run);
     drawHeadline(run);
     drawZonesTable(run);
     $("cov-suggest").hidden = false;
     $("cov-suggest-result").hidden = true;
+  }
+
+  function drawNetwork(run, aoi) {
+    var req = run.inputs.request || {};
+    if (run.method !== "network" || !req.network_id) { return; }
+    var b = aoi.getBounds();
+    var bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (v) { return v.toFixed(5); });
+    request("GET", API + "/networks/" + req.network_id + "/edges?bbox=" + bbox.join(","))
+      .then(function (fc) {
+        if (!state.run || state.run.run_id !== run.run_id) { return; }
+        L.geoJSON(fc, { pane: "networkPane", interactive: false,
+                        style: { color: "#7f8c8d", weight: 0.8, opacity: 0.8, className: "cov-network" } })
+          .addTo(layers.network);
+      })
+      .catch(function (err) { $("cov-method").textContent += "（路网未显示：" + err.message + "）"; });
   }
 
   function drawLegend(run) {
@@ -294,6 +313,9 @@
       html += "<div><span class='swatch' style='background:" + color + "'></span>" + m + " 分钟</div>";
     });
     html += "<div><span class='swatch' style='background:#e74c3c;opacity:.45'></span>未覆盖区域</div>";
+    if (run.method === "network") {
+      html += "<div><span class='swatch' style='height:2px;background:#7f8c8d;border:0'></span>步行路网</div>";
+    }
     html += "<div class='legend-mode'>" + esc(run.speed_label) + " " + run.speed_mps + " m/s<br>" +
       esc(run.method_label) +
       (run.method === "fallback" ? "：半径 = 速度 × 时间 ÷ 绕行系数 " + run.detour : "") + "</div>";
