@@ -95,6 +95,15 @@ def login(client, username: str, password: str = PASSWORD):
     return client.post("/login", data={"username": username, "password": password})
 
 
+def browser_login(page, base: str, username: str, password: str = PASSWORD) -> None:
+    """Log a Playwright ``page`` in at ``base`` through the real form and wait for the home page."""
+    page.goto(f"{base}/login")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/")
+
+
 def free_port() -> int:
     """A TCP port nobody listens on now."""
     with socket.socket() as s:

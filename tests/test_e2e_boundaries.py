@@ -17,7 +17,7 @@ import pytest
 from geociv.store import open_store
 from tests.boundary_field import Q1, prepare_field
 from tests.boundary_setup import moved
-from tests.conftest import ARTIFACTS, PASSWORD
+from tests.conftest import ARTIFACTS, browser_login
 
 pytestmark = pytest.mark.browser
 
@@ -48,14 +48,6 @@ def _watch(page, server: str) -> tuple[list[str], list[str]]:
     return outside, failed
 
 
-def _login(page, server: str, username: str) -> None:
-    page.goto(f"{server}/login")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{server}/")
-
-
 def test_a_marker_check_on_a_phone_is_signed_by_both_sides(field, live_server, browser) -> None:
     plan, markers = field
     ARTIFACTS.mkdir(exist_ok=True)
@@ -67,7 +59,7 @@ def test_a_marker_check_on_a_phone_is_signed_by_both_sides(field, live_server, b
     )
     page = phone.new_page()
     outside, failed = _watch(page, live_server)
-    _login(page, live_server, "inspector1")
+    browser_login(page, live_server, "inspector1")
     page.click("nav >> text=界线联检")
     page.wait_for_selector("#boundaries-map .leaflet-container")
     page.click("text=现场检查录入")
@@ -124,7 +116,7 @@ def test_a_marker_check_on_a_phone_is_signed_by_both_sides(field, live_server, b
     desk = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
     page = desk.new_page()
     outside, failed = _watch(page, live_server)
-    _login(page, live_server, "inspector2")
+    browser_login(page, live_server, "inspector2")
     page.goto(f"{live_server}/boundaries/")
     page.click(f"#pending >> text={record_id}")
     page.wait_for_url(f"{live_server}/boundaries/records/{record_id}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import ARTIFACTS, PASSWORD
+from tests.conftest import ARTIFACTS, browser_login
 
 pytestmark = pytest.mark.browser
 
@@ -18,11 +18,7 @@ def test_officer_registers_a_sign_and_sees_the_text_mismatch(live_server, browse
         "request", lambda r: outside.append(r.url) if not r.url.startswith(live_server) else None
     )
     page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
-    page.goto(f"{live_server}/login")
-    page.fill("#username", "officer1")
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server}/")
+    browser_login(page, live_server, "officer1")
 
     page.click("nav >> text=地名标志")
     page.wait_for_selector("#signs-map .leaflet-container")

@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from tests.conftest import ARTIFACTS, PASSWORD
+from tests.conftest import ARTIFACTS, browser_login
 
 pytestmark = pytest.mark.browser
 
@@ -33,10 +33,7 @@ def test_planner_loads_facilities_sees_coverage_and_asks_for_sites(
     )
     page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
 
-    page.goto(f"{live_server}/login")
-    page.fill("#username", "planner1")
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
+    browser_login(page, live_server, "planner1")
     page.click("text=养老服务圈")
     page.wait_for_selector("path.cov-facility")
     assert page.locator("path.cov-facility").count() == 14
@@ -103,9 +100,7 @@ def test_planner_loads_facilities_sees_coverage_and_asks_for_sites(
     # An officer cannot compute but opens the saved run from the list and reads the same figures.
     run_id = page.inner_text("#cov-run-id")
     page.click(".topbar button[type=submit]")
-    page.fill("#username", "officer1")
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
+    browser_login(page, live_server, "officer1")
     page.goto(f"{live_server}/coverage/")
     assert page.locator("#cov-run").count() == 0
     page.wait_for_selector(f"#cov-history option[value={run_id}]", state="attached")
@@ -130,10 +125,7 @@ def test_planner_switches_to_network_mode_with_a_real_osm_extract(
     page = browser.new_page(viewport={"width": 1400, "height": 900}, locale="zh-CN")
     failed: list[str] = []
     page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
-    page.goto(f"{live_server}/login")
-    page.fill("#username", "planner1")
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
+    browser_login(page, live_server, "planner1")
     page.goto(f"{live_server}/coverage/")
     page.wait_for_selector("path.cov-facility")
     page.click("summary:has-text('导入路网')")

@@ -4,22 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import ARTIFACTS, PASSWORD
+from tests.conftest import ARTIFACTS, browser_login
 
 pytestmark = pytest.mark.browser
 
 
-def _login(page, base: str, username: str) -> None:
-    page.goto(f"{base}/login")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/")
-
-
 def test_officer_checks_a_name_then_searches_by_initials(live_server, browser) -> None:
     page = browser.new_page(viewport={"width": 1280, "height": 860}, locale="zh-CN")
-    _login(page, live_server, "officer1")
+    browser_login(page, live_server, "officer1")
 
     page.click("text=地名检查")
     page.fill("#name", "驛城大厦广场")
