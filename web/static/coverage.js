@@ -216,10 +216,12 @@
       fc.features.forEach(function (f) {
         var p = f.properties, c = f.geometry.coordinates;
         var color = TYPE_COLORS[p.type] || "#555";
-        var marker = L.circleMarker([c[1], c[0]], {
-          radius: p.status === "existing" ? 6 : 5, color: "#fff", weight: 1.5,
-          fillColor: color, fillOpacity: p.status === "existing" ? 0.95 : 0.45,
-          dashArray: p.status === "existing" ? null : "2 2", className: "cov-facility"
+        var built = p.status === "existing";
+        var marker = L.circleMarker([c[1], c[0]], built ? {
+          radius: 6, color: "#fff", weight: 1.5, fillColor: color, fillOpacity: 0.95, className: "cov-facility"
+        } : {
+          radius: 6, color: color, weight: 2, fillColor: "#fff", fillOpacity: 0.9, dashArray: "3 2",
+          className: "cov-facility"
         }).bindPopup(facilityPopup(p));
         marker.addTo(layers.facilities);
         bounds.push([c[1], c[0]]);
@@ -323,9 +325,16 @@
     (state.facilities ? state.facilities.features : []).forEach(function (f) {
       seen[f.properties.type] = f.properties.type_label;
     });
-    Object.keys(seen).forEach(function (t) {
-      html += "<div><span class='dot' style='background:" + (TYPE_COLORS[t] || "#555") + "'></span>" + esc(seen[t]) + "</div>";
-    });
+    // The run's facility types first; other types on the map are named as not counted.
+    var inRun = run.inputs.types || [];
+    inRun.concat(Object.keys(seen).filter(function (t) { return inRun.indexOf(t) < 0; }))
+      .forEach(function (t) {
+        if (!seen[t]) { return; }
+        var note = inRun.indexOf(t) < 0 ? "<span class='muted'>（未参与计算）</span>" : "";
+        html += "<div><span class='dot' style='background:" + (TYPE_COLORS[t] || "#555") + "'></span>" +
+          esc(seen[t]) + note + "</div>";
+      });
+    html += "<div class='muted'>虚线空心点：规划/候选设施</div>";
     if (run.zones) {
       html += "<div class='muted'>单元面积覆盖率（≥ 50 % 达标）：</div><div class='ramp'>" +
         [0.1, 0.3, 0.6, 0.8].map(function (v) {
