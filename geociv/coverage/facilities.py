@@ -58,6 +58,7 @@ __all__ = [
     "Facilities",
     "parse_status",
     "parse_type",
+    "parse_types",
 ]
 
 DUPLICATE_M = 50.0
@@ -115,6 +116,27 @@ def parse_type(value: str) -> str | None:
     ('rental_station', 'nursing_home', None)
     """
     return _TYPE_ALIASES.get(value.strip())
+
+
+def parse_types(values: str | Sequence[object]) -> tuple[list[str], list[Problem]]:
+    """Type codes of codes or Chinese labels (each once, in order) and the problems found
+    (field ``types``): unknown ones, or none at all.
+
+    >>> parse_types(["辅具租赁服务站", "rental_station", "x"])
+    (['rental_station'], [Problem(message="未知的设施类型 'x'", row=None, field='types')])
+    """
+    names = [values] if isinstance(values, str) else list(values)
+    codes: list[str] = []
+    problems: list[Problem] = []
+    for t in names:
+        code = parse_type(str(t))
+        if code is None:
+            problems.append(Problem(f"未知的设施类型 {t!r}", field="types"))
+        elif code not in codes:
+            codes.append(code)
+    if not names:
+        problems.append(Problem("至少选择一种设施类型", field="types"))
+    return codes, problems
 
 
 def parse_status(value: str) -> str | None:

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 import geopandas as gpd
 import shapely
 
-from geociv.coverage.facilities import parse_status, parse_type
+from geociv.coverage.facilities import parse_status, parse_types
 from geociv.coverage.isochrones import SPEEDS
 from geociv.coverage.service import Coverage, CoverageResult
 from geociv.crs import STORAGE_CRS
@@ -122,18 +122,7 @@ class CoverageRequest:
             Naming each bad field.
         """
         problems: list[Problem] = []
-        raw_types = data.get("types") or []
-        if isinstance(raw_types, str):
-            raw_types = [raw_types]
-        types = []
-        for t in raw_types:
-            code = parse_type(str(t))
-            if code is None:
-                problems.append(Problem(f"未知的设施类型 {t!r}", field="types"))
-            elif code not in types:
-                types.append(code)
-        if not raw_types:
-            problems.append(Problem("至少选择一种设施类型", field="types"))
+        types, problems = parse_types(data.get("types") or [])
         minutes = _number(data, "minutes", 15.0, 1.0, 120.0, problems)
         raw_rings = data.get("rings", (5, 10))
         rings: list[float] = []

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geociv.coverage.facilities import parse_type
+from geociv.coverage.facilities import parse_types
 from geociv.coverage.isochrones import IsochroneResult, fallback_circles, resolve_speed, rings
 from geociv.coverage.network import WalkNetwork
 from geociv.coverage.population import (
@@ -40,9 +40,15 @@ from geociv.coverage.population import (
 )
 from geociv.crs import STORAGE_CRS, projected_crs_for
 from geociv.errors import Problem, ValidationError
-from geociv.store import FACILITY_TYPE_LABELS, CoverageRun, Store
+from geociv.store import FACILITY_TYPE_LABELS, CoverageRun, Facility, Store
 
-__all__ = ["SERVED_SHARE", "Coverage", "CoverageResult", "circle_label"]
+__all__ = [
+    "SERVED_SHARE",
+    "Coverage",
+    "CoverageResult",
+    "circle_label",
+    "facilities_in_reach",
+]
 
 SERVED_SHARE = 0.5
 """A zone is served when at least this share of its area is covered."""
@@ -151,6 +157,47 @@ class CoverageResult:
         }
 
 
+def facilities_in_reach(
+    facilities: Sequence[Facility], aoi: gpd.GeoDataFrame, reach_m: float
+) -> list[Facility]:
+    """The facilities within ``reach_m`` metres of an area (inside it or around it).
+
+    Facilities serve an area when they can reach it: those within the time budget of its
+    boundary, not the ones across the country. Distances are measured in the area's
+    Gauss-Krüger zone; the order of ``facilities`` is kept.
+
+    Parameters
+    ----------
+    facilities : sequence of Facility
+        Candidates, each with a location (EPSG:4490).
+    aoi : GeoDataFrame
+        The area of interest (EPSG:4490).
+    reach_m : float
+        Straight-line reach in metres (speed × time).
+
+    Returns
+    -------
+    list of Facility
+
+    Examples
+    --------
+    >>> from shapely.geometry import Point, box
+    >>> area = gpd.GeoDataFrame(geometry=[box(114.0, 33.0, 114.01, 33.01)], crs=STORAGE_CRS)
+    >>> near, far = (Facility(i, i, "day_care", Point(x, 33.005)) for i, x in
+    ...              (("F1", 114.012), ("F2", 114.05)))
+    >>> [f.facility_id for f in facilities_in_reach([near, far], area, 720.0)]
+    ['F1']
+    """
+    if not facilities:
+        return []
+    gk = projected_crs_for(aoi.geometry)
+    near = shapely.buffer(shapely.union_all(aoi.to_crs(gk).geometry.to_numpy()), reach_m)
+    shapely.prepare(near)
+    located = gpd.GeoSeries([f.location for f in facilities], crs=STORAGE_CRS).to_crs(gk)
+    inside = shapely.contains_xy(near, located.x.to_numpy(), located.y.to_numpy())
+    return [f for f, ok in zip(facilities, inside, strict=True) if ok]
+
+
 def _pct(x: float) -> str:
     return "—" if math.isnan(x) else f"{x * 100:.1f} %"
 
@@ -166,6 +213,10 @@ class Coverage:
 
     def __init__(self, store: Store) -> None:
         self.store = store
+
+    def _facilities(self, type_code: str) -> list[Facility]:
+        """The facilities of one type (retired ones too; :meth:`run` filters by status)."""
+        return self.store.query_facilities(type=type_code, include_retired=True)
 
     def _aoi(self, aoi: Any, name: str | None) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
         record: dict[str, Any] = {}
@@ -265,13 +316,9 @@ class Coverage:
         """
         step = progress or (lambda fraction, message: None)
         step(0.02, "读取设施")
-        names = [types] if isinstance(types, str) else list(types)
-        codes = []
-        for t in names:
-            code = parse_type(t)
-            if code is None:
-                raise ValidationError(Problem(f"未知的设施类型 {t!r}", field="types"))
-            codes.append(code)
+        codes, problems = parse_types(types)
+        if problems:
+            raise ValidationError(problems)
         if not (isinstance(minutes, int | float) and 0 < minutes <= 120):
             raise ValidationError(
                 Problem(f"时间必须在 0–120 分钟之间，收到 {minutes!r}", field="minutes")
@@ -281,13 +328,11 @@ class Coverage:
         # its boundary (outside it too), not the ones across the country.
         reach_m = resolve_speed(speed) * minutes * 60.0
         gk = projected_crs_for(aoi_frame.geometry)
-        near = shapely.buffer(shapely.union_all(aoi_frame.to_crs(gk).geometry.to_numpy()), reach_m)
-        shapely.prepare(near)
         labels = "、".join(FACILITY_TYPE_LABELS[c] for c in codes)
         of_type = [
             f
             for code in codes
-            for f in self.store.query_facilities(type=code, include_retired=True)
+            for f in self._facilities(code)
             if f.status in statuses and f.location is not None
         ]
         if not of_type:
@@ -295,9 +340,7 @@ class Coverage:
                 Problem(f"没有状态为 {'/'.join(statuses)} 的{labels}", field="types"),
                 title="没有设施",
             )
-        located = gpd.GeoSeries([f.location for f in of_type], crs=STORAGE_CRS).to_crs(gk)
-        inside = shapely.contains_xy(near, located.x.to_numpy(), located.y.to_numpy())
-        facilities = [f for f, ok in zip(of_type, inside, strict=True) if ok]
+        facilities = facilities_in_reach(of_type, aoi_frame, reach_m)
         if not facilities:
             raise ValidationError(
                 Problem(
