@@ -173,7 +173,11 @@
       var speed = $("cov-speed");
       var speedValue = speed.value;
       speed.innerHTML = "";
+      // Refilling keeps what the planner has chosen (options may arrive after a choice).
+      var chosen = {};
+      var first = !state.optionsLoaded;
       ["cov-aoi", "cov-network", "cov-raster", "cov-raster2", "cov-zones"].forEach(function (id, i) {
+        chosen[id] = $(id).value;
         resetSelect($(id), i > 0);
       });
       fillSelect(speed, opts.speeds, "code", function (s) { return s.label + " " + s.mps + " m/s"; });
@@ -185,7 +189,7 @@
         opt.textContent = z.name;
         aoi.insertBefore(opt, aoi.firstChild);
       });
-      aoi.selectedIndex = 0;
+      if (first) { aoi.selectedIndex = 0; }
       fillSelect($("cov-network"), opts.networks, "network_id", function (n) {
         return n.name + "（" + num(n.length_km, 1) + " km 路网）";
       });
@@ -197,7 +201,16 @@
       fillSelect($("cov-zones"), opts.zone_sets, "set_id", function (z) {
         return z.name + "（" + z.n_zones + " 个）";
       });
-      if (opts.zone_sets.length) { $("cov-zones").value = opts.zone_sets[0].set_id; }
+      if (first && opts.zone_sets.length) { $("cov-zones").value = opts.zone_sets[0].set_id; }
+      if (!first) {
+        Object.keys(chosen).forEach(function (id) {
+          var sel = $(id);
+          if (Array.prototype.some.call(sel.options, function (o) { return o.value === chosen[id]; })) {
+            sel.value = chosen[id];
+          }
+        });
+      }
+      state.optionsLoaded = true;
     });
   }
 
@@ -567,9 +580,11 @@
       request("POST", API + "/facilities/import", data, true)
         .then(function (r) {
           var parts = Object.keys(r.by_type).map(function (k) { return k + " " + r.by_type[k] + " 处"; });
-          out.className = "ok";
-          out.textContent = "已导入 " + r.added + " 处设施：" + parts.join("，");
-          return loadFacilities().then(loadOptions);
+          // Say it once the map and the lists show the new facilities.
+          return loadFacilities().then(loadOptions).then(function () {
+            out.className = "ok";
+            out.textContent = "已导入 " + r.added + " 处设施：" + parts.join("，");
+          });
         })
         .catch(function (err) { out.className = "errors"; showErrors(out, err); });
     });
@@ -591,9 +606,10 @@
           return r;
         })
         .then(function (r) {
-          out.className = "cov-upload-result ok";
-          out.textContent = describe(r);
-          return loadOptions();
+          return loadOptions().then(function () {
+            out.className = "cov-upload-result ok";
+            out.textContent = describe(r);
+          });
         })
         .catch(function (err) {
           if (box) { box.hidden = true; }
