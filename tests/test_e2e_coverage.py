@@ -97,6 +97,15 @@ def test_planner_loads_facilities_sees_coverage_and_asks_for_sites(
     text = saved.read_text(encoding="utf-8")
     assert headline in text and "建议新增站点" in text
 
+    # The same circle for every county of the city at once (Dask), as a choropleth and a table.
+    page.click("#cov-batch-run")
+    page.wait_for_selector("#cov-batch-card:not([hidden])", timeout=60_000)
+    assert page.locator("#cov-batch-table tbody tr").count() == 10
+    assert page.locator("path.cov-batch-unit").count() == 10
+    assert page.inner_text("#cov-batch-headline").startswith("驻马店市 10 个县级单元")
+    assert "驿城区" in page.locator("#cov-batch-table tbody tr").first.inner_text()
+    page.screenshot(path=str(ARTIFACTS / "coverage-batch.png"))
+
     # An officer cannot compute but opens the saved run from the list and reads the same figures.
     run_id = page.inner_text("#cov-run-id")
     page.click(".topbar button[type=submit]")

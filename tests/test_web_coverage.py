@@ -424,3 +424,29 @@ def test_fewest_sites_for_a_target_share_and_an_unreachable_target(planner) -> N
     job = _wait(planner, started.get_json()["job_id"])
     assert job["state"] == "failed"
     assert any("50" in p["message"] for p in job["error"]["problems"]), job["error"]
+
+
+def test_batch_over_the_counties_of_the_jurisdiction(planner, app) -> None:
+    started = planner.post("/api/coverage/batches", json={"types": ["辅具租赁服务站"]})
+    assert started.status_code == 202, started.get_json()
+    job = _wait(planner, started.get_json()["job_id"])
+    assert job["state"] == "done", job
+    body = planner.get(f"/api/coverage/batches/{job['result']['run_id']}").get_json()
+    rows = {f["properties"]["name"]: f["properties"] for f in body["divisions"]["features"]}
+    assert len(rows) == 10
+    assert rows["驿城区"]["area_share"] > 0 and rows["驿城区"]["facilities"] == 10
+    assert rows["泌阳县"]["area_share"] == 0 and rows["泌阳县"]["note"]
+    assert body["summary"]["headline"].startswith("驻马店市 10 个县级单元")
+    listed = planner.get("/api/coverage/runs?kind=batch").get_json()["runs"]
+    assert [r["run_id"] for r in listed] == [body["run_id"]]
+    # After a restart the stored table is served with the divisions' polygons.
+    app.extensions["geociv_coverage_batches"].clear()
+    again = planner.get(f"/api/coverage/batches/{body['run_id']}").get_json()
+    shares = {
+        f["properties"]["name"]: f["properties"]["area_share"]
+        for f in again["divisions"]["features"]
+    }
+    assert shares == {name: p["area_share"] for name, p in rows.items()}
+    assert all(f["geometry"] for f in again["divisions"]["features"])
+    # A batch is not a single coverage run.
+    assert planner.get(f"/api/coverage/runs/{body['run_id']}").status_code == 404

@@ -476,6 +476,18 @@ def _coverage_paths() -> dict[str, Any]:
             "text/csv", "导出分单元覆盖表 CSV", "exportCoverageZones", [run_id]),
         "/api/coverage/runs/{run_id}/summary.csv": download(
             "text/csv", "导出覆盖指标 CSV", "exportCoverageSummary", [run_id, suggestion_q]),
+        "/api/coverage/batches": {"post": {
+            "summary": "全辖区汇总：逐个区县（或 level 指定的层级）计算覆盖，Dask 并行（规划人员；"
+                       "后台计算）", "operationId": "startBatch",
+            "requestBody": _json_body(["types"], {
+                **{k: v for k, v in run_input.items() if k not in ("aoi", "zones_id", "rings")},
+                "parent": {"type": "string", "description": "上级区划代码（缺省为本辖区）"},
+                "level": {"type": "string", "default": "county"}}),
+            "responses": {"202": job_ok, **_WRITE_ERRORS}}},
+        "/api/coverage/batches/{run_id}": {"get": {
+            "summary": "一次全辖区汇总：标题、总体指标、各区划覆盖率（GeoJSON）",
+            "operationId": "getBatch", "parameters": [run_id],
+            "responses": {"200": _ok("{run_id, summary, divisions}"), **_READ_ERRORS}}},
         "/api/coverage/suggestions": {"post": {
             "summary": "新址建议：k 处新站点覆盖最大，或达到目标覆盖率的最少站点（规划人员；"
                        "后台计算）", "operationId": "startSuggestion",

@@ -25,6 +25,7 @@ from geociv.coverage.facilities import Facilities, parse_type
 from geociv.coverage.isochrones import SPEEDS
 from geociv.coverage.requests import CoverageRequest, SuggestRequest, layers_of
 from geociv.coverage.service import CoverageResult, circle_label
+from geociv.crs import STORAGE_CRS
 from geociv.errors import Problem, ValidationError
 from geociv.store import (
     FACILITY_STATUS_LABELS,
@@ -96,7 +97,7 @@ def coverage_result(run_id: str) -> CoverageResult:
     if cached is not None:
         return cached
     run = store().get_coverage_run(run_id)
-    if run is None or run.kind.startswith("suggest:"):
+    if run is None or _run_kind(run.kind) != "coverage":
         not_found(f"覆盖计算记录 {run_id} 不存在")
     result = layers_of(store(), run_id)
     _remember("results", run_id, result)
@@ -131,13 +132,20 @@ def facilities_geojson(types: list[str] | None = None) -> dict[str, Any]:
     return geojson(frame[frame.geometry.notna()]) or {}
 
 
+def _run_kind(kind: str) -> str:
+    """``coverage``, ``suggestion`` or ``batch`` from a stored run's kind."""
+    if kind.startswith("suggest:"):
+        return "suggestion"
+    return "batch" if kind.startswith("batch:") else "coverage"
+
+
 def run_json(run: CoverageRun) -> dict[str, Any]:
-    """A stored run (coverage or suggestion) for the API."""
-    kind = run.kind.removeprefix("suggest:")
+    """A stored run (coverage, suggestion or batch) for the API."""
+    kind = run.kind.split(":", 1)[-1]
     types = [t for t in kind.split(",") if t in FACILITY_TYPE_LABELS]
     return {
         "run_id": run.run_id,
-        "kind": "suggestion" if run.kind.startswith("suggest:") else "coverage",
+        "kind": _run_kind(run.kind),
         "types": types,
         "circle": circle_label(types) if types else "",
         "created_at": run.created_at,
@@ -434,6 +442,67 @@ def start_suggestion() -> tuple[Response, int]:
 
     started = jobs().submit("suggest", work, owner=user)
     return jsonify(job_id=started.job_id, state=started.state), 202
+
+
+@bp.post("/batches")
+@role_required("planner")
+def start_batch() -> tuple[Response, int]:
+    """Coverage of every county (``level``) of the jurisdiction (or ``parent``) at once, one
+    Dask task per division; answers 202 with the job id."""
+    from geociv.coverage.batch import batch_coverage
+
+    data = _json_body()
+    base = CoverageRequest.from_dict({**data, "aoi": {"division": "x"}})
+    parent = str(data.get("parent") or current_app.config["JURISDICTION"])
+    level = str(data.get("level") or "county")
+    user = actor()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    the_store = store()
+
+    def work(progress: Any) -> dict[str, Any]:
+        result = batch_coverage(
+            the_store,
+            base.types,
+            parent=parent,
+            level=level,
+            minutes=base.minutes,
+            speed=base.speed,
+            network_id=base.network_id,
+            raster_id=base.raster_id,
+            statuses=base.statuses,
+            detour=base.detour,
+            access_m=base.access_m,
+            actor=user,
+            progress=progress,
+        )
+        with app.app_context():
+            _remember("batches", result.run_id, result)
+        return {"run_id": result.run_id, "headline": result.headline}
+
+    started = jobs().submit("batch", work, owner=user)
+    return jsonify(job_id=started.job_id, state=started.state), 202
+
+
+@bp.get("/batches/<run_id>")
+@role_required(*READERS)
+def batch_detail(run_id: str) -> Response:
+    """A batch run: headline, overall figures and the divisions with their shares (GeoJSON)."""
+    run = store().get_coverage_run(run_id)
+    if run is None or _run_kind(run.kind) != "batch":
+        not_found(f"汇总计算记录 {run_id} 不存在")
+    cached = _cache("batches").get(run_id)
+    if cached is not None:
+        frame = cached.table
+    else:  # after a restart: the stored table with the divisions' polygons
+        rows = run.summary.get("divisions_table") or []
+        shapes = {d.code: d.geometry for d in store().query_divisions(with_geometry=True)}
+        frame = gpd.GeoDataFrame(
+            rows, geometry=[shapes.get(str(r.get("code"))) for r in rows], crs=STORAGE_CRS
+        )
+    body = run_json(run)
+    body["divisions"] = geojson(frame.set_geometry(frame.geometry.simplify(0.0005)))
+    body["summary"] = {k: v for k, v in run.summary.items() if k != "divisions_table"}
+    return jsonify(body)
 
 
 @bp.get("/suggestions/<suggestion_id>")

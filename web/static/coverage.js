@@ -32,6 +32,7 @@
     uncovered: L.layerGroup().addTo(map),
     facilities: L.layerGroup().addTo(map),
     suggestedAreas: L.layerGroup().addTo(map),
+    batch: L.layerGroup().addTo(map),
     suggested: L.layerGroup().addTo(map)
   };
   L.control.layers(
@@ -39,7 +40,8 @@
     {
       "路网": layers.network, "统计范围": layers.aoi, "统计单元覆盖率": layers.zones, "服务圈": layers.rings,
       "未覆盖区域": layers.uncovered, "设施": layers.facilities,
-      "建议新址服务圈": layers.suggestedAreas, "建议新址": layers.suggested
+      "建议新址服务圈": layers.suggestedAreas, "建议新址": layers.suggested,
+      "区县汇总覆盖率": layers.batch
     },
     { collapsed: true }
   ).addTo(map);
@@ -625,6 +627,75 @@
   uploadForm("cov-zones-form", API + "/zones", function (r) {
     return "已导入 " + r.set_id + "：" + r.name + "，" + r.n_zones + " 个面";
   });
+
+  // -- batch over the counties (Dask) -------------------------------------------------------
+
+  function batchColor(share) {
+    if (share === null || share === undefined) { return "#d5d8dc"; }
+    if (share >= 0.5) { return "#1a9850"; }
+    if (share >= 0.2) { return "#91cf60"; }
+    if (share >= 0.05) { return "#d9ef8b"; }
+    if (share > 0) { return "#fee08b"; }
+    return "#f4f6f7";
+  }
+
+  function drawBatch(b) {
+    layers.batch.clearLayers();
+    var geo = L.geoJSON(b.divisions, {
+      style: function (f) {
+        return { color: "#1f3a5f", weight: 1.2, fillColor: batchColor(f.properties.area_share), fillOpacity: 0.6,
+                 className: "cov-batch-unit" };
+      },
+      onEachFeature: function (f, layer) {
+        var p = f.properties;
+        layer.bindTooltip(esc(p.name) + "：覆盖 " + pct(p.area_share) + "，区内设施 " + p.facilities + " 处" +
+          (p.note ? "（" + esc(p.note) + "）" : ""), { sticky: true });
+      }
+    }).addTo(layers.batch);
+    try { map.fitBounds(geo.getBounds(), { padding: [20, 20] }); } catch (e) { /* no geometry */ }
+    var legendBox = $("cov-legend");
+    var old = legendBox.querySelector(".legend-batch");
+    if (old) { old.remove(); }
+    var div = document.createElement("div");
+    div.className = "legend-batch";
+    div.innerHTML = "<div class='muted'>区县面积覆盖率：</div>" + [[0, "0"], [0.01, "<5 %"], [0.05, "5–20 %"],
+      [0.2, "20–50 %"], [0.5, "≥50 %"]].map(function (c) {
+      return "<div><span class='swatch' style='background:" + batchColor(c[0]) + "'></span>" + c[1] + "</div>";
+    }).join("");
+    legendBox.appendChild(div);
+    $("cov-batch-headline").hidden = false;
+    $("cov-batch-headline").textContent = b.summary.headline;
+    $("cov-batch-card").hidden = false;
+    $("cov-batch-id").textContent = b.run_id;
+    var rows = b.divisions.features.map(function (f) { return f.properties; });
+    rows.sort(function (a, c) { return (c.area_share || 0) - (a.area_share || 0); });
+    $("cov-batch-table").querySelector("tbody").innerHTML = rows.map(function (p) {
+      return "<tr><td>" + esc(p.code) + "</td><td>" + esc(p.name) + "</td><td class='num'>" + num(p.area_km2, 1) +
+        "</td><td class='num'>" + p.facilities + "</td><td class='num'>" + p.facilities_in_reach +
+        "</td><td class='num'>" + pct(p.area_share) + "</td><td class='num'>" +
+        (p.population_share === undefined ? "—" : pct(p.population_share)) + "</td><td class='muted'>" +
+        esc(p.note || "") + "</td></tr>";
+    }).join("");
+  }
+
+  var batchButton = $("cov-batch-run");
+  if (batchButton) {
+    batchButton.addEventListener("click", function () {
+      var bar = progressOf($("cov-batch-progress"));
+      var body = coverageBody();
+      delete body.aoi;
+      delete body.zones_id;
+      $("cov-batch-errors").innerHTML = "";
+      batchButton.disabled = true;
+      bar.show(0, "提交计算");
+      request("POST", API + "/batches", body)
+        .then(function (job) { return follow(job.job_id, bar); })
+        .then(function (result) { return request("GET", API + "/batches/" + result.run_id); })
+        .then(function (b) { drawBatch(b); bar.show(1, "完成"); })
+        .catch(function (err) { bar.hide(); showErrors($("cov-batch-errors"), err); })
+        .then(function () { batchButton.disabled = false; });
+    });
+  }
 
   // -- start ---------------------------------------------------------------------------------
 
