@@ -450,3 +450,15 @@ def test_batch_over_the_counties_of_the_jurisdiction(planner, app) -> None:
     assert all(f["geometry"] for f in again["divisions"]["features"])
     # A batch is not a single coverage run.
     assert planner.get(f"/api/coverage/runs/{body['run_id']}").status_code == 404
+
+
+def test_upload_names_cannot_leave_the_upload_directory(planner, tmp_path) -> None:
+    csv = "名称,类型,经度,纬度\n路径测试站,辅具租赁服务站,114.03,32.99\n"
+    for name in ("..", "../../etc/stations.csv", "..\\..\\stations.csv"):
+        resp = planner.post(
+            "/api/coverage/facilities/import",
+            data={"file": (io.BytesIO(csv.encode()), name), "crs": "CGCS2000"},
+            content_type="multipart/form-data",
+        )
+        assert resp.status_code in (201, 400), resp.status_code
+    assert not (tmp_path.parent / "stations.csv").exists()

@@ -195,7 +195,10 @@ def _json_body() -> dict[str, Any]:
 def _saved_upload(upload: FileStorage | None, directory: str) -> Path:
     if upload is None or not upload.filename:
         raise ValidationError(Problem("请选择要上传的文件", field="file"), title="缺少文件")
-    name = Path(upload.filename).name or "upload"
+    # Keep the (often Chinese) name for the record, but never a path out of the directory.
+    name = Path(upload.filename.replace("\\", "/")).name
+    if name in ("", ".", ".."):
+        name = "upload"
     path = Path(directory) / name
     upload.save(path)
     return path
