@@ -194,9 +194,17 @@ def _current_round_status() -> tuple[Any, dict[str, LineStatus]]:
     return current, by_line
 
 
-def _rounded(geometry: Any, digits: int = 6) -> Any:
-    """Geometries with coordinates rounded for display (6 decimals: about 0.1 m), which keeps
-    the map pages small."""
+#: Display tolerance of the lines on the overview map, in degrees (about 2 m): a pixel or two
+#: at the closest zoom. A line's own page draws it unsimplified (markers are judged against it
+#: there); stored geometries and every length or report are untouched.
+OVERVIEW_TOLERANCE = 0.00002
+
+
+def _rounded(geometry: Any, digits: int = 6, tolerance: float = 0.0) -> Any:
+    """Geometries rounded for display (6 decimals: about 0.1 m), simplified by ``tolerance``
+    degrees when it is positive, which keeps the map pages small."""
+    if tolerance > 0:
+        geometry = shapely.simplify(geometry, tolerance, preserve_topology=True)
     return shapely.transform(geometry, lambda coords: np.round(coords, digits))
 
 
@@ -235,17 +243,26 @@ def _base_map(bounds: tuple[float, float, float, float], *, outline: bool = Fals
     return m
 
 
-def _add_lines(m: folium.Map, frame: gpd.GeoDataFrame, statuses: dict[str, LineStatus]) -> None:
+def _add_lines(
+    m: folium.Map,
+    frame: gpd.GeoDataFrame,
+    statuses: dict[str, LineStatus],
+    tolerance: float = 0.0,
+) -> None:
     """Lines in one layer per level, coloured by level; lines on the jurisdiction's edge drawn
-    thick and dashed, internal ones thin and solid."""
-    groups: dict[str, folium.FeatureGroup] = {}
+    thick and dashed, internal ones thin and solid; simplified by ``tolerance`` degrees for an
+    overview.
+
+    Each level is one GeoJSON layer whose features carry their style, tooltip and popup as
+    properties: one layer per line would repeat folium's script for every line and make the
+    page several times larger.
+    """
+    features: dict[str, list[dict[str, Any]]] = {}
     for row, geom in zip(frame.drop(columns="geometry").to_dict("records"), frame.geometry,
                          strict=True):  # fmt: skip
         if geom is None:
             continue
         level = row["level"]
-        if level not in groups:
-            groups[level] = folium.FeatureGroup(name=f"{LINE_LEVEL_LABELS[level]}界线")
         status = statuses.get(row["line_id"])
         state = status.status_label if status else "未列入本轮计划"
         link = _text(url_for("boundaries.line_page", line_id=row["line_id"]))
@@ -256,23 +273,34 @@ def _add_lines(m: folium.Map, frame: gpd.GeoDataFrame, statuses: dict[str, LineS
             f"{LINE_LEVEL_LABELS[level]} · {where} · {float(row['length_km']):,.2f} km<br>"
             f"本轮联检：{_text(state)}"
         )
-        style = {
-            "color": LEVEL_COLOURS[level],
-            "weight": 3 if row["internal"] else 5,
-            "opacity": 0.9,
-        }
-        if not row["internal"]:
-            style["dashArray"] = "10 6"
-        folium.GeoJson(
-            {"type": "Feature", "properties": {}, "geometry": mapping(_rounded(geom))},
-            style_function=lambda _f, style=style: style,
-            highlight_function=lambda _f: {"weight": 7},
-            tooltip=_text(f"{row['name']}（{row['section']}）"),
-            popup=folium.Popup(popup, max_width=320),
-        ).add_to(groups[level])
+        features.setdefault(level, []).append({
+            "type": "Feature",
+            "properties": {
+                "tip": _text(f"{row['name']}（{row['section']}）"),
+                "popup": popup,
+                "color": LEVEL_COLOURS[level],
+                "weight": 3 if row["internal"] else 5,
+                "dash": None if row["internal"] else "10 6",
+            },
+            "geometry": mapping(_rounded(geom, 6 if tolerance <= 0 else 5, tolerance)),
+        })  # fmt: skip
     for level in ("provincial", "city", "county", "edge"):
-        if level in groups:
-            groups[level].add_to(m)
+        if level not in features:
+            continue
+        group = folium.FeatureGroup(name=f"{LINE_LEVEL_LABELS[level]}界线")
+        folium.GeoJson(
+            {"type": "FeatureCollection", "features": features[level]},
+            style_function=lambda f: {
+                "color": f["properties"]["color"],
+                "weight": f["properties"]["weight"],
+                "opacity": 0.9,
+                "dashArray": f["properties"]["dash"],
+            },
+            highlight_function=lambda _f: {"weight": 7},
+            tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
+            popup=folium.GeoJsonPopup(fields=["popup"], labels=False, max_width=320),
+        ).add_to(group)
+        group.add_to(m)
 
 
 def _add_markers(m: folium.Map, markers: list[Marker], checks: dict[str, InspectionRecord]) -> None:
@@ -409,7 +437,7 @@ def map_page() -> Any:
     outline = store().get_division(code)
     bounds = _bounds(outline.geometry if outline is not None else None, *list(lines.geometry))
     m = _base_map(bounds)
-    _add_lines(m, lines, statuses)
+    _add_lines(m, lines, statuses, tolerance=OVERVIEW_TOLERANCE)
     _add_markers(m, markers, checks)
     _add_findings(m, found)
     pending = svc.pending(actor())
