@@ -583,7 +583,7 @@ def names_pinyin_check(ctx: Context) -> None:
 # -- naming/renaming cases (命名更名) ------------------------------------------------------
 @main.group()
 def cases() -> None:
-    """命名更名案件：申请、附件、审核、批准、备案、公告、生效，逾期提醒与公告。"""
+    """命名更名案件：申请、附件、审核、批准、备案、公告、生效，撤回与不予批准，逾期提醒与公告。"""
 
 
 def _case_line(case: Any) -> str:
@@ -606,6 +606,8 @@ def _print_case(ctx: Context, case: Any) -> None:
 
     click.echo(_case_line(case))
     click.echo(f"  位置：{case.location}；申请人：{case.applicant}；所属区划 {case.division_code}")
+    if case.close_reason:
+        click.echo(f"  {CASE_STEP_LABELS[case.closed.step]}理由：{case.close_reason}")
     for s in case.steps:
         note = f"  {s.note}" if s.note else ""
         click.echo(f"  {CASE_STEP_LABELS[s.step]}\t{s.on}\t{s.actor}{note}")
@@ -618,8 +620,19 @@ def _print_case(ctx: Context, case: Any) -> None:
 @cases.command("list")
 @click.option(
     "--status",
-    type=click.Choice(["applied", "reviewed", "approved", "filed", "published", "effective"]),
-    help="只列出该状态的案件",
+    type=click.Choice(
+        [
+            "applied",
+            "reviewed",
+            "approved",
+            "filed",
+            "published",
+            "effective",
+            "withdrawn",
+            "rejected",
+        ]
+    ),
+    help="只列出该状态的案件（withdrawn 已撤回，rejected 不予批准）",
 )
 @click.option("--kind", type=click.Choice(["naming", "renaming"]), help="命名或更名")
 @pass_ctx
@@ -797,6 +810,50 @@ def cases_step(
         f"{case.case_id} 已{CASE_STEP_LABELS[step]}（{case.date_of(step)}），"
         f"当前状态：{CASE_STATUS_LABELS[case.status]}"
     )
+
+
+def _close_case(ctx: Context, case_id: str, step: str, **fields: Any) -> None:
+    """Withdraw or refuse a case (``step``) and say so."""
+    from geociv.gazetteer.cases import Cases
+    from geociv.store import CASE_STATUS_LABELS, CASE_STEP_LABELS
+
+    svc = Cases(ctx.store)
+    action = svc.withdraw if step == "withdraw" else svc.reject
+    case = _lookup(lambda: action(case_id, **fields))
+    click.echo(
+        f"{case.case_id} 已{CASE_STEP_LABELS[step]}（{case.date_of(step)}，"
+        f"理由：{case.close_reason}），当前状态：{CASE_STATUS_LABELS[case.status]}，案件办结"
+    )
+
+
+@cases.command("withdraw")
+@click.argument("case_id")
+@click.option("--reason", required=True, help="撤回理由（必填）")
+@click.option("--date", "on", default=None, metavar="YYYY-MM-DD", help="撤回日期（默认今天）")
+@click.option("--note", default="", help="备注")
+@click.option("--actor", default="officer-cli", show_default=True, help="记入审计日志的操作人")
+@pass_ctx
+@reports_errors
+def cases_withdraw(
+    ctx: Context, case_id: str, reason: str, on: str | None, note: str, actor: str
+) -> None:
+    """申请人撤回申请：批准前（已申请、已审核）的案件办结为“已撤回”，地名库不变。"""
+    _close_case(ctx, case_id, "withdraw", reason=reason, actor=actor, on=on, note=note)
+
+
+@cases.command("reject")
+@click.argument("case_id")
+@click.option("--reason", required=True, help="不予批准理由（必填）")
+@click.option("--date", "on", default=None, metavar="YYYY-MM-DD", help="决定日期（默认今天）")
+@click.option("--note", default="", help="备注")
+@click.option("--actor", default="officer-cli", show_default=True, help="记入审计日志的操作人")
+@pass_ctx
+@reports_errors
+def cases_reject(
+    ctx: Context, case_id: str, reason: str, on: str | None, note: str, actor: str
+) -> None:
+    """不予批准：审核或批准环节（已申请、已审核）的案件办结为“不予批准”，地名库不变。"""
+    _close_case(ctx, case_id, "reject", reason=reason, actor=actor, on=on, note=note)
 
 
 @cases.command("overdue")

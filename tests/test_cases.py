@@ -474,3 +474,185 @@ def test_concurrent_applications_get_distinct_serial_ids(cases: Cases) -> None:
     with ThreadPoolExecutor(4) as pool:
         ids = list(pool.map(apply, range(8)))
     assert sorted(ids) == [f"C2025-{n:04d}" for n in range(1, 9)]
+
+
+# -- closing without effect: withdrawal (撤回) and refusal (不予批准) ----------------------------
+
+
+def _naming(cases: Cases, on: str = "2025-05-06") -> NameCase:
+    return cases.apply(
+        "naming",
+        "天中路",
+        category="road",
+        division_code="411702",
+        applicant="驿城区住建局",
+        location="东起开源大道，西至雪松大道",
+        actor=OFFICER,
+        on=on,
+    )
+
+
+def _gazetteer_state(store: Store, name_id: str) -> tuple[object, ...]:
+    """What a closed case must not change: the record as stored, its former names, the
+    gazetteer's audit trail and the records named 天中路/新张楼村."""
+    record = store.get_name(name_id)
+    return (
+        record,
+        record.updated_at,
+        store.former_names(name_id),
+        len(store.audit_entries(entity="names", limit=100_000)),
+        store.query_names(name="天中路"),
+        store.query_names(name="新张楼村"),
+    )
+
+
+@pytest.mark.parametrize("step", ["withdraw", "reject"])
+@pytest.mark.parametrize("reviewed", [False, True], ids=["applied", "reviewed"])
+def test_a_renaming_case_is_closed_before_approval_and_the_old_name_stays(
+    demo_store: Store, cases: Cases, step: str, reviewed: bool
+) -> None:
+    case = _apply_renaming(cases)
+    _attach_reports(cases, case.case_id)
+    if reviewed:
+        case = cases.review(case.case_id, actor=OFFICER, on="2025-03-10")
+    before = _gazetteer_state(demo_store, VILLAGE)
+    close = cases.withdraw if step == "withdraw" else cases.reject
+    closed = close(
+        case.case_id, reason="  申请人来函撤回  ", actor="admin1", on="2025-03-12", note="来函存档"
+    )
+    status = {"withdraw": "withdrawn", "reject": "rejected"}[step]
+    assert (closed.status, closed.close_reason) == (status, "申请人来函撤回")
+    assert not closed.is_open and closed.closed == closed.step(step)
+    assert (closed.step(step).on, closed.step(step).actor, closed.step(step).note) == (
+        "2025-03-12",
+        "admin1",
+        "来函存档",
+    )
+    assert [s.step for s in closed.steps] == ["apply", *(["review"] if reviewed else []), step]
+    assert cases.get(case.case_id) == closed and closed.close_reason == "申请人来函撤回"
+    assert [c.case_id for c in cases.query(status=status)] == [case.case_id]
+    # the gazetteer is not touched: 任张楼村 is still the standard name, no former name
+    assert _gazetteer_state(demo_store, VILLAGE) == before
+    assert demo_store.get_name(VILLAGE).name == "任张楼村"
+    # audited with before and after, attributed to the actor
+    entry = demo_store.audit_entries(entity="name_cases", limit=1)[0]
+    assert (entry.action, entry.actor, entry.entity_key) == (
+        f"cases.{step}",
+        "admin1",
+        case.case_id,
+    )
+    assert entry.before["status"] == ("reviewed" if reviewed else "applied")
+    assert (entry.after["status"], entry.after["close_reason"]) == (status, "申请人来函撤回")
+    assert entry.note == "来函存档"
+    # a closed case is not an open case on the record: a new renaming can be applied for
+    again = _apply_renaming(cases, new="张楼村", on="2025-03-15")
+    assert again.status == "applied" and again.case_id != case.case_id
+
+
+def test_a_naming_case_refused_at_approval_registers_no_name(
+    demo_store: Store, cases: Cases
+) -> None:
+    case = _naming(cases)
+    _attach_reports(cases, case.case_id)
+    case = cases.review(case.case_id, actor=OFFICER, on="2025-05-07")
+    names_before = len(demo_store.audit_entries(entity="names", limit=100_000))
+    refused = cases.reject(
+        case.case_id, reason="与规划路网不符，不予批准", actor="admin1", on="2025-05-10"
+    )
+    assert (refused.status, refused.name_id) == ("rejected", None)
+    assert demo_store.query_names(name="天中路") == []
+    assert len(demo_store.audit_entries(entity="names", limit=100_000)) == names_before
+    with pytest.raises(CaseStatusError, match="批准后才能生成公告"):
+        cases.notice(case.case_id)
+    assert cases.overdue(today="2025-12-31") == []
+
+
+def test_a_closed_case_takes_no_further_step(demo_store: Store, cases: Cases) -> None:
+    case = _naming(cases)
+    _attach_reports(cases, case.case_id)
+    cases.withdraw(case.case_id, reason="申请人撤回", actor=OFFICER, on="2025-05-08")
+    entries = len(demo_store.audit_entries(entity="name_cases", limit=1000))
+    refusals = [
+        lambda: cases.review(case.case_id, actor=OFFICER, on="2025-05-09"),
+        lambda: cases.approve(case.case_id, approving_body="驿城区人民政府", actor=OFFICER),
+        lambda: cases.file(case.case_id, filed_with="驻马店市民政局", actor=OFFICER),
+        lambda: cases.publish(case.case_id, actor=OFFICER),
+        lambda: cases.effective(case.case_id, actor=OFFICER),
+        lambda: cases.withdraw(case.case_id, reason="再撤回", actor=OFFICER),
+        lambda: cases.reject(case.case_id, reason="不予批准", actor=OFFICER),
+    ]
+    for attempt in refusals:
+        with pytest.raises(
+            CaseStatusError, match=r"已于 2025-05-08 撤回（理由：申请人撤回），已办结"
+        ):
+            attempt()
+    stored = demo_store.get_case(case.case_id)
+    assert stored.status == "withdrawn" and [s.step for s in stored.steps] == ["apply", "withdraw"]
+    assert len(demo_store.audit_entries(entity="name_cases", limit=1000)) == entries
+    assert demo_store.query_names(name="天中路") == []
+    # documents can still be kept with it (the withdrawal letter)
+    doc = cases.attach(case.case_id, "other", "撤回函.pdf", b"%PDF-1.7", actor=OFFICER)
+    assert doc.case_id == case.case_id
+
+
+@pytest.mark.parametrize("step", ["withdraw", "reject"])
+def test_closing_is_refused_once_approved_or_effective(
+    demo_store: Store, cases: Cases, step: str
+) -> None:
+    case = _approved(cases, _apply_renaming(cases), "2025-03-20")
+    close = cases.withdraw if step == "withdraw" else cases.reject
+    label = {"withdraw": "撤回", "reject": "不予批准"}[step]
+    with pytest.raises(CaseStatusError, match=rf"已批准.*approved.*已申请.*已审核.*才能{label}"):
+        close(case.case_id, reason="理由", actor=OFFICER, on="2025-03-21")
+    cases.file(case.case_id, filed_with="驻马店市民政局", actor=OFFICER, on="2025-03-25")
+    cases.publish(case.case_id, actor=OFFICER, on="2025-03-28")
+    cases.effective(case.case_id, actor=OFFICER, on="2025-04-01")
+    with pytest.raises(CaseStatusError, match="已于 2025-04-01 生效，已办结"):
+        close(case.case_id, reason="理由", actor=OFFICER)
+    stored = demo_store.get_case(case.case_id)
+    assert stored.status == "effective" and stored.close_reason == ""
+    assert demo_store.get_name(VILLAGE).name == "新张楼村"
+
+
+@pytest.mark.parametrize("step", ["withdraw", "reject"])
+def test_closing_needs_a_reason_and_a_valid_date(
+    demo_store: Store, cases: Cases, step: str
+) -> None:
+    case = _apply_renaming(cases, on="2025-03-03")
+    close = cases.withdraw if step == "withdraw" else cases.reject
+    label = {"withdraw": "撤回", "reject": "不予批准"}[step]
+    for reason in ("", "   "):
+        with pytest.raises(ValidationError) as caught:
+            close(case.case_id, reason=reason, actor=OFFICER, on="2025-03-05")
+        assert [(p.field, p.message) for p in caught.value.problems] == [
+            ("reason", f"{label}理由不能为空")
+        ]
+        assert caught.value.title == f"案件 {case.case_id} 不能{label}"
+    with pytest.raises(ValidationError) as caught:
+        close(case.case_id, reason="", actor=OFFICER, on="2025-03-01")  # before the application
+    assert {p.field for p in caught.value.problems} == {"on", "reason"}
+    assert "早于申请日期 2025-03-03" in str(caught.value.problems)
+    with pytest.raises(ValidationError, match="晚于今天"):
+        close(case.case_id, reason="理由", actor=OFFICER, on="2999-01-01")
+    stored = demo_store.get_case(case.case_id)
+    assert stored.status == "applied" and len(stored.steps) == 1
+    assert [e.action for e in demo_store.audit_entries(entity="name_cases")] == ["cases.apply"]
+
+
+def test_closing_and_its_audit_entry_are_one_transaction(
+    demo_store: Store, cases: Cases, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    case = _apply_renaming(cases)
+
+    def broken_audit(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("audit log unavailable")
+
+    monkeypatch.setattr(demo_store, "_audit", broken_audit)
+    with pytest.raises(RuntimeError, match="audit log unavailable"):
+        cases.reject(case.case_id, reason="重名", actor=OFFICER, on="2025-03-05")
+    monkeypatch.undo()
+    stored = demo_store.get_case(case.case_id)
+    assert (stored.status, stored.close_reason, len(stored.steps)) == ("applied", "", 1)
+    assert cases.reject(case.case_id, reason="重名", actor=OFFICER, on="2025-03-05").status == (
+        "rejected"
+    )

@@ -184,3 +184,34 @@ def test_sign_errors_exit_non_zero_naming_the_field(demo_path: Path) -> None:
     assert bad.exit_code == 2 and "字段 sign_id" in bad.output and "字段 on" in bad.output
     assert run(demo_path, "signs", "status", "S999999", "removed").exit_code == 1
     assert run(demo_path, "signs", "list").output == "没有地名标志\n"
+
+
+def test_cases_withdraw_and_reject_from_the_command_line(demo_path: Path, tmp_path: Path) -> None:
+    case_id = _renaming(demo_path)
+    no_reason = run(demo_path, "cases", "reject", case_id, "--reason", " ")
+    assert no_reason.exit_code == 2 and "不予批准理由不能为空" in no_reason.output
+    result = run(
+        demo_path, "cases", "withdraw", case_id,
+        "--reason", "申请人来函撤回", "--date", "2025-03-05", "--actor", "officer1",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "已撤回（2025-03-05，理由：申请人来函撤回），当前状态：已撤回，案件办结" in result.output
+    shown = run(demo_path, "cases", "show", case_id).output
+    assert "撤回理由：申请人来函撤回" in shown and "撤回\t2025-03-05\tofficer1" in shown
+    listing = run(demo_path, "cases", "list", "--status", "withdrawn").output
+    assert listing.startswith(f"{case_id}\t更名\t风光路南段社区 → 风光路社区\t已撤回")
+    late = run(demo_path, "cases", "step", case_id, "review", "--date", "2025-03-06")
+    assert late.exit_code == 2 and "已办结" in late.output
+
+    second = _renaming(demo_path, "2025-03-07")
+    for doc_type, path in _reports(tmp_path).items():
+        run(demo_path, "cases", "attach", second, doc_type, str(path))
+    assert run(demo_path, "cases", "step", second, "review", "--date", "2025-03-08").exit_code == 0
+    refused = run(
+        demo_path, "cases", "reject", second, "--reason", "不符合命名规定", "--date", "2025-03-09"
+    )
+    assert refused.exit_code == 0, refused.output
+    assert "当前状态：不予批准" in refused.output
+    assert run(demo_path, "cases", "list", "--status", "rejected").output.startswith(second)
+    names = run(demo_path, "names", "show", COMMUNITY).output
+    assert "风光路南段社区" in names and "曾用名" not in names

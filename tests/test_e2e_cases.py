@@ -1,10 +1,16 @@
 """End to end in real Chromium: an officer registers a place-name sign whose text differs from
-its name record, picking the record with the search box, and sees the mismatch on the list."""
+its name record, picking the record with the search box, and sees the mismatch on the list; an
+officer refuses a renaming case (不予批准) on its page, through the reason field and the
+confirmation, and the list shows it closed."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from geociv.gazetteer.cases import Cases
+from geociv.store import open_store
 from tests.conftest import ARTIFACTS, browser_login
 
 pytestmark = pytest.mark.browser
@@ -78,3 +84,75 @@ def test_officer_registers_a_sign_and_sees_the_text_mismatch(live_server, browse
     assert outside == [], "the page must not load anything from outside the server"
     assert failed == []
     page.close()
+
+
+def test_officer_refuses_a_case_on_its_page(live_server, browser, demo_path: Path) -> None:
+    store = open_store(demo_path)  # the server's store file: a case applied for by the officer
+    case = Cases(store).apply(
+        "renaming", "风光路社区", name_id="D411702001002", applicant="人民街街道办事处",
+        location="人民街街道中部", actor="officer1", on="2025-03-03",
+    )  # fmt: skip
+    store.close()
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    failed: list[str] = []
+    page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    dialogs: list[str] = []
+    answer = {"accept": False}  # what the officer answers at the confirmation
+
+    def confirm(dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.accept() if answer["accept"] else dialog.dismiss()
+
+    page.on("dialog", confirm)
+    browser_login(page, live_server, "officer1")
+    page.goto(f"{live_server}/cases/{case.case_id}")
+    assert page.inner_text("#case-status") == "已申请"
+
+    # the forms are folded away until asked for
+    assert not page.is_visible("#reject-reason")
+    page.click("#reject-open")
+    page.wait_for_selector("#reject-reason", state="visible")
+    # an empty reason is stopped by the browser: no confirmation, no request
+    page.click("#reject-submit")
+    assert dialogs == [] and page.inner_text("#case-status") == "已申请"
+
+    # the officer backs out at the confirmation: nothing changes
+    page.fill("#reject-reason", "与邻近社区名称重名，不予批准")
+    page.click("#reject-submit")
+    page.wait_for_timeout(300)
+    assert len(dialogs) == 1 and f"确定不予批准案件 {case.case_id}" in dialogs[0]
+    assert page.inner_text("#case-status") == "已申请"
+
+    # confirmed: the case is closed with its reason, date and actor
+    answer["accept"] = True
+    with page.expect_navigation():
+        page.click("#reject-submit")
+    assert len(dialogs) == 2
+    assert page.inner_text("#case-status") == "不予批准"
+    assert "理由：与邻近社区名称重名，不予批准" in page.inner_text(".flashes")
+    closed = page.inner_text("#case-closed")
+    assert "不予批准理由：与邻近社区名称重名，不予批准" in closed
+    assert "“风光路南段社区”仍为标准地名" in closed
+    assert page.inner_text("#close-reason") == "与邻近社区名称重名，不予批准"
+    assert "officer1" in page.inner_text("#steps tr:has-text('不予批准')")
+    assert page.locator("#close-case").count() == 0 and page.locator("#next-step").count() == 0
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "case-rejected.png"), full_page=True)
+
+    # the list shows the closed status; the filter finds it
+    page.click("nav >> text=命名更名")
+    row = page.locator("#cases tr", has_text=case.case_id)
+    assert "不予批准" in row.inner_text()
+    page.select_option("select[name=status]", "rejected")
+    page.wait_for_url("**/cases/?status=rejected")
+    assert case.case_id in page.inner_text("#cases")
+    page.select_option("select[name=status]", "withdrawn")
+    page.wait_for_url("**/cases/?status=withdrawn")
+    assert case.case_id not in page.inner_text("body")
+    assert failed == []
+    page.close()
+
+    store = open_store(demo_path)
+    assert store.get_case(case.case_id).status == "rejected"
+    assert store.get_name("D411702001002").name == "风光路南段社区"
+    store.close()

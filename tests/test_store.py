@@ -76,7 +76,7 @@ def test_a_failing_batch_writes_nothing(empty_store) -> None:
     assert len(empty_store.audit_entries()) == 1
 
 
-@pytest.mark.parametrize("old_version", [1, 2, 3, 4, 5, 6])
+@pytest.mark.parametrize("old_version", [1, 2, 3, 4, 5, 6, 7])
 def test_upgrade_from_a_file_written_by_an_older_schema(tmp_path: Path, old_version: int) -> None:
     path = tmp_path / "old.gpkg"
     shutil.copy(FIXTURES / f"store_v{old_version}.gpkg", path)
@@ -97,7 +97,26 @@ def test_upgrade_from_a_file_written_by_an_older_schema(tmp_path: Path, old_vers
     layers = dict(pyogrio.list_layers(path))  # layers added by later versions are registered
     assert layers["divisions"] == "MultiPolygon" and "names" in layers
     assert layers["signs"] == "Point"  # version 4
-    assert store.query_cases() == [] and store.query_signs() == []
+    assert store.query_signs() == []
+    cases = store.query_cases()
+    if old_version >= 7:  # the v7 fixture holds a renaming case under review, kept as it was
+        assert [(c.case_id, c.kind, c.status, c.name_id, c.old_name) for c in cases] == [
+            ("C2026-0001", "renaming", "reviewed", "N000001", "顺河路")
+        ]
+        assert [(s.step, s.on) for s in cases[0].steps] == [
+            ("apply", "2026-01-05"),
+            ("review", "2026-01-06"),
+        ]
+        assert cases[0].review == {"pinyin": "Shùnhé Lù"}
+        (doc,) = store.case_documents("C2026-0001", with_content=True)
+        assert (doc.doc_type, doc.filename, doc.content) == (
+            "assessment",
+            "综合评估报告.pdf",
+            b"%PDF-1.7 assessment",
+        )
+        assert store.get_name("N000001").name == "顺河路"
+    else:
+        assert cases == []
     assert layers["boundary_lines"] == "MultiLineString"  # version 5
     assert layers["markers"] == "Point" and layers["inspection_records"] == "Point"
     assert store.query_boundary_lines() == [] and store.query_markers() == []
@@ -116,6 +135,44 @@ def test_upgrade_from_a_file_written_by_an_older_schema(tmp_path: Path, old_vers
     assert layers["coverage_zones"] == "MultiPolygon"
     assert store.road_networks() == [] and store.population_rasters() == []
     assert store.zone_sets() == []
+
+
+def test_version_8_lets_an_upgraded_case_close_and_keeps_its_foreign_keys(tmp_path: Path) -> None:
+    path = tmp_path / "v7.gpkg"
+    shutil.copy(FIXTURES / "store_v7.gpkg", path)
+    store = open_store(path)
+    assert (store.upgraded_from, store.schema_version) == (7, SCHEMA_VERSION)
+    closed = store.advance_case(
+        "C2026-0001",
+        "reject",
+        expect_status="reviewed",
+        on="2026-01-07",
+        actor="wang",
+        changes={"close_reason": "重名"},
+    )  # the widened CHECK constraints take the new status and step
+    assert (closed.status, closed.close_reason) == ("rejected", "重名")
+    assert [s.step for s in closed.steps] == ["apply", "review", "reject"]
+    assert store.audit_entries(entity="name_cases", limit=1)[0].action == "cases.reject"
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA foreign_keys = ON")
+    assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+    for table in ("name_case_events", "name_case_documents"):  # still pointing at name_cases
+        (fk,) = conn.execute(f"PRAGMA foreign_key_list({table})").fetchall()
+        assert fk[2] == "name_cases"
+    with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
+        conn.execute(
+            "INSERT INTO name_case_events (case_id, step, on_date, actor, at) "
+            "VALUES ('C1999-0001', 'withdraw', '2026-01-07', 'x', 'now')"
+        )
+    with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
+        conn.execute("UPDATE name_cases SET status = 'closed' WHERE case_id = 'C2026-0001'")
+    # AUTOINCREMENT counters carried over: new rows never reuse an old id
+    events = conn.execute("SELECT id, step FROM name_case_events ORDER BY id").fetchall()
+    assert events == [(1, "apply"), (2, "review"), (3, "reject")]
+    assert [
+        r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE name LIKE '%_v8'")
+    ] == []
+    conn.close()
 
 
 def test_a_store_newer_than_the_code_is_refused(tmp_path: Path) -> None:

@@ -431,3 +431,139 @@ def test_api_overdue_and_bad_input(client, app) -> None:
     }
     assert client.get(f"/api/cases/{case_id}/documents/999").status_code == 404
     assert client.get(f"/api/cases/{case_id}/notice?format=pdf").status_code == 400
+
+
+# -- withdrawal (撤回) and refusal (不予批准) ---------------------------------------------------
+
+
+def test_api_withdraws_and_refuses_cases_before_approval(client, app) -> None:
+    store = _store(app)
+    login(client, "officer1")
+    case_id = _apply(client)
+    missing = client.post(f"/api/cases/{case_id}/reject", json={"date": "2025-03-05"})
+    assert missing.status_code == 400
+    assert missing.get_json()["problems"] == [
+        {"row": None, "field": "reason", "message": "不予批准理由不能为空"}
+    ]
+    bad_day = client.post(
+        f"/api/cases/{case_id}/withdraw", json={"reason": "来函撤回", "date": "2025-02-30"}
+    )
+    assert bad_day.status_code == 400
+    assert [p["field"] for p in bad_day.get_json()["problems"]] == ["date"]
+    assert store.get_case(case_id).status == "applied"
+
+    response = client.post(
+        f"/api/cases/{case_id}/withdraw",
+        json={"reason": "申请人来函撤回", "date": "2025-03-05", "note": "来函编号 12"},
+    )
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert (body["status"], body["status_label"], body["close_reason"]) == (
+        "withdrawn",
+        "已撤回",
+        "申请人来函撤回",
+    )
+    assert (body["open"], body["can_close"], body["next_step"]) == (False, False, None)
+    assert [(s["step"], s["label"], s["on"]) for s in body["steps"]] == [
+        ("apply", "申请", "2025-03-03"),
+        ("withdraw", "撤回", "2025-03-05"),
+    ]
+    assert store.get_name(COMMUNITY).name == "风光路南段社区"
+    entry = store.audit_entries(entity="name_cases", limit=1)[0]
+    assert (entry.action, entry.actor, entry.after["status"]) == (
+        "cases.withdraw",
+        "officer1",
+        "withdrawn",
+    )
+    # closed: no further step, no second closing
+    again = client.post(f"/api/cases/{case_id}/reject", json={"reason": "重名"})
+    assert again.status_code == 400
+    assert again.get_json()["problems"][0]["field"] == "status"
+    assert "已办结" in again.get_json()["problems"][0]["message"]
+    assert client.post(f"/api/cases/{case_id}/review", json={}).status_code == 400
+    assert client.get(f"/api/cases/{case_id}/notice").status_code == 400
+
+    # a new case on the same record, reviewed, then refused at approval
+    second = _apply(client)
+    for doc_type, filename in REPORTS.items():
+        _upload(client, second, doc_type, filename)
+    assert _step(client, second, "review", date="2025-03-10").status_code == 302
+    refused = client.post(
+        f"/api/cases/{second}/reject", json={"reason": "名称不符合地名管理规定", "date": ""}
+    )
+    assert refused.status_code == 200
+    assert refused.get_json()["status"] == "rejected"
+    assert refused.get_json()["steps"][-1]["on"] == date.today().isoformat()
+    listed = client.get("/api/cases?status=rejected").get_json()["cases"]
+    assert [c["case_id"] for c in listed] == [second]
+    assert [
+        c["case_id"] for c in client.get("/api/cases?status=withdrawn").get_json()["cases"]
+    ] == [case_id]
+    assert client.get("/api/cases?status=closed").status_code == 400
+    assert client.post("/api/cases/C1999-0001/reject", json={"reason": "x"}).status_code == 404
+    assert store.get_name(COMMUNITY).name == "风光路南段社区"
+
+
+def test_api_refuses_to_close_an_approved_case(client, app) -> None:
+    login(client, "officer1")
+    case_id = _apply(client)
+    for doc_type, filename in REPORTS.items():
+        _upload(client, case_id, doc_type, filename)
+    _step(client, case_id, "review", date="2025-03-10")
+    _step(client, case_id, "approve", date="2025-03-20", approving_body="驿城区人民政府")
+    for step in ("withdraw", "reject"):
+        response = client.post(f"/api/cases/{case_id}/{step}", json={"reason": "迟到的理由"})
+        assert response.status_code == 400
+        (problem,) = response.get_json()["problems"]
+        assert problem["field"] == "status" and "批准前" in problem["message"]
+    body = client.get(f"/api/cases/{case_id}").get_json()
+    assert (body["status"], body["open"], body["can_close"]) == ("approved", True, False)
+    page = client.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert 'id="close-case"' not in page and 'id="step-form"' in page
+
+
+def test_planner_may_not_withdraw_or_refuse(client, app) -> None:
+    store = _store(app)
+    cases = Cases(store, Gazetteer(store))
+    case = cases.apply("renaming", "风光路社区", name_id=COMMUNITY, applicant="街道",
+                       location="人民街街道", actor="officer1", on="2025-03-03")  # fmt: skip
+    login(client, "planner1")
+    assert 'id="close-case"' not in client.get(f"/cases/{case.case_id}").get_data(as_text=True)
+    for step in ("withdraw", "reject"):
+        api = client.post(f"/api/cases/{case.case_id}/{step}", json={"reason": "越权"})
+        assert api.status_code == 403 and api.get_json()["error"].startswith("无权访问")
+        page = client.post(f"/cases/{case.case_id}/{step}", data={"reason": "越权"})
+        assert page.status_code == 403
+    assert store.get_case(case.case_id).status == "applied"
+
+
+def test_officer_refuses_a_case_on_its_page_and_the_list_shows_it(client, app) -> None:
+    store = _store(app)
+    login(client, "officer1")
+    case_id = _apply(client)
+    html = client.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert 'id="withdraw-form"' in html and 'id="reject-form"' in html
+    assert "window.confirm" in html and 'name="reason"' in html
+    empty = client.post(f"/cases/{case_id}/reject", data={"reason": " ", "date": "2025-03-05"})
+    assert empty.status_code == 400 and "不予批准理由不能为空" in _text(empty)
+    assert store.get_case(case_id).status == "applied"
+    done = client.post(
+        f"/cases/{case_id}/reject", data={"reason": "与邻近社区重名", "date": "2025-03-05"}
+    )
+    assert done.status_code == 302
+    response = client.get(f"/cases/{case_id}")
+    page = _text(response)
+    assert "不予批准理由：与邻近社区重名" in page and "已办结" in page
+    assert "“风光路南段社区”仍为标准地名" in page
+    assert "不予批准 2025-03-05 officer1" in page and "生效 不再办理" in page
+    html = response.get_data(as_text=True)
+    assert 'id="close-case"' not in html and 'id="next-step"' not in html
+    assert 'id="notice-link"' not in html
+    assert store.get_name(COMMUNITY).name == "风光路南段社区"
+    # the list: the closed status with its label, filterable
+    listing = client.get("/cases/").get_data(as_text=True)
+    assert '<span class="tag closed" data-status="rejected">不予批准</span>' in listing
+    assert '<option value="withdrawn"' in listing and '<option value="rejected"' in listing
+    assert case_id in _text(client.get("/cases/?status=rejected"))
+    assert case_id not in _text(client.get("/cases/?status=withdrawn"))
+    assert case_id not in _text(client.get("/cases/?status=applied"))

@@ -6,8 +6,9 @@ from typing import Any
 
 from geociv import __version__
 from geociv.store import (
+    CASE_ALL_STATUSES,
+    CASE_ALL_STEPS,
     CASE_KINDS,
-    CASE_STATUSES,
     CASE_STEPS,
     DOCUMENT_TYPES,
     FACILITY_STATUSES,
@@ -144,7 +145,8 @@ def _cases_paths() -> dict[str, Any]:
                 "summary": "命名更名案件列表（需登录）", "operationId": "listCases",
                 "parameters": [
                     {"name": "status", "in": "query", "schema": {"type": "string",
-                     "enum": list(CASE_STATUSES)}},
+                     "enum": list(CASE_ALL_STATUSES)},
+                     "description": "状态；withdrawn 已撤回、rejected 不予批准为办结未生效"},
                     {"name": "kind", "in": "query", "schema": {"type": "string",
                      "enum": list(CASE_KINDS)}},
                     {"name": "name_id", "in": "query", "schema": {"type": "string"}},
@@ -208,6 +210,20 @@ def _cases_paths() -> dict[str, Any]:
                     "accept": {"type": "object", "additionalProperties": {"type": "string"},
                                "description": "审核时确认的检查结果：规则编号 → 理由"}}}}}},
             "responses": {"200": case_ok, **_STEP_ERRORS}}},
+        **{f"/api/cases/{{case_id}}/{step}": {"post": {
+            "summary": summary, "description": (
+                "仅限批准前（已申请、已审核）的案件；办结后不能再办理任何步骤，地名库不变"
+                "（命名不登记地名，更名时原名照旧）。理由必填，缺少时 400，字段 reason；"
+                "已批准或已办结的案件 400，字段 status。"),
+            "operationId": operation, "parameters": [case_id],
+            "requestBody": _json_body(["reason"], {
+                "reason": {"type": "string", "description": f"{label}理由（必填）"},
+                "date": _DATE, "note": {"type": "string"}}),
+            "responses": {"200": case_ok, **_STEP_ERRORS}}}
+          for step, label, summary, operation in (
+              ("withdraw", "撤回", "撤回申请：案件办结为“已撤回”（地名管理员）", "withdrawCase"),
+              ("reject", "不予批准", "不予批准：审核或批准环节驳回，案件办结（地名管理员）",
+               "rejectCase"))},
         "/api/cases/{case_id}/notice": {"get": {
             "summary": "公告（批准后）：字段，或 format=html 可打印页面",
             "operationId": "caseNotice",
@@ -913,15 +929,27 @@ def openapi_document() -> dict[str, Any]:
                         "name_id": {"type": ["string", "null"]},
                         "category": {"type": "string"},
                         "division_code": {"type": "string"},
-                        "status": {"type": "string", "enum": list(CASE_STATUSES)},
+                        "status": {"type": "string", "enum": list(CASE_ALL_STATUSES)},
                         "status_label": {"type": "string"},
                         "next_step": {"type": ["string", "null"]},
+                        "open": {
+                            "type": "boolean",
+                            "description": "尚未办结（未生效、未撤回、未不予批准）",
+                        },
+                        "can_close": {
+                            "type": "boolean",
+                            "description": "可以撤回或不予批准（批准前）",
+                        },
+                        "close_reason": {
+                            "type": "string",
+                            "description": "撤回或不予批准的理由",
+                        },
                         "steps": {
                             "type": "array",
                             "items": {
                                 "type": "object",
                                 "properties": {
-                                    "step": {"type": "string", "enum": list(CASE_STEPS)},
+                                    "step": {"type": "string", "enum": list(CASE_ALL_STEPS)},
                                     "label": {"type": "string"},
                                     "on": {"type": "string", "format": "date"},
                                     "actor": {"type": "string"},

@@ -18,6 +18,22 @@ case's events:
    its record (:meth:`~geociv.gazetteer.names.Gazetteer.rename`), the old name becoming a former
    name (曾用名) that ends on the effective date and cites the case.
 
+A case can also end without taking effect, by one of two closing steps, each with a reason
+(理由), a date and an actor like the other steps:
+
+- ``withdraw`` (撤回申请) — the applicant withdraws the application: status ``withdrawn``
+  (已撤回);
+- ``reject`` (不予批准) — the reviewing or approving body refuses it, at review (from
+  ``applied``) or at approval (from ``reviewed``): status ``rejected`` (不予批准).
+
+Both are allowed only before approval (statuses ``applied`` and ``reviewed``,
+:data:`~geociv.store.CASE_CLOSABLE_STATUSES`): once approved the name is decided — a naming case
+already has its record — and the case runs on to 生效 (undoing an approved name is a new
+renaming case or a retirement, not a withdrawal). A closed case takes no further step and never
+touches the gazetteer: no name record is created for a proposed name, and a renamed record
+keeps its current name. Documents can still be attached to a closed case (a refusal decision,
+the applicant's withdrawal letter), and a new case can be opened on the same record.
+
 Documents are kept in the store and never deleted. Every write is audited through the store.
 
 Examples
@@ -53,6 +69,9 @@ from geociv.gazetteer.categories import CATEGORIES
 from geociv.gazetteer.names import Gazetteer
 from geociv.gazetteer.rules import RULES, SEVERITIES, Finding, Report
 from geociv.store import (
+    CASE_CLOSABLE_STATUSES,
+    CASE_CLOSED_STATUSES,
+    CASE_CLOSING_STEPS,
     CASE_KIND_LABELS,
     CASE_KINDS,
     CASE_STATUS_LABELS,
@@ -72,6 +91,10 @@ REQUIRED_DOCUMENTS: tuple[str, ...] = ("assessment", "expert", "consultation")
 
 #: Days after approval within which a case must be filed and published (rule 7).
 DEADLINE_DAYS = 15
+
+#: Statuses in which a case has a publication notice: approved and after (never a case
+#: withdrawn or refused).
+NOTICE_STATUSES: tuple[str, ...] = CASE_STATUSES[CASE_STATUSES.index("approved") :]
 
 #: Largest document accepted (bytes).
 MAX_DOCUMENT_BYTES = 50 * 1024 * 1024
@@ -354,9 +377,7 @@ class Cases:
                 if name == record.name:
                     problems.append(Problem(f"拟用名称与现名“{name}”相同", field="proposed_name"))
                 open_cases = [
-                    c.case_id
-                    for c in self.store.query_cases(name_id=record.name_id)
-                    if c.status != "effective"
+                    c.case_id for c in self.store.query_cases(name_id=record.name_id) if c.is_open
                 ]
                 if open_cases:
                     problems.append(
@@ -667,6 +688,132 @@ class Cases:
             case.case_id, "effective", expect_status=case.status, on=day, actor=actor, note=note
         )
 
+    # -- closing without effect: withdrawal and refusal ------------------------------------
+    def withdraw(
+        self,
+        case_id: str,
+        *,
+        reason: str,
+        actor: str,
+        on: str | date | None = None,
+        note: str = "",
+    ) -> NameCase:
+        """Record that the applicant withdrew the application (撤回申请); the case is closed.
+
+        Parameters
+        ----------
+        case_id
+            The case, in status ``applied`` or ``reviewed`` (before approval).
+        reason
+            Why it was withdrawn (撤回理由), required.
+        actor
+            The user recording the withdrawal.
+        on
+            Date of the withdrawal (default today; not before the case's last step, not after
+            today).
+        note
+            Note kept with the step.
+
+        Returns
+        -------
+        NameCase
+            The case in status ``withdrawn`` with its ``withdraw`` step and ``close_reason``.
+            The gazetteer is not changed.
+
+        Raises
+        ------
+        CaseStatusError
+            The case is already approved or closed.
+        ValidationError
+            No reason (field ``reason``) or a bad date (field ``on``).
+        """
+        return self._close(case_id, "withdraw", reason=reason, actor=actor, on=on, note=note)
+
+    def reject(
+        self,
+        case_id: str,
+        *,
+        reason: str,
+        actor: str,
+        on: str | date | None = None,
+        note: str = "",
+    ) -> NameCase:
+        """Record that the case was refused (不予批准) at review or approval; it is closed.
+
+        Parameters
+        ----------
+        case_id
+            The case, in status ``applied`` (refused at review) or ``reviewed`` (refused at
+            approval).
+        reason
+            Why it was refused (不予批准理由), required.
+        actor
+            The user recording the refusal.
+        on
+            Date of the refusal decision (default today; not before the case's last step, not
+            after today).
+        note
+            Note kept with the step.
+
+        Returns
+        -------
+        NameCase
+            The case in status ``rejected`` with its ``reject`` step and ``close_reason``.
+            The gazetteer is not changed.
+
+        Raises
+        ------
+        CaseStatusError
+            The case is already approved or closed.
+        ValidationError
+            No reason (field ``reason``) or a bad date (field ``on``).
+        """
+        return self._close(case_id, "reject", reason=reason, actor=actor, on=on, note=note)
+
+    def _close(
+        self, case_id: str, step: str, *, reason: str, actor: str, on: str | date | None, note: str
+    ) -> NameCase:
+        """Withdraw or refuse (``step``) a case that is not yet approved."""
+        assert step in CASE_CLOSING_STEPS
+        case = self.get(case_id)
+        label = CASE_STEP_LABELS[step]
+        self._refuse_if_final(case, step)
+        if case.status not in CASE_CLOSABLE_STATUSES:
+            allowed = "、".join(f"“{CASE_STATUS_LABELS[s]}”" for s in CASE_CLOSABLE_STATUSES)
+            raise CaseStatusError(
+                Problem(
+                    f"案件 {case.case_id} 当前状态为“{CASE_STATUS_LABELS[case.status]}”"
+                    f"（{case.status}），只有{allowed}（批准前）的案件才能{label}；"
+                    "已批准的案件须办理至生效",
+                    field="status",
+                ),
+                title=f"不能{label}",
+            )
+        problems: list[Problem] = []
+        last = case.steps[-1] if case.steps else None
+        day = check_day(
+            on,
+            "on",
+            problems,
+            not_before=last.on if last else None,
+            not_before_label=CASE_STEP_LABELS[last.step] if last else "",
+        )
+        text = (reason or "").strip()
+        if not text:
+            problems.append(Problem(f"{label}理由不能为空", field="reason"))
+        if problems:
+            raise ValidationError(problems, title=f"案件 {case.case_id} 不能{label}")
+        assert day is not None
+        return self.store.advance_case(
+            case.case_id,
+            step,
+            expect_status=case.status,
+            on=day,
+            actor=actor,
+            note=(note or "").strip(),
+            changes={"close_reason": text},
+        )
+
     # -- rule 7: deadlines -----------------------------------------------------------------
     def overdue(self, today: str | date | None = None) -> list[Overdue]:
         """Cases filed or published more than :data:`DEADLINE_DAYS` days after approval, or
@@ -718,7 +865,7 @@ class Cases:
             The case is not approved yet.
         """
         case = self.get(case_id)
-        if CASE_STATUSES.index(case.status) < CASE_STATUSES.index("approved"):
+        if case.status not in NOTICE_STATUSES:
             raise CaseStatusError(
                 Problem(
                     f"案件 {case.case_id} 当前状态为“{CASE_STATUS_LABELS[case.status]}”"
@@ -796,9 +943,29 @@ class Cases:
         )
 
     # -- helpers ---------------------------------------------------------------------------
+    @staticmethod
+    def _refuse_if_final(case: NameCase, step: str) -> None:
+        """CaseStatusError if the case is closed (withdrawn, refused) or already effective."""
+        if case.is_open:
+            return
+        closed = case.closed
+        if closed is not None:
+            why = f"已于 {closed.on} {CASE_STEP_LABELS[closed.step]}（理由：{case.close_reason}）"
+        else:
+            why = f"已于 {case.date_of('effective')} 生效"
+        raise CaseStatusError(
+            Problem(
+                f"案件 {case.case_id} {why}，已办结，不能再{CASE_STEP_LABELS[step]}",
+                field="status",
+            ),
+            title=f"不能{CASE_STEP_LABELS[step]}",
+        )
+
     def _expect(self, case_id: str, step: str) -> NameCase:
         """The case, if it is in the status that ``step`` follows; else CaseStatusError."""
         case = self.get(case_id)
+        if case.status in CASE_CLOSED_STATUSES:
+            self._refuse_if_final(case, step)
         needed = CASE_STATUSES[CASE_STEPS.index(step) - 1]
         if case.status != needed:
             raise CaseStatusError(

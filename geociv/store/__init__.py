@@ -15,6 +15,12 @@ from pathlib import Path
 from geociv.errors import BackendUnavailableError, StoreError
 from geociv.store.base import Store
 from geociv.store.records import (
+    CASE_ALL_STATUSES,
+    CASE_ALL_STEPS,
+    CASE_CLOSABLE_STATUSES,
+    CASE_CLOSED_STATUSES,
+    CASE_CLOSING_STEPS,
+    CASE_FINAL_STATUSES,
     CASE_KIND_LABELS,
     CASE_KINDS,
     CASE_STATUS_LABELS,
@@ -96,6 +102,12 @@ from geociv.store.records import (
 )
 
 __all__ = [
+    "CASE_ALL_STATUSES",
+    "CASE_ALL_STEPS",
+    "CASE_CLOSABLE_STATUSES",
+    "CASE_CLOSED_STATUSES",
+    "CASE_CLOSING_STEPS",
+    "CASE_FINAL_STATUSES",
     "CASE_KINDS",
     "CASE_KIND_LABELS",
     "CASE_STATUSES",

@@ -17,7 +17,7 @@ from geociv.store._rows import from_row
 from geociv.store._sqlite_points import update_point_record
 from geociv.store._sqlite_schema import STORAGE_SRS_ID
 from geociv.store.records import (
-    CASE_STEPS,
+    CASE_ALL_STEPS,
     STEP_STATUS,
     CaseDocument,
     CaseStep,
@@ -29,11 +29,11 @@ from geociv.store.records import (
 
 _CASE_COLUMNS = (
     "case_id, kind, name_id, old_name, proposed_name, pinyin, category, division_code, "
-    "location, reason, applicant, approving_body, filed_with, status, review_json, "
-    "created_at, updated_at"
+    "location, reason, applicant, approving_body, filed_with, status, close_reason, "
+    "review_json, created_at, updated_at"
 )
 #: Case fields a step may change (``review`` is stored as JSON in ``review_json``).
-_CASE_CHANGES = {"name_id", "pinyin", "approving_body", "filed_with", "review"}
+_CASE_CHANGES = {"name_id", "pinyin", "approving_body", "filed_with", "close_reason", "review"}
 
 _DOCUMENT_META = "id, case_id, doc_type, filename, size, sha256, note, uploaded_by, uploaded_at"
 
@@ -57,7 +57,7 @@ _PATROL_META = (
     "recorded_at"
 )
 
-_STEP_ORDER = {step: i for i, step in enumerate(CASE_STEPS)}
+_STEP_ORDER = {step: i for i, step in enumerate(CASE_ALL_STEPS)}
 
 
 def _case(row: sqlite3.Row, steps: list[CaseStep]) -> NameCase:
@@ -133,7 +133,7 @@ class CasesSQL:
                 raise DuplicateError(f"案件 {case_id} 已存在")
             conn.execute(
                 f"INSERT INTO name_cases ({_CASE_COLUMNS}) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     case_id,
                     case.kind,
@@ -149,6 +149,7 @@ class CasesSQL:
                     case.approving_body,
                     case.filed_with,
                     "applied",
+                    "",
                     json.dumps(case.review, ensure_ascii=False),
                     stamp,
                     stamp,

@@ -28,6 +28,11 @@ Versions
    export), ``population_rasters`` (GeoTIFFs as BLOBs with CRS, bounds and total), and
    ``zone_sets`` with the ``coverage_zones`` multi-polygon feature table (areas of interest,
    subdistricts, communities). Nothing is deleted: a superseded input gets ``retired = 1``.
+8. A case can end without taking effect: ``name_cases.status`` also allows ``withdrawn``
+   (已撤回) and ``rejected`` (不予批准), ``name_case_events.step`` also ``withdraw`` and
+   ``reject``, and ``name_cases.close_reason`` keeps the reason (理由). SQLite cannot alter a
+   CHECK constraint, so the three case tables are rebuilt (rows, ids and AUTOINCREMENT
+   counters kept); foreign keys stay enforced throughout (see :data:`_V8`).
 """
 
 from __future__ import annotations
@@ -529,8 +534,93 @@ INSERT INTO gpkg_geometry_columns (table_name, column_name, geometry_type_name, 
 """
 
 
+#: Version 8 rebuilds the case tables with wider CHECK constraints. The stores run with
+#: ``PRAGMA foreign_keys = ON``, which cannot be switched off inside the migration's
+#: transaction, and dropping ``name_cases`` while events and documents still point at it would
+#: violate their foreign keys. So new tables are made under ``*_v8`` names with the children
+#: pointing at ``name_cases_v8``, filled, the old tables dropped children first (nothing
+#: points at the old ``name_cases`` any more), and the new ones renamed: renaming
+#: ``name_cases_v8`` rewrites the children's references to ``name_cases``.
+_V8 = """
+CREATE TABLE name_cases_v8 (
+    case_id        TEXT PRIMARY KEY,
+    kind           TEXT NOT NULL CHECK (kind IN ('naming', 'renaming')),
+    name_id        TEXT REFERENCES names (name_id),
+    old_name       TEXT NOT NULL DEFAULT '',
+    proposed_name  TEXT NOT NULL,
+    pinyin         TEXT NOT NULL DEFAULT '',
+    category       TEXT NOT NULL,
+    division_code  TEXT NOT NULL,
+    location       TEXT NOT NULL DEFAULT '',
+    reason         TEXT NOT NULL DEFAULT '',
+    applicant      TEXT NOT NULL,
+    approving_body TEXT NOT NULL DEFAULT '',
+    filed_with     TEXT NOT NULL DEFAULT '',
+    status         TEXT NOT NULL CHECK (status IN ('applied', 'reviewed', 'approved', 'filed',
+                   'published', 'effective', 'withdrawn', 'rejected')),
+    close_reason   TEXT NOT NULL DEFAULT '',
+    review_json    TEXT NOT NULL DEFAULT '{}',
+    created_at     TEXT NOT NULL,
+    updated_at     TEXT NOT NULL
+);
+INSERT INTO name_cases_v8 (case_id, kind, name_id, old_name, proposed_name, pinyin, category,
+    division_code, location, reason, applicant, approving_body, filed_with, status,
+    review_json, created_at, updated_at)
+SELECT case_id, kind, name_id, old_name, proposed_name, pinyin, category, division_code,
+    location, reason, applicant, approving_body, filed_with, status, review_json, created_at,
+    updated_at
+FROM name_cases;
+CREATE TABLE name_case_events_v8 (
+    id      INTEGER PRIMARY KEY AUTOINCREMENT,
+    case_id TEXT NOT NULL REFERENCES name_cases_v8 (case_id),
+    step    TEXT NOT NULL CHECK (step IN ('apply', 'review', 'approve', 'file', 'publish',
+            'effective', 'withdraw', 'reject')),
+    on_date TEXT NOT NULL,
+    actor   TEXT NOT NULL,
+    note    TEXT NOT NULL DEFAULT '',
+    at      TEXT NOT NULL,
+    UNIQUE (case_id, step)
+);
+INSERT INTO name_case_events_v8 (id, case_id, step, on_date, actor, note, at)
+SELECT id, case_id, step, on_date, actor, note, at FROM name_case_events ORDER BY id;
+CREATE TABLE name_case_documents_v8 (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    case_id     TEXT NOT NULL REFERENCES name_cases_v8 (case_id),
+    doc_type    TEXT NOT NULL CHECK (doc_type IN
+                ('assessment', 'expert', 'consultation', 'protection', 'approval', 'other')),
+    filename    TEXT NOT NULL,
+    content     BLOB NOT NULL,
+    size        INTEGER NOT NULL,
+    sha256      TEXT NOT NULL,
+    note        TEXT NOT NULL DEFAULT '',
+    uploaded_by TEXT NOT NULL,
+    uploaded_at TEXT NOT NULL
+);
+INSERT INTO name_case_documents_v8 (id, case_id, doc_type, filename, content, size, sha256,
+    note, uploaded_by, uploaded_at)
+SELECT id, case_id, doc_type, filename, content, size, sha256, note, uploaded_by, uploaded_at
+FROM name_case_documents ORDER BY id;
+UPDATE sqlite_sequence SET seq = max(seq,
+    coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'name_case_events'), 0))
+    WHERE name = 'name_case_events_v8';
+UPDATE sqlite_sequence SET seq = max(seq,
+    coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'name_case_documents'), 0))
+    WHERE name = 'name_case_documents_v8';
+DROP TABLE name_case_documents;
+DROP TABLE name_case_events;
+DROP TABLE name_cases;
+ALTER TABLE name_cases_v8 RENAME TO name_cases;
+ALTER TABLE name_case_events_v8 RENAME TO name_case_events;
+ALTER TABLE name_case_documents_v8 RENAME TO name_case_documents;
+CREATE INDEX idx_name_cases_status ON name_cases (status);
+CREATE INDEX idx_name_cases_name ON name_cases (name_id);
+CREATE INDEX idx_name_cases_division ON name_cases (division_code);
+CREATE INDEX idx_name_case_documents ON name_case_documents (case_id, doc_type);
+"""
+
+
 #: ``MIGRATIONS[i]`` is the SQL that brings a store from version ``i`` to ``i + 1``.
-MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7]
+MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8]
 
 SCHEMA_VERSION = len(MIGRATIONS)
 

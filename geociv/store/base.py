@@ -228,9 +228,12 @@ class Store(ABC):
     ) -> NameCase:
         """Record ``step`` of a case dated ``on`` and move it to the status after that step.
 
-        The write happens only if the case is still in ``expect_status`` (else
+        ``step`` is one of the path after ``apply`` (``review`` … ``effective``) or a closing
+        step (``withdraw``, ``reject``). The write and its audit entry happen in one
+        transaction, only if the case is still in ``expect_status`` (else
         :class:`~geociv.errors.StoreError`). ``changes`` may set ``name_id``, ``pinyin``,
-        ``approving_body``, ``filed_with`` and ``review`` (a JSON-ready dict).
+        ``approving_body``, ``filed_with``, ``close_reason`` and ``review`` (a JSON-ready
+        dict).
         """
 
     @abstractmethod

@@ -189,8 +189,17 @@ CASE_KINDS: tuple[str, ...] = ("naming", "renaming")
 
 CASE_KIND_LABELS: dict[str, str] = {"naming": "命名", "renaming": "更名"}
 
-#: The steps of a case in order, each with the status the case has after it.
+#: The steps of a case that takes effect, in order (its path), each with the status the case
+#: has after it.
 CASE_STEPS: tuple[str, ...] = ("apply", "review", "approve", "file", "publish", "effective")
+
+#: Steps that close a case for good without it taking effect: ``withdraw`` (撤回, the
+#: applicant withdraws the application) and ``reject`` (不予批准, the reviewing or approving
+#: body refuses it). Both are allowed only before approval (:data:`CASE_CLOSABLE_STATUSES`).
+CASE_CLOSING_STEPS: tuple[str, ...] = ("withdraw", "reject")
+
+#: Every step a case can record: its path, then the closing steps.
+CASE_ALL_STEPS: tuple[str, ...] = CASE_STEPS + CASE_CLOSING_STEPS
 
 CASE_STEP_LABELS: dict[str, str] = {
     "apply": "申请",
@@ -199,8 +208,11 @@ CASE_STEP_LABELS: dict[str, str] = {
     "file": "备案",
     "publish": "公告",
     "effective": "生效",
+    "withdraw": "撤回",
+    "reject": "不予批准",
 }
 
+#: Statuses along the path, in the order of :data:`CASE_STEPS`.
 CASE_STATUSES: tuple[str, ...] = (
     "applied",
     "reviewed",
@@ -210,6 +222,19 @@ CASE_STATUSES: tuple[str, ...] = (
     "effective",
 )
 
+#: Terminal statuses of a case closed without taking effect (after :data:`CASE_CLOSING_STEPS`).
+CASE_CLOSED_STATUSES: tuple[str, ...] = ("withdrawn", "rejected")
+
+#: Every status a case can have: the path, then the closed ones.
+CASE_ALL_STATUSES: tuple[str, ...] = CASE_STATUSES + CASE_CLOSED_STATUSES
+
+#: Statuses from which a case can be withdrawn or refused: before approval. Once approved the
+#: name is decided (a naming case already has its record), so the case runs to 生效.
+CASE_CLOSABLE_STATUSES: tuple[str, ...] = ("applied", "reviewed")
+
+#: Statuses in which a case is finished (办结) and takes no further step.
+CASE_FINAL_STATUSES: tuple[str, ...] = ("effective", *CASE_CLOSED_STATUSES)
+
 CASE_STATUS_LABELS: dict[str, str] = {
     "applied": "已申请",
     "reviewed": "已审核",
@@ -217,10 +242,15 @@ CASE_STATUS_LABELS: dict[str, str] = {
     "filed": "已备案",
     "published": "已公告",
     "effective": "已生效",
+    "withdrawn": "已撤回",
+    "rejected": "不予批准",
 }
 
 #: Status a case is in after each step.
-STEP_STATUS: dict[str, str] = dict(zip(CASE_STEPS, CASE_STATUSES, strict=True))
+STEP_STATUS: dict[str, str] = {
+    **dict(zip(CASE_STEPS, CASE_STATUSES, strict=True)),
+    **dict(zip(CASE_CLOSING_STEPS, CASE_CLOSED_STATUSES, strict=True)),
+}
 
 #: Documents of a case. The first three must be attached before review; ``protection``
 #: (保护措施) before a heritage name is renamed.
@@ -262,6 +292,7 @@ class NameCase:
     ``name_id`` is the record being renamed (``renaming``) or, for ``naming``, the record
     created at approval. ``old_name`` is the record's name when the renaming was applied for.
     ``review`` holds the summary of the checks run at review (findings, generated pinyin).
+    ``close_reason`` is the reason (理由) recorded when the case was withdrawn or refused.
     ``steps`` are filled from the events table, in order.
     """
 
@@ -279,19 +310,31 @@ class NameCase:
     approving_body: str = ""
     filed_with: str = ""
     status: str = "applied"
+    close_reason: str = ""
     review: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
     steps: tuple[CaseStep, ...] = field(default=(), compare=False)
     created_at: str = field(default="", compare=False)
     updated_at: str = field(default="", compare=False)
 
     def step(self, step: str) -> CaseStep | None:
-        """The record of ``step`` (``apply`` … ``effective``), or ``None`` if not reached."""
+        """The record of ``step`` (``apply`` … ``effective``, ``withdraw``, ``reject``), or
+        ``None`` if not reached."""
         return next((s for s in self.steps if s.step == step), None)
 
     def date_of(self, step: str) -> str | None:
         """The date of ``step``, or ``None`` if not reached."""
         found = self.step(step)
         return None if found is None else found.on
+
+    @property
+    def is_open(self) -> bool:
+        """Whether the case can still take a step (not effective, withdrawn or refused)."""
+        return self.status not in CASE_FINAL_STATUSES
+
+    @property
+    def closed(self) -> CaseStep | None:
+        """The withdrawal or refusal step that closed the case, or ``None``."""
+        return next((s for s in self.steps if s.step in CASE_CLOSING_STEPS), None)
 
     def attributes(self) -> dict[str, Any]:
         """Fields for the audit trail and the API (steps as dicts, review summary included)."""

@@ -1,11 +1,15 @@
-"""Write ``store_v1.gpkg`` … ``store_v6.gpkg``: stores as schema versions 1–6 wrote them.
+"""Write ``store_v1.gpkg`` … ``store_v7.gpkg``: stores as schema versions 1–7 wrote them.
 
 Kept for the record of how the committed fixtures were made (each when its version was the
 newest); the upgrade tests read the committed files, not fresh ones, so later changes to the
-migrations cannot quietly rewrite the past. From version 6 on the file also holds one facility.
+migrations cannot quietly rewrite the past. From version 6 on the file also holds one facility;
+from version 7 on also one name record (顺河路) with a renaming case under review (C2026-0001:
+its apply and review events and one document), so the rebuild of the case tables in version 8
+is seen to keep them.
 Run: ``python tests/data/make_store_fixtures.py VERSION``.
 """
 
+import hashlib
 import sqlite3
 from pathlib import Path
 
@@ -52,9 +56,42 @@ def write(version: int) -> Path:
             "'2026-01-05T08:00:00+00:00', '2026-01-05T08:00:00+00:00')",
             (_gpkg.encode(Point(114.02, 32.98), 4490),),
         )
+    if version >= 7:
+        _renaming_case(conn)
     conn.execute("COMMIT")
     conn.close()
     return out
+
+
+def _renaming_case(conn: sqlite3.Connection) -> None:
+    """One name record and a renaming case on it, reviewed, with one document."""
+    stamp = "2026-01-05T08:00:00+00:00"
+    conn.execute(
+        "INSERT INTO names (geom, name_id, name, specific, generic, category, division_code, "
+        "pinyin, pinyin_reviewed, status, created_at, updated_at) VALUES (?, 'N000001', "
+        "'顺河路', '顺河', '路', 'road', '411702', 'Shùnhé Lù', 1, 'published', ?, ?)",
+        (_gpkg.encode(Point(114.02, 32.99), 4490), stamp, stamp),
+    )
+    conn.execute(
+        "INSERT INTO name_cases (case_id, kind, name_id, old_name, proposed_name, pinyin, "
+        "category, division_code, location, reason, applicant, status, review_json, "
+        "created_at, updated_at) VALUES ('C2026-0001', 'renaming', 'N000001', '顺河路', "
+        "'顺和路', '', 'road', '411702', '东起解放路，西至雪松大道', '重名', '驿城区人民政府', "
+        "'reviewed', '{\"pinyin\": \"Shùnhé Lù\"}', ?, ?)",
+        (stamp, stamp),
+    )
+    conn.executemany(
+        "INSERT INTO name_case_events (case_id, step, on_date, actor, note, at) "
+        "VALUES ('C2026-0001', ?, ?, 'wang', '', ?)",
+        [("apply", "2026-01-05", stamp), ("review", "2026-01-06", stamp)],
+    )
+    content = b"%PDF-1.7 assessment"
+    conn.execute(
+        "INSERT INTO name_case_documents (case_id, doc_type, filename, content, size, sha256, "
+        "uploaded_by, uploaded_at) VALUES ('C2026-0001', 'assessment', '综合评估报告.pdf', ?, ?, "
+        "?, 'wang', ?)",
+        (content, len(content), hashlib.sha256(content).hexdigest(), stamp),
+    )
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """Pages for naming and renaming cases (命名更名): the list with overdue alerts, a new
-application, the case file with its steps and documents, and the printable notice (公告)."""
+application, the case file with its steps and documents, withdrawal (撤回) and refusal
+(不予批准) before approval, and the printable notice (公告)."""
 
 from __future__ import annotations
 
@@ -10,13 +11,15 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_login import current_user, login_required
 
 from geociv.errors import ValidationError
-from geociv.gazetteer.cases import DEADLINE_DAYS, REQUIRED_DOCUMENTS
+from geociv.gazetteer.cases import DEADLINE_DAYS, NOTICE_STATUSES, REQUIRED_DOCUMENTS
 from geociv.gazetteer.categories import CATEGORIES
 from geociv.gazetteer.rules import RULES, SEVERITY_LABELS
 from geociv.store import (
+    CASE_ALL_STATUSES,
+    CASE_CLOSABLE_STATUSES,
+    CASE_CLOSED_STATUSES,
     CASE_KIND_LABELS,
     CASE_STATUS_LABELS,
-    CASE_STATUSES,
     CASE_STEP_LABELS,
     CASE_STEPS,
     DOCUMENT_TYPE_LABELS,
@@ -34,6 +37,7 @@ from web.blueprints.cases_api import (
     STEPS,
     apply_case,
     attach_upload,
+    close_case,
     get_case,
     next_step,
     run_step,
@@ -55,7 +59,7 @@ def list_page() -> Any:
     """Every case (newest first, optionally of one status) and the overdue panel."""
     svc = cases()
     status = request.args.get("status") or None
-    if status not in (None, *CASE_STATUSES):
+    if status not in (None, *CASE_ALL_STATUSES):
         status = None
     every = svc.query()
     found = [c for c in reversed(every) if status is None or c.status == status]
@@ -70,6 +74,7 @@ def list_page() -> Any:
         kind_labels=CASE_KIND_LABELS,
         status_labels=CASE_STATUS_LABELS,
         step_labels=CASE_STEP_LABELS,
+        closed_statuses=CASE_CLOSED_STATUSES,
         labels=division_labels(),
         deadline=DEADLINE_DAYS,
     )
@@ -143,11 +148,13 @@ def _render_case(case_id: str, status: int = 200) -> Any:
         document_labels=DOCUMENT_TYPE_LABELS,
         severity_labels=SEVERITY_LABELS,
         rules=RULES,
-        can_notice=CASE_STATUSES.index(case.status) >= CASE_STATUSES.index("approved"),
+        can_notice=case.status in NOTICE_STATUSES,
+        can_close=case.status in CASE_CLOSABLE_STATUSES,
+        closed=case.closed,
         today=date.today().isoformat(),
         due=due,
         deadline=DEADLINE_DAYS,
-        all_steps=CASE_STEPS,
+        all_steps=CASE_STEPS + ((case.closed.step,) if case.closed else ()),
         **context,
     ), status
 
@@ -192,6 +199,36 @@ def notice(case_id: str) -> Response:
     get_case(case_id)
     html = cases().notice_html(case_id, on=request.args.get("date") or None)
     return Response(html, mimetype="text/html")
+
+
+def _close(case_id: str, step: str) -> Any:
+    """Withdraw or refuse the case from the page's form (``reason``, ``date``, ``note``)."""
+    data = {k: v for k, v in request.form.items() if k != "csrf_token"}
+    try:
+        case = close_case(case_id, step, data)
+    except ValidationError as exc:
+        flash_problems(exc)
+        return _render_case(case_id, 400)
+    flash(
+        f"案件 {case.case_id} 已{CASE_STEP_LABELS[step]}（{case.date_of(step)}），"
+        f"理由：{case.close_reason}；案件办结，地名库未作改动",
+        "info",
+    )
+    return redirect(url_for("cases.case_page", case_id=case.case_id))
+
+
+@bp.post("/<case_id>/withdraw")
+@role_required("officer")
+def withdraw(case_id: str) -> Any:
+    """The applicant withdraws the application (撤回申请) before approval."""
+    return _close(case_id, "withdraw")
+
+
+@bp.post("/<case_id>/reject")
+@role_required("officer")
+def reject(case_id: str) -> Any:
+    """The case is refused (不予批准) at review or approval."""
+    return _close(case_id, "reject")
 
 
 @bp.post("/<case_id>/<step>")

@@ -26,6 +26,9 @@ from geociv.gazetteer.cases import Cases
 from geociv.gazetteer.rules import Finding
 from geociv.gazetteer.signs import PATROL_DAYS, Signs
 from geociv.store import (
+    CASE_ALL_STATUSES,
+    CASE_CLOSABLE_STATUSES,
+    CASE_CLOSING_STEPS,
     CASE_KIND_LABELS,
     CASE_STATUS_LABELS,
     CASE_STATUSES,
@@ -65,7 +68,10 @@ RENAMED = {"on": "date", "filename": "file", "content": "file", "photo_filename"
 
 
 def next_step(case: NameCase) -> str | None:
-    """The step a case can take now (``review`` … ``effective``), ``None`` once effective."""
+    """The step a case can take now (``review`` … ``effective``), ``None`` once effective,
+    withdrawn or refused."""
+    if case.status not in CASE_STATUSES:
+        return None
     index = CASE_STATUSES.index(case.status) + 1
     return CASE_STEPS[index] if index < len(CASE_STEPS) else None
 
@@ -150,6 +156,29 @@ def run_step(case_id: str, step: str, data: Mapping[str, Any]) -> NameCase:
         return action(case_id, **common)
 
 
+def close_case(case_id: str, step: str, data: Mapping[str, Any]) -> NameCase:
+    """Withdraw (``withdraw``, 撤回) or refuse (``reject``, 不予批准) a case from request fields:
+    ``reason`` (required), ``date``, ``note``."""
+    if step not in CASE_CLOSING_STEPS:
+        raise ValidationError(
+            Problem(
+                f"未知的办结方式 {step!r}；可用：withdraw（撤回）、reject（不予批准）", field="step"
+            ),
+            title="请求有误",
+        )
+    svc = cases()
+    get_case(case_id)
+    action = svc.withdraw if step == "withdraw" else svc.reject
+    with fields_renamed(**RENAMED):
+        return action(
+            case_id,
+            reason=str(data.get("reason") or ""),
+            actor=actor(),
+            on=str(data.get("date") or "").strip() or None,
+            note=str(data.get("note") or "").strip(),
+        )
+
+
 def attach_upload(
     case_id: str, doc_type: str, upload: FileStorage | None, note: str = ""
 ) -> CaseDocument:
@@ -199,6 +228,8 @@ def case_json(case: NameCase, documents: list[CaseDocument] | None = None) -> di
     for step in data["steps"]:
         step["label"] = CASE_STEP_LABELS[step["step"]]
     data["next_step"] = next_step(case)
+    data["open"] = case.is_open
+    data["can_close"] = case.status in CASE_CLOSABLE_STATUSES
     if documents is not None:
         data["documents"] = [
             {
@@ -362,9 +393,9 @@ def list_cases() -> Response:
     problems = []
     status = request.args.get("status") or None
     kind = request.args.get("kind") or None
-    if status is not None and status not in CASE_STATUSES:
+    if status is not None and status not in CASE_ALL_STATUSES:
         problems.append(
-            Problem(f"未知状态 {status!r}；可用：{', '.join(CASE_STATUSES)}", field="status")
+            Problem(f"未知状态 {status!r}；可用：{', '.join(CASE_ALL_STATUSES)}", field="status")
         )
     if kind is not None and kind not in CASE_KIND_LABELS:
         problems.append(Problem(f"未知类型 {kind!r}；可用：naming、renaming", field="kind"))
@@ -426,6 +457,22 @@ def download_document(case_id: str, document_id: str) -> Response:
     if not document_id.isdigit():
         not_found(f"案件 {case_id} 没有附件 {document_id}")
     return send_document(case_id, int(document_id))
+
+
+@bp.post("/cases/<case_id>/withdraw")
+@role_required("officer")
+def withdraw(case_id: str) -> Response:
+    """Withdraw a case before approval (撤回; JSON ``reason``, ``date``, ``note``)."""
+    case = close_case(case_id, "withdraw", _body())
+    return jsonify(case_json(case, cases().documents(case.case_id)))
+
+
+@bp.post("/cases/<case_id>/reject")
+@role_required("officer")
+def reject(case_id: str) -> Response:
+    """Refuse a case at review or approval (不予批准; JSON ``reason``, ``date``, ``note``)."""
+    case = close_case(case_id, "reject", _body())
+    return jsonify(case_json(case, cases().documents(case.case_id)))
 
 
 @bp.post("/cases/<case_id>/<step>")
