@@ -105,11 +105,20 @@ def test_zone_table_and_served_share(planner) -> None:
 
 def test_layers_are_recomputed_when_not_cached(planner, app) -> None:
     run = _run(planner)
+    # A run made by a script on an ad-hoc polygon keeps its figures but cannot be redrawn.
+    from geociv.coverage.service import Coverage
+
+    store = app.extensions["geociv_store"]
+    adhoc = Coverage(store).run("rental_station", actor="script", aoi=main_urban_area())
+    listed = {
+        r["run_id"]: r["reopenable"] for r in planner.get("/api/coverage/runs").get_json()["runs"]
+    }
+    assert listed == {run["run_id"]: True, adhoc.run_id: False}
+    assert planner.get(f"/api/coverage/runs/{adhoc.run_id}").status_code == 400
     app.extensions["geociv_coverage_results"].clear()
     again = planner.get(f"/api/coverage/runs/{run['run_id']}").get_json()
     assert again["summary"]["area_share"] == pytest.approx(run["summary"]["area_share"])
-    store = app.extensions["geociv_store"]
-    assert sum(1 for r in store.coverage_runs() if not r.kind.startswith("suggest")) == 1
+    assert sum(1 for r in store.coverage_runs() if not r.kind.startswith("suggest")) == 2
 
 
 def test_suggestion_adds_coverage_and_what_if_is_fast(planner) -> None:

@@ -268,14 +268,17 @@ def facilities() -> Response:
 @bp.get("/runs")
 @role_required(*READERS)
 def runs() -> Response:
-    """Stored runs, newest first (``?kind=coverage|suggestion``)."""
+    """Stored runs, newest first (``?kind=coverage|suggestion|batch``). ``reopenable`` says
+    whether a coverage run's layers can be drawn again (runs made from stored inputs can; a
+    script's run on an ad-hoc polygon keeps only its figures)."""
     kind = request.args.get("kind")
     items = [run_json(r) for r in store().coverage_runs()]
     if kind:
         items = [r for r in items if r["kind"] == kind]
     items.sort(key=lambda r: r["run_id"], reverse=True)
     for item in items:
-        item.pop("params")
+        params = item.pop("params")
+        item["reopenable"] = item["kind"] != "coverage" or bool(params.get("request"))
     return jsonify(runs=items)
 
 

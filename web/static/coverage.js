@@ -505,7 +505,7 @@
     return request("GET", API + "/runs?kind=coverage").then(function (r) {
       var sel = $("cov-history");
       while (sel.options.length > 1) { sel.remove(1); }
-      r.runs.slice(0, 50).forEach(function (run) {
+      r.runs.filter(function (run) { return run.reopenable; }).slice(0, 50).forEach(function (run) {
         var opt = document.createElement("option");
         opt.value = run.run_id;
         var when = (run.created_at || "").replace("T", " ").slice(0, 16);
