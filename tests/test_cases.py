@@ -656,3 +656,51 @@ def test_closing_and_its_audit_entry_are_one_transaction(
     assert cases.reject(case.case_id, reason="重名", actor=OFFICER, on="2025-03-05").status == (
         "rejected"
     )
+
+
+def test_taking_effect_and_the_renaming_are_one_transaction(
+    demo_store: Store, demo_path, cases: Cases
+) -> None:
+    """If the case step cannot be written, the village is not renamed either."""
+    import sqlite3
+
+    case = _approved(cases, _apply_renaming(cases), "2025-03-20")
+    cases.file(case.case_id, filed_with="驻马店市民政局", actor=OFFICER, on="2025-03-25")
+    cases.publish(case.case_id, actor=OFFICER, on="2025-03-28")
+    before = _gazetteer_state(demo_store, VILLAGE)
+    # A real database failure at the last write of the step (another connection's trigger).
+    with sqlite3.connect(demo_path) as conn:
+        conn.execute(
+            "CREATE TRIGGER refuse_effective BEFORE INSERT ON name_case_events "
+            "WHEN NEW.step = 'effective' BEGIN SELECT RAISE(ABORT, '磁盘已满'); END"
+        )
+    with pytest.raises(sqlite3.IntegrityError, match="磁盘已满"):
+        cases.effective(case.case_id, actor=OFFICER, on="2025-04-01")
+    assert _gazetteer_state(demo_store, VILLAGE) == before
+    assert demo_store.get_name(VILLAGE).name == "任张楼村"
+    assert demo_store.get_case(case.case_id).status == "published"
+    with sqlite3.connect(demo_path) as conn:
+        conn.execute("DROP TRIGGER refuse_effective")
+    assert cases.effective(case.case_id, actor=OFFICER, on="2025-04-01").status == "effective"
+    assert demo_store.get_name(VILLAGE).name == "新张楼村"
+
+
+def test_approving_a_naming_case_and_registering_the_name_are_one_transaction(
+    demo_store: Store, demo_path, cases: Cases
+) -> None:
+    import sqlite3
+
+    case = _naming(cases)
+    _attach_reports(cases, case.case_id)
+    cases.review(case.case_id, actor=OFFICER, on="2025-05-06")
+    with sqlite3.connect(demo_path) as conn:
+        conn.execute(
+            "CREATE TRIGGER refuse_approve BEFORE INSERT ON name_case_events "
+            "WHEN NEW.step = 'approve' BEGIN SELECT RAISE(ABORT, '磁盘已满'); END"
+        )
+    with pytest.raises(sqlite3.IntegrityError):
+        cases.approve(
+            case.case_id, approving_body="驿城区人民政府", actor="admin1", on="2025-05-07"
+        )
+    assert demo_store.query_names(name="天中路") == []
+    assert demo_store.get_case(case.case_id).status == "reviewed"

@@ -519,34 +519,35 @@ class Cases:
         problems.extend(review_problems)
         if problems:
             raise ValidationError(problems, title=f"案件 {case.case_id} 未通过审核")
-        assert day is not None
-        for rule_id, reason in accept.items():
-            if any(f.rule_id == rule_id and not f.accepted for f in report.findings):
-                self.gazetteer.accept_finding(
-                    case.proposed_name, rule_id, reason=reason.strip(), actor=actor
-                )
-        if accept:
-            report = self._report(case)
-        counts = {s: sum(f.severity == s for f in report.findings) for s in SEVERITIES}
-        summary = {
-            "reviewed_on": day,
-            "pinyin": report.pinyin or "",
-            "specific": report.specific,
-            "generic": report.generic,
-            "counts": counts,
-            "findings": [f.to_dict() for f in report.findings],
-            "documents": sorted({d.doc_type for d in self.store.case_documents(case.case_id)}),
-            "heritage_level": self._heritage(case),
-        }
-        return self.store.advance_case(
-            case.case_id,
-            "review",
-            expect_status=case.status,
-            on=day,
-            actor=actor,
-            note=note,
-            changes={"review": summary},
-        )
+        with self.store.transaction():  # the accepted findings and the step, or neither
+            assert day is not None
+            for rule_id, reason in accept.items():
+                if any(f.rule_id == rule_id and not f.accepted for f in report.findings):
+                    self.gazetteer.accept_finding(
+                        case.proposed_name, rule_id, reason=reason.strip(), actor=actor
+                    )
+            if accept:
+                report = self._report(case)
+            counts = {s: sum(f.severity == s for f in report.findings) for s in SEVERITIES}
+            summary = {
+                "reviewed_on": day,
+                "pinyin": report.pinyin or "",
+                "specific": report.specific,
+                "generic": report.generic,
+                "counts": counts,
+                "findings": [f.to_dict() for f in report.findings],
+                "documents": sorted({d.doc_type for d in self.store.case_documents(case.case_id)}),
+                "heritage_level": self._heritage(case),
+            }
+            return self.store.advance_case(
+                case.case_id,
+                "review",
+                expect_status=case.status,
+                on=day,
+                actor=actor,
+                note=note,
+                changes={"review": summary},
+            )
 
     # -- step 3: approval ------------------------------------------------------------------
     def approve(
@@ -577,26 +578,27 @@ class Cases:
             raise ValidationError(problems, title=f"案件 {case.case_id} 不能批准")
         assert day is not None
         changes: dict[str, object] = {"approving_body": body}
-        if case.kind == "naming":
-            record, _report = self.gazetteer.add(
-                case.proposed_name,
-                case.category,
-                case.division_code,
+        with self.store.transaction():  # the new record and the step, or neither
+            if case.kind == "naming":
+                record, _report = self.gazetteer.add(
+                    case.proposed_name,
+                    case.category,
+                    case.division_code,
+                    actor=actor,
+                    status="approved",
+                    pinyin=case.pinyin or None,
+                    source=f"命名案件 {case.case_id}",
+                )
+                changes["name_id"] = record.name_id
+            return self.store.advance_case(
+                case.case_id,
+                "approve",
+                expect_status=case.status,
+                on=day,
                 actor=actor,
-                status="approved",
-                pinyin=case.pinyin or None,
-                source=f"命名案件 {case.case_id}",
+                note=note,
+                changes=changes,
             )
-            changes["name_id"] = record.name_id
-        return self.store.advance_case(
-            case.case_id,
-            "approve",
-            expect_status=case.status,
-            on=day,
-            actor=actor,
-            note=note,
-            changes=changes,
-        )
 
     # -- steps 4 and 5: filing and publication ---------------------------------------------
     def file(
@@ -673,20 +675,21 @@ class Cases:
         if problems:
             raise ValidationError(problems, title=f"案件 {case.case_id} 不能生效")
         assert day is not None and record is not None
-        if case.kind == "naming":
-            self.gazetteer.update(record.name_id, actor=actor, status="published")
-        else:
-            self.gazetteer.rename(
-                record.name_id,
-                case.proposed_name,
-                actor=actor,
-                effective=day,
-                case_id=case.case_id,
-                pinyin=case.pinyin or None,
+        with self.store.transaction():  # the gazetteer change and the step, or neither
+            if case.kind == "naming":
+                self.gazetteer.update(record.name_id, actor=actor, status="published")
+            else:
+                self.gazetteer.rename(
+                    record.name_id,
+                    case.proposed_name,
+                    actor=actor,
+                    effective=day,
+                    case_id=case.case_id,
+                    pinyin=case.pinyin or None,
+                )
+            return self.store.advance_case(
+                case.case_id, "effective", expect_status=case.status, on=day, actor=actor, note=note
             )
-        return self.store.advance_case(
-            case.case_id, "effective", expect_status=case.status, on=day, actor=actor, note=note
-        )
 
     # -- closing without effect: withdrawal and refusal ------------------------------------
     def withdraw(

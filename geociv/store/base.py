@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from typing import Any
 
 from shapely.geometry.base import BaseGeometry
@@ -58,6 +59,29 @@ class Store(ABC):
     @abstractmethod
     def close(self) -> None:
         """Release connections."""
+
+    @abstractmethod
+    def transaction(self) -> AbstractContextManager[None]:
+        """Group several writes (each still audited) into one transaction: all or none.
+
+        Writes inside the block are nested in it; an exception leaving the block undoes every
+        one of them. Used where one step changes two things, e.g. a naming case taking effect
+        and the gazetteer record it renames.
+
+        Examples
+        --------
+        >>> import tempfile, pathlib
+        >>> from geociv.store import open_store
+        >>> store = open_store(pathlib.Path(tempfile.mkdtemp()) / "t.gpkg")
+        >>> try:
+        ...     with store.transaction():
+        ...         store.set_meta("example", "1", actor="doc")
+        ...         raise RuntimeError("second write failed")
+        ... except RuntimeError:
+        ...     pass
+        >>> store.get_meta("example") is None
+        True
+        """
 
     def __enter__(self) -> Store:
         return self

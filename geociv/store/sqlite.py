@@ -110,14 +110,39 @@ class SQLiteStore(GazetteerSQL, CasesSQL, SignsSQL, BoundariesSQL, CoverageSQL, 
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
+        # Re-entrant: inside an open transaction (see transaction()) a write is a savepoint, so
+        # a failed inner write undoes itself and the outer block decides for all of them.
         conn = self._conn()
+        depth = getattr(self._local, "depth", 0)
+        if depth:
+            savepoint = f"geociv_{depth}"
+            conn.execute(f"SAVEPOINT {savepoint}")
+            self._local.depth = depth + 1
+            try:
+                yield conn
+            except BaseException:
+                conn.execute(f"ROLLBACK TO {savepoint}")
+                conn.execute(f"RELEASE {savepoint}")
+                raise
+            finally:
+                self._local.depth = depth
+            conn.execute(f"RELEASE {savepoint}")
+            return
         conn.execute("BEGIN IMMEDIATE")
+        self._local.depth = 1
         try:
             yield conn
         except BaseException:
             conn.execute("ROLLBACK")
             raise
+        finally:
+            self._local.depth = 0
         conn.execute("COMMIT")
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        with self._write():
+            yield
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
