@@ -608,6 +608,9 @@ def _print_case(ctx: Context, case: Any) -> None:
     click.echo(f"  位置：{case.location}；申请人：{case.applicant}；所属区划 {case.division_code}")
     if case.close_reason:
         click.echo(f"  {CASE_STEP_LABELS[case.closed.step]}理由：{case.close_reason}")
+    bodies = [("审批机关", case.approving_body), ("备案机关", case.filed_with)]
+    if any(value for _, value in bodies):
+        click.echo("  " + "；".join(f"{label}：{value}" for label, value in bodies if value))
     for s in case.steps:
         note = f"  {s.note}" if s.note else ""
         click.echo(f"  {CASE_STEP_LABELS[s.step]}\t{s.on}\t{s.actor}{note}")
@@ -845,15 +848,31 @@ def cases_withdraw(
 @click.argument("case_id")
 @click.option("--reason", required=True, help="不予批准理由（必填）")
 @click.option("--date", "on", default=None, metavar="YYYY-MM-DD", help="决定日期（默认今天）")
+@click.option("--body", "approving_body", default="", help="作出决定的机关（如 驿城区人民政府）")
 @click.option("--note", default="", help="备注")
 @click.option("--actor", default="officer-cli", show_default=True, help="记入审计日志的操作人")
 @pass_ctx
 @reports_errors
 def cases_reject(
-    ctx: Context, case_id: str, reason: str, on: str | None, note: str, actor: str
+    ctx: Context,
+    case_id: str,
+    reason: str,
+    on: str | None,
+    approving_body: str,
+    note: str,
+    actor: str,
 ) -> None:
     """不予批准：审核或批准环节（已申请、已审核）的案件办结为“不予批准”，地名库不变。"""
-    _close_case(ctx, case_id, "reject", reason=reason, actor=actor, on=on, note=note)
+    _close_case(
+        ctx,
+        case_id,
+        "reject",
+        reason=reason,
+        actor=actor,
+        on=on,
+        note=note,
+        approving_body=approving_body,
+    )
 
 
 @cases.command("overdue")

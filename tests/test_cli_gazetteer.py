@@ -208,10 +208,12 @@ def test_cases_withdraw_and_reject_from_the_command_line(demo_path: Path, tmp_pa
         run(demo_path, "cases", "attach", second, doc_type, str(path))
     assert run(demo_path, "cases", "step", second, "review", "--date", "2025-03-08").exit_code == 0
     refused = run(
-        demo_path, "cases", "reject", second, "--reason", "不符合命名规定", "--date", "2025-03-09"
-    )
+        demo_path, "cases", "reject", second, "--reason", "不符合命名规定", "--date", "2025-03-09",
+        "--body", "驿城区人民政府",
+    )  # fmt: skip
     assert refused.exit_code == 0, refused.output
     assert "当前状态：不予批准" in refused.output
+    assert "驿城区人民政府" in run(demo_path, "cases", "show", second).output
     assert run(demo_path, "cases", "list", "--status", "rejected").output.startswith(second)
     names = run(demo_path, "names", "show", COMMUNITY).output
     assert "风光路南段社区" in names and "曾用名" not in names

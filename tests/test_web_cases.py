@@ -489,10 +489,12 @@ def test_api_withdraws_and_refuses_cases_before_approval(client, app) -> None:
         _upload(client, second, doc_type, filename)
     assert _step(client, second, "review", date="2025-03-10").status_code == 302
     refused = client.post(
-        f"/api/cases/{second}/reject", json={"reason": "名称不符合地名管理规定", "date": ""}
+        f"/api/cases/{second}/reject",
+        json={"reason": "名称不符合地名管理规定", "date": "", "approving_body": "驿城区人民政府"},
     )
     assert refused.status_code == 200
     assert refused.get_json()["status"] == "rejected"
+    assert refused.get_json()["approving_body"] == "驿城区人民政府"
     assert refused.get_json()["steps"][-1]["on"] == date.today().isoformat()
     listed = client.get("/api/cases?status=rejected").get_json()["cases"]
     assert [c["case_id"] for c in listed] == [second]
@@ -547,6 +549,7 @@ def test_officer_refuses_a_case_on_its_page_and_the_list_shows_it(client, app) -
     empty = client.post(f"/cases/{case_id}/reject", data={"reason": " ", "date": "2025-03-05"})
     assert empty.status_code == 400 and "不予批准理由不能为空" in _text(empty)
     assert store.get_case(case_id).status == "applied"
+    assert 'name="approving_body"' in html  # the deciding body, optional
     done = client.post(
         f"/cases/{case_id}/reject", data={"reason": "与邻近社区重名", "date": "2025-03-05"}
     )

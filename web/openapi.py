@@ -218,7 +218,9 @@ def _cases_paths() -> dict[str, Any]:
             "operationId": operation, "parameters": [case_id],
             "requestBody": _json_body(["reason"], {
                 "reason": {"type": "string", "description": f"{label}理由（必填）"},
-                "date": _DATE, "note": {"type": "string"}}),
+                "date": _DATE, "note": {"type": "string"},
+                **({"approving_body": {"type": "string", "description": "作出决定的机关（选填）"}}
+                   if step == "reject" else {})}),
             "responses": {"200": case_ok, **_STEP_ERRORS}}}
           for step, label, summary, operation in (
               ("withdraw", "撤回", "撤回申请：案件办结为“已撤回”（地名管理员）", "withdrawCase"),

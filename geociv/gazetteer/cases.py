@@ -740,6 +740,7 @@ class Cases:
         actor: str,
         on: str | date | None = None,
         note: str = "",
+        approving_body: str = "",
     ) -> NameCase:
         """Record that the case was refused (不予批准) at review or approval; it is closed.
 
@@ -757,6 +758,9 @@ class Cases:
             after today).
         note
             Note kept with the step.
+        approving_body
+            The body that decided the refusal (审批机关, e.g. 驿城区人民政府), optional; kept
+            as the case's approving body.
 
         Returns
         -------
@@ -771,10 +775,26 @@ class Cases:
         ValidationError
             No reason (field ``reason``) or a bad date (field ``on``).
         """
-        return self._close(case_id, "reject", reason=reason, actor=actor, on=on, note=note)
+        return self._close(
+            case_id,
+            "reject",
+            reason=reason,
+            actor=actor,
+            on=on,
+            note=note,
+            body=approving_body,
+        )
 
     def _close(
-        self, case_id: str, step: str, *, reason: str, actor: str, on: str | date | None, note: str
+        self,
+        case_id: str,
+        step: str,
+        *,
+        reason: str,
+        actor: str,
+        on: str | date | None,
+        note: str,
+        body: str = "",
     ) -> NameCase:
         """Withdraw or refuse (``step``) a case that is not yet approved."""
         assert step in CASE_CLOSING_STEPS
@@ -807,6 +827,9 @@ class Cases:
         if problems:
             raise ValidationError(problems, title=f"案件 {case.case_id} 不能{label}")
         assert day is not None
+        changes: dict[str, object] = {"close_reason": text}
+        if (body or "").strip():
+            changes["approving_body"] = body.strip()
         return self.store.advance_case(
             case.case_id,
             step,
@@ -814,7 +837,7 @@ class Cases:
             on=day,
             actor=actor,
             note=(note or "").strip(),
-            changes={"close_reason": text},
+            changes=changes,
         )
 
     # -- rule 7: deadlines -----------------------------------------------------------------

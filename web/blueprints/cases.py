@@ -202,7 +202,8 @@ def notice(case_id: str) -> Response:
 
 
 def _close(case_id: str, step: str) -> Any:
-    """Withdraw or refuse the case from the page's form (``reason``, ``date``, ``note``)."""
+    """Withdraw or refuse the case from the page's form (``reason``, ``date``, ``note``, and
+    ``approving_body`` for a refusal)."""
     data = {k: v for k, v in request.form.items() if k != "csrf_token"}
     try:
         case = close_case(case_id, step, data)

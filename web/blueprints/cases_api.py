@@ -158,7 +158,7 @@ def run_step(case_id: str, step: str, data: Mapping[str, Any]) -> NameCase:
 
 def close_case(case_id: str, step: str, data: Mapping[str, Any]) -> NameCase:
     """Withdraw (``withdraw``, 撤回) or refuse (``reject``, 不予批准) a case from request fields:
-    ``reason`` (required), ``date``, ``note``."""
+    ``reason`` (required), ``date``, ``note`` and, for a refusal, ``approving_body``."""
     if step not in CASE_CLOSING_STEPS:
         raise ValidationError(
             Problem(
@@ -168,15 +168,17 @@ def close_case(case_id: str, step: str, data: Mapping[str, Any]) -> NameCase:
         )
     svc = cases()
     get_case(case_id)
+    fields: dict[str, Any] = {
+        "reason": str(data.get("reason") or ""),
+        "actor": actor(),
+        "on": str(data.get("date") or "").strip() or None,
+        "note": str(data.get("note") or "").strip(),
+    }
+    if step == "reject":
+        fields["approving_body"] = str(data.get("approving_body") or "").strip()
     action = svc.withdraw if step == "withdraw" else svc.reject
     with fields_renamed(**RENAMED):
-        return action(
-            case_id,
-            reason=str(data.get("reason") or ""),
-            actor=actor(),
-            on=str(data.get("date") or "").strip() or None,
-            note=str(data.get("note") or "").strip(),
-        )
+        return action(case_id, **fields)
 
 
 def attach_upload(
@@ -470,7 +472,8 @@ def withdraw(case_id: str) -> Response:
 @bp.post("/cases/<case_id>/reject")
 @role_required("officer")
 def reject(case_id: str) -> Response:
-    """Refuse a case at review or approval (不予批准; JSON ``reason``, ``date``, ``note``)."""
+    """Refuse a case at review or approval (不予批准; JSON ``reason``, ``date``, ``note``,
+    ``approving_body``)."""
     case = close_case(case_id, "reject", _body())
     return jsonify(case_json(case, cases().documents(case.case_id)))
 
