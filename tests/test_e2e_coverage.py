@@ -86,6 +86,13 @@ def test_planner_loads_facilities_sees_coverage_and_asks_for_sites(
     page.wait_for_selector("#cov-whatif:has-text('假如')")
     whatif = page.inner_text("#cov-whatif")
     assert "2 处" in whatif and _pct(whatif.split("→")[1]) < last
+    # What if an existing station closed? Asked from its popup, answered from the cache.
+    page.locator("path.cov-type-rental_station").first.click()
+    page.click(".leaflet-popup .cov-whatif-remove")
+    page.wait_for_selector(".leaflet-popup .cov-whatif-popup:has-text('覆盖率')")
+    closed = page.inner_text(".leaflet-popup .cov-whatif-popup")
+    assert _pct(closed.split("→")[1]) < _pct(closed.split("→")[0])
+    page.keyboard.press("Escape")
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "coverage-suggest.png"), full_page=False)
 

@@ -146,6 +146,13 @@ def test_suggestion_adds_coverage_and_what_if_is_fast(planner) -> None:
     figures = both.get_json()
     assert figures["share_before"] == pytest.approx(shares[2], abs=1e-9)
     assert figures["share_after"] == pytest.approx(shares[1], abs=1e-9)
+    # What if an existing station closed? Named by its facility id.
+    station = planner.get("/api/coverage/facilities?type=rental_station").get_json()["features"][0]
+    fid = station["properties"]["facility_id"]
+    closed = planner.post(f"/api/coverage/suggestions/{sid}/what-if", json={"remove": [fid]})
+    assert closed.status_code == 200, closed.get_json()
+    assert closed.get_json()["removed"] == [fid]
+    assert closed.get_json()["share_after"] < closed.get_json()["share_before"]
     bad = planner.post(f"/api/coverage/suggestions/{sid}/what-if", json={"remove": ["nope"]})
     assert bad.status_code == 400 and bad.get_json()["problems"][0]["field"] == "remove"
 

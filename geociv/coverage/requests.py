@@ -415,7 +415,12 @@ class SuggestRequest:
             if self.objective == "population" and base.raster_id:
                 raster = inputs.raster_path(base.raster_id)
         suggestion = suggest_sites(
-            gpd.GeoSeries([f.location for f in existing], crs=STORAGE_CRS),
+            # Indexed by facility id, so that "what if this facility closed" names it.
+            gpd.GeoSeries(
+                [f.location for f in existing],
+                index=[f.facility_id for f in existing],
+                crs=STORAGE_CRS,
+            ),
             aoi_geom,
             self.k,
             target_share=self.target_share,

@@ -233,11 +233,13 @@
         var color = TYPE_COLORS[p.type] || "#555";
         var built = p.status === "existing";
         var marker = L.circleMarker([c[1], c[0]], built ? {
-          radius: 6, color: "#fff", weight: 1.5, fillColor: color, fillOpacity: 0.95, className: "cov-facility"
+          radius: 6, color: "#fff", weight: 1.5, fillColor: color, fillOpacity: 0.95,
+          className: "cov-facility cov-type-" + p.type
         } : {
           radius: 6, color: color, weight: 2, fillColor: "#fff", fillOpacity: 0.9, dashArray: "3 2",
-          className: "cov-facility"
+          className: "cov-facility cov-type-" + p.type
         }).bindPopup(facilityPopup(p));
+        marker.facilityId = p.facility_id;
         marker.addTo(layers.facilities);
         bounds.push([c[1], c[0]]);
       });
@@ -464,6 +466,31 @@
       box.addEventListener("change", whatIf);
     });
   }
+
+  // "What if this facility closed?": offered in a facility's popup once sites are suggested.
+  map.on("popupopen", function (e) {
+    var source = e.popup._source;
+    var existing = state.suggestion && (state.suggestion.params || {}).existing_ids;
+    if (!source || !source.facilityId || !existing || existing.indexOf(source.facilityId) < 0) { return; }
+    var box = e.popup.getElement().querySelector(".leaflet-popup-content");
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "cov-whatif-remove";
+    button.textContent = "假如撤销此站点";
+    var out = document.createElement("div");
+    out.className = "cov-whatif-popup";
+    box.appendChild(button);
+    box.appendChild(out);
+    button.addEventListener("click", function () {
+      var remove = [source.facilityId];
+      $("cov-sites").querySelectorAll("input").forEach(function (b) { if (!b.checked) { remove.push(b.value); } });
+      request("POST", API + "/suggestions/" + state.suggestion.run_id + "/what-if", { add: [], remove: remove })
+        .then(function (r) {
+          out.textContent = "覆盖率 " + pct(r.share_before) + " → " + pct(r.share_after) + "（" + pct(r.delta / r.total) + "）";
+        })
+        .catch(function (err) { showErrors(out, err); });
+    });
+  });
 
   function whatIf() {
     var remove = [], kept = 0;
