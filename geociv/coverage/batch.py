@@ -72,7 +72,7 @@ import shapely
 from shapely.geometry import Polygon
 
 from geociv.coverage.facilities import parse_types
-from geociv.coverage.isochrones import resolve_speed
+from geociv.coverage.isochrones import METHOD_LABELS, resolve_speed
 from geociv.coverage.network import WalkNetwork
 from geociv.coverage.population import covered_population
 from geociv.coverage.service import Coverage, circle_label, facilities_in_reach
@@ -797,5 +797,5 @@ def _headline(
         text += "，各单元均未覆盖"
     if "population_share" in overall:
         text += f"，{raster_label}覆盖 {_pct(overall['population_share'])}"
-    method_text = "直线距离估算" if method == "fallback" else "路网步行计算"
+    method_text = METHOD_LABELS[method]
     return text + f"（{method_text}）"

@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 
+from geociv.coverage.isochrones import METHOD_LABELS, SPEED_LABELS
 from geociv.crs import STORAGE_CRS
 from geociv.errors import Problem, ValidationError
 from geociv.store import FACILITY_STATUS_LABELS, FACILITY_TYPE_LABELS
@@ -52,15 +53,6 @@ __all__ = [
     "summary_csv",
     "zones_csv",
 ]
-
-#: Speed preset → (mode, who or what the preset stands for), for legends and tables.
-SPEED_LABELS: dict[str, tuple[str, str]] = {
-    "elderly": ("步行", "老年人"),
-    "design": ("步行", "设计步速"),
-    "adult": ("步行", "成年人"),
-    "ebike": ("电动自行车", "约 15 km/h"),
-    "car": ("小汽车", "约 30 km/h"),
-}
 
 #: Columns a site-suggestion GeoDataFrame must have.
 SUGGESTION_COLUMNS = ("rank", "site_id", "added_share", "cumulative_share")
@@ -97,10 +89,10 @@ def method_text(result: CoverageResult) -> str:
     iso = result.isochrones
     if result.method == "fallback":
         detour = iso.detour if iso.detour is not None else 1.0
-        return f"直线距离估算：半径 = 速度 × 时间 ÷ 绕行系数 {detour:g}"
+        return f"{METHOD_LABELS['fallback']}：半径 = 速度 × 时间 ÷ 绕行系数 {detour:g}"
     if iso.access_m:
-        return f"路网步行计算（道路两侧接入距离 {iso.access_m:g} m）"
-    return "路网步行计算"
+        return f"{METHOD_LABELS['network']}（道路两侧接入距离 {iso.access_m:g} m）"
+    return METHOD_LABELS["network"]
 
 
 def _json(value: Any) -> str:

@@ -30,7 +30,13 @@ import pandas as pd
 import shapely
 
 from geociv.coverage.facilities import parse_types
-from geociv.coverage.isochrones import IsochroneResult, fallback_circles, resolve_speed, rings
+from geociv.coverage.isochrones import (
+    METHOD_LABELS,
+    IsochroneResult,
+    fallback_circles,
+    resolve_speed,
+    rings,
+)
 from geociv.coverage.network import WalkNetwork
 from geociv.coverage.population import (
     PopulationCoverage,
@@ -397,7 +403,7 @@ class Coverage:
             parts_text.append(f"{label} {_pct(other.share)}")
         if served_share is not None:
             parts_text.append(f"服务单元覆盖达标（≥50 % 面积）{_pct(served_share)}")
-        method_text = "直线距离估算" if iso.method == "fallback" else "路网步行计算"
+        method_text = METHOD_LABELS[iso.method]
         headline = "，".join(parts_text) + f"（{method_text}）"
 
         inputs: dict[str, Any] = {

@@ -21,8 +21,9 @@ import shapely
 from flask import Blueprint, Response, current_app, jsonify, request
 from werkzeug.datastructures import FileStorage
 
+from geociv.coverage.exports import method_text, speed_text
 from geociv.coverage.facilities import Facilities, parse_type
-from geociv.coverage.isochrones import SPEEDS
+from geociv.coverage.isochrones import METHOD_LABELS, SPEED_LABELS, SPEEDS
 from geociv.coverage.requests import CoverageRequest, SuggestRequest, layers_of
 from geociv.coverage.service import CoverageResult, circle_label
 from geociv.crs import STORAGE_CRS
@@ -46,15 +47,6 @@ bp = Blueprint("coverage_api", __name__, url_prefix="/api/coverage")
 
 #: Roles that may read facilities, runs and exports (every role; admins pass too).
 READERS: tuple[str, ...] = ("officer", "inspector", "planner")
-
-#: Chinese labels of the speed presets, for the page and the legend.
-SPEED_LABELS = {
-    "elderly": "老年人步行",
-    "design": "设计步行速度",
-    "adult": "成人步行",
-    "ebike": "电动自行车",
-    "car": "小汽车",
-}
 
 #: Declared coordinate systems of facility files.
 CRS_CHOICES = {
@@ -113,11 +105,7 @@ def geojson(frame: gpd.GeoDataFrame | None) -> dict[str, Any] | None:
     """A GeoDataFrame as a GeoJSON dict (coordinates in EPSG:4490 degrees, 6 decimals)."""
     if frame is None:
         return None
-    out = frame.copy()
-    for column in out.columns:
-        if column != out.geometry.name and out[column].dtype == bool:
-            out[column] = out[column].astype(bool)
-    return json.loads(out.to_json(drop_id=True, to_wgs84=False, na="null"))
+    return json.loads(frame.to_json(drop_id=True, to_wgs84=False, na="null"))
 
 
 def facilities_geojson(types: list[str] | None = None) -> dict[str, Any]:
@@ -157,26 +145,20 @@ def run_json(run: CoverageRun) -> dict[str, Any]:
 
 def result_json(result: CoverageResult) -> dict[str, Any]:
     """The layers and figures of a coverage result."""
-    speed = result.isochrones.speed_mps
-    preset = next((k for k, v in SPEEDS.items() if abs(v - speed) < 1e-9), None)
-    zones = result.zones
-    if zones is not None:
-        zones = zones.copy()
-        zones["served"] = zones["served"].astype(bool)
     return {
         "run_id": result.run_id,
         "summary": result.summary(),
         "method": result.method,
-        "method_label": "路网步行计算" if result.method == "network" else "直线距离估算",
+        "method_label": METHOD_LABELS[result.method],
+        "method_text": method_text(result),
         "minutes": list(result.isochrones.minutes),
-        "speed_mps": speed,
-        "speed_label": SPEED_LABELS.get(preset or "", "自定义速度"),
-        "detour": result.isochrones.detour,
+        "speed_mps": result.isochrones.speed_mps,
+        "speed_text": speed_text(result),
         "inputs": result.inputs,
         "aoi": geojson(result.aoi),
         "isochrones": geojson(result.polygons),
         "uncovered": geojson(result.uncovered),
-        "zones": geojson(zones),
+        "zones": geojson(result.zones),
     }
 
 
@@ -233,7 +215,10 @@ def options() -> Response:
             for t in FACILITY_TYPES
         ],
         statuses=[{"code": s, "label": FACILITY_STATUS_LABELS[s]} for s in FACILITY_STATUSES],
-        speeds=[{"code": k, "label": SPEED_LABELS[k], "mps": v} for k, v in SPEEDS.items()],
+        speeds=[
+            {"code": k, "label": f"{SPEED_LABELS[k][0]}（{SPEED_LABELS[k][1]}）", "mps": v}
+            for k, v in SPEEDS.items()
+        ],
         crs=[{"code": k, "label": v} for k, v in CRS_CHOICES.items()],
         aois=[z for z in zone_sets if z["kind"] == "aoi"],
         zone_sets=[z for z in zone_sets if z["kind"] != "aoi"],

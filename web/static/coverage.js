@@ -335,9 +335,7 @@
     if (run.method === "network") {
       html += "<div><span class='swatch' style='height:2px;background:#7f8c8d;border:0'></span>步行路网</div>";
     }
-    html += "<div class='legend-mode'>" + esc(run.speed_label) + " " + run.speed_mps + " m/s<br>" +
-      esc(run.method_label) +
-      (run.method === "fallback" ? "：半径 = 速度 × 时间 ÷ 绕行系数 " + run.detour : "") + "</div>";
+    html += "<div class='legend-mode'>" + esc(run.speed_text) + "<br>" + esc(run.method_text) + "</div>";
     var seen = {};
     (state.facilities ? state.facilities.features : []).forEach(function (f) {
       seen[f.properties.type] = f.properties.type_label;
