@@ -206,7 +206,7 @@ def coverage_of_unit(
         As :meth:`Coverage.run` (e.g. a facility too far from the road network).
     """
     coverage = _GivenFacilities(facilities)
-    aoi_frame, _ = coverage._aoi(unit.aoi, unit.name)
+    aoi_frame, _ = coverage.area_of_interest(unit.aoi, unit.name)
     reach_m = resolve_speed(settings.speed) * settings.minutes * 60.0
     near = facilities_in_reach(facilities, aoi_frame, reach_m)
     area = aoi_frame.geometry.iloc[0]

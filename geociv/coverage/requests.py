@@ -69,7 +69,7 @@ def _number(
 
 def _optional_id(data: Mapping[str, Any], key: str) -> str | None:
     value = data.get(key)
-    return str(value).strip() or None if value not in (None, "") else None
+    return None if value is None else str(value).strip() or None
 
 
 @dataclass(frozen=True)
@@ -113,8 +113,10 @@ class CoverageRequest:
     access_m: float = 50.0
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> CoverageRequest:
+    def from_dict(cls, data: Mapping[str, Any], *, need_aoi: bool = True) -> CoverageRequest:
         """Check a request (e.g. a JSON body) and return it; every bad field is reported.
+
+        ``need_aoi=False`` checks everything but the area (a batch brings its own areas).
 
         Raises
         ------
@@ -150,7 +152,8 @@ class CoverageRequest:
         if isinstance(aoi, str):
             aoi = {"zone_set": aoi} if aoi.upper().startswith("ZS") else {"division": aoi}
         if not (isinstance(aoi, Mapping) and (aoi.get("zone_set") or aoi.get("division"))):
-            problems.append(Problem("请选择统计范围（主城区或行政区划）", field="aoi"))
+            if need_aoi:
+                problems.append(Problem("请选择统计范围（主城区或行政区划）", field="aoi"))
             aoi = {}
         raw_others = data.get("other_raster_ids") or []
         if isinstance(raw_others, str):
@@ -193,7 +196,7 @@ class CoverageRequest:
             inputs = CoverageInputs(store)
             set_id = self.aoi["zone_set"]
             zones = inputs.zones(set_id)
-            name = next((z.name for z in inputs.zone_sets() if z.set_id == set_id), set_id)
+            name = inputs.zone_set(set_id).name
             geom = shapely.union_all(zones.geometry.to_numpy())
             return gpd.GeoDataFrame({"name": [name]}, geometry=[geom], crs=STORAGE_CRS), name
         return self.aoi["division"], None
@@ -383,13 +386,8 @@ class SuggestRequest:
                 Problem("按人口选址需要在覆盖计算中选择人口栅格", field="objective"), title=_TITLE
             )
         step(0.0, "读取现有设施与候选点")
-        aoi, _ = base.resolve_aoi(store)
-        aoi_geom = aoi.geometry.iloc[0] if isinstance(aoi, gpd.GeoDataFrame) else None
-        if aoi_geom is None:
-            division = store.get_division(str(aoi))
-            if division is None or division.geometry is None:
-                raise ValidationError(Problem(f"区划 {aoi} 没有边界", field="aoi"))
-            aoi_geom = division.geometry
+        aoi_frame, _ = Coverage(store).area_of_interest(*base.resolve_aoi(store))
+        aoi_geom = aoi_frame.geometry.iloc[0]
         facilities = [
             f for t in base.types for f in store.query_facilities(type=t) if f.location is not None
         ]

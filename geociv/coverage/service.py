@@ -224,7 +224,14 @@ class Coverage:
         """The facilities of one type (retired ones too; :meth:`run` filters by status)."""
         return self.store.query_facilities(type=type_code, include_retired=True)
 
-    def _aoi(self, aoi: Any, name: str | None) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
+    def area_of_interest(
+        self, aoi: Any, name: str | None = None
+    ) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
+        """The area of interest as one row in EPSG:4490, and its record for the inputs.
+
+        ``aoi`` is a division code, a shapely polygon (EPSG:4490), a GeoDataFrame or a
+        GeoSeries; a bad one is a :class:`ValidationError` on field ``aoi``.
+        """
         record: dict[str, Any] = {}
         if isinstance(aoi, str):
             division = self.store.get_division(aoi)
@@ -329,7 +336,7 @@ class Coverage:
             raise ValidationError(
                 Problem(f"时间必须在 0–120 分钟之间，收到 {minutes!r}", field="minutes")
             )
-        aoi_frame, aoi_record = self._aoi(aoi, aoi_name)
+        aoi_frame, aoi_record = self.area_of_interest(aoi, aoi_name)
         # Facilities serve the area when they can reach it: those within the time budget of
         # its boundary (outside it too), not the ones across the country.
         reach_m = resolve_speed(speed) * minutes * 60.0

@@ -443,7 +443,7 @@ def start_batch() -> tuple[Response, int]:
     from geociv.coverage.batch import batch_coverage
 
     data = _json_body()
-    base = CoverageRequest.from_dict({**data, "aoi": {"division": "x"}})
+    base = CoverageRequest.from_dict(data, need_aoi=False)
     parent = str(data.get("parent") or current_app.config["JURISDICTION"])
     level = str(data.get("level") or "county")
     user = actor()
