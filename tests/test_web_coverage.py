@@ -481,3 +481,22 @@ def test_upload_names_cannot_leave_the_upload_directory(planner) -> None:
     # Each is saved inside the upload directory and read (".." once crashed: it named the
     # directory above); a path keeps only its last part.
     assert statuses == [201, 201]
+
+
+def test_a_zipped_shapefile_of_roads_is_a_network(planner, tmp_path) -> None:
+    import zipfile
+
+    import geopandas as gpd
+
+    roads = gpd.read_file(SHARED_DATA / "roads" / "beijing_cau_haidian_roads.geojson")
+    roads[["highway", "name", "geometry"]].to_file(tmp_path / "roads.shp", encoding="utf-8")
+    archive = tmp_path / "海淀道路.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        for part in tmp_path.glob("roads.*"):
+            z.write(part, part.name)
+    started = _upload(planner, "/api/coverage/networks", archive, name="海淀道路（Shapefile）")
+    job = _wait(planner, started.get_json()["job_id"])
+    assert job["state"] == "done", job
+    report = job["result"]
+    # The same walking rules as the PBF: ways tagged for cars only are left out.
+    assert report["excluded_ways"] > 0 and report["n_edges"] > 1000
