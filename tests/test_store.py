@@ -76,7 +76,7 @@ def test_a_failing_batch_writes_nothing(empty_store) -> None:
     assert len(empty_store.audit_entries()) == 1
 
 
-@pytest.mark.parametrize("old_version", [1, 2, 3, 4, 5, 6, 7])
+@pytest.mark.parametrize("old_version", [1, 2, 3, 4, 5, 6, 7, 8])
 def test_upgrade_from_a_file_written_by_an_older_schema(tmp_path: Path, old_version: int) -> None:
     path = tmp_path / "old.gpkg"
     shutil.copy(FIXTURES / f"store_v{old_version}.gpkg", path)
@@ -241,3 +241,19 @@ def test_facilities_keep_ids_refuse_duplicates_and_unknown_fields(empty_store) -
     run = empty_store.add_coverage_run(CoverageRun("", "day_care", {"a": 1}, {"b": 2}), actor="c")
     assert run.run_id == "R000001" and empty_store.coverage_runs("x") == []
     assert empty_store.coverage_runs()[0].params == {"a": 1}
+
+
+def test_version_9_adds_session_versions_login_attempts_and_thumbnails(tmp_path: Path) -> None:
+    path = tmp_path / "v8.gpkg"
+    shutil.copy(FIXTURES / "store_v8.gpkg", path)
+    store = open_store(path)
+    assert (store.upgraded_from, store.schema_version) == (8, SCHEMA_VERSION)
+    conn = sqlite3.connect(path)
+    columns = {r[1] for r in conn.execute("PRAGMA table_info(users)")}
+    assert "session_version" in columns
+    assert conn.execute("SELECT session_version FROM users WHERE username = 'wang'").fetchone() == (
+        0,
+    )
+    assert conn.execute("SELECT count(*) FROM login_attempts").fetchone() == (0,)
+    assert "thumbnail" in {r[1] for r in conn.execute("PRAGMA table_info(boundary_photos)")}
+    assert "photo_thumbnail" in {r[1] for r in conn.execute("PRAGMA table_info(sign_patrols)")}

@@ -33,6 +33,9 @@ Versions
    ``reject``, and ``name_cases.close_reason`` keeps the reason (理由). SQLite cannot alter a
    CHECK constraint, so the three case tables are rebuilt (rows, ids and AUTOINCREMENT
    counters kept); foreign keys stay enforced throughout (see :data:`_V8`).
+9. Trust: ``users.session_version`` (bumped to end a user's sessions), ``login_attempts``
+   (what the log-in throttle counts, with the client address), and thumbnails of stored
+   photos (``boundary_photos.thumbnail``, ``sign_patrols.photo_thumbnail``).
 """
 
 from __future__ import annotations
@@ -618,9 +621,27 @@ CREATE INDEX idx_name_cases_division ON name_cases (division_code);
 CREATE INDEX idx_name_case_documents ON name_case_documents (case_id, doc_type);
 """
 
+#: Version 9 (trust): a per-user session version that ends every session of the user when it
+#: changes (log-out, new password, new role or division, deactivation); the log-in attempts the
+#: throttle counts (user name capped, client address); thumbnails of stored photos.
+_V9 = """
+ALTER TABLE users ADD COLUMN session_version INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE login_attempts (
+    id       INTEGER PRIMARY KEY AUTOINCREMENT,
+    at       TEXT NOT NULL,
+    username TEXT NOT NULL,
+    address  TEXT NOT NULL DEFAULT '',
+    ok       INTEGER NOT NULL CHECK (ok IN (0, 1))
+);
+CREATE INDEX idx_login_attempts_user ON login_attempts (username, at);
+CREATE INDEX idx_login_attempts_address ON login_attempts (address, at);
+ALTER TABLE boundary_photos ADD COLUMN thumbnail BLOB;
+ALTER TABLE sign_patrols ADD COLUMN photo_thumbnail BLOB;
+"""
+
 
 #: ``MIGRATIONS[i]`` is the SQL that brings a store from version ``i`` to ``i + 1``.
-MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8]
+MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9]
 
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -75,7 +75,7 @@ class SQLiteStore(GazetteerSQL, CasesSQL, SignsSQL, BoundariesSQL, CoverageSQL, 
     >>> import tempfile, pathlib
     >>> with SQLiteStore(pathlib.Path(tempfile.mkdtemp()) / "s.gpkg") as store:
     ...     store.schema_version
-    8
+    9
     """
 
     def __init__(self, path: str | Path, *, upgrade: bool = True) -> None:
