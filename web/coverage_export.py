@@ -39,7 +39,7 @@ from geociv.coverage.exports import (
 )
 from geociv.store import FACILITY_TYPE_LABELS
 from web.blueprints.vendor import package_dir
-from web.maps import add_labels, offline_map
+from web.maps import add_labels, interactive_geojson, offline_map
 
 if TYPE_CHECKING:
     from geociv.coverage.service import CoverageResult
@@ -389,8 +389,8 @@ def standalone_map_html(
     if len(result.uncovered):
         uncovered = result.uncovered[["area_km2", "geometry"]].copy()
         uncovered["text"] = uncovered["area_km2"].map(lambda a: f"未覆盖区域 {a:,.2f} km²")
-        folium.GeoJson(
-            uncovered.to_json(),
+        interactive_geojson(
+            uncovered,
             name="未覆盖区域",
             style_function=lambda _f: {
                 "color": UNCOVERED_COLOR,
@@ -398,13 +398,14 @@ def standalone_map_html(
                 "fillColor": UNCOVERED_COLOR,
                 "fillOpacity": 0.25,
             },
-            tooltip=folium.GeoJsonTooltip(fields=["text"], labels=False),
+            tooltip=["text"],
+            tooltip_options={"labels": False},
             pane="uncovered",
         ).add_to(m)
 
     # Isochrone rings, dark (near) to light (far).
-    folium.GeoJson(
-        rings.to_json(),
+    interactive_geojson(
+        rings,
         name="步行等时圈（" + "/".join(f"{t:g}" for t in rings["minutes"]) + " 分钟）",
         style_function=lambda f: {
             "color": color_of[f["properties"]["minutes"]],
@@ -412,7 +413,8 @@ def standalone_map_html(
             "fillColor": color_of[f["properties"]["minutes"]],
             "fillOpacity": 0.6,
         },
-        tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
+        tooltip=["label"],
+        tooltip_options={"labels": False},
         pane="rings",
     ).add_to(m)
 
@@ -434,8 +436,8 @@ def standalone_map_html(
             aliases.append("人口覆盖")
         zones["fill"] = zones["area_share"].map(_zone_color)
         keep = [*fields, "fill", "served", "geometry"]
-        folium.GeoJson(
-            zones[keep].to_json(),
+        interactive_geojson(
+            zones[keep],
             name="服务单元覆盖率",
             style_function=lambda f: {
                 "color": "#4a3c8c",
@@ -445,14 +447,15 @@ def standalone_map_html(
                 "fillOpacity": 0.45 if f["properties"]["fill"] else 0.0,
             },
             highlight_function=lambda _f: {"weight": 3.5, "fillOpacity": 0.55},
-            tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases, sticky=True),
+            tooltip=fields,
+            tooltip_options={"aliases": aliases, "sticky": True},
             pane="zones",
         ).add_to(m)
         add_labels(m, zones, name="服务单元名称")
 
     # Area of interest outline.
     folium.GeoJson(
-        result.aoi[["name", "geometry"]].to_json(),
+        result.aoi[["geometry"]].to_json(),  # the outline only: no text to show
         name="统计范围边界",
         style_function=lambda _f: {
             "color": AOI_COLOR,
@@ -468,10 +471,8 @@ def standalone_map_html(
     facs = facs[facs.geometry.notna() & ~facs.geometry.is_empty].copy()
     if len(facs):
         facs["beds_text"] = facs["capacity_beds"].map(lambda b: "—" if pd.isna(b) else f"{b} 张")
-        folium.GeoJson(
-            facs[
-                ["name", "type", "type_label", "status_label", "beds_text", "in_run", "geometry"]
-            ].to_json(),
+        interactive_geojson(
+            facs[["name", "type", "type_label", "status_label", "beds_text", "in_run", "geometry"]],
             name="设施",
             marker=folium.CircleMarker(radius=7, weight=2.5, fill=True),
             style_function=lambda f: {
@@ -484,11 +485,10 @@ def standalone_map_html(
                 "fillOpacity": 0.95,
                 "pane": "points",
             },
-            tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False),
-            popup=folium.GeoJsonPopup(
-                fields=["name", "type_label", "status_label", "beds_text"],
-                aliases=["名称", "类型", "状态", "床位"],
-            ),
+            tooltip=["name"],
+            tooltip_options={"labels": False},
+            popup=["name", "type_label", "status_label", "beds_text"],
+            popup_options={"aliases": ["名称", "类型", "状态", "床位"]},
         ).add_to(m)
 
     # Suggested sites with their rank.
@@ -498,8 +498,8 @@ def standalone_map_html(
         table["title"] = table["rank"].map(lambda r: f"建议站点 第 {int(r)} 位")
         table["added_text"] = sites["added_share"].map(_pct)
         table["cum_text"] = sites["cumulative_share"].map(_pct)
-        folium.GeoJson(
-            table.to_json(),
+        interactive_geojson(
+            table,
             marker=folium.CircleMarker(radius=10, weight=2, fill=True),
             style_function=lambda _f: {
                 "color": "#7a4a00",
@@ -507,10 +507,8 @@ def standalone_map_html(
                 "fillOpacity": 0.95,
                 "pane": "points",
             },
-            popup=folium.GeoJsonPopup(
-                fields=["title", "site_id", "added_text", "cum_text"],
-                aliases=["", "站点编号", "新增覆盖", "累计覆盖"],
-            ),
+            popup=["title", "site_id", "added_text", "cum_text"],
+            popup_options={"aliases": ["", "站点编号", "新增覆盖", "累计覆盖"]},
             control=False,
         ).add_to(group)
         for row in table.itertuples():

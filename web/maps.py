@@ -9,6 +9,8 @@ decoration: the page opens with no basemap, and OSM / 天地图 can be switched 
 from __future__ import annotations
 
 import html
+import json
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import folium
@@ -33,6 +35,81 @@ TIANDITU_URL = (
 COUNTY_STYLE = {"color": "#b03a2e", "weight": 1.5, "fillColor": "#f5cba7", "fillOpacity": 0.35}
 COUNTY_HIGHLIGHT = {"weight": 3, "fillOpacity": 0.6}
 CITY_STYLE = {"color": "#1f3a93", "weight": 3, "fill": False}
+
+
+def map_text(value: object) -> str:
+    """``value`` as HTML text that is also safe inside the JavaScript template literals folium
+    writes popups and tooltips into (no ``<``, backticks, ``${`` or backslashes left).
+
+    This and :func:`interactive_geojson` are the one place where text reaches a map's popups
+    and tooltips: names come from uploads and officers, and folium inserts them as HTML.
+
+    >>> map_text("<img src=x onerror=alert(1)>`${x}`")
+    '&lt;img src=x onerror=alert(1)&gt;&#96;&#36;{x}&#96;'
+    """
+    return (
+        html.escape(str(value)).replace("`", "&#96;").replace("$", "&#36;").replace("\\", "&#92;")
+    )
+
+
+def interactive_geojson(
+    data: gpd.GeoDataFrame | Mapping[str, Any],
+    *,
+    tooltip: Sequence[str] = (),
+    popup: Sequence[str] = (),
+    tooltip_options: Mapping[str, Any] | None = None,
+    popup_options: Mapping[str, Any] | None = None,
+    html_fields: Sequence[str] = (),
+    **geojson_options: Any,
+) -> folium.GeoJson:
+    """A GeoJSON layer whose tooltip and popup show the properties ``tooltip`` and ``popup``,
+    each HTML-escaped with :func:`map_text` first.
+
+    Parameters
+    ----------
+    data
+        A GeoDataFrame (EPSG:4490) or a GeoJSON FeatureCollection dict.
+    tooltip, popup
+        Property names shown in the tooltip and the popup (none: no tooltip / popup).
+    tooltip_options, popup_options
+        Passed to ``folium.GeoJsonTooltip`` / ``folium.GeoJsonPopup`` (``aliases``, ``labels``…).
+    html_fields
+        Properties that already hold HTML built from :func:`map_text`-escaped parts (a popup
+        with a link); every other shown property is escaped here.
+    geojson_options
+        Passed to ``folium.GeoJson`` (``name``, ``style_function``, ``marker``…).
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import Point
+    >>> frame = gpd.GeoDataFrame({"name": ["<b>x</b>"]}, geometry=[Point(114, 33)], crs=4490)
+    >>> layer = interactive_geojson(frame, tooltip=["name"])
+    >>> layer.data["features"][0]["properties"]["name"]
+    '&lt;b&gt;x&lt;/b&gt;'
+    """
+    collection = _feature_collection(data)
+    shown = (set(tooltip) | set(popup)) - set(html_fields)
+    for feature in collection["features"]:
+        props = feature.get("properties") or {}
+        for key in shown & props.keys():
+            if isinstance(props[key], str):
+                props[key] = map_text(props[key])
+    if tooltip:
+        geojson_options["tooltip"] = folium.GeoJsonTooltip(
+            fields=list(tooltip), **dict(tooltip_options or {})
+        )
+    if popup:
+        geojson_options["popup"] = folium.GeoJsonPopup(
+            fields=list(popup), **dict(popup_options or {})
+        )
+    return folium.GeoJson(collection, **geojson_options)
+
+
+def _feature_collection(data: gpd.GeoDataFrame | Mapping[str, Any]) -> dict[str, Any]:
+    if isinstance(data, gpd.GeoDataFrame):
+        return json.loads(data.to_json())
+    return json.loads(json.dumps(data))  # a private copy: escaping must not touch the caller's
 
 
 class _MetricScale(MacroElement):
@@ -107,17 +184,18 @@ def division_map(
         ).add_to(m)
     table = shown[["code", "name", "area_km2", "geometry"]].copy()
     table["area_text"] = table["area_km2"].map(lambda a: f"{a:,.1f}")
-    folium.GeoJson(
-        table.to_json(),
+    interactive_geojson(
+        table,
         name="县级行政区",
         style_function=lambda _f: COUNTY_STYLE,
         highlight_function=lambda _f: COUNTY_HIGHLIGHT,
-        tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False),
-        popup=folium.GeoJsonPopup(
-            fields=["name", "code", "area_text"],
-            aliases=["名称", "区划代码", "面积（km²）"],
-            class_name="division-popup",
-        ),
+        tooltip=["name"],
+        tooltip_options={"labels": False},
+        popup=["name", "code", "area_text"],
+        popup_options={
+            "aliases": ["名称", "区划代码", "面积（km²）"],
+            "class_name": "division-popup",
+        },
     ).add_to(m)
     add_labels(m, shown)
     folium.LayerControl(collapsed=False).add_to(m)
@@ -143,7 +221,7 @@ def add_labels(
         folium.Marker(
             [point.y, point.x],
             icon=folium.DivIcon(
-                html=f'<div class="division-label">{html.escape(str(row.name))}</div>',
+                html=f'<div class="division-label">{map_text(row.name)}</div>',
                 icon_size=(80, 20),
                 icon_anchor=(40, 10),
                 class_name="division-label-icon",

@@ -10,7 +10,6 @@ services decide an inspector's side from their division and refuse what the rule
 
 from __future__ import annotations
 
-import html
 import tempfile
 import warnings
 from collections import Counter
@@ -78,7 +77,8 @@ from web.blueprints.boundaries_api import (
     user_side,
 )
 from web.blueprints.cases_api import download
-from web.maps import add_labels, map_parts, offline_map
+from web.maps import add_labels, interactive_geojson, map_parts, offline_map
+from web.maps import map_text as _text
 
 bp = Blueprint("boundaries", __name__, url_prefix="/boundaries")
 
@@ -131,14 +131,6 @@ _COUNTY_OUTLINE = {"color": "#7f8c8d", "weight": 1.5, "fill": True, "fillColor":
 
 #: Up to this many line changes can be entered on the field page at once.
 CHANGE_ROWS = 3
-
-
-def _text(value: object) -> str:
-    """``value`` as HTML text that is also safe inside the JavaScript template literals folium
-    writes popups and tooltips into."""
-    return (
-        html.escape(str(value)).replace("`", "&#96;").replace("$", "&#36;").replace("\\", "&#92;")
-    )
 
 
 #: China Standard Time: timestamps are stored in UTC and shown as Beijing time.
@@ -276,7 +268,7 @@ def _add_lines(
         features.setdefault(level, []).append({
             "type": "Feature",
             "properties": {
-                "tip": _text(f"{row['name']}（{row['section']}）"),
+                "tip": f"{row['name']}（{row['section']}）",
                 "popup": popup,
                 "color": LEVEL_COLOURS[level],
                 "weight": 3 if row["internal"] else 5,
@@ -288,7 +280,7 @@ def _add_lines(
         if level not in features:
             continue
         group = folium.FeatureGroup(name=f"{LINE_LEVEL_LABELS[level]}界线")
-        folium.GeoJson(
+        interactive_geojson(
             {"type": "FeatureCollection", "features": features[level]},
             style_function=lambda f: {
                 "color": f["properties"]["color"],
@@ -297,8 +289,11 @@ def _add_lines(
                 "dashArray": f["properties"]["dash"],
             },
             highlight_function=lambda _f: {"weight": 7},
-            tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
-            popup=folium.GeoJsonPopup(fields=["popup"], labels=False, max_width=320),
+            tooltip=["tip"],
+            tooltip_options={"labels": False},
+            popup=["popup"],
+            popup_options={"labels": False, "max_width": 320},
+            html_fields=["popup"],
         ).add_to(group)
         group.add_to(m)
 

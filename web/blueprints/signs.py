@@ -3,7 +3,6 @@ register form, a sign's page with its patrols (巡检), a patrol form and status
 
 from __future__ import annotations
 
-import html
 from collections import Counter
 from datetime import date
 from typing import Any
@@ -49,6 +48,7 @@ from web.blueprints.cases_api import (
     register_sign,
 )
 from web.maps import add_labels, map_parts, offline_map
+from web.maps import map_text as _text
 
 bp = Blueprint("signs", __name__, url_prefix="/signs")
 
@@ -77,12 +77,6 @@ def short_message(finding: Finding) -> str:
     if finding.message.startswith(prefix) and "）：" in finding.message:
         return finding.message.split("）：", 1)[1]
     return finding.message
-
-
-def _text(value: str) -> str:
-    """``value`` as HTML text that is also safe inside the JavaScript template literals folium
-    writes popups and tooltips into (no backticks, ``${`` or backslashes left)."""
-    return html.escape(value).replace("`", "&#96;").replace("$", "&#36;").replace("\\", "&#92;")
 
 
 def _worst(findings: list[Finding]) -> str | None:
