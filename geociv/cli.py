@@ -35,6 +35,12 @@ class Context:
             self._store = open_store(self.settings.store)
         return self._store
 
+    def close(self) -> None:
+        """Close the store when the command is done (a restore can then replace the file)."""
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
 
 pass_ctx = click.make_pass_decorator(Context)
 
@@ -66,6 +72,8 @@ class _PluginGroup(click.Group):
     LAZY: ClassVar[dict[str, str]] = {
         "boundaries": "geociv.cli_boundaries:boundaries",
         "coverage": "geociv.cli_coverage:coverage",
+        "backup": "geociv.cli_store:backup_command",
+        "restore": "geociv.cli_store:restore_command",
     }
 
     def _plugins(self) -> dict[str, Any]:
@@ -102,6 +110,7 @@ class _PluginGroup(click.Group):
 def main(ctx: click.Context, store: str | None) -> None:
     """geociv：民政区划地名、界线联检与 15 分钟服务圈 GIS 服务。"""
     ctx.obj = Context(store)
+    ctx.call_on_close(ctx.obj.close)
 
 
 @main.command()

@@ -11,6 +11,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
+from pathlib import Path
 from typing import Any
 
 from shapely.geometry.base import BaseGeometry
@@ -82,6 +83,11 @@ class Store(ABC):
         >>> store.get_meta("example") is None
         True
         """
+
+    @abstractmethod
+    def backup_to(self, path: Path) -> None:
+        """Write a consistent copy of the whole store to the new file ``path`` while it stays
+        in use (SQLite's online backup API; never a plain file copy of a live database)."""
 
     def __enter__(self) -> Store:
         return self

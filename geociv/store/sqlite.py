@@ -144,6 +144,15 @@ class SQLiteStore(GazetteerSQL, CasesSQL, SignsSQL, BoundariesSQL, CoverageSQL, 
         with self._write():
             yield
 
+    def backup_to(self, path: Path) -> None:
+        target = sqlite3.connect(path, isolation_level=None)
+        try:
+            self._conn().backup(target, pages=1024)
+            # one self-contained file: a backup carries no -wal beside it
+            target.execute("PRAGMA journal_mode = DELETE")
+        finally:
+            target.close()
+
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
         if conn is not None:

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired
 
 from geociv.auth import Users
+from geociv.backup import BackupInfo, backup, last_backup
 from geociv.errors import DuplicateError, ValidationError
 from geociv.store import ROLE_LABELS
 from web._helpers import actor, role_required, store
@@ -64,3 +67,39 @@ def audit() -> Any:
     who = request.args.get("actor") or None
     entries = store().audit_entries(limit=200, actor=who)
     return render_template("admin_audit.html", entries=entries, who=who)
+
+
+def _backup_folder() -> Path:
+    """Where backups made from the page go: ``backups/`` beside the store file."""
+    return Path(current_app.config["GEOCIV_STORE"]).resolve().parent / "backups"
+
+
+@bp.get("/backups")
+@role_required("admin")
+def backups() -> Any:
+    """The last backup of the store (when, where, size, checksum) and a button for a new one."""
+    last = last_backup(store())
+    return render_template(
+        "admin_backups.html", last=last, folder=_backup_folder(), stale=_is_stale(last)
+    )
+
+
+@bp.post("/backups")
+@role_required("admin")
+def make_backup() -> Any:
+    """Back the store up now into the backups folder (consistent while the service runs)."""
+    folder = _backup_folder()
+    folder.mkdir(exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    try:
+        info = backup(store(), folder / f"geociv-{stamp}.gpkg", actor=actor())
+    except ValidationError as exc:
+        flash(str(exc), "error")
+    else:
+        flash(f"已备份到 {info.path}（{info.size / 1e6:.1f} MB，完整性 {info.integrity}）", "info")
+    return redirect(url_for("admin.backups"))
+
+
+def _is_stale(last: BackupInfo | None) -> bool:
+    """No backup, or the last one is more than a day old."""
+    return last is None or last.age_days > 1
