@@ -5,8 +5,9 @@
 VENV   ?= .venv
 PYTHON ?= python3
 STORE  ?= instance/geociv.gpkg
-HOST   ?= 127.0.0.1
-PORT   ?= 5000
+# the service honours GEOCIV_HOST / GEOCIV_PORT from the environment (make HOST=… PORT=… too)
+HOST   ?= $(or $(GEOCIV_HOST),127.0.0.1)
+PORT   ?= $(or $(GEOCIV_PORT),5000)
 BIN    := $(VENV)/bin
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
