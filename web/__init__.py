@@ -22,6 +22,7 @@ from geociv.auth import Users
 from geociv.config import Settings
 from geociv.session_key import session_key
 from geociv.store import open_store
+from web import security
 from web._helpers import register_error_handlers
 from web.blueprints import (
     admin,
@@ -79,6 +80,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         MAX_CONTENT_LENGTH=200 * 1024 * 1024,
         JSON_AS_ASCII=False,
     )
+    security.install(app, cookie_secure=settings.session_cookie_secure)
     app.config.from_mapping(test_config)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.extensions["geociv_store"] = store
