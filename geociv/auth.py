@@ -24,6 +24,7 @@ import logging
 import os
 import re
 from datetime import UTC, datetime, timedelta, timezone
+from typing import NoReturn
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -178,7 +179,7 @@ class Users:
             raise AuthenticationError("用户名或密码错误，或账户已停用")
         return self.store.update_user(username, actor=username, last_login_at=now_utc())
 
-    def _refuse_throttled(self, name: str, address: str, retry_at: str) -> None:
+    def _refuse_throttled(self, name: str, address: str, retry_at: str) -> NoReturn:
         until = datetime.fromisoformat(retry_at)
         minutes = max(1, -(-int((until - datetime.now(UTC)).total_seconds()) // 60))
         local = until.astimezone(_BEIJING).strftime("%H:%M")
