@@ -2,6 +2,12 @@
 
 Every command reads the store location from ``--store`` or ``GEOCIV_STORE`` (default
 ``instance/geociv.gpkg``). Errors print a clear message in Chinese and exit non-zero.
+
+Whoever runs ``geociv`` here with access to the store file is its local administrator: every
+write is attributed to :func:`geociv.auth.local_actor` (``cli:<os user>``), never to a name given
+on the command line (the former ``--actor`` option is refused, see :func:`local_admin`). A
+command that acts as one particular user (the inspector's sign-off) asks for that user's
+password.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from typing import Any, ClassVar
 import click
 
 from geociv import __version__
+from geociv.auth import local_actor
 from geociv.config import Settings
 from geociv.errors import GeocivError, ValidationError
 from geociv.store import LEVEL_LABELS, LEVELS, ROLE_LABELS, ROLES, Store, open_store
@@ -60,6 +67,33 @@ def reports_errors(func: Callable[..., Any]) -> Callable[..., Any]:
             sys.exit(1)
 
     return wrapper
+
+
+def local_admin(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Give a write command the parameter ``actor`` = :func:`~geociv.auth.local_actor`.
+
+    The command line cannot choose whom a write is attributed to: a hidden ``--actor`` option
+    remains only to refuse it with a message (scripts written for older releases fail loudly
+    rather than being attributed silently to someone else).
+    """
+
+    def attribute(ctx: click.Context, param: click.Parameter, value: str | None) -> str:
+        if value is not None:
+            raise click.UsageError(
+                f"--actor 已取消：命令行的写操作一律记为本机管理员 {local_actor()}"
+                "（按操作系统用户），不能指定他人"
+            )
+        return local_actor()
+
+    return click.option("--actor", hidden=True, default=None, callback=attribute)(func)
+
+
+def read_password(prompt: str, from_stdin: bool) -> str:
+    """A password from the first line of standard input (``--password-stdin``) or typed at a
+    hidden prompt."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return click.prompt(prompt, hide_input=True)
 
 
 class _PluginGroup(click.Group):
@@ -125,13 +159,14 @@ def main(ctx: click.Context, store: str | None) -> None:
 @reports_errors
 def init(ctx: Context, demo: bool, demo_user: bool) -> None:
     """创建（或升级）存储文件；--demo 载入示例辖区。重复运行不会改变已有数据。"""
-    from geociv.demo import ensure_secret_key, load_demo
+    from geociv.demo import load_demo
+    from geociv.session_key import session_key
 
     store = ctx.store
     upgraded = getattr(store, "upgraded_from", None)
     if upgraded and upgraded < store.schema_version:
         click.echo(f"存储结构已从版本 {upgraded} 升级到 {store.schema_version}")
-    ensure_secret_key(store)
+    session_key(ctx.settings, store, actor=local_actor())
     click.echo(f"存储文件：{store.url}（结构版本 {store.schema_version}）")
     if demo:
         result = load_demo(store, progress=sys.stderr.isatty())
@@ -205,7 +240,7 @@ def user() -> None:
 )
 @click.option("--name", "display_name", default="", help="显示名称（如 王科员）")
 @click.password_option(help="密码（至少 8 位）；不给出时交互输入")
-@click.option("--actor", default="admin-cli", show_default=True, help="记入审计日志的操作人")
+@local_admin
 @pass_ctx
 @reports_errors
 def user_add(
@@ -250,7 +285,7 @@ def user_list(ctx: Context) -> None:
 @user.command("passwd")
 @click.argument("username")
 @click.password_option(help="新密码（至少 8 位）")
-@click.option("--actor", default="admin-cli", show_default=True, help="记入审计日志的操作人")
+@local_admin
 @pass_ctx
 @reports_errors
 def user_passwd(ctx: Context, username: str, password: str, actor: str) -> None:
@@ -259,6 +294,32 @@ def user_passwd(ctx: Context, username: str, password: str, actor: str) -> None:
 
     Users(ctx.store).set_password(username, password, actor=actor)
     click.echo(f"已修改 {username} 的密码")
+
+
+@user.command("disable")
+@click.argument("username")
+@local_admin
+@pass_ctx
+@reports_errors
+def user_disable(ctx: Context, username: str, actor: str) -> None:
+    """停用用户：其已登录的会话立即结束、不能再登录；记录不删除，可用 enable 恢复。"""
+    from geociv.auth import Users
+
+    Users(ctx.store).set_active(username, False, actor=actor)
+    click.echo(f"已停用用户 {username}（会话已全部结束）")
+
+
+@user.command("enable")
+@click.argument("username")
+@local_admin
+@pass_ctx
+@reports_errors
+def user_enable(ctx: Context, username: str, actor: str) -> None:
+    """重新启用已停用的用户。"""
+    from geociv.auth import Users
+
+    Users(ctx.store).set_active(username, True, actor=actor)
+    click.echo(f"已启用用户 {username}")
 
 
 # -- divisions -----------------------------------------------------------------------------
@@ -328,7 +389,7 @@ def divisions_find(
 @click.option(
     "--codes", is_flag=True, help="PATH 是区划代码表 CSV（code,name[,kind]）而不是边界文件"
 )
-@click.option("--actor", default="admin-cli", show_default=True, help="记入审计日志的操作人")
+@local_admin
 @pass_ctx
 @reports_errors
 def divisions_import(
@@ -416,7 +477,7 @@ def names_pinyin(ctx: Context, name: str, category: str | None) -> None:
     is_flag=True,
     help="全部无错误时，把地名作为拟用地名入库（要么全部入库，要么都不入库）",
 )
-@click.option("--actor", default="officer-cli", show_default=True, help="记入审计日志的操作人")
+@local_admin
 @pass_ctx
 @reports_errors
 def names_import(ctx: Context, path: str, report_path: str | None, save: bool, actor: str) -> None:
@@ -509,7 +570,7 @@ def names_show(ctx: Context, name_id: str) -> None:
     show_default=True,
     type=click.Choice(["proposed", "approved", "published"]),
 )
-@click.option("--actor", default="officer-cli", show_default=True)
+@local_admin
 @pass_ctx
 @reports_errors
 def names_add(
@@ -535,7 +596,7 @@ def names_add(
 @click.argument("name")
 @click.argument("rule_id")
 @click.option("--reason", required=True, help="确认理由（记入审计日志）")
-@click.option("--actor", default="officer-cli", show_default=True)
+@local_admin
 @pass_ctx
 @reports_errors
 def names_accept(ctx: Context, name: str, rule_id: str, reason: str, actor: str) -> None:
@@ -550,7 +611,7 @@ def names_accept(ctx: Context, name: str, rule_id: str, reason: str, actor: str)
 @click.argument("word")
 @click.argument("pinyin")
 @click.option("--note", default="", help="说明（如 地方审定读音）")
-@click.option("--actor", default="officer-cli", show_default=True)
+@local_admin
 @pass_ctx
 @reports_errors
 def names_reading(ctx: Context, word: str, pinyin: str, note: str, actor: str) -> None:
@@ -565,7 +626,7 @@ def names_reading(ctx: Context, word: str, pinyin: str, note: str, actor: str) -
 @click.argument("list_name", type=click.Choice(["person", "leader", "foreign", "brand"]))
 @click.argument("term")
 @click.option("--note", default="")
-@click.option("--actor", default="officer-cli", show_default=True)
+@local_admin
 @pass_ctx
 @reports_errors
 def names_term(ctx: Context, list_name: str, term: str, note: str, actor: str) -> None:
@@ -694,7 +755,7 @@ def _lookup(get: Callable[[], Any]) -> Any:
 @click.option("--reason", default="", help="命名/更名理由")
 @click.option("--date", "on", default=None, metavar="YYYY-MM-DD", help="申请日期（默认今天）")
 @click.option("--note", default="", help="备注")
-@click.option("--actor", default="officer-cli", show_default=True, help="记入审计日志的操作人")
+@local_admin
 @pass_ctx
 @reports_errors
 def cases_apply(
@@ -740,7 +801,7 @@ def cases_apply(
 )
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--note", default="", help="附件说明")
-@click.option("--actor", default="officer-cli", show_default=True, help="记入审计日志的操作人")
+@local_admin
 @pass_ctx
 @reports_errors
 def cases_attach(
@@ -778,7 +839,7 @@ def cases_attach(
     metavar="RULE=REASON",
     help="审核时确认一条检查结果及理由，可重复，如 --accept N3-PERSON=历史地名",
 )
-@click.option("--actor", default="officer-cli", show_default=True, help="记入审计日志的操作人")
+@local_admin
 @pass_ctx
 @reports_errors
 def cases_step(
@@ -843,7 +904,7 @@ def _close_case(ctx: Context, case_id: str, step: str, **fields: Any) -> None:
 @click.option("--reason", required=True, help="撤回理由（必填）")
 @click.option("--date", "on", default=None, metavar="YYYY-MM-DD", help="撤回日期（默认今天）")
 @click.option("--note", default="", help="备注")
-@click.option("--actor", default="officer-cli", show_default=True, help="记入审计日志的操作人")
+@local_admin
 @pass_ctx
 @reports_errors
 def cases_withdraw(
@@ -859,7 +920,7 @@ def cases_withdraw(
 @click.option("--date", "on", default=None, metavar="YYYY-MM-DD", help="决定日期（默认今天）")
 @click.option("--body", "approving_body", default="", help="作出决定的机关（如 驿城区人民政府）")
 @click.option("--note", default="", help="备注")
-@click.option("--actor", default="officer-cli", show_default=True, help="记入审计日志的操作人")
+@local_admin
 @pass_ctx
 @reports_errors
 def cases_reject(
@@ -995,7 +1056,7 @@ def signs_list(ctx: Context, status: str | None, name_id: str | None) -> None:
 @click.option("--installer", default="", help="设置单位")
 @click.option("--sign-id", default="", help="标志编号（默认自动编号）")
 @click.option("--remarks", default="", help="备注")
-@click.option("--actor", default="officer-cli", show_default=True, help="记入审计日志的操作人")
+@local_admin
 @pass_ctx
 @reports_errors
 def signs_register(
@@ -1041,10 +1102,10 @@ def signs_register(
 @click.argument("sign_id")
 @click.argument("condition")
 @click.option("--date", "on", default=None, metavar="YYYY-MM-DD", help="巡检日期（默认今天）")
-@click.option("--inspector", default=None, help="巡检人（默认为 --actor）")
+@click.option("--inspector", default=None, help="巡检人（默认为运行命令的本机用户）")
 @click.option("--remarks", default="", help="备注")
 @click.option("--photo", type=click.Path(exists=True, dir_okay=False), help="现场照片")
-@click.option("--actor", default="officer-cli", show_default=True, help="记入审计日志的操作人")
+@local_admin
 @pass_ctx
 @reports_errors
 def signs_patrol(
@@ -1085,7 +1146,7 @@ def signs_patrol(
 @click.argument("sign_id")
 @click.argument("status", type=click.Choice(["in_service", "damaged", "removed"]))
 @click.option("--remarks", default="", help="说明（如 道路改造拆除）")
-@click.option("--actor", default="officer-cli", show_default=True, help="记入审计日志的操作人")
+@local_admin
 @pass_ctx
 @reports_errors
 def signs_status(ctx: Context, sign_id: str, status: str, remarks: str, actor: str) -> None:

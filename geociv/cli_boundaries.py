@@ -2,8 +2,9 @@
 command line.
 
 Registered on the main group by :mod:`geociv.cli`. Writes go through
-:mod:`geociv.boundaries` (audited, attributed to ``--actor``); ``sign`` signs as a stored user
-(``--as``), whose side the service decides from the user's division.
+:mod:`geociv.boundaries` (audited, attributed to the local administrator ``cli:<os user>``);
+``sign`` signs as a stored inspector (``--as``) only with that inspector's password (checked,
+throttled and audited like a log-in); the service decides the side from the user's division.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 
 import click
 
-from geociv.cli import Context, _lookup, pass_ctx, reports_errors
+from geociv.cli import Context, _lookup, local_admin, pass_ctx, read_password, reports_errors
 from geociv.errors import Problem, ValidationError
 
 _PARENT_HELP = "辖区区划代码（默认为配置的辖区 GEOCIV_JURISDICTION，示例为 411700）"
@@ -49,7 +50,7 @@ def boundaries() -> None:
     help="界线通行名称表 CSV（列 left,right,name，如 340000,410000,豫皖线）",
 )
 @click.option("--date", "on", default=None, metavar="YYYY-MM-DD", help="新版本启用日期（默认今天）")
-@click.option("--actor", default="inspector-cli", show_default=True, help="记入审计日志的操作人")
+@local_admin
 @pass_ctx
 @reports_errors
 def derive(
@@ -186,7 +187,7 @@ def markers_group() -> None:
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--crs", default=None, help="文件坐标的坐标系（默认 CGCS2000；WGS84、GCJ02、BD09…）")
 @click.option("--sample", is_flag=True, help="标为示例数据（示例）")
-@click.option("--actor", default="inspector-cli", show_default=True, help="记入审计日志的操作人")
+@local_admin
 @pass_ctx
 @reports_errors
 def markers_import(ctx: Context, path: str, crs: str | None, sample: bool, actor: str) -> None:
@@ -261,7 +262,7 @@ def _print_record(ctx: Context, record: Any) -> None:
 @click.option("--date", "on", default=None, metavar="YYYY-MM-DD", help="检查日期（默认今天）")
 @click.option("--remarks", default="", help="备注")
 @click.option("--photo", type=click.Path(exists=True, dir_okay=False), help="现场照片")
-@click.option("--actor", default="inspector-cli", show_default=True, help="记入审计日志的录入人")
+@local_admin
 @pass_ctx
 @reports_errors
 def check(
@@ -331,7 +332,7 @@ def check(
 )
 @click.option("--date", "on", default=None, metavar="YYYY-MM-DD", help="检查日期（默认今天）")
 @click.option("--remarks", default="", help="备注")
-@click.option("--actor", default="inspector-cli", show_default=True, help="记入审计日志的录入人")
+@local_admin
 @pass_ctx
 @reports_errors
 def check_line(
@@ -368,7 +369,7 @@ def check_line(
     help="regular 例行联检；ad_hoc 专项检查",
 )
 @click.option("--note", default="")
-@click.option("--actor", default="inspector-cli", show_default=True, help="记入审计日志的操作人")
+@local_admin
 @pass_ctx
 @reports_errors
 def plan(
@@ -408,12 +409,24 @@ def plan(
 @click.option("--as", "signer", required=True, metavar="USER", help="签字的联检人员（用户名）")
 @click.option("--note", default="", help="签字说明")
 @click.option("--version", type=int, default=None, help="签字人阅读的版本（已被更正时拒绝）")
+@click.option("--password-stdin", is_flag=True, help="从标准输入第一行读取签字人密码（供脚本使用）")
 @pass_ctx
 @reports_errors
-def sign(ctx: Context, record_id: str, signer: str, note: str, version: int | None) -> None:
-    """以 USER 所属一方的名义签字确认联检记录 RECORD_ID。
+def sign(
+    ctx: Context,
+    record_id: str,
+    signer: str,
+    note: str,
+    version: int | None,
+    password_stdin: bool,
+) -> None:
+    """以 USER 所属一方的名义签字确认联检记录 RECORD_ID（需输入 USER 的密码）。
     每一方只能为本方签字，同一方不能再次签字；双方签字后记录生效，不能再修改。"""
+    from geociv.auth import Users, local_actor
     from geociv.boundaries.inspections import Inspections
+
+    password = read_password(f"{signer} 的密码", password_stdin)
+    Users(ctx.store).authenticate(signer, password, address=local_actor())
 
     record = _lookup(
         lambda: Inspections(ctx.store).sign(record_id, signer=signer, note=note, version=version)

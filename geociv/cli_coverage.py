@@ -1,7 +1,7 @@
 """``geociv coverage``: facilities and 15-minute service-circle coverage on the command line.
 
 Registered lazily on the main group by :mod:`geociv.cli`. Writes go through
-:mod:`geociv.coverage` (audited, attributed to ``--actor``).
+:mod:`geociv.coverage` (audited, attributed to the local administrator ``cli:<os user>``).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from geociv.cli import Context, pass_ctx, reports_errors
+from geociv.cli import Context, local_admin, pass_ctx, reports_errors
 
 _SYSTEMS = click.Choice(["WGS84", "CGCS2000", "GCJ02", "BD09"], case_sensitive=False)
 
@@ -43,7 +43,7 @@ def coverage() -> None:
     default=None,
     help="已保存的路网编号（如 RN0001）：据路网检查坐标是否实为 GCJ02/BD09，是则拒绝导入",
 )
-@click.option("--actor", default="planner-cli", show_default=True, help="记入审计日志的操作人")
+@local_admin
 @pass_ctx
 @reports_errors
 def import_facilities(
@@ -120,7 +120,7 @@ def list_facilities(ctx: Context, type_: str | None) -> None:
     help="把未覆盖区域写入 GeoPackage",
 )
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出结果与输入参数")
-@click.option("--actor", default="planner-cli", show_default=True, help="记入审计日志的操作人")
+@local_admin
 @pass_ctx
 @reports_errors
 def run(
@@ -237,7 +237,7 @@ def _cell(column: str, value: Any) -> str:
     "--csv", "csv_path", type=click.Path(dir_okay=False), help="把逐区划结果写入 CSV（UTF-8）"
 )
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出结果与输入参数")
-@click.option("--actor", default="planner-cli", show_default=True, help="记入审计日志的操作人")
+@local_admin
 @pass_ctx
 @reports_errors
 def batch(
@@ -318,7 +318,7 @@ def network_group() -> None:
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--name", required=True, help="路网名称，如 驿城区步行路网")
 @click.option("--layer", default=None, help="多图层文件中的图层名")
-@click.option("--actor", default="planner-cli", show_default=True, help="记入审计日志的操作人")
+@local_admin
 @pass_ctx
 @reports_errors
 def import_network(ctx: Context, path: str, name: str, layer: str | None, actor: str) -> None:
@@ -400,7 +400,7 @@ def raster_group() -> None:
 @raster_group.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--label", required=True, help="栅格统计的人口，如 60岁以上人口")
-@click.option("--actor", default="planner-cli", show_default=True, help="记入审计日志的操作人")
+@local_admin
 @pass_ctx
 @reports_errors
 def import_raster(ctx: Context, path: str, label: str, actor: str) -> None:
@@ -444,7 +444,7 @@ def zones_group() -> None:
 @click.option("--name-field", default=None, help="名称所在列（默认识别 name/名称 等）")
 @click.option("--code-field", default=None, help="代码所在列（默认识别 code/adcode/代码 等）")
 @click.option("--crs", "declared_crs", default=None, help="文件未声明坐标系时注明，如 EPSG:4490")
-@click.option("--actor", default="planner-cli", show_default=True, help="记入审计日志的操作人")
+@local_admin
 @pass_ctx
 @reports_errors
 def import_zones(

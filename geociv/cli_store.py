@@ -6,22 +6,17 @@ Registered lazily on the main group by :mod:`geociv.cli`; the work is done by
 
 from __future__ import annotations
 
-import getpass
-
 import click
 
-from geociv.cli import Context, pass_ctx, reports_errors
-
-
-def _local_actor() -> str:
-    return f"cli:{getpass.getuser()}"
+from geociv.cli import Context, local_admin, pass_ctx, reports_errors
 
 
 @click.command("backup")
 @click.argument("path", type=click.Path(dir_okay=False))
+@local_admin
 @pass_ctx
 @reports_errors
-def backup_command(ctx: Context, path: str) -> None:
+def backup_command(ctx: Context, path: str, actor: str) -> None:
     """备份存储文件到 PATH（服务运行时也可执行：SQLite 在线备份，得到一致的副本）。
 
     \b
@@ -30,7 +25,7 @@ def backup_command(ctx: Context, path: str) -> None:
     """
     from geociv.backup import backup
 
-    info = backup(ctx.store, path, actor=_local_actor())
+    info = backup(ctx.store, path, actor=actor)
     click.echo(
         f"已备份到 {info.path}：{info.size / 1e6:.1f} MB，结构版本 {info.schema_version}，"
         f"完整性 {info.integrity}，SHA-256 {info.sha256[:16]}…"
@@ -40,9 +35,10 @@ def backup_command(ctx: Context, path: str) -> None:
 @click.command("restore")
 @click.argument("path", type=click.Path(dir_okay=False))
 @click.option("--yes", is_flag=True, help="不再询问，直接恢复")
+@local_admin
 @pass_ctx
 @reports_errors
-def restore_command(ctx: Context, path: str, yes: bool) -> None:
+def restore_command(ctx: Context, path: str, yes: bool, actor: str) -> None:
     """用备份 PATH 替换当前存储文件（先停止 geociv 服务）。
 
     先检查备份（geociv 存储、完整性、结构版本不高于本程序），再把当前存储文件改名保存
@@ -56,6 +52,6 @@ def restore_command(ctx: Context, path: str, yes: bool) -> None:
         click.confirm(
             f"用 {path}（结构版本 {version}）替换 {store_path}？原文件会改名保存", abort=True
         )
-    info = restore(store_path, path, actor=_local_actor())
+    info = restore(store_path, path, actor=actor)
     kept = f"原存储文件已保存为 {info.replaced}" if info.replaced else "原来没有存储文件"
     click.echo(f"已由 {info.source} 恢复 {info.store}（结构版本 {info.schema_version}）；{kept}")

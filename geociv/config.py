@@ -29,6 +29,8 @@ ENV_VARS: dict[str, str] = {
     "port": "GEOCIV_PORT",
     "tianditu_key": "GEOCIV_TIANDITU_KEY",
     "jurisdiction": "GEOCIV_JURISDICTION",
+    "instance": "GEOCIV_INSTANCE",
+    "session_cookie_secure": "GEOCIV_SESSION_COOKIE_SECURE",
 }
 
 DEFAULT_STORE = "instance/geociv.gpkg"
@@ -44,13 +46,20 @@ class Settings:
         Path of the embedded GeoPackage store, or a database URL (``sqlite:///path`` or, in a
         later release, ``postgresql://…``). Default ``instance/geociv.gpkg``.
     secret_key
-        Flask session-signing key. When empty the store keeps a generated one.
+        Flask session-signing key. When empty a generated one is kept in the file
+        ``geociv-session.key`` of the instance folder (never in the store).
     host, port
         Where ``geociv serve`` listens.
     tianditu_key
         Key for 天地图 basemap tiles; without it only the OSM basemap is offered.
     jurisdiction
         Adcode of the jurisdiction the map opens on (the demo: 411700 驻马店市).
+    instance
+        Instance folder (holds the generated session key file). Default: the folder of the store
+        file (``instance`` for a database URL).
+    session_cookie_secure
+        Send the session cookie only over HTTPS (``GEOCIV_SESSION_COOKIE_SECURE=1``). Off by
+        default so that the plain-http demo works; turn it on behind TLS.
     """
 
     store: str = DEFAULT_STORE
@@ -59,6 +68,8 @@ class Settings:
     port: int = 5000
     tianditu_key: str = ""
     jurisdiction: str = "411700"
+    instance: str = ""
+    session_cookie_secure: bool = False
 
     @classmethod
     def from_env(
@@ -107,6 +118,14 @@ class Settings:
             return None
         return Path(self.store)
 
+    @property
+    def instance_path(self) -> Path:
+        """The instance folder: ``instance`` if set, else the store file's folder."""
+        if self.instance:
+            return Path(self.instance)
+        path = self.store_path
+        return path.parent if path is not None else Path("instance")
+
 
 def _coerce(values: dict[str, object]) -> dict[str, object]:
     out = dict(values)
@@ -115,7 +134,22 @@ def _coerce(values: dict[str, object]) -> dict[str, object]:
             out["port"] = int(out["port"])  # type: ignore[call-overload]
         except (TypeError, ValueError):
             raise ConfigError(f"端口 port={out['port']!r} 不是整数") from None
-    for key in ("store", "secret_key", "host", "tianditu_key", "jurisdiction"):
+    for key in ("store", "secret_key", "host", "tianditu_key", "jurisdiction", "instance"):
         if key in out:
             out[key] = str(out[key])
+    if "session_cookie_secure" in out:
+        out["session_cookie_secure"] = _flag(out["session_cookie_secure"])
     return out
+
+
+def _flag(value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off", ""):
+        return False
+    raise ConfigError(
+        f"开关 session_cookie_secure={value!r} 应为 1/0、true/false、yes/no 或 on/off"
+    )

@@ -6,7 +6,6 @@ polygons of the city and its 10 county-level units (sources in ``data/README.md`
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -66,15 +65,6 @@ class DemoResult:
             + self.facilities
             + self.zone_sets
         )
-
-
-def ensure_secret_key(store: Store, *, actor: str = "system") -> str:
-    """Return the Flask session key kept in the store, generating it on first use."""
-    key = store.get_meta("secret_key")
-    if key is None:
-        key = secrets.token_hex(32)
-        store.set_meta("secret_key", key, actor=actor, secret=True)
-    return key
 
 
 @dataclass

@@ -111,3 +111,12 @@ class AuthenticationError(GeocivError, PermissionError):
 
 class PermissionDeniedError(GeocivError, PermissionError):
     """The user's role does not allow the action."""
+
+
+class LoginThrottledError(AuthenticationError):
+    """Too many failed log-ins for the user name or the address: refused until ``retry_at``
+    (ISO-8601 UTC), even with the right password."""
+
+    def __init__(self, message: str, *, retry_at: str) -> None:
+        super().__init__(message)
+        self.retry_at = retry_at

@@ -104,6 +104,20 @@ def browser_login(page, base: str, username: str, password: str = PASSWORD) -> N
     page.wait_for_url(f"{base}/")
 
 
+def wait_until(page, expression: str, timeout_s: float = 30.0) -> None:
+    """Poll the JavaScript ``expression`` in ``page`` until it is truthy (bounded).
+
+    Playwright's ``wait_for_function`` evaluates a string with ``eval`` inside the page, which
+    geociv's Content-Security-Policy (no ``'unsafe-eval'``) refuses; ``page.evaluate`` goes
+    through the DevTools protocol and is not subject to the page's policy.
+    """
+    deadline = time.monotonic() + timeout_s
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout_s} s waiting for: {expression}")
+        page.wait_for_timeout(50)
+
+
 def free_port() -> int:
     """A TCP port nobody listens on now."""
     with socket.socket() as s:

@@ -9,6 +9,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
+from geociv.auth import local_actor
 from geociv.cli import main
 from tests.conftest import PASSWORD
 
@@ -146,3 +147,41 @@ def test_newer_store_is_refused_with_exit_1(tmp_path: Path) -> None:
     conn.close()
     result = CliRunner().invoke(main, ["--store", str(store), "init"])
     assert result.exit_code == 1 and "请升级 geociv" in result.output
+
+
+def _command(path: tuple[str, ...]) -> click.Command:
+    command: click.Command = main
+    for name in path:
+        command = command.get_command(click.Context(command), name)  # type: ignore[attr-defined]
+    return command
+
+
+#: Every command that writes: those that carry the (hidden, refusing) ``--actor`` option.
+WRITE_COMMANDS = [
+    path
+    for path in _all_commands(main)
+    if path and any(p.name == "actor" and p.hidden for p in _command(path).params)  # type: ignore[attr-defined]
+]
+
+
+def test_every_write_command_is_found() -> None:
+    assert len(WRITE_COMMANDS) >= 25
+    assert ("boundaries", "check") in WRITE_COMMANDS and ("user", "disable") in WRITE_COMMANDS
+
+
+@pytest.mark.parametrize("command", WRITE_COMMANDS, ids=" ".join)
+def test_no_write_command_lets_the_caller_name_the_actor(command: tuple[str, ...]) -> None:
+    result = CliRunner().invoke(main, [*command, "--actor", "demo-queshan"])
+    assert result.exit_code == 2
+    assert "--actor 已取消" in result.output and local_actor() in result.output
+
+
+def test_cli_writes_are_attributed_to_the_local_admin(demo_path: Path) -> None:
+    result = run(
+        "--store", str(demo_path), "user", "add", "zhao", "--role", "planner",
+        "--division", "411702", "--password", PASSWORD,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    audit = json.loads(run("--store", str(demo_path), "audit", "--limit", "1", "--json").output)
+    assert (audit["actor"], audit["action"]) == (local_actor(), "users.add")
+    assert local_actor().startswith("cli:") and local_actor() != "cli:"

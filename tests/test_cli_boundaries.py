@@ -11,6 +11,7 @@ from pathlib import Path
 import pyogrio
 from click.testing import CliRunner
 
+from geociv.auth import local_actor
 from geociv.boundaries.inspections import Inspections
 from geociv.boundaries.registry import BoundaryLines
 from geociv.cli import main
@@ -18,14 +19,22 @@ from geociv.divisions import Divisions, division_record
 from geociv.store import open_store
 from tests.boundary_field import Q1, prepare_field
 from tests.boundary_setup import LINE, NEIGHBOUR_CITIES, moved, point_on
-from tests.conftest import ROOT
+from tests.conftest import PASSWORD, ROOT
 
 TODAY = date.today().isoformat()
 REFS = "电杆/10/20；井/90/15；树/200/30"
 
 
-def run(store: Path, *args: str):
-    return CliRunner().invoke(main, ["--store", str(store), *args])
+def run(store: Path, *args: str, input: str | None = None):
+    return CliRunner().invoke(main, ["--store", str(store), *args], input=input)
+
+
+def sign(store: Path, rid: str, user: str, *args: str, password: str = PASSWORD):
+    """``geociv boundaries sign RID --as USER`` with USER's password on standard input."""
+    return run(
+        store, "boundaries", "sign", rid, "--as", user, "--password-stdin", *args,
+        input=password + "\n",
+    )  # fmt: skip
 
 
 def _neighbours(path: Path) -> None:
@@ -42,7 +51,7 @@ def _neighbours(path: Path) -> None:
 def test_derive_lines_with_the_neighbours_list_and_check_topology(demo_path: Path) -> None:
     _neighbours(demo_path)
     names = ROOT / "data" / "boundaries" / "line_names.csv"
-    result = run(demo_path, "boundaries", "derive", "--names", str(names), "--actor", "inspector1")
+    result = run(demo_path, "boundaries", "derive", "--names", str(names))
     assert result.exit_code == 0, result.output
     assert "辖区县级区划 10 个，相邻区划 15 个" in result.output
     assert "新增 42" in result.output and "现行界线 42 条" in result.output
@@ -61,7 +70,7 @@ def test_derive_lines_with_the_neighbours_list_and_check_topology(demo_path: Pat
     qa = run(demo_path, "boundaries", "qa")
     assert qa.exit_code == 0 and "10 个区划，未发现拓扑问题" in qa.output
     store = open_store(demo_path)
-    assert store.audit_entries(limit=1)[0].actor in ("inspector1", "inspector-cli")
+    assert store.audit_entries(limit=1)[0].actor == local_actor()
     store.close()
     unknown = run(demo_path, "boundaries", "derive", "--parent", "410100")
     assert unknown.exit_code == 1 and "未找到区划代码 410100" in unknown.output
@@ -85,7 +94,7 @@ def test_import_markers_check_sign_findings_report_export(demo_path: Path, tmp_p
         writer = csv.writer(f)
         writer.writerow(["界线", "编号", "经度", "纬度", "方位物"])
         writer.writerow(["驿确线", "001Q", f"{a.x:.7f}", f"{a.y:.7f}", REFS])
-    good = run(demo_path, "boundaries", "markers", "import", str(csv_path), "--actor", "inspector1")
+    good = run(demo_path, "boundaries", "markers", "import", str(csv_path))
     assert good.exit_code == 0, good.output
     assert "已导入 1 颗界桩" in good.output and "411702-411725-001Q" in good.output
     listed = run(demo_path, "boundaries", "markers", "list", "--line", LINE)
@@ -98,7 +107,6 @@ def test_import_markers_check_sign_findings_report_export(demo_path: Path, tmp_p
         demo_path, "boundaries", "check", str(plan.plan_id), Q1, "--condition", "完好",
         "--lon", f"{where.x:.7f}", "--lat", f"{where.y:.7f}", "--accuracy", "2",
         "--references", "1,1,1", "--date", TODAY, "--photo", str(photo),
-        "--actor", "inspector1",
     )  # fmt: skip
     assert check.exit_code == 0, check.output
     rid = check.output.split("\n")[1].split("\t")[0]
@@ -109,17 +117,25 @@ def test_import_markers_check_sign_findings_report_export(demo_path: Path, tmp_p
                "--lon", "114.2")  # fmt: skip
     assert half.exit_code == 2 and "--lon 与 --lat 须同时给出" in half.output
 
-    first = run(demo_path, "boundaries", "sign", rid, "--as", "inspector1", "--note", "现场核实")
+    # Signing as an inspector needs that inspector's password (checked like a log-in).
+    forged = sign(demo_path, rid, "inspector1", password="not-his-password")
+    assert forged.exit_code == 1 and "用户名或密码错误" in forged.output
+    with open_store(demo_path) as store:
+        assert Inspections(store).get(rid).signatures == ()
+        entry = store.audit_entries(actor="inspector1", limit=1)[0]
+        assert entry.action == "auth.login_failed" and local_actor() in entry.note
+    first = sign(demo_path, rid, "inspector1", "--note", "现场核实")
     assert first.exit_code == 0 and "左侧：inspector1（411721）" in first.output
     pending = run(demo_path, "boundaries", "records", "--pending-for", "inspector2")
     assert rid in pending.output
-    second = run(demo_path, "boundaries", "sign", rid, "--as", "inspector1")
+    second = sign(demo_path, rid, "inspector1")
     assert second.exit_code == 2 and "同一方不能再次签字" in second.output
-    stranger = run(demo_path, "boundaries", "sign", rid, "--as", "inspector3")
+    stranger = sign(demo_path, rid, "inspector3")
     assert stranger.exit_code == 2 and "不属于界线 西上线 的任何一侧" in stranger.output
-    done = run(demo_path, "boundaries", "sign", rid, "--as", "inspector2")
+    done = run(demo_path, "boundaries", "sign", rid, "--as", "inspector2", input=PASSWORD + "\n")
+    assert PASSWORD not in done.output  # typed at a hidden prompt
     assert done.exit_code == 0 and "双方已签字" in done.output
-    missing = run(demo_path, "boundaries", "sign", "I1999-0001", "--as", "inspector2")
+    missing = sign(demo_path, "I1999-0001", "inspector2")
     assert missing.exit_code == 1 and "未找到联检记录" in missing.output
     store = open_store(demo_path)
     assert len(Inspections(store).photos(rid)) == 1
@@ -178,8 +194,6 @@ def test_plan_opens_the_round_and_plans_a_line(demo_path: Path) -> None:
         "张三,李四",
         "--right-team",
         "王五",
-        "--actor",
-        "inspector1",
     )
     assert result.exit_code == 0, result.output
     assert "驿确线" in result.output and "计划" in result.output

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from geociv.auth import local_actor
 from geociv.cli import main
 from geociv.store import open_store
 
@@ -35,7 +36,6 @@ def _renaming(store: Path, date_: str = "2025-03-03") -> str:
         "--applicant", "人民街街道办事处",
         "--reason", "简化名称",
         "--date", date_,
-        "--actor", "officer1",
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     return result.output.split()[1]
@@ -60,7 +60,7 @@ def test_a_renaming_case_from_application_to_notice_and_effect(
         ("approve", "--date", "2025-03-20", "--approving-body", "驿城区人民政府"),
     ]
     for step in steps:
-        result = run(demo_path, "cases", "step", case_id, *step, "--actor", "officer1")
+        result = run(demo_path, "cases", "step", case_id, *step)
         assert result.exit_code == 0, result.output
     assert "已批准（2025-03-20），当前状态：已批准" in result.output
 
@@ -88,7 +88,7 @@ def test_a_renaming_case_from_application_to_notice_and_effect(
     listing = run(demo_path, "cases", "list", "--status", "effective")
     assert listing.output.startswith(f"{case_id}\t更名\t风光路南段社区 → 风光路社区\t已生效")
     shown = run(demo_path, "cases", "show", case_id).output
-    assert "审核\t2025-03-10\tofficer1  材料齐全" in shown and shown.count("附件 #") == 3
+    assert f"审核\t2025-03-10\t{local_actor()}  材料齐全" in shown and shown.count("附件 #") == 3
     names = run(demo_path, "names", "show", COMMUNITY).output
     assert "风光路社区" in names and "曾用名：风光路南段社区（至 2025-04-01）" in names
 
@@ -137,7 +137,6 @@ def test_signs_register_patrol_findings(demo_path: Path, tmp_path: Path) -> None
     registered = run(
         demo_path, "signs", "register", COMMUNITY, "--lon", "114.0236", "--lat", "32.9862",
         "--type", "村牌", "--pinyin", "Fengguanglu Nanduan Shequ", "--installed-on", "2024-04-01",
-        "--actor", "officer1",
     )  # fmt: skip
     assert registered.exit_code == 0, registered.output
     assert registered.output.startswith("已登记 S000001：风光路南段社区 Fengguanglu Nanduan Shequ")
@@ -192,12 +191,12 @@ def test_cases_withdraw_and_reject_from_the_command_line(demo_path: Path, tmp_pa
     assert no_reason.exit_code == 2 and "不予批准理由不能为空" in no_reason.output
     result = run(
         demo_path, "cases", "withdraw", case_id,
-        "--reason", "申请人来函撤回", "--date", "2025-03-05", "--actor", "officer1",
+        "--reason", "申请人来函撤回", "--date", "2025-03-05",
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "已撤回（2025-03-05，理由：申请人来函撤回），当前状态：已撤回，案件办结" in result.output
     shown = run(demo_path, "cases", "show", case_id).output
-    assert "撤回理由：申请人来函撤回" in shown and "撤回\t2025-03-05\tofficer1" in shown
+    assert "撤回理由：申请人来函撤回" in shown and f"撤回\t2025-03-05\t{local_actor()}" in shown
     listing = run(demo_path, "cases", "list", "--status", "withdrawn").output
     assert listing.startswith(f"{case_id}\t更名\t风光路南段社区 → 风光路社区\t已撤回")
     late = run(demo_path, "cases", "step", case_id, "review", "--date", "2025-03-06")

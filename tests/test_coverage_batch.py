@@ -323,7 +323,7 @@ def test_cli_prints_the_table_and_headline_and_writes_csv(
     out = tmp_path / "batch.csv"
     result = cli(
         demo_path, "辅具租赁服务站", "--parent", "411700", "--scheduler", scheduler,
-        "--csv", str(out), "--actor", "planner1",
+        "--csv", str(out),
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()

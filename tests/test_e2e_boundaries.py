@@ -17,7 +17,7 @@ import pytest
 from geociv.store import open_store
 from tests.boundary_field import Q1, prepare_field
 from tests.boundary_setup import moved
-from tests.conftest import ARTIFACTS, browser_login
+from tests.conftest import ARTIFACTS, browser_login, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -77,9 +77,7 @@ def test_a_marker_check_on_a_phone_is_signed_by_both_sides(field, live_server, b
     assert page.locator("#refs input[name=ref_ok]").count() == 3
     # no GPS in the test browser: the button says so and the fields stay editable
     page.click("#locate")
-    page.wait_for_function(
-        "document.getElementById('locate-status').textContent.indexOf('定位……') < 0"
-    )
+    wait_until(page, "document.getElementById('locate-status').textContent.indexOf('定位……') < 0")
     page.fill("#lon", f"{where.x:.7f}")
     page.fill("#lat", f"{where.y:.7f}")
     page.fill("#gps_accuracy_m", "3")
@@ -139,16 +137,14 @@ def test_a_marker_check_on_a_phone_is_signed_by_both_sides(field, live_server, b
     red = page.locator("#boundaries-map path.leaflet-interactive[stroke='#c0392b']")
     assert red.count() >= 2  # the displacement line and the measured position
     row.locator("a.locate-finding").click()
-    page.wait_for_function(f"window['{_map_name(page)}'].getZoom() === 18")
+    wait_until(page, f"window['{_map_name(page)}'].getZoom() === 18")
     page.wait_for_timeout(400)  # the pan animation
     # the measured position, at the end of the dashed line from the registered one
     page.locator("#boundaries-map path[stroke='#c0392b'][fill='#ffffff']").click()
     popup = page.locator(".leaflet-popup-content")
     popup.wait_for()
     assert "界桩移位" in popup.inner_text() and record_id in popup.inner_text()
-    page.wait_for_function(
-        "getComputedStyle(document.querySelector('.leaflet-popup')).opacity === '1'"
-    )
+    wait_until(page, "getComputedStyle(document.querySelector('.leaflet-popup')).opacity === '1'")
     page.mouse.move(5, 5)
     page.screenshot(path=str(ARTIFACTS / "boundaries-map.png"), full_page=True)
     # the year's report: printable page and Word download

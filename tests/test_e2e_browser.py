@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import ARTIFACTS, PASSWORD
+from tests.conftest import ARTIFACTS, PASSWORD, wait_until
 from tests.test_divisions import COUNTIES
 
 pytestmark = pytest.mark.browser
@@ -44,9 +44,7 @@ def test_log_in_see_the_ten_counties_click_one_read_its_popup(live_server, brows
     area = float(text.split("面积（km²）")[1].split()[0].replace(",", ""))
     assert 1000 < area < 1500
 
-    page.wait_for_function(
-        "getComputedStyle(document.querySelector('.leaflet-popup')).opacity === '1'"
-    )
+    wait_until(page, "getComputedStyle(document.querySelector('.leaflet-popup')).opacity === '1'")
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "home-map.png"))
     assert outside == [], "the page must not load anything from outside the server"

@@ -11,7 +11,7 @@ import pytest
 
 from geociv.gazetteer.cases import Cases
 from geociv.store import open_store
-from tests.conftest import ARTIFACTS, browser_login
+from tests.conftest import ARTIFACTS, browser_login, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -75,9 +75,7 @@ def test_officer_registers_a_sign_and_sees_the_text_mismatch(live_server, browse
     popup = page.locator(".leaflet-popup-content")
     popup.wait_for()
     assert "S000001" in popup.inner_text() and "[N8-SIGN-TEXT]" in popup.inner_text()
-    page.wait_for_function(
-        "getComputedStyle(document.querySelector('.leaflet-popup')).opacity === '1'"
-    )
+    wait_until(page, "getComputedStyle(document.querySelector('.leaflet-popup')).opacity === '1'")
     page.mouse.move(5, 5)  # hide the hover tooltip, keep the popup
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "signs.png"), full_page=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import ARTIFACTS, browser_login
+from tests.conftest import ARTIFACTS, browser_login, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -42,9 +42,10 @@ def test_officer_checks_a_name_then_searches_by_initials(live_server, browser) -
     popup.wait_for()
     assert "泌阳县" in popup.inner_text()
     page.fill("#q", "zmd")
-    page.wait_for_function(
+    wait_until(
+        page,
         "document.querySelector('li.result b') && "
-        "document.querySelector('li.result b').textContent === '驻马店市'"
+        "document.querySelector('li.result b').textContent === '驻马店市'",
     )
     page.screenshot(path=str(ARTIFACTS / "names-search.png"))
     page.close()

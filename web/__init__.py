@@ -20,8 +20,9 @@ from flask_wtf.csrf import CSRFProtect
 
 from geociv.auth import Users
 from geociv.config import Settings
-from geociv.demo import ensure_secret_key
+from geociv.session_key import session_key
 from geociv.store import open_store
+from web import security
 from web._helpers import register_error_handlers
 from web.blueprints import (
     admin,
@@ -50,8 +51,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     ----------
     test_config
         Flask config overrides. ``GEOCIV_STORE`` sets the store (else ``GEOCIV_STORE`` from the
-        environment, else ``instance/geociv.gpkg``); ``SECRET_KEY`` the session key (else the one
-        kept in the store); ``TIANDITU_KEY`` enables the 天地图 basemap.
+        environment, else ``instance/geociv.gpkg``); ``SECRET_KEY`` the session key (else
+        ``GEOCIV_SECRET_KEY``, else the key file in the instance folder ``GEOCIV_INSTANCE``,
+        default the store's folder; see :mod:`geociv.session_key`); ``TIANDITU_KEY`` enables the
+        天地图 basemap; ``SESSION_COOKIE_SECURE`` (``GEOCIV_SESSION_COOKIE_SECURE``) sends the
+        session cookie over HTTPS only.
     """
     test_config = dict(test_config or {})
     settings = Settings.from_env(
@@ -59,6 +63,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
             "store": test_config.get("GEOCIV_STORE"),
             "tianditu_key": test_config.get("TIANDITU_KEY"),
             "jurisdiction": test_config.get("JURISDICTION"),
+            "secret_key": test_config.get("SECRET_KEY"),
+            "instance": test_config.get("GEOCIV_INSTANCE"),
+            "session_cookie_secure": test_config.get("SESSION_COOKIE_SECURE"),
         }
     )
     app = Flask(__name__)
@@ -67,12 +74,13 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         GEOCIV_STORE=settings.store,
         TIANDITU_KEY=settings.tianditu_key,
         JURISDICTION=settings.jurisdiction,
-        SECRET_KEY=settings.secret_key or ensure_secret_key(store),
+        SECRET_KEY=session_key(settings, store),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         MAX_CONTENT_LENGTH=200 * 1024 * 1024,
         JSON_AS_ASCII=False,
     )
+    security.install(app, cookie_secure=settings.session_cookie_secure)
     app.config.from_mapping(test_config)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.extensions["geociv_store"] = store
@@ -83,11 +91,16 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     login.login_message = "请先登录"
 
     @login.user_loader
-    def _load_user(username: str) -> Any:
+    def _load_user(session_id: str) -> Any:
+        # "username:session_version": a session whose version is not the user's current one
+        # was ended (log-out, new password, role or division, deactivation).
         from web._helpers import SessionUser
 
-        user = Users(store).get(username)
-        return SessionUser(user) if user is not None and user.active else None
+        username, _, version = session_id.rpartition(":")
+        user = Users(store).get(username) if username else None
+        if user is None or not user.active or version != str(user.session_version):
+            return None
+        return SessionUser(user)
 
     for bp in (
         auth.bp,

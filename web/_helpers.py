@@ -43,7 +43,8 @@ class SessionUser:
         return self.user.active
 
     def get_id(self) -> str:
-        return self.user.username
+        # The session version goes into the session: bumping it in the store ends the session.
+        return f"{self.user.username}:{self.user.session_version}"
 
     @property
     def username(self) -> str:

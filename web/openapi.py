@@ -722,8 +722,44 @@ def _boundaries_paths() -> dict[str, Any]:
     }  # fmt: skip
 
 
+#: How a client authenticates: the session cookie set by ``POST /login`` (a form with the CSRF
+#: token of the log-in page), and on every write the CSRF token from the page's
+#: ``<meta name="csrf-token">`` in the ``X-CSRFToken`` header.
+SECURITY_SCHEMES = {
+    "session": {
+        "type": "apiKey",
+        "in": "cookie",
+        "name": "session",
+        "description": "登录后的会话 Cookie（POST /login 表单登录获得；退出、改密码、改角色或"
+        "区划、停用账户后失效）",
+    },
+    "csrf": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-CSRFToken",
+        "description": '写操作须带 CSRF 令牌（页面 <meta name="csrf-token"> 的值）',
+    },
+}
+
+
+def _declare_security(doc: dict[str, Any]) -> dict[str, Any]:
+    """Mark every operation that answers 401 as needing the session (writes also the CSRF
+    header), and declare the schemes."""
+    doc.setdefault("components", {})["securitySchemes"] = SECURITY_SCHEMES
+    for methods in doc["paths"].values():
+        for method, op in methods.items():
+            if "401" in op.get("responses", {}):
+                needs = {"session": []} if method == "get" else {"session": [], "csrf": []}
+                op["security"] = [needs]
+    return doc
+
+
 def openapi_document() -> dict[str, Any]:
     """Return the OpenAPI description (a fresh dict each call)."""
+    return _declare_security(_document())
+
+
+def _document() -> dict[str, Any]:
     code_param = {
         "name": "parent",
         "in": "query",

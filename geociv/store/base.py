@@ -30,6 +30,7 @@ from geociv.store.records import (
     InspectionPlan,
     InspectionRecord,
     InspectionRound,
+    LoginAttempt,
     Marker,
     NameCase,
     NameRecord,
@@ -104,6 +105,11 @@ class Store(ABC):
     def set_meta(self, key: str, value: str, *, actor: str, secret: bool = False) -> None:
         """Store a setting; a ``secret`` value is audited without its content."""
 
+    @abstractmethod
+    def delete_meta(self, key: str, *, actor: str, secret: bool = False) -> bool:
+        """Remove a setting (audited, a ``secret`` value shown as ``***``) so that its bytes
+        are gone from the store file too; return whether it existed."""
+
     # -- divisions -------------------------------------------------------------------------
     @abstractmethod
     def upsert_divisions(
@@ -155,7 +161,40 @@ class Store(ABC):
     def update_user(
         self, username: str, *, actor: str, password_hash: str | None = None, **changes: Any
     ) -> User:
-        """Change fields of a user (role, division_code, display_name, active, last_login_at)."""
+        """Change fields of a user (role, division_code, display_name, active, last_login_at).
+
+        A new password, role or division, or a change of ``active``, bumps the user's
+        ``session_version`` in the same transaction, which ends every session of the user."""
+
+    @abstractmethod
+    def end_sessions(self, username: str, *, actor: str, action: str, note: str = "") -> int:
+        """Bump the user's ``session_version`` (ending all their sessions) and audit it as
+        ``action``; return the new version."""
+
+    # -- log-in attempts -------------------------------------------------------------------
+    @abstractmethod
+    def claim_login_attempt(
+        self,
+        username: str,
+        address: str,
+        *,
+        since: str,
+        window_s: int,
+        max_user: int,
+        max_address: int,
+    ) -> LoginAttempt:
+        """Decide and record a log-in attempt in one transaction.
+
+        Failures since ``since`` are counted per user name (only those after the user's last
+        success) and per address; at ``max_user`` or ``max_address`` the attempt is refused
+        with the time the oldest counted failure leaves the ``window_s`` window. Otherwise a row
+        is recorded as failed (so attempts in flight count) and its id returned for
+        :meth:`finish_login_attempt`."""
+
+    @abstractmethod
+    def finish_login_attempt(self, attempt_id: int, ok: bool, *, audit_note: str = "") -> None:
+        """Mark a claimed attempt successful or failed and audit it (``auth.login`` or
+        ``auth.login_failed``, with the recorded user name and address) in one transaction."""
 
     # -- gazetteer: names ------------------------------------------------------------------
     @abstractmethod

@@ -63,7 +63,8 @@ class Division:
 
 @dataclass(frozen=True)
 class User:
-    """A geociv user. ``division_code`` is the adcode of the user's bureau."""
+    """A geociv user. ``division_code`` is the adcode of the user's bureau; ``session_version``
+    is carried in every session of the user and bumped to end them all."""
 
     username: str
     role: str
@@ -72,6 +73,20 @@ class User:
     active: bool = True
     created_at: str = ""
     last_login_at: str | None = None
+    session_version: int = 0
+
+
+@dataclass(frozen=True)
+class LoginAttempt:
+    """The outcome of claiming a log-in attempt: its id, or (refused) when to try again."""
+
+    attempt_id: int | None
+    retry_at: str | None = None
+
+    @property
+    def refused(self) -> bool:
+        """Whether the throttle refused the attempt."""
+        return self.attempt_id is None
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from geociv.store._sqlite_cases import CasesSQL, SignsSQL
 from geociv.store._sqlite_coverage import CoverageSQL
 from geociv.store._sqlite_gazetteer import GazetteerSQL
 from geociv.store._sqlite_inputs import InputsSQL
+from geociv.store._sqlite_logins import LoginsSQL
 from geociv.store._sqlite_schema import (
     SCHEMA_VERSION,
     STORAGE_SRS_ID,
@@ -37,8 +38,13 @@ from geociv.store.base import Store
 from geociv.store.records import AuditEntry, Division, UpsertCounts, User, now_utc
 
 _DIVISION_COLUMNS = "code, name, level, parent_code, kind, geom, area_km2, source"
-_USER_COLUMNS = "username, role, division_code, display_name, active, created_at, last_login_at"
+_USER_COLUMNS = (
+    "username, role, division_code, display_name, active, created_at, last_login_at, "
+    "session_version"
+)
 _USER_FIELDS = {"role", "division_code", "display_name", "active", "last_login_at"}
+#: Changes that end every session of the user (their session version is bumped).
+_SESSION_ENDING = ("role", "division_code", "active")
 
 
 def geometry_summary(geometry: BaseGeometry | None) -> dict[str, Any] | None:
@@ -60,7 +66,9 @@ def _same_geometry(blob: bytes | None, geometry: BaseGeometry | None) -> bool:
     return _gpkg.decode(blob).equals_exact(geometry, 1e-9)
 
 
-class SQLiteStore(GazetteerSQL, CasesSQL, SignsSQL, BoundariesSQL, CoverageSQL, InputsSQL, Store):
+class SQLiteStore(
+    GazetteerSQL, CasesSQL, SignsSQL, BoundariesSQL, CoverageSQL, InputsSQL, LoginsSQL, Store
+):
     """geociv store in a GeoPackage file.
 
     Parameters
@@ -213,6 +221,31 @@ class SQLiteStore(GazetteerSQL, CasesSQL, SignsSQL, BoundariesSQL, CoverageSQL, 
                 before=None if old is None else {"value": shown(old[0])},
                 after={"value": shown(value)},
             )
+
+    def delete_meta(self, key: str, *, actor: str, secret: bool = False) -> bool:
+        conn = self._conn()
+        # secure_delete overwrites the freed bytes; the checkpoint copies the rewritten page
+        # into the file and empties the WAL, so no copy of the value stays on disk.
+        conn.execute("PRAGMA secure_delete = ON")
+        try:
+            with self._write():
+                old = conn.execute("SELECT value FROM geociv_meta WHERE key = ?", (key,)).fetchone()
+                if old is None:
+                    return False
+                conn.execute("DELETE FROM geociv_meta WHERE key = ?", (key,))
+                self._audit(
+                    conn,
+                    actor=actor,
+                    action="meta.delete",
+                    entity="geociv_meta",
+                    key=key,
+                    before={"value": "***" if secret else old[0]},
+                    after=None,
+                )
+        finally:
+            conn.execute("PRAGMA secure_delete = OFF")
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return True
 
     # -- divisions -------------------------------------------------------------------------
     @staticmethod
@@ -399,6 +432,11 @@ class SQLiteStore(GazetteerSQL, CasesSQL, SignsSQL, BoundariesSQL, CoverageSQL, 
             if password_hash is not None:
                 sets.append("password_hash = ?")
                 args.append(password_hash)
+            ending = password_hash is not None or any(
+                k in changes and changes[k] != getattr(before, k) for k in _SESSION_ENDING
+            )
+            if ending:
+                sets.append("session_version = session_version + 1")
             if sets:
                 conn.execute(
                     f"UPDATE users SET {', '.join(sets)} WHERE username = ?", (*args, username)
@@ -409,6 +447,8 @@ class SQLiteStore(GazetteerSQL, CasesSQL, SignsSQL, BoundariesSQL, CoverageSQL, 
                 ).fetchone()
             )
             audited = set(changes) - {"last_login_at"}
+            notes = ["密码已更改"] if password_hash is not None else []
+            notes += ["该用户的会话已全部结束"] if ending else []
             if audited or password_hash is not None:
                 self._audit(
                     conn,
@@ -418,9 +458,30 @@ class SQLiteStore(GazetteerSQL, CasesSQL, SignsSQL, BoundariesSQL, CoverageSQL, 
                     key=username,
                     before=self._user_view(before),
                     after=self._user_view(after),
-                    note="密码已更改" if password_hash is not None else "",
+                    note="；".join(notes),
                 )
         return after
+
+    def end_sessions(self, username: str, *, actor: str, action: str, note: str = "") -> int:
+        with self._write() as conn:
+            row = conn.execute(
+                "UPDATE users SET session_version = session_version + 1 WHERE username = ? "
+                "RETURNING session_version",
+                (username,),
+            ).fetchone()
+            if row is None:
+                raise StoreError(f"用户 {username} 不存在")
+            self._audit(
+                conn,
+                actor=actor,
+                action=action,
+                entity="users",
+                key=username,
+                before={"session_version": row[0] - 1},
+                after={"session_version": row[0]},
+                note=note,
+            )
+        return row[0]
 
     # -- audit -----------------------------------------------------------------------------
     def record_event(

@@ -10,11 +10,11 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired
+from wtforms.validators import DataRequired, Length
 
-from geociv.auth import Users
+from geociv.auth import MAX_PASSWORD_LENGTH, Users
 from geociv.backup import BackupInfo, backup, last_backup
-from geociv.errors import DuplicateError, ValidationError
+from geociv.errors import DuplicateError, Problem, StoreError, ValidationError
 from geociv.store import ROLE_LABELS
 from web._helpers import actor, role_required, store
 
@@ -29,6 +29,18 @@ class UserForm(FlaskForm):
     role = SelectField("角色", choices=[SelectChoice(k, v) for k, v in ROLE_LABELS.items()])
     division_code = StringField("所属单位区划代码", validators=[DataRequired("请输入区划代码")])
     password = PasswordField("初始密码", validators=[DataRequired("请输入密码")])
+
+
+class PasswordForm(FlaskForm):
+    """A new password for a user (set by an admin)."""
+
+    password = PasswordField(
+        "新密码",
+        validators=[
+            DataRequired("请输入新密码"),
+            Length(max=MAX_PASSWORD_LENGTH, message=f"密码至多 {MAX_PASSWORD_LENGTH} 个字符"),
+        ],
+    )
 
 
 @bp.route("/users", methods=["GET", "POST"])
@@ -56,8 +68,46 @@ def users() -> Any:
     elif request.method == "POST":
         status = 400
     return render_template(
-        "admin_users.html", form=form, users=Users(store()).list(), role_labels=ROLE_LABELS
+        "admin_users.html",
+        form=form,
+        password_form=PasswordForm(formdata=None),
+        users=Users(store()).list(),
+        role_labels=ROLE_LABELS,
     ), status
+
+
+@bp.post("/users/<username>/<any(disable, enable):change>")
+@role_required("admin")
+def set_active(username: str, change: str) -> Any:
+    """Disable a user (their sessions end, log-ins are refused; nothing is deleted) or enable
+    them again."""
+    if change == "disable" and username == actor():
+        flash("不能停用自己的账户（请由另一位系统管理员操作）", "error")
+        return redirect(url_for("admin.users")), 303
+    try:
+        Users(store()).set_active(username, change == "enable", actor=actor())
+    except StoreError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("admin.users")), 303
+    flash(f"已{'启用' if change == 'enable' else '停用'}用户 {username}", "info")
+    return redirect(url_for("admin.users")), 303
+
+
+@bp.post("/users/<username>/password")
+@role_required("admin")
+def set_password(username: str) -> Any:
+    """Set a user's password; every session of the user ends."""
+    form = PasswordForm()
+    try:
+        if not form.validate():
+            message = (form.password.errors or ["请输入新密码"])[0]
+            raise ValidationError(Problem(str(message), field="password"))
+        Users(store()).set_password(username, form.password.data, actor=actor())
+    except (ValidationError, StoreError) as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("admin.users")), 303
+    flash(f"已修改 {username} 的密码，其已登录的会话均已结束", "info")
+    return redirect(url_for("admin.users")), 303
 
 
 @bp.get("/audit")
