@@ -38,6 +38,7 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from geociv.authority import points_outside, refuse_rows, require
 from geociv.coverage.network import WalkNetwork, local_metric_crs
 from geociv.coverage.offsets import check_datum_offset
 from geociv.crs import STORAGE_CRS, check_lonlat, convert_lonlat, to_storage_crs
@@ -497,10 +498,20 @@ class Facilities:
             source=source,
             network=network,
         )
+        who = require(self.store, actor, ("planner",), what="facilities.import")
+        rows = [(i, f.division_code, f.location) for i, f in enumerate(facilities, start=1)]
+        refuse_rows(self.store, who, points_outside(self.store, who, rows, "location"),
+                    "facilities.import")  # fmt: skip
         return self.store.add_facilities(facilities, actor=actor)
 
     def retire(self, facility_id: str, *, actor: str) -> Facility:
         """Mark a facility closed (``status = "retired"``); it is kept, never deleted."""
+        found = self.store.get_facility(facility_id)
+        who = require(self.store, actor, ("planner",), what="facilities.retire")
+        if found is not None:
+            refuse_rows(self.store, who, points_outside(
+                self.store, who, [(None, found.division_code, found.location)], "location"
+            ), "facilities.retire")  # fmt: skip
         return self.store.update_facility(facility_id, actor=actor, status="retired")
 
     def frame(self, type: str | None = None, status: str | None = None) -> gpd.GeoDataFrame:

@@ -48,6 +48,7 @@ import shapely
 from shapely.geometry import MultiPolygon
 from shapely.geometry.base import BaseGeometry
 
+from geociv.authority import require, require_area
 from geociv.coverage.isochrones import DEFAULT_MAX_SNAP_M
 from geociv.coverage.network import WalkNetwork
 from geociv.coverage.offsets import OffsetCheck, check_datum_offset
@@ -273,6 +274,7 @@ class CoverageInputs:
         ValidationError
             No walkable ways, no CRS, or geometries that are not lines (each row named).
         """
+        require(self.store, actor, ("planner",), what="networks.add")  # before any parsing
         path = Path(path)
         step = progress or (lambda fraction, message: None)
         if not path.is_file():
@@ -316,7 +318,10 @@ class CoverageInputs:
             source=network.source,
             graph=_graph_blob(network),
         )
-        stored = self.store.add_road_network(record, _display_lines(network), actor=actor)
+        lines = _display_lines(network)
+        require_area(self.store, actor, ("planner",), _extent([g for g, _ in lines]),
+                     what="networks.add")  # fmt: skip
+        stored = self.store.add_road_network(record, lines, actor=actor)
         with _LOCK:
             _NETWORKS[network.snapshot_id] = network
             while len(_NETWORKS) > _NETWORKS_KEPT:
@@ -513,6 +518,7 @@ class CoverageInputs:
         import rasterio.warp
         from rasterio.errors import RasterioIOError
 
+        require(self.store, actor, ("planner",), what="rasters.add")  # before any parsing
         path = Path(path)
         if not label.strip():
             raise ValidationError(Problem("请说明栅格统计的人口（如 60岁以上人口）", field="label"))
@@ -564,6 +570,8 @@ class CoverageInputs:
             cells=cells,
             data=data,
         )
+        require_area(self.store, actor, ("planner",), shapely.box(*record.bounds),
+                     what="rasters.add")  # fmt: skip
         return self.store.add_population_raster(record, actor=actor)
 
     def _raster_record(self, raster_id: str) -> PopulationRaster:
@@ -653,6 +661,7 @@ class CoverageInputs:
             Every bad row (geometry not a polygon, invalid, blank name, repeated code) at once;
             nothing is stored then.
         """
+        require(self.store, actor, ("planner",), what="zones.add")  # before any parsing
         path = Path(path)
         frame = read_vector(path)
         return self.add_zones_frame(
@@ -717,6 +726,7 @@ class CoverageInputs:
             CoverageZone(code=code, name=label, area_km2=round(float(a), 6), geometry=shape)
             for (code, label, _), shape, a in zip(zones, shapes, areas, strict=True)
         ]
+        require_area(self.store, actor, ("planner",), _extent(shapes), what="zones.add")
         zone_set = ZoneSet(set_id="", name=name.strip(), kind=kind, source=source, sample=sample)
         return self.store.add_zone_set(zone_set, records, actor=actor)
 
@@ -779,11 +789,20 @@ class CoverageInputs:
         return self.store.zone_sets(kind, include_retired=include_retired)
 
     def retire(self, key: str, *, actor: str, reason: str = "") -> None:
-        """Retire a stored network, raster or zone set (kept, no longer listed)."""
+        """Retire a stored network, raster or zone set (kept, no longer listed). Planners
+        only (these inputs carry no division)."""
+        require(self.store, actor, ("planner",), what="coverage_inputs.retire")
         try:
             self.store.retire_coverage_input(key, actor=actor, reason=reason)
         except StoreError as exc:
             raise ValidationError(Problem(str(exc), field="id"), title="无法停用") from exc
+
+
+def _extent(geometries: Sequence[BaseGeometry]) -> BaseGeometry | None:
+    """The convex hull of ``geometries`` (what a planning input covers, for jurisdiction)."""
+    if not geometries:
+        return None
+    return shapely.convex_hull(shapely.GeometryCollection(list(geometries)))
 
 
 def _text(value: Any) -> str:
