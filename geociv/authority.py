@@ -266,49 +266,19 @@ def lines_outside(
     ]
 
 
-def require_area(
-    store: Store,
-    actor: str,
-    roles: Iterable[str],
-    geometry: BaseGeometry | None,
-    *,
-    field: str = "file",
-    what: str = "",
-) -> Authority:
-    """For records without a division (road networks, population rasters, zone sets): check
-    the role, and that ``geometry`` (the record's extent, EPSG:4490) overlaps the actor's
-    division. When the store has no polygon for that division there is nothing to compare
-    with and the role decides.
-
-    Raises
-    ------
-    PermissionDeniedError
-        Naming the actor's division and ``field``.
-    """
-    who = require(store, actor, roles, what=what)
-    if who.local or not who.division_code or geometry is None or geometry.is_empty:
-        return who
-    division = store.get_division(who.division_code)
-    if division is None or division.geometry is None:
-        return who
-    if not division.geometry.intersects(geometry):
-        problem = Problem(
-            f"数据范围与{who.label}的辖区 {division.name}（{division.code}）不相交", field=field
-        )
-        _deny(store, who, what, str(problem))
-    return who
-
-
 def points_outside(
     store: Store,
     who: Authority,
     rows: Iterable[tuple[int | None, str | None, BaseGeometry | None]],
     field: str,
+    *,
+    uncoded: bool = True,
 ) -> list[Problem]:
     """For point records with an optional division (facilities): one problem per
-    ``(row, code, point)`` whose code lies outside ``who``'s jurisdiction, or, without a code,
-    whose point lies outside the polygon of ``who``'s division (refused too when the store has
-    no such polygon to decide with)."""
+    ``(row, code, point)`` whose code lies outside ``who``'s jurisdiction, or, without a code
+    and when ``uncoded`` is true, whose point lies outside the polygon of ``who``'s division
+    (refused too when the store has no such polygon to decide with). With ``uncoded`` false,
+    rows without a code are reference points of no division and pass."""
     if who.local or not who.division_code:
         return []
     division = store.get_division(who.division_code)
@@ -319,7 +289,7 @@ def points_outside(
             if not who.covers(code):
                 out.append(Problem(f"区划 {code} 不在{who.label}的管辖范围内", row=row,
                                    field="division_code"))  # fmt: skip
-        elif polygon is None or point is None or not polygon.covers(point):
+        elif uncoded and (polygon is None or point is None or not polygon.covers(point)):
             out.append(Problem(f"位置不在{who.label}的辖区内，且未填写本辖区的区划代码",
                                row=row, field=field))  # fmt: skip
     return out

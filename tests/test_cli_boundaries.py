@@ -33,7 +33,7 @@ def _neighbours(path: Path) -> None:
     store = open_store(path)
     divisions = Divisions(store)
     divisions.load_records(
-        [division_record(c, n) for c, n in NEIGHBOUR_CITIES.items()], actor="admin1"
+        [division_record(c, n) for c, n in NEIGHBOUR_CITIES.items()], actor="system"
     )
     divisions.load_polygons(ROOT / "data/boundaries/zhumadian_neighbours.geojson", actor="t")
     store.close()
@@ -42,7 +42,7 @@ def _neighbours(path: Path) -> None:
 def test_derive_lines_with_the_neighbours_list_and_check_topology(demo_path: Path) -> None:
     _neighbours(demo_path)
     names = ROOT / "data" / "boundaries" / "line_names.csv"
-    result = run(demo_path, "boundaries", "derive", "--names", str(names), "--actor", "inspector1")
+    result = run(demo_path, "boundaries", "derive", "--names", str(names))
     assert result.exit_code == 0, result.output
     assert "辖区县级区划 10 个，相邻区划 15 个" in result.output
     assert "新增 42" in result.output and "现行界线 42 条" in result.output
@@ -85,7 +85,7 @@ def test_import_markers_check_sign_findings_report_export(demo_path: Path, tmp_p
         writer = csv.writer(f)
         writer.writerow(["界线", "编号", "经度", "纬度", "方位物"])
         writer.writerow(["驿确线", "001Q", f"{a.x:.7f}", f"{a.y:.7f}", REFS])
-    good = run(demo_path, "boundaries", "markers", "import", str(csv_path), "--actor", "inspector1")
+    good = run(demo_path, "boundaries", "markers", "import", str(csv_path))
     assert good.exit_code == 0, good.output
     assert "已导入 1 颗界桩" in good.output and "411702-411725-001Q" in good.output
     listed = run(demo_path, "boundaries", "markers", "list", "--line", LINE)
@@ -178,8 +178,6 @@ def test_plan_opens_the_round_and_plans_a_line(demo_path: Path) -> None:
         "张三,李四",
         "--right-team",
         "王五",
-        "--actor",
-        "inspector1",
     )
     assert result.exit_code == 0, result.output
     assert "驿确线" in result.output and "计划" in result.output

@@ -464,7 +464,10 @@ class Facilities:
         sample : bool
             Mark the rows as sample (示例) data.
         area : shapely geometry, GeoDataFrame, GeoSeries or division code, optional
-            Every facility must lie inside it (geometries without a CRS are EPSG:4490).
+            Every facility must lie inside it (geometries without a CRS are EPSG:4490). When
+            given, rows without a division code must also lie inside the actor's division;
+            rows with one must always be in the actor's jurisdiction
+            (:func:`geociv.authority.points_outside`).
         default_type : str, optional
             Type for rows without one (code or Chinese label).
         default_status : str
@@ -498,10 +501,14 @@ class Facilities:
             source=source,
             network=network,
         )
+        # Jurisdiction: a row with a division code is that division's record and must lie in
+        # the planner's jurisdiction, always. A row without one must lie inside the planner's
+        # division when an area is asked for; without an area (the web's within=0) it is a
+        # reference facility of no division (one across the border that serves residents).
         who = require(self.store, actor, ("planner",), what="facilities.import")
         rows = [(i, f.division_code, f.location) for i, f in enumerate(facilities, start=1)]
-        refuse_rows(self.store, who, points_outside(self.store, who, rows, "location"),
-                    "facilities.import")  # fmt: skip
+        outside = points_outside(self.store, who, rows, "location", uncoded=area is not None)
+        refuse_rows(self.store, who, outside, "facilities.import")
         return self.store.add_facilities(facilities, actor=actor)
 
     def retire(self, facility_id: str, *, actor: str) -> Facility:
@@ -509,9 +516,9 @@ class Facilities:
         found = self.store.get_facility(facility_id)
         who = require(self.store, actor, ("planner",), what="facilities.retire")
         if found is not None:
-            refuse_rows(self.store, who, points_outside(
-                self.store, who, [(None, found.division_code, found.location)], "location"
-            ), "facilities.retire")  # fmt: skip
+            row = [(None, found.division_code, found.location)]
+            outside = points_outside(self.store, who, row, "location", uncoded=False)
+            refuse_rows(self.store, who, outside, "facilities.retire")
         return self.store.update_facility(facility_id, actor=actor, status="retired")
 
     def frame(self, type: str | None = None, status: str | None = None) -> gpd.GeoDataFrame:

@@ -48,7 +48,7 @@ import shapely
 from shapely.geometry import MultiPolygon
 from shapely.geometry.base import BaseGeometry
 
-from geociv.authority import require, require_area
+from geociv.authority import require
 from geociv.coverage.isochrones import DEFAULT_MAX_SNAP_M
 from geociv.coverage.network import WalkNetwork
 from geociv.coverage.offsets import OffsetCheck, check_datum_offset
@@ -318,10 +318,8 @@ class CoverageInputs:
             source=network.source,
             graph=_graph_blob(network),
         )
-        lines = _display_lines(network)
-        require_area(self.store, actor, ("planner",), _extent([g for g, _ in lines]),
-                     what="networks.add")  # fmt: skip
-        stored = self.store.add_road_network(record, lines, actor=actor)
+        require(self.store, actor, ("planner",), what="networks.add")
+        stored = self.store.add_road_network(record, _display_lines(network), actor=actor)
         with _LOCK:
             _NETWORKS[network.snapshot_id] = network
             while len(_NETWORKS) > _NETWORKS_KEPT:
@@ -570,8 +568,6 @@ class CoverageInputs:
             cells=cells,
             data=data,
         )
-        require_area(self.store, actor, ("planner",), shapely.box(*record.bounds),
-                     what="rasters.add")  # fmt: skip
         return self.store.add_population_raster(record, actor=actor)
 
     def _raster_record(self, raster_id: str) -> PopulationRaster:
@@ -726,7 +722,7 @@ class CoverageInputs:
             CoverageZone(code=code, name=label, area_km2=round(float(a), 6), geometry=shape)
             for (code, label, _), shape, a in zip(zones, shapes, areas, strict=True)
         ]
-        require_area(self.store, actor, ("planner",), _extent(shapes), what="zones.add")
+        require(self.store, actor, ("planner",), what="zones.add")
         zone_set = ZoneSet(set_id="", name=name.strip(), kind=kind, source=source, sample=sample)
         return self.store.add_zone_set(zone_set, records, actor=actor)
 
@@ -796,13 +792,6 @@ class CoverageInputs:
             self.store.retire_coverage_input(key, actor=actor, reason=reason)
         except StoreError as exc:
             raise ValidationError(Problem(str(exc), field="id"), title="无法停用") from exc
-
-
-def _extent(geometries: Sequence[BaseGeometry]) -> BaseGeometry | None:
-    """The convex hull of ``geometries`` (what a planning input covers, for jurisdiction)."""
-    if not geometries:
-        return None
-    return shapely.convex_hull(shapely.GeometryCollection(list(geometries)))
 
 
 def _text(value: Any) -> str:
