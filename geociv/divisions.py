@@ -23,6 +23,7 @@ from shapely import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
 from geociv import crs as _crs
+from geociv.authority import problems_outside, refuse_rows, require
 from geociv.errors import AdcodeError, InputFileError, Problem, UnknownDivisionError
 from geociv.store import LEVELS, Division, Store, UpsertCounts
 
@@ -222,7 +223,16 @@ class Divisions:
 
     # -- loading ---------------------------------------------------------------------------
     def load_records(self, records: Iterable[Division], *, actor: str) -> UpsertCounts:
-        """Write division records in one transaction (idempotent)."""
+        """Write division records in one transaction (idempotent).
+
+        Only administrators write divisions, and only inside their own division (a city
+        administrator loads its counties, townships and villages); a record outside refuses
+        the whole load with :class:`~geociv.errors.PermissionDeniedError`.
+        """
+        records = list(records)
+        who = require(self.store, actor, ("admin",), what="divisions.load")
+        outside = problems_outside(who, [(i, r.code) for i, r in enumerate(records, 1)], "code")
+        refuse_rows(self.store, who, outside, "divisions.load")
         return self.store.upsert_divisions(records, actor=actor, action="divisions.load")
 
     def load_code_list(

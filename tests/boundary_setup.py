@@ -44,10 +44,10 @@ def derive_with_neighbours(store: Store, *, on: str = "2026-01-05") -> BoundaryL
     store the lines of Zhumadian's counties among themselves and with the neighbours."""
     divisions = Divisions(store)
     divisions.load_records(
-        [division_record(c, n) for c, n in NEIGHBOUR_CITIES.items()], actor="admin1"
+        [division_record(c, n) for c, n in NEIGHBOUR_CITIES.items()], actor="system"
     )
     boundaries = ROOT / "data" / "boundaries"
-    divisions.load_polygons(boundaries / "zhumadian_neighbours.geojson", actor="admin1")
+    divisions.load_polygons(boundaries / "zhumadian_neighbours.geojson", actor="system")
     with open(boundaries / "line_names.csv", encoding="utf-8") as f:
         official = {(r["left"], r["right"]): r["name"] for r in csv.DictReader(f)}
     own = set(divisions.frame(parent="411700", level="county")["code"])

@@ -187,7 +187,7 @@ def test_clean_files_in_utf8_gbk_and_xlsx_are_imported(demo_store, tmp_path: Pat
     ]
     utf8 = tmp_path / "utf8.csv"
     utf8.write_bytes(_csv(rows, "utf-8-sig"))
-    stored = Markers(demo_store).import_file(utf8, actor="inspector1", sample=True)
+    stored = Markers(demo_store).import_file(utf8, actor="admin1", sample=True)
     assert [m.marker_id for m in stored] == [
         "411702-411725-001Q", "411702-411725-002C", "411702-411725-002D", "411702-411725-002E",
     ]  # fmt: skip
@@ -215,7 +215,7 @@ def test_clean_files_in_utf8_gbk_and_xlsx_are_imported(demo_store, tmp_path: Pat
             english,
         )
     )
-    (marker,) = Markers(demo_store).import_file(gbk, actor="inspector1")
+    (marker,) = Markers(demo_store).import_file(gbk, actor="admin1")
     assert [r.description for r in marker.references] == ["电线杆", "水井", "大树"]
     assert marker.references[1].bearing_deg == 120.0 and marker.material == "混凝土"
     # XLSX
@@ -226,7 +226,7 @@ def test_clean_files_in_utf8_gbk_and_xlsx_are_imported(demo_store, tmp_path: Pat
     sheet.append(["西遂线", "001Q", "单立", "花岗岩", q.x, q.y, None, *_refs()])
     xlsx = tmp_path / "markers.xlsx"
     book.save(xlsx)
-    (from_xlsx,) = Markers(demo_store).import_file(xlsx, actor="inspector1")
+    (from_xlsx,) = Markers(demo_store).import_file(xlsx, actor="admin1")
     assert from_xlsx.marker_id == "411721-411728-001Q" and len(from_xlsx.references) == 3
     assert distance_m(from_xlsx.location, q) < 0.01
 

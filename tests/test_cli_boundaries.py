@@ -42,7 +42,7 @@ def _neighbours(path: Path) -> None:
     store = open_store(path)
     divisions = Divisions(store)
     divisions.load_records(
-        [division_record(c, n) for c, n in NEIGHBOUR_CITIES.items()], actor="admin1"
+        [division_record(c, n) for c, n in NEIGHBOUR_CITIES.items()], actor="system"
     )
     divisions.load_polygons(ROOT / "data/boundaries/zhumadian_neighbours.geojson", actor="t")
     store.close()

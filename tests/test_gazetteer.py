@@ -103,7 +103,7 @@ def test_township_uniqueness_is_province_wide(gaz) -> None:
 
 
 def test_stored_pinyin_that_disagrees_is_flagged(gaz) -> None:
-    rec = gaz.update("D411726", actor="officer1", pinyin="Mìyáng Xiàn")
+    rec = gaz.update("D411726", actor="admin1", pinyin="Mìyáng Xiàn")
     assert rec.pinyin_reviewed
     disagreements = gaz.pinyin_disagreements()
     assert [(r.name_id, generated) for r, generated in disagreements] == [

@@ -60,7 +60,7 @@ def test_signs_are_a_cgcs2000_point_layer_qgis_can_open(demo_store: Store, signs
 
 def test_a_correct_recently_patrolled_sign_has_no_findings(signs: Signs) -> None:
     sign = _village_sign(signs)
-    signs.patrol(sign.sign_id, "完好", actor="inspector1", on="2025-06-01")
+    signs.patrol(sign.sign_id, "完好", actor=OFFICER, inspector="inspector1", on="2025-06-01")
     assert signs.findings(today="2025-12-31") == []
 
 
@@ -75,7 +75,7 @@ def test_findings_on_text_pinyin_and_patrols(signs: Signs) -> None:
     bare = _village_sign(signs, pinyin="")
     traditional = _village_sign(signs, text="任張樓村")
     for s in (good, typo, toneless, misspelt, spaced, bare, traditional):
-        signs.patrol(s.sign_id, "intact", actor="inspector1", on="2025-06-01")
+        signs.patrol(s.sign_id, "intact", actor=OFFICER, inspector="inspector1", on="2025-06-01")
     never = _village_sign(signs)
 
     findings = signs.findings(today="2025-12-31")
@@ -99,8 +99,8 @@ def test_findings_on_text_pinyin_and_patrols(signs: Signs) -> None:
 
 def test_patrol_interval_is_configurable(signs: Signs) -> None:
     sign = _village_sign(signs)
-    signs.patrol(sign.sign_id, "soiled", actor="inspector1", on="2025-01-10")
-    signs.patrol(sign.sign_id, "intact", actor="inspector1", on="2025-03-01")
+    signs.patrol(sign.sign_id, "soiled", actor=OFFICER, inspector="inspector1", on="2025-01-10")
+    signs.patrol(sign.sign_id, "intact", actor=OFFICER, inspector="inspector1", on="2025-03-01")
     assert signs.findings(today="2025-12-31") == []  # 305 days < 365
     late = signs.findings(today="2025-12-31", patrol_days=180)
     assert [f.rule_id for f in late] == ["N8-SIGN-PATROL"]
@@ -112,7 +112,7 @@ def test_patrol_interval_is_configurable(signs: Signs) -> None:
 
 def test_a_sign_still_showing_a_former_name_after_renaming(demo_store: Store, signs: Signs) -> None:
     sign = _village_sign(signs)
-    signs.patrol(sign.sign_id, "完好", actor="inspector1", on="2025-06-01")
+    signs.patrol(sign.sign_id, "完好", actor=OFFICER, inspector="inspector1", on="2025-06-01")
     signs.gazetteer.rename(VILLAGE, "新张楼村", actor=OFFICER, effective="2025-07-01")
     found = _by_rule(signs.findings(today="2025-12-31"), sign.sign_id)
     assert "标志仍为曾用名（至 2025-07-01）" in found["N8-SIGN-TEXT"]

@@ -234,7 +234,10 @@ def test_marker_import_through_the_api_is_all_or_nothing(client, field) -> None:
     login(client, "planner1")
     upload = {"file": (io.BytesIO(_marker_csv(good)), "界桩登记表.csv")}
     assert client.post("/api/boundaries/markers/import", data=upload).status_code == 403
-    login(client, "inspector1")
+    login(client, "inspector1")  # 西平县: 驿确线 is not his line
+    upload = {"file": (io.BytesIO(_marker_csv(good)), "界桩登记表.csv")}
+    assert client.post("/api/boundaries/markers/import", data=upload).status_code == 403
+    login(client, "inspector3")  # 确山县, one side of 驿确线
     bad = [*good, ["驿确线", "2Q", "114.1", "32.9", "", ""]]
     upload = {"file": (io.BytesIO(_marker_csv(bad)), "界桩登记表.csv")}
     response = client.post("/api/boundaries/markers/import", data=upload)

@@ -6,7 +6,8 @@ import io
 
 from openpyxl import load_workbook
 
-from tests.conftest import login
+from geociv.auth import Users
+from tests.conftest import PASSWORD, login
 
 
 def test_validate_api_reports_every_finding(client) -> None:
@@ -71,8 +72,10 @@ def test_add_name_needs_the_officer_role(client, app) -> None:
     assert response.status_code == 201
     rec = response.get_json()["record"]["properties"]
     assert rec["pinyin"] == "Tiānzhōng Dàdào" and rec["status"] == "proposed"
-    again = client.post("/api/names", json={**payload, "division_code": "411721"})
+    again = client.post("/api/names", json=payload)
     assert again.status_code == 400 and "N2-DUPLICATE" in again.get_json()["problems"][0]["message"]
+    elsewhere = client.post("/api/names", json={**payload, "division_code": "411721"})
+    assert elsewhere.status_code == 403 and "411721" in elsewhere.get_json()["error"]
     entry = app.extensions["geociv_store"].audit_entries(entity="names", limit=1)[0]
     assert entry.actor == "officer1"
 
@@ -150,7 +153,11 @@ def test_lists_page_officers_add_readings_and_terms(client) -> None:
 
 
 def test_officer_reviews_pinyin_and_sets_heritage(client, app) -> None:
-    login(client, "officer1")
+    # 汝南县's name record belongs to the city (411700): a city officer reviews it.
+    Users(app.extensions["geociv_store"]).add(
+        "city_officer", PASSWORD, role="officer", division_code="411700", actor="system"
+    )
+    login(client, "city_officer")
     response = client.post(
         "/names/D411727/edit",
         data={

@@ -40,6 +40,7 @@ from shapely.geometry.base import BaseGeometry
 
 from geociv import crs as _crs
 from geociv.auth import require_role
+from geociv.authority import require, require_line
 from geociv.boundaries.markers import check_photo
 from geociv.boundaries.registry import side_of, side_unit
 from geociv.errors import CoordinateRangeError, CRSError, Problem, ValidationError
@@ -201,6 +202,27 @@ class Inspections:
         """
         problems: list[Problem] = []
         plan = self._plan(plan_id, problems)
+        self._require_plan_line(plan, actor, "inspections.add")
+        with self.store.transaction():  # "not yet checked in the plan" decided with the write
+            return self._record_marker(
+                plan, marker_id, problems, actor=actor, declared_crs=declared_crs,
+                values={
+                    "inspected_on": inspected_on, "condition": condition, "measured": measured,
+                    "gps_accuracy_m": gps_accuracy_m, "references_present": references_present,
+                    "remarks": remarks,
+                },
+            )  # fmt: skip
+
+    def _record_marker(
+        self,
+        plan: InspectionPlan | None,
+        marker_id: str,
+        problems: list[Problem],
+        *,
+        actor: str,
+        declared_crs: str | None,
+        values: dict[str, Any],
+    ) -> InspectionRecord:
         marker = self.store.get_marker((marker_id or "").strip())
         if marker is None:
             problems.append(Problem(f"未找到界桩 {marker_id}", field="marker_id"))
@@ -224,14 +246,6 @@ class Inspections:
                         field="marker_id",
                     )
                 )
-        values = {
-            "inspected_on": inspected_on,
-            "condition": condition,
-            "measured": measured,
-            "gps_accuracy_m": gps_accuracy_m,
-            "references_present": references_present,
-            "remarks": remarks,
-        }
         clean = self._check_marker_values(values, plan, marker, declared_crs, problems)
         if problems:
             raise ValidationError(problems, title="界桩检查记录有误")
@@ -268,6 +282,19 @@ class Inspections:
         """
         problems: list[Problem] = []
         plan = self._plan(plan_id, problems)
+        self._require_plan_line(plan, actor, "inspections.add")
+        values = {"inspected_on": inspected_on, "changes": changes, "remarks": remarks}
+        with self.store.transaction():  # "no line record in the plan yet" decided with the write
+            return self._record_line(plan, problems, values, actor=actor)
+
+    def _record_line(
+        self,
+        plan: InspectionPlan | None,
+        problems: list[Problem],
+        values: dict[str, Any],
+        *,
+        actor: str,
+    ) -> InspectionRecord:
         if plan is not None:
             for other in self.store.query_inspection_records(plan_id=plan.plan_id, kind="line"):
                 problems.append(
@@ -277,11 +304,7 @@ class Inspections:
                         field="plan_id",
                     )
                 )
-        clean = self._check_line_values(
-            {"inspected_on": inspected_on, "changes": changes, "remarks": remarks},
-            plan,
-            problems,
-        )
+        clean = self._check_line_values(values, plan, problems)
         if problems:
             raise ValidationError(problems, title="界线检查记录有误")
         assert plan is not None and plan.plan_id is not None
@@ -320,6 +343,7 @@ class Inspections:
         record is checked again.
         """
         record = self.get(record_id)
+        self._require_record_line(record, actor, "inspections.correct")
         if record.is_final:
             raise RecordFinalError(
                 f"联检记录 {record.record_id} 第 {record.version} 版已由双方签字确认，不能修改；"
@@ -443,6 +467,7 @@ class Inspections:
         """Keep a photo with a record (never deleted; shared by all its versions). Photos may
         be added to a final record too: they add evidence without changing what was signed."""
         record = self.get(record_id)
+        self._require_record_line(record, actor, "inspections.photo")
         name, problems = check_photo(filename, content)
         if problems:
             raise ValidationError(problems, title="照片有误")
@@ -450,6 +475,24 @@ class Inspections:
             BoundaryPhoto("inspection", record.record_id, name, bytes(content), note=note.strip()),
             actor=actor,
         )
+
+    # -- authority -------------------------------------------------------------------------
+    def _require_plan_line(self, plan: InspectionPlan | None, actor: str, what: str) -> None:
+        """Only inspectors of a side of the plan's line record its checks (an unknown plan
+        is left to the validation that follows)."""
+        line = None if plan is None else self._line(plan.line_id)
+        if line is None:
+            require(self.store, actor, ("inspector",), what=what)
+        else:
+            require_line(self.store, actor, line, what=what)
+
+    def _require_record_line(self, record: InspectionRecord, actor: str, what: str) -> None:
+        """Only inspectors of a side of the record's line correct it or add photos."""
+        line = self._line(record.line_id)
+        if line is None:
+            require(self.store, actor, ("admin",), what=what)
+        else:
+            require_line(self.store, actor, line, what=what)
 
     # -- checks ----------------------------------------------------------------------------
     def _plan(self, plan_id: int, problems: list[Problem]) -> InspectionPlan | None:

@@ -55,6 +55,7 @@ from shapely import Point
 from shapely.geometry.base import BaseGeometry
 
 from geociv import crs as _crs
+from geociv.authority import lines_outside, refuse_rows, require, require_line
 from geociv.boundaries.registry import BoundaryLines, code_prefix, parse_line_id
 from geociv.divisions import normalize_code, read_text
 from geociv.errors import (
@@ -512,20 +513,38 @@ class Markers:
         ``_fields`` (row number and column names, set by :func:`read_marker_rows`) are used in
         messages. Every entry is checked first (see the module notes) and every problem is
         reported with its row and field.
+
+        The actor must be an inspector of a side of every entry's line
+        (:func:`geociv.authority.require_line`); numbers are checked against the register
+        inside the write transaction, so a number is never registered twice.
         """
+        who = require(self.store, actor, ("inspector",), what=action)
         rows = [dict(e) for e in entries]
         found_lines: dict[str, list[BoundaryLine]] = {}
         problems: list[Problem] = []
         parsed = [self._parse(i, row, problems, found_lines) for i, row in enumerate(rows, start=1)]
+        refuse_rows(
+            self.store,
+            who,
+            lines_outside(who, [(p["row"], p.get("line")) for p in parsed], "line"),
+            action,
+        )
         self._check_coordinates(parsed, declared_crs, problems)
-        self._check_duplicates(parsed, problems)
         self._check_places(parsed, problems)
         if require_complete_sets:
             self._check_sets(parsed, problems)
-        if problems:
-            problems.sort(key=lambda p: p.row or 0)
-            raise ValidationError(problems, title=title)
-        markers = [
+        with self.store.transaction():  # the register is read and written under one lock
+            self._check_duplicates(parsed, problems)
+            if problems:
+                problems.sort(key=lambda p: p.row or 0)
+                raise ValidationError(problems, title=title)
+            return self.store.add_markers(
+                self._markers(parsed, sample), actor=actor, action=action
+            )
+
+    @staticmethod
+    def _markers(parsed: list[dict[str, Any]], sample: bool) -> list[Marker]:
+        return [
             Marker(
                 marker_id=p["marker_id"],
                 line_id=p["line"].line_id,
@@ -541,7 +560,6 @@ class Markers:
             )
             for p in parsed
         ]
-        return self.store.add_markers(markers, actor=actor, action=action)
 
     def import_file(
         self,
@@ -583,6 +601,7 @@ class Markers:
     def retire(self, marker_id: str, *, actor: str, reason: str) -> Marker:
         """Take a marker out of use (it stays in the register, ``retired``)."""
         marker = self.get(marker_id)
+        self._require_marker_line(marker, actor, "markers.retire")
         problems = []
         if marker.status == "retired":
             problems.append(Problem(f"界桩 {marker.marker_id} 已停用", field="marker_id"))
@@ -597,6 +616,7 @@ class Markers:
     ) -> BoundaryPhoto:
         """Keep a photo of a marker (never deleted)."""
         marker = self.get(marker_id)
+        self._require_marker_line(marker, actor, "markers.photo")
         name, problems = check_photo(filename, content)
         if problems:
             raise ValidationError(problems, title="照片有误")
@@ -604,6 +624,17 @@ class Markers:
             BoundaryPhoto("marker", marker.marker_id, name, bytes(content), note=note.strip()),
             actor=actor,
         )
+
+    def _require_marker_line(self, marker: Marker, actor: str, what: str) -> None:
+        """Only inspectors of a side of the marker's line write about the marker."""
+        line = self.store.get_boundary_line(marker.line_id)
+        if line is None:
+            versions = self.store.boundary_line_versions(marker.line_id)
+            line = versions[-1] if versions else None
+        if line is None:
+            require(self.store, actor, ("admin",), what=what)
+        else:
+            require_line(self.store, actor, line, what=what)
 
     # -- checks ----------------------------------------------------------------------------
     def _parse(

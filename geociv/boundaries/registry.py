@@ -57,6 +57,11 @@ from shapely import LineString, MultiLineString
 from shapely.geometry.base import BaseGeometry
 
 from geociv import crs as _crs
+from geociv.authority import code_prefix as code_prefix
+from geociv.authority import lines_outside, refuse_rows, require, require_line
+from geociv.authority import side_of as side_of
+from geociv.authority import side_unit as side_unit
+from geociv.authority import within as within
 from geociv.boundaries.lines import derive_lines, line_level, line_name
 from geociv.divisions import normalize_code, read_vector
 from geociv.errors import AdcodeError, InputFileError, Problem, ValidationError
@@ -119,54 +124,6 @@ def parse_line_id(text: str) -> tuple[str, str, int] | None:
     if b != "edge" and a >= b:
         return None
     return a, "" if b == "edge" else b, int(m["n"] or 1)
-
-
-def code_prefix(code: str) -> str:
-    """The prefix every code inside division ``code`` starts with.
-
-    >>> [code_prefix(c) for c in ("410000", "411700", "411702", "411702001")]
-    ['41', '4117', '411702', '411702001']
-    """
-    if len(code) == 6:
-        if code.endswith("0000"):
-            return code[:2]
-        if code.endswith("00"):
-            return code[:4]
-    return code
-
-
-def within(code: str, unit: str) -> bool:
-    """Whether division ``code`` is ``unit`` or lies inside it (by code prefix).
-
-    >>> within("411721", "411721"), within("411721001", "411721"), within("411700", "411721")
-    (True, True, False)
-    """
-    return bool(unit) and code.startswith(code_prefix(unit))
-
-
-def side_unit(code: str, level: str) -> str:
-    """The division that stands for a side of a line of ``level``: the county for a county
-    line, its city for a city line, its province for a provincial line.
-
-    >>> [side_unit("411702", level) for level in ("county", "city", "provincial")]
-    ['411702', '411700', '410000']
-    """
-    if not code:
-        return ""
-    if level == "city":
-        return code[:4] + "00"
-    if level == "provincial":
-        return code[:2] + "0000"
-    return code
-
-
-def side_of(code: str, line: BoundaryLine) -> str | None:
-    """``left`` or ``right``: the side of ``line`` that division ``code`` belongs to (equal
-    to, or inside, that side's division at the line's level); ``None`` if neither."""
-    for side, side_code in (("left", line.left_code), ("right", line.right_code)):
-        if side_code and within(code, side_unit(side_code, line.level)):
-            return side
-    return None
 
 
 @dataclass(frozen=True)
@@ -425,6 +382,7 @@ class BoundaryLines:
                         geometry=_multiline(row.geometry),
                     )
                 )
+        self._require_lines(actor, records, "lines.derive")
         counts = self.store.save_boundary_lines(records, on=day, actor=actor, action="lines.derive")
         covered = set(codes)
         own = inside if inside is not None else covered
@@ -441,6 +399,12 @@ class BoundaryLines:
             gone, on=day, actor=actor, note="重新推算时已不存在"
         )
         return LineChanges(counts.inserted, counts.updated, counts.unchanged, closed, kept)
+
+    def _require_lines(self, actor: str, records: list[BoundaryLine], what: str) -> None:
+        """Lines are registered by inspectors of one of their sides."""
+        who = require(self.store, actor, ("inspector",), what=what)
+        refuse_rows(self.store, who, lines_outside(who, [(None, r) for r in records], "line_id"),
+                    what)  # fmt: skip
 
     def _unit_names(self, codes: Iterable[str]) -> dict[str, str]:
         """Names of the cities and provinces of ``codes`` that the store holds."""
@@ -613,6 +577,7 @@ class BoundaryLines:
                     geometry=geometry,
                 )
             )
+        self._require_lines(actor, records, "lines.survey")
         counts = self.store.save_boundary_lines(
             records, on=str(default_day), actor=actor, action="lines.survey"
         )
@@ -677,6 +642,7 @@ class BoundaryLines:
         if problems:
             raise ValidationError(problems, title="界线停用有误")
         assert line is not None and day is not None
+        require_line(self.store, actor, line, what="lines.close")
         self.store.close_boundary_lines([line.line_id], on=day, actor=actor, note=reason.strip())
         closed = self.store.get_boundary_line(line.line_id, line.version)
         assert closed is not None

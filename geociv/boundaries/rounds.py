@@ -34,6 +34,7 @@ from typing import Any
 
 import geopandas as gpd
 
+from geociv.authority import require, require_line
 from geociv.boundaries.registry import BoundaryLines, side_unit, within
 from geociv.divisions import normalize_code
 from geociv.errors import AdcodeError, Problem, ValidationError
@@ -163,7 +164,17 @@ class Rounds:
         ------
         ValidationError
             Bad numbers or years, overlapping another round, a number already used.
+        PermissionDeniedError
+            The actor is not an inspector. A round has no division (it is the schedule of
+            every line of the store), so any inspector may open one.
         """
+        require(self.store, actor, ("inspector",), what="rounds.open")
+        with self.store.transaction():  # overlaps decided with the write
+            return self._open(round_no, first_year, actor=actor, last_year=last_year, title=title)
+
+    def _open(
+        self, round_no: int, first_year: int, *, actor: str, last_year: int | None, title: str
+    ) -> InspectionRound:
         problems: list[Problem] = []
         last = last_year if last_year is not None else int(first_year) + ROUND_YEARS - 1
         if int(round_no) < 1:
@@ -263,6 +274,11 @@ class Rounds:
             stored.
         """
         problems: list[Problem] = []
+        current = self.store.get_boundary_line((line_id or "").strip())
+        if current is None:
+            require(self.store, actor, ("inspector",), what="plans.add")
+        else:
+            require_line(self.store, actor, current, what="plans.add")
         round_ = self.store.get_inspection_round(int(round_no))
         if round_ is None:
             problems.append(Problem(f"未找到第 {round_no} 轮联检", field="round_no"))
@@ -325,6 +341,7 @@ class Rounds:
     def reschedule(self, plan_id: int, year: int, *, actor: str, reason: str) -> InspectionPlan:
         """Move a plan to another year of its round (audited with the reason)."""
         plan = self.get_plan(plan_id)
+        self._require_plan(plan, actor, "plans.reschedule")
         round_ = self.get(plan.round_no)
         problems = []
         if not round_.covers(int(year)):
@@ -354,6 +371,7 @@ class Rounds:
     ) -> InspectionPlan:
         """Change the team of one or both sides of a plan."""
         plan = self.get_plan(plan_id)
+        self._require_plan(plan, actor, "plans.teams")
         problems: list[Problem] = []
         line = self._line(plan.line_id, problems)
         changes: dict[str, Team] = {}
@@ -446,6 +464,14 @@ class Rounds:
         return out
 
     # -- helpers ---------------------------------------------------------------------------
+    def _require_plan(self, plan: InspectionPlan, actor: str, what: str) -> None:
+        """Only inspectors of a side of the plan's line change the plan."""
+        line = self._last_version(plan.line_id)
+        if line is None:
+            require(self.store, actor, ("admin",), what=what)
+        else:
+            require_line(self.store, actor, line, what=what)
+
     def _line(self, line_id: str, problems: list[Problem]) -> BoundaryLine | None:
         line = self.store.get_boundary_line((line_id or "").strip())
         if line is None:

@@ -38,6 +38,7 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from geociv.authority import points_outside, refuse_rows, require
 from geociv.coverage.network import WalkNetwork, local_metric_crs
 from geociv.coverage.offsets import check_datum_offset
 from geociv.crs import STORAGE_CRS, check_lonlat, convert_lonlat, to_storage_crs
@@ -463,7 +464,10 @@ class Facilities:
         sample : bool
             Mark the rows as sample (示例) data.
         area : shapely geometry, GeoDataFrame, GeoSeries or division code, optional
-            Every facility must lie inside it (geometries without a CRS are EPSG:4490).
+            Every facility must lie inside it (geometries without a CRS are EPSG:4490). When
+            given, rows without a division code must also lie inside the actor's division;
+            rows with one must always be in the actor's jurisdiction
+            (:func:`geociv.authority.points_outside`).
         default_type : str, optional
             Type for rows without one (code or Chinese label).
         default_status : str
@@ -497,10 +501,24 @@ class Facilities:
             source=source,
             network=network,
         )
+        # Jurisdiction: a row with a division code is that division's record and must lie in
+        # the planner's jurisdiction, always. A row without one must lie inside the planner's
+        # division when an area is asked for; without an area (the web's within=0) it is a
+        # reference facility of no division (one across the border that serves residents).
+        who = require(self.store, actor, ("planner",), what="facilities.import")
+        rows = [(i, f.division_code, f.location) for i, f in enumerate(facilities, start=1)]
+        outside = points_outside(self.store, who, rows, "location", uncoded=area is not None)
+        refuse_rows(self.store, who, outside, "facilities.import")
         return self.store.add_facilities(facilities, actor=actor)
 
     def retire(self, facility_id: str, *, actor: str) -> Facility:
         """Mark a facility closed (``status = "retired"``); it is kept, never deleted."""
+        found = self.store.get_facility(facility_id)
+        who = require(self.store, actor, ("planner",), what="facilities.retire")
+        if found is not None:
+            row = [(None, found.division_code, found.location)]
+            outside = points_outside(self.store, who, row, "location", uncoded=False)
+            refuse_rows(self.store, who, outside, "facilities.retire")
         return self.store.update_facility(facility_id, actor=actor, status="retired")
 
     def frame(self, type: str | None = None, status: str | None = None) -> gpd.GeoDataFrame:

@@ -48,6 +48,7 @@ import shapely
 from shapely.geometry import MultiPolygon
 from shapely.geometry.base import BaseGeometry
 
+from geociv.authority import require
 from geociv.coverage.isochrones import DEFAULT_MAX_SNAP_M
 from geociv.coverage.network import WalkNetwork
 from geociv.coverage.offsets import OffsetCheck, check_datum_offset
@@ -273,6 +274,7 @@ class CoverageInputs:
         ValidationError
             No walkable ways, no CRS, or geometries that are not lines (each row named).
         """
+        require(self.store, actor, ("planner",), what="networks.add")  # before any parsing
         path = Path(path)
         step = progress or (lambda fraction, message: None)
         if not path.is_file():
@@ -316,6 +318,7 @@ class CoverageInputs:
             source=network.source,
             graph=_graph_blob(network),
         )
+        require(self.store, actor, ("planner",), what="networks.add")
         stored = self.store.add_road_network(record, _display_lines(network), actor=actor)
         with _LOCK:
             _NETWORKS[network.snapshot_id] = network
@@ -513,6 +516,7 @@ class CoverageInputs:
         import rasterio.warp
         from rasterio.errors import RasterioIOError
 
+        require(self.store, actor, ("planner",), what="rasters.add")  # before any parsing
         path = Path(path)
         if not label.strip():
             raise ValidationError(Problem("请说明栅格统计的人口（如 60岁以上人口）", field="label"))
@@ -653,6 +657,7 @@ class CoverageInputs:
             Every bad row (geometry not a polygon, invalid, blank name, repeated code) at once;
             nothing is stored then.
         """
+        require(self.store, actor, ("planner",), what="zones.add")  # before any parsing
         path = Path(path)
         frame = read_vector(path)
         return self.add_zones_frame(
@@ -717,6 +722,7 @@ class CoverageInputs:
             CoverageZone(code=code, name=label, area_km2=round(float(a), 6), geometry=shape)
             for (code, label, _), shape, a in zip(zones, shapes, areas, strict=True)
         ]
+        require(self.store, actor, ("planner",), what="zones.add")
         zone_set = ZoneSet(set_id="", name=name.strip(), kind=kind, source=source, sample=sample)
         return self.store.add_zone_set(zone_set, records, actor=actor)
 
@@ -779,7 +785,9 @@ class CoverageInputs:
         return self.store.zone_sets(kind, include_retired=include_retired)
 
     def retire(self, key: str, *, actor: str, reason: str = "") -> None:
-        """Retire a stored network, raster or zone set (kept, no longer listed)."""
+        """Retire a stored network, raster or zone set (kept, no longer listed). Planners
+        only (these inputs carry no division)."""
+        require(self.store, actor, ("planner",), what="coverage_inputs.retire")
         try:
             self.store.retire_coverage_input(key, actor=actor, reason=reason)
         except StoreError as exc:

@@ -63,6 +63,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
+from geociv.authority import require
 from geociv.divisions import Divisions, normalize_code
 from geociv.errors import AdcodeError, Problem, ValidationError
 from geociv.gazetteer.categories import CATEGORIES
@@ -376,20 +377,11 @@ class Cases:
                 category, division_code = record.category, record.division_code
                 if name == record.name:
                     problems.append(Problem(f"拟用名称与现名“{name}”相同", field="proposed_name"))
-                open_cases = [
-                    c.case_id for c in self.store.query_cases(name_id=record.name_id) if c.is_open
-                ]
-                if open_cases:
-                    problems.append(
-                        Problem(
-                            f"{record.name}（{record.name_id}）已有在办的更名案件："
-                            f"{'、'.join(open_cases)}",
-                            field="name_id",
-                        )
-                    )
+                problems.extend(self._open_case_problems(record))
         if problems:
             raise ValidationError(problems, title="命名更名申请有误")
         assert kind_code and category and division_code and day
+        require(self.store, actor, ("officer",), divisions=[division_code], what="cases.apply")
         case = NameCase(
             case_id="",
             kind=kind_code,
@@ -403,7 +395,24 @@ class Cases:
             pinyin=(pinyin or "").strip(),
             reason=(reason or "").strip(),
         )
-        return self.store.add_case(case, on=day, actor=actor, note=note)
+        with self.store.transaction():  # decide "no open case on the record" with the write
+            if record is not None and (taken := self._open_case_problems(record)):
+                raise ValidationError(taken, title="命名更名申请有误")
+            return self.store.add_case(case, on=day, actor=actor, note=note)
+
+    def _open_case_problems(self, record: NameRecord) -> list[Problem]:
+        """A problem if ``record`` already has an open (renaming) case."""
+        open_cases = [
+            c.case_id for c in self.store.query_cases(name_id=record.name_id) if c.is_open
+        ]
+        if not open_cases:
+            return []
+        return [
+            Problem(
+                f"{record.name}（{record.name_id}）已有在办的更名案件：{'、'.join(open_cases)}",
+                field="name_id",
+            )
+        ]
 
     def attach(
         self,
@@ -444,6 +453,8 @@ class Cases:
         if problems:
             raise ValidationError(problems, title="附件有误")
         assert case is not None and code is not None
+        require(self.store, actor, ("officer",), divisions=[case.division_code],
+                what="cases.attach")  # fmt: skip
         return self.store.add_case_document(
             CaseDocument(case.case_id, code, name, bytes(content), note=note.strip()),
             actor=actor,
@@ -499,7 +510,7 @@ class Cases:
             Listing every problem: missing reports (综合评估/专家论证/征求意见), a heritage name
             without protection measures (N6-HERITAGE), unaccepted errors, a bad date.
         """
-        case = self._expect(case_id, "review")
+        case = self._expect(case_id, "review", actor=actor)
         accept = dict(accept or {})
         problems: list[Problem] = []
         day = check_day(
@@ -565,7 +576,7 @@ class Cases:
         ``published`` when the case takes effect). Renaming a heritage name still needs its
         protection measures attached (N6-HERITAGE).
         """
-        case = self._expect(case_id, "approve")
+        case = self._expect(case_id, "approve", actor=actor)
         problems: list[Problem] = []
         day = check_day(
             on, "on", problems, not_before=case.date_of("review"), not_before_label="审核"
@@ -611,7 +622,7 @@ class Cases:
         note: str = "",
     ) -> NameCase:
         """Record the filing (备案) of an approved case with the level above (``filed_with``)."""
-        case = self._expect(case_id, "file")
+        case = self._expect(case_id, "file", actor=actor)
         problems: list[Problem] = []
         day = check_day(
             on, "on", problems, not_before=case.date_of("approve"), not_before_label="批准"
@@ -636,7 +647,7 @@ class Cases:
         self, case_id: str, *, actor: str, on: str | date | None = None, note: str = ""
     ) -> NameCase:
         """Record the publication (公告) of a filed case."""
-        case = self._expect(case_id, "publish")
+        case = self._expect(case_id, "publish", actor=actor)
         problems: list[Problem] = []
         day = check_day(
             on, "on", problems, not_before=case.date_of("file"), not_before_label="备案"
@@ -658,7 +669,7 @@ class Cases:
         name, and its old name becomes a former name (曾用名) valid until ``on``, citing the
         case.
         """
-        case = self._expect(case_id, "effective")
+        case = self._expect(case_id, "effective", actor=actor)
         problems: list[Problem] = []
         day = check_day(
             on, "on", problems, not_before=case.date_of("publish"), not_before_label="公告"
@@ -799,6 +810,8 @@ class Cases:
         """Withdraw or refuse (``step``) a case that is not yet approved."""
         assert step in CASE_CLOSING_STEPS
         case = self.get(case_id)
+        require(self.store, actor, ("officer",), divisions=[case.division_code],
+                what=f"cases.{step}")  # fmt: skip
         label = CASE_STEP_LABELS[step]
         self._refuse_if_final(case, step)
         if case.status not in CASE_CLOSABLE_STATUSES:
@@ -987,9 +1000,13 @@ class Cases:
             title=f"不能{CASE_STEP_LABELS[step]}",
         )
 
-    def _expect(self, case_id: str, step: str) -> NameCase:
-        """The case, if it is in the status that ``step`` follows; else CaseStatusError."""
+    def _expect(self, case_id: str, step: str, *, actor: str) -> NameCase:
+        """The case, if ``actor`` is an officer whose jurisdiction holds it (else
+        PermissionDeniedError) and it is in the status that ``step`` follows (else
+        CaseStatusError)."""
         case = self.get(case_id)
+        require(self.store, actor, ("officer",), divisions=[case.division_code],
+                what=f"cases.{step}")  # fmt: skip
         if case.status in CASE_CLOSED_STATUSES:
             self._refuse_if_final(case, step)
         needed = CASE_STATUSES[CASE_STEPS.index(step) - 1]

@@ -21,6 +21,7 @@ from datetime import date
 
 from shapely.geometry.base import BaseGeometry
 
+from geociv.authority import problems_outside, refuse_rows, require
 from geociv.divisions import Divisions, normalize_code, parent_of
 from geociv.errors import Problem, UnknownDivisionError, ValidationError
 from geociv.gazetteer.categories import CATEGORIES, committee_to_place_name, split_generic
@@ -57,17 +58,20 @@ class Gazetteer:
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self._validator: NameValidator | None = None
-        self._stamp = -1
+        # (stamp, validator) in one attribute, so that threads sharing the service never see
+        # one's stamp with another's validator.
+        self._cached: tuple[int, NameValidator] | None = None
 
     # -- cached machinery ------------------------------------------------------------------
     def validator(self) -> NameValidator:
-        """A validator up to date with the store."""
+        """A validator up to date with the store (inside a write transaction: with every
+        committed write, so a check there decides with nothing missing)."""
         stamp = self.store.last_change(_GAZETTEER_TABLES)
-        if self._validator is None or stamp != self._stamp:
-            self._validator = self._build_validator()
-            self._stamp = stamp
-        return self._validator
+        cached = self._cached
+        if cached is None or cached[0] != stamp:
+            cached = (stamp, self._build_validator())
+            self._cached = cached
+        return cached[1]
 
     @property
     def romanizer(self) -> Romanizer:
@@ -155,9 +159,38 @@ class Gazetteer:
         Errors block the write unless the officer accepts them in ``accept`` (rule id →
         reason; each acceptance is audited). A ``pinyin`` given by the officer is stored as
         reviewed; otherwise the rules' spelling is stored, not yet reviewed.
+
+        The actor must be an officer whose jurisdiction holds ``division_code``. The checks
+        (duplicates in scope included) run inside the write transaction, so two officers
+        registering the same name at once store it once.
         """
         if status not in NAME_STATUSES:
             raise ValidationError(Problem(f"未知状态 {status!r}", field="status"))
+        self._known_division(division_code)
+        require(self.store, actor, ("officer",), divisions=[normalize_code(division_code)],
+                what="names.add")  # fmt: skip
+        with self.store.transaction():  # the acceptances, the check and the write, or none
+            return self._add_checked(
+                name, category, division_code, actor=actor, geometry=geometry, status=status,
+                pinyin=pinyin, heritage_level=heritage_level, aliases=aliases, source=source,
+                accept=accept,
+            )  # fmt: skip
+
+    def _add_checked(
+        self,
+        name: str,
+        category: str,
+        division_code: str,
+        *,
+        actor: str,
+        geometry: BaseGeometry | None,
+        status: str,
+        pinyin: str | None,
+        heritage_level: str,
+        aliases: Iterable[str],
+        source: str,
+        accept: Mapping[str, str] | None,
+    ) -> tuple[NameRecord, Report]:
         for rule_id, reason in (accept or {}).items():
             self.accept_finding(name, rule_id, reason=reason, actor=actor)
         report = self.check(name, category, division_code, pinyin=pinyin or "")
@@ -198,8 +231,32 @@ class Gazetteer:
     ) -> int:
         """Store checked names as proposed records, all or none.
 
-        Refuses (and writes nothing) if any report still has an unaccepted error.
+        Refuses (and writes nothing) if any report still has an unaccepted error, or any row's
+        division lies outside the actor's jurisdiction. The names are checked again inside
+        the write transaction, against everything stored by then.
         """
+        who = require(self.store, actor, ("officer",), what="names.import")
+        refuse_rows(
+            self.store,
+            who,
+            problems_outside(
+                who, [(r.candidate.row, r.candidate.division_code) for r in reports],
+                "division_code",
+            ),
+            "names.import",
+        )  # fmt: skip
+        with self.store.transaction():
+            fresh = self.check_many([r.candidate for r in reports]) if reports else []
+            return self._save_checked(fresh, geometries, actor=actor, source=source)
+
+    def _save_checked(
+        self,
+        reports: Sequence[Report],
+        geometries: Mapping[int, BaseGeometry] | None,
+        *,
+        actor: str,
+        source: str,
+    ) -> int:
         blocked = [r for r in reports if r.blocking]
         if blocked:
             raise ValidationError(
@@ -240,6 +297,10 @@ class Gazetteer:
     def update(self, name_id: str, *, actor: str, **changes: object) -> NameRecord:
         """Change fields of a record (status, pinyin, heritage_level, aliases, geometry, …)."""
         rec = self.get(name_id)
+        new_code = changes.get("division_code")
+        require(self.store, actor, ("officer",),
+                divisions=[rec.division_code, normalize_code(str(new_code)) if new_code else None],
+                what="names.update")  # fmt: skip
         if "pinyin" in changes:
             changes.setdefault("pinyin_reviewed", True)
         if "aliases" in changes:
@@ -267,6 +328,8 @@ class Gazetteer:
         """Give a record a new standard name; the old one becomes a former name (曾用名) ending
         on ``effective`` (default today)."""
         rec = self.get(name_id)
+        require(self.store, actor, ("officer",), divisions=[rec.division_code],
+                what="names.rename")  # fmt: skip
         end = effective or date.today().isoformat()
         specific, generic = split_generic(new_name, rec.category)
         spelled = (
@@ -290,7 +353,9 @@ class Gazetteer:
         )
 
     def accept_finding(self, name: str, rule_id: str, *, reason: str, actor: str) -> None:
-        """Accept (override) a finding on ``name`` with a reason; audited."""
+        """Accept (override) a finding on ``name`` with a reason; audited. Officers only
+        (an acceptance is about a name, not a division)."""
+        require(self.store, actor, ("officer",), what="names.accept")
         if rule_id not in RULES:
             raise ValidationError(Problem(f"未知规则 {rule_id!r}", field="rule"))
         if not reason.strip():
@@ -298,7 +363,9 @@ class Gazetteer:
         self.store.add_finding_override(name, rule_id, reason=reason.strip(), actor=actor)
 
     def add_reading(self, word: str, pinyin: str, *, note: str, actor: str) -> None:
-        """Add a special reading (word → TONE3 syllables), e.g. ``("泌阳", "bi4 yang2")``."""
+        """Add a special reading (word → TONE3 syllables), e.g. ``("泌阳", "bi4 yang2")``.
+        Officers only."""
+        require(self.store, actor, ("officer",), what="names.reading")
         problems = Romanizer.check_override(word, pinyin)
         if problems:
             raise ValidationError(
@@ -307,7 +374,8 @@ class Gazetteer:
         self.store.set_pinyin_override(word, pinyin, note=note, actor=actor)
 
     def add_term(self, list_name: str, term: str, *, note: str = "", actor: str) -> None:
-        """Extend a list (``person``, ``leader``, ``foreign``, ``brand``)."""
+        """Extend a list (``person``, ``leader``, ``foreign``, ``brand``). Officers only."""
+        require(self.store, actor, ("officer",), what="names.term")
         if list_name not in LIST_RULES:
             raise ValidationError(
                 Problem(f"未知名单 {list_name!r}；可用：{', '.join(LIST_RULES)}", field="list")
@@ -328,6 +396,8 @@ class Gazetteer:
         """
         divisions = Divisions(self.store)
         root_div = divisions.get(root)
+        require(self.store, actor, ("officer",), divisions=[root_div.code],
+                what="names.load_divisions")  # fmt: skip
         romanizer = self.romanizer
         records = [
             self._division_record(root_div.code, root_div.name, root_div.level, romanizer, source)

@@ -36,6 +36,7 @@ from datetime import date
 from shapely import Point
 from shapely.geometry.base import BaseGeometry
 
+from geociv.authority import require
 from geociv.crs import in_china
 from geociv.errors import Problem, ValidationError
 from geociv.gazetteer.cases import check_day, choose, day_asked
@@ -224,6 +225,7 @@ class Signs:
         if problems:
             raise ValidationError(problems, title="地名标志登记有误")
         assert type_code and status_code
+        self._require(actor, [name_id], "signs.add")
         sign = Sign(
             sign_id=wanted_id,
             name_id=name_id.strip(),
@@ -278,6 +280,7 @@ class Signs:
                 problems.append(Problem(f"地名标志没有字段 {key!r}", field=key))
         if problems:
             raise ValidationError(problems, title=f"地名标志 {sign.sign_id} 修改有误")
+        self._require(actor, [sign.name_id, str(clean.get("name_id") or "")], "signs.update")
         return self.store.update_sign(sign.sign_id, actor=actor, **clean)
 
     def set_status(self, sign_id: str, status: str, *, actor: str, remarks: str = "") -> Sign:
@@ -351,6 +354,7 @@ class Signs:
         if problems:
             raise ValidationError(problems, title="巡检记录有误")
         assert sign is not None and code is not None and day is not None
+        self._require(actor, [sign.name_id], "signs.patrol")
         return self.store.add_patrol(
             Patrol(
                 sign_id=sign.sign_id,
@@ -442,6 +446,16 @@ class Signs:
         if shown.translate(str.maketrans(trad)) == standard:
             return f"{base}：标志使用了繁体字"
         return base
+
+    def _require(self, actor: str, name_ids: list[str], what: str) -> None:
+        """Signs are written by officers whose jurisdiction holds the division of the name
+        record the sign shows."""
+        codes = []
+        for key in name_ids:
+            record = self.store.get_name(key.strip()) if key and key.strip() else None
+            if record is not None:
+                codes.append(record.division_code)
+        require(self.store, actor, ("officer",), divisions=codes, field="name_id", what=what)
 
     def _check_record(self, name_id: str | None, problems: list[Problem]) -> NameRecord | None:
         key = (name_id or "").strip()
