@@ -28,6 +28,7 @@ from typing import NoReturn
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from geociv.authority import require
 from geociv.divisions import normalize_code
 from geociv.errors import (
     AdcodeError,
@@ -120,6 +121,7 @@ class Users:
         )
         if problems:
             raise ValidationError(problems, title="用户信息有误")
+        self._require_admin_over(actor, division_code, what="users.add")
         user = User(
             username=username,
             role=role,
@@ -203,7 +205,8 @@ class Users:
     def set_active(self, username: str, active: bool, *, actor: str) -> User:
         """Disable (``active=False``) or re-enable a user; nothing is deleted. Disabling ends
         the user's sessions and refuses their log-ins."""
-        self._existing(username)
+        user = self._existing(username)
+        self._require_admin_over(actor, user.division_code, what="users.set_active")
         return self.store.update_user(username, actor=actor, active=active)
 
     def set_password(self, username: str, password: str, *, actor: str) -> None:
@@ -212,14 +215,20 @@ class Users:
         if problems:
             raise ValidationError(problems, title="密码不符合要求")
         # The store bumps the session version with the new hash: every session ends.
-        self._existing(username)
+        user = self._existing(username)
+        if actor != username:  # one's own password needs no administrator
+            self._require_admin_over(actor, user.division_code, what="users.set_password")
         self.store.update_user(
             username, actor=actor, password_hash=generate_password_hash(password)
         )
 
     def update(self, username: str, *, actor: str, **changes: object) -> User:
         """Change role, division_code, display_name or active."""
-        self._existing(username)
+        user = self._existing(username)
+        new_division = str(changes.get("division_code") or user.division_code)
+        self._require_admin_over(
+            actor, user.division_code, new_division, what="users.update"
+        )
         problems = self._check(
             **{k: v for k, v in changes.items() if k in ("role", "division_code")}
         )
@@ -228,6 +237,11 @@ class Users:
         if "division_code" in changes:
             changes["division_code"] = normalize_code(str(changes["division_code"]))
         return self.store.update_user(username, actor=actor, **changes)
+
+    def _require_admin_over(self, actor: str, *divisions: str, what: str) -> None:
+        """An administrator may manage only the accounts of their own division and below
+        (the local administrator, ``cli:…``, any)."""
+        require(self.store, actor, ("admin",), divisions=divisions, what=what)
 
     def _existing(self, username: str) -> User:
         user = self.get(username)

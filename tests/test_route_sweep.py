@@ -247,8 +247,20 @@ ROUTES: dict[str, Route] = {
                 "display_name": "新用户",
             },
         ),
+    ),
+    "admin.set_active": Route(
+        ("admin",), _form("/admin/users/officer1/disable", {}), ok=(303,)
+    ),
+    "admin.set_password": Route(
+        ("admin",),
+        _form("/admin/users/officer1/password", {"password": "another-long-1"}),
+        ok=(303,),
+    ),
+    "admin.make_backup": Route(
+        ("admin",),
+        _form("/admin/backups", {}),
         division=False,
-        why="user accounts are geociv.auth's (another part of issue 9)",
+        why="the store as a whole, written to the server's backups folder",
     ),
     "boundaries_api.markers_import": Route(
         ("inspector",), _upload("/api/boundaries/markers/import", _marker_csv)
