@@ -82,8 +82,15 @@ def geotiff() -> bytes:
     from rasterio.transform import from_origin
 
     with rasterio.MemoryFile() as memory:
-        with memory.open(driver="GTiff", width=4, height=4, count=1, dtype="float32",
-                         crs="EPSG:4490", transform=from_origin(114.0, 33.0, 0.01, 0.01)) as dst:
+        with memory.open(
+            driver="GTiff",
+            width=4,
+            height=4,
+            count=1,
+            dtype="float32",
+            crs="EPSG:4490",
+            transform=from_origin(114.0, 33.0, 0.01, 0.01),
+        ) as dst:
             dst.write(np.ones((1, 4, 4), dtype="float32"))  # fmt: skip
         return memory.read()
 
