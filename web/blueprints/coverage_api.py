@@ -551,7 +551,11 @@ def import_network() -> tuple[Response, int]:
         finally:
             upload.cleanup()
 
-    started = jobs().submit("network", work, owner=user)
+    try:
+        started = jobs().submit("network", work, owner=user)
+    except BaseException:
+        upload.cleanup()
+        raise
     return jsonify(job_id=started.job_id, state=started.state), 202
 
 
