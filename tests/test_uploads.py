@@ -169,3 +169,16 @@ def test_the_cli_imports_go_through_the_same_reader(demo_path: Path, tmp_path: P
                "--name", "测试路网"],
     )  # fmt: skip
     assert ok.exit_code == 0, ok.output
+
+
+def test_gdal_reads_uploads_with_network_and_vrt_tricks_off(tmp_path: Path) -> None:
+    import pyogrio
+
+    from geociv.uploads.fence import GDAL_CONFIG
+
+    roads = tmp_path / "道路.geojson"
+    roads.write_bytes(roads_geojson())
+    assert len(uploads.read_vector(roads)) == 2
+    for name in ("CPL_VSIL_CURL_ALLOWED_EXTENSIONS", "GDAL_VRT_ENABLE_PYTHON",
+                 "GDAL_DISABLE_READDIR_ON_OPEN"):  # fmt: skip
+        assert pyogrio.get_gdal_config_option(name) == GDAL_CONFIG[name]
