@@ -26,6 +26,7 @@ from geociv import crs as _crs
 from geociv.authority import problems_outside, refuse_rows, require
 from geociv.errors import AdcodeError, InputFileError, Problem, UnknownDivisionError
 from geociv.store import LEVELS, Division, Store, UpsertCounts
+from geociv.uploads.sniff import Kind
 
 #: First two digits of every province-level unit in GB/T 2260.
 PROVINCE_PREFIXES = frozenset(
@@ -364,17 +365,14 @@ def to_frame(records: Iterable[Division]) -> gpd.GeoDataFrame:
 
 
 def read_text(path: str | Path) -> str:
-    """Read a text file in UTF-8 (with or without BOM) or GBK/GB18030, else raise
-    :class:`InputFileError`."""
-    data = Path(path).read_bytes()
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise InputFileError(
-        Problem("文件既不是 UTF-8 也不是 GBK/GB18030 编码"), title=f"{Path(path).name} 无法读取"
-    )
+    """Read a text file in UTF-8 (with or without BOM) or GBK/GB18030, bounded in size
+    (:data:`geociv.uploads.limits.MAX_CSV_BYTES`), else raise :class:`InputFileError`."""
+    from geociv.uploads.tables import read_text_bounded
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputFileError(Problem(f"文件不存在：{path}"), title="无法读取")
+    return read_text_bounded(path, path.name)
 
 
 def read_code_list(path: str | Path, *, source: str = "") -> Iterator[Division]:
@@ -423,26 +421,18 @@ def read_code_list(path: str | Path, *, source: str = "") -> Iterator[Division]:
     yield from records
 
 
-def read_vector(path: str | Path) -> gpd.GeoDataFrame:
-    """Read a vector file with pyogrio, turning every failure into :class:`InputFileError`."""
+def read_vector(
+    path: str | Path, *, layer: str | None = None, kinds: Iterable[Kind] | None = None
+) -> gpd.GeoDataFrame:
+    """Read a vector file (GeoJSON, GeoPackage or zipped Shapefile, judged by content) through
+    :func:`geociv.uploads.read_vector`: a checked private copy, GDAL fenced in; every failure
+    is an :class:`InputFileError`."""
+    from geociv import uploads
+
     path = Path(path)
     if not path.exists():
         raise InputFileError(Problem(f"文件不存在：{path}"), title="无法读取")
-    if path.suffix.lower() in (".geojson", ".json"):
-        try:  # RFC 7946: GeoJSON is UTF-8; GDAL would otherwise garble GBK names silently
-            path.read_bytes().decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise InputFileError(
-                Problem(f"GeoJSON 必须为 UTF-8 编码（第 {exc.start} 字节处无法按 UTF-8 解码）"),
-                title=f"{path.name} 无法读取",
-            ) from exc
-    try:
-        return gpd.read_file(path, engine="pyogrio")
-    except Exception as exc:  # GDAL reports broken files with many exception types
-        raise InputFileError(
-            Problem(f"不是可读的矢量数据文件（{type(exc).__name__}: {exc}）"),
-            title=f"{path.name} 无法读取",
-        ) from exc
+    return uploads.read_vector(path, kinds=kinds or uploads.VECTOR_KINDS, layer=layer)
 
 
 def polygon_problem(geometry: BaseGeometry | None) -> str | None:

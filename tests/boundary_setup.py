@@ -100,5 +100,5 @@ def register_samples(store: Store) -> list[Marker]:
 def add_inspector(store: Store, username: str, division_code: str, role: str = "inspector"):
     """Create a user (the demo accounts are in conftest)."""
     return Users(store).add(
-        username, PASSWORD, role=role, division_code=division_code, actor="admin1"
+        username, PASSWORD, role=role, division_code=division_code, actor="pytest"
     )

@@ -22,6 +22,9 @@ from tests.boundary_setup import (
     point_on,
     register_samples,
 )
+from tests.sample_files import jpeg_bytes
+
+JPEG = jpeg_bytes()
 
 Q1 = f"{LINE}-001Q"
 
@@ -226,7 +229,7 @@ def test_line_checks_photos_and_the_measured_layer(field, demo_path) -> None:
     )
     with pytest.raises(ValidationError, match="已有界线检查记录"):
         inspections.record_line(plan.plan_id, actor="t")
-    photo = inspections.add_photo(record.record_id, "s331.jpg", b"jpeg", actor="inspector1")
+    photo = inspections.add_photo(record.record_id, "s331.jpg", JPEG, actor="inspector1")
     assert photo.owner == "inspection" and photo.owner_key == record.record_id
     corrected = inspections.correct(record.record_id, actor="inspector1", reason="补记",
                                     changes=[("river", "河道东移约 30 米")])  # fmt: skip

@@ -30,6 +30,9 @@ from tests.boundary_setup import (
     point_on,
     register_samples,
 )
+from tests.sample_files import jpeg_bytes
+
+JPEG = jpeg_bytes()
 
 HEADER = ["界线", "编号", "类型", "材质", "经度", "纬度", "登记日期",
           "方位物1", "方位角1", "距离1", "方位物2", "方位角2", "距离2", "方位物3", "方位角3",
@@ -256,8 +259,10 @@ def test_unreadable_files_are_clear_errors(demo_store, tmp_path: Path) -> None:
     latin.write_bytes(b"\xff\xfe\x00\x81" * 10)
     with pytest.raises(InputFileError, match="UTF-8"):
         Markers(demo_store).import_file(latin, actor="t")
-    with pytest.raises(InputFileError, match="不支持"):
-        Markers(demo_store).import_file(tmp_path / "c.txt", actor="t")
+    pdf = tmp_path / "c.txt"
+    pdf.write_bytes(b"%PDF-1.7\n")
+    with pytest.raises(InputFileError, match="不支持的文件格式：内容是 PDF"):
+        Markers(demo_store).import_file(pdf, actor="t")
     empty = tmp_path / "d.csv"
     empty.write_bytes(_csv([], "utf-8"))
     with pytest.raises(InputFileError, match="没有界桩"):
@@ -269,11 +274,11 @@ def test_photos_are_kept_and_markers_retired_not_deleted(demo_store) -> None:
     lines = derive_zhumadian(demo_store)
     register_samples(demo_store)
     markers = Markers(demo_store)
-    photo = markers.add_photo(f"{LINE}-001Q", "C:\\相机\\IMG_0001.jpg", b"\xff\xd8jpeg",
+    photo = markers.add_photo(f"{LINE}-001Q", "C:\\相机\\IMG_0001.jpg", JPEG,
                               actor="inspector1", note="东侧")  # fmt: skip
-    assert (photo.filename, photo.size, photo.owner) == ("IMG_0001.jpg", 6, "marker")
+    assert (photo.filename, photo.size, photo.owner) == ("IMG_0001.jpg", len(JPEG), "marker")
     (again,) = markers.photos(f"{LINE}-001Q", with_content=True)
-    assert again.content == b"\xff\xd8jpeg"
+    assert again.content == JPEG
     with pytest.raises(ValidationError):
         markers.add_photo(f"{LINE}-001Q", "", b"", actor="t")
     with pytest.raises(ValidationError, match="停用原因"):

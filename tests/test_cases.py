@@ -12,6 +12,7 @@ from geociv.errors import ValidationError
 from geociv.gazetteer.cases import REQUIRED_DOCUMENTS, Cases, CaseStatusError
 from geociv.gazetteer.names import Gazetteer
 from geociv.store import NameCase, Store
+from tests.sample_files import docx_bytes
 
 #: 任张楼村, a village of 板桥镇 (驿城区), and the township itself.
 VILLAGE = "D411702102211"
@@ -271,7 +272,7 @@ def test_renaming_a_heritage_name_needs_protection_measures(
         cases.review(
             case.case_id, actor=OFFICER, on="2025-03-10", accept={"N6-HERITAGE": "领导同意"}
         )
-    cases.attach(case.case_id, "保护措施", "保护方案.docx", b"PK\x03\x04", actor=OFFICER)
+    cases.attach(case.case_id, "保护措施", "保护方案.docx", docx_bytes(), actor=OFFICER)
     reviewed = cases.review(case.case_id, actor=OFFICER, on="2025-03-10")
     assert reviewed.review["heritage_level"] == "千年古镇"
     assert (

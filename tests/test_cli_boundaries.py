@@ -20,6 +20,7 @@ from geociv.store import open_store
 from tests.boundary_field import Q1, prepare_field
 from tests.boundary_setup import LINE, NEIGHBOUR_CITIES, moved, point_on
 from tests.conftest import PASSWORD, ROOT
+from tests.sample_files import jpeg_bytes
 
 TODAY = date.today().isoformat()
 REFS = "电杆/10/20；井/90/15；树/200/30"
@@ -102,7 +103,7 @@ def test_import_markers_check_sign_findings_report_export(demo_path: Path, tmp_p
 
     where = moved(markers[Q1].location, 0, -8)
     photo = tmp_path / "现场.jpg"
-    photo.write_bytes(b"\xff\xd8\xff\xe0" + b"\0" * 64)
+    photo.write_bytes(jpeg_bytes())
     check = run(
         demo_path, "boundaries", "check", str(plan.plan_id), Q1, "--condition", "完好",
         "--lon", f"{where.x:.7f}", "--lat", f"{where.y:.7f}", "--accuracy", "2",

@@ -10,6 +10,7 @@ from click.testing import CliRunner
 from geociv.auth import local_actor
 from geociv.cli import main
 from geociv.store import open_store
+from tests.sample_files import jpeg_bytes
 
 COMMUNITY = "D411702001002"
 
@@ -151,7 +152,7 @@ def test_signs_register_patrol_findings(demo_path: Path, tmp_path: Path) -> None
     assert findings.output.count("N8-SIGN-PATROL") == 2 and "共 3 条" in findings.output
 
     photo = tmp_path / "现场.jpg"
-    photo.write_bytes(b"\xff\xd8\xff\xe0 jpeg")
+    photo.write_bytes(jpeg_bytes())
     recent = (date.today() - timedelta(days=1)).isoformat()
     for sign_id in ("S000001", "S000002"):
         patrolled = run(

@@ -257,7 +257,7 @@ def test_bad_rasters_are_refused_and_store_nothing(empty_store, tmp_path: Path) 
         inputs.import_raster(empty, label="人口", actor="t")
     text = tmp_path / "notes.tif"
     text.write_text("不是栅格", encoding="utf-8")
-    with pytest.raises(InputFileError, match="不是可读取的 GeoTIFF"):
+    with pytest.raises(InputFileError, match="不支持的文件格式：内容是 CSV（文本），可用 GeoTIFF"):
         inputs.import_raster(text, label="人口", actor="t")
     assert _snapshot(empty_store) == before
     # another CRS is fine and recorded

@@ -18,10 +18,11 @@ from geociv.store import open_store
 from tests.boundary_field import Q1, prepare_field
 from tests.boundary_setup import moved
 from tests.conftest import ARTIFACTS, browser_login, wait_until
+from tests.sample_files import png_bytes
 
 pytestmark = pytest.mark.browser
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+PNG = png_bytes()
 
 
 @pytest.fixture

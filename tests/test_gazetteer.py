@@ -310,5 +310,7 @@ def test_unreadable_files_are_clear_errors(tmp_path: Path) -> None:
     fake.write_text("not a workbook", encoding="utf-8")
     with pytest.raises(InputFileError, match="Excel"):
         read_name_file(fake)
-    with pytest.raises(InputFileError, match="不支持"):
-        read_name_file(tmp_path / "x.doc")
+    word97 = tmp_path / "x.doc"
+    word97.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504))
+    with pytest.raises(InputFileError, match="不支持的文件格式：内容是 旧版 Office"):
+        read_name_file(word97)

@@ -11,6 +11,7 @@ from geociv.errors import ValidationError
 from geociv.gazetteer.names import Gazetteer
 from geociv.gazetteer.signs import Signs, pinyin_difference
 from geociv.store import Sign, Store
+from tests.sample_files import jpeg_bytes
 
 #: 板桥镇 (驿城区) and 任张楼村, one of its villages.
 TOWNSHIP = "D411702102"
@@ -157,7 +158,7 @@ def test_registration_problems_are_reported_at_once_and_nothing_is_stored(
 
 def test_patrols_with_photos_and_their_validation(demo_store: Store, signs: Signs) -> None:
     sign = _village_sign(signs)
-    photo = b"\xff\xd8\xff\xe0 JPEG"
+    photo = jpeg_bytes()
     done = signs.patrol(
         sign.sign_id,
         "被遮挡",

@@ -25,8 +25,9 @@ from geociv.store import Store
 from tests.boundary_field import Q1, prepare_field
 from tests.boundary_setup import LINE, moved, point_on
 from tests.conftest import login
+from tests.sample_files import png_bytes
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+PNG = png_bytes()
 TODAY = date.today().isoformat()
 
 

@@ -12,6 +12,7 @@ import pytest
 
 from geociv.store import Store
 from tests.conftest import login
+from tests.sample_files import png_bytes
 
 #: 风光路南段社区 (人民街街道, 驿城区) and its stored pinyin.
 COMMUNITY = "D411702001002"
@@ -26,7 +27,7 @@ SIGN = {
     "installed_on": "2024-04-01",
     "installer": "人民街街道办事处",
 }
-PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 32
+PNG = png_bytes()
 
 
 def _store(app) -> Store:
@@ -128,11 +129,12 @@ def test_a_patrol_clears_the_patrol_finding(client, app) -> None:
         data={"date": recent, "condition": "intact", "photo": (io.BytesIO(b"<script>"), "x.html")},
         content_type="multipart/form-data",
     )
-    assert page_photo.status_code == 302
-    links = re.findall(r'href="(/signs/[^"]+/photo)"', client.get(f"/signs/{sign_id}").text)
-    html_photo = client.get(links[0])  # newest first
-    assert html_photo.headers["Content-Disposition"].startswith("attachment")
-    assert html_photo.headers["X-Content-Type-Options"] == "nosniff"
+    # an HTML page is not a photo: refused by content (defect 10), nothing stored
+    assert page_photo.status_code == 400
+    assert "JPEG、PNG 或 WebP" in page_photo.get_data(as_text=True)
+    assert (
+        len(re.findall(r'href="(/signs/[^"]+/photo)"', client.get(f"/signs/{sign_id}").text)) == 1
+    )
     # a year later the patrol is stale again
     later = (date.today() + timedelta(days=400)).isoformat()
     stale = client.get(f"/api/signs/findings?today={later}").get_json()["findings"]
@@ -140,10 +142,7 @@ def test_a_patrol_clears_the_patrol_finding(client, app) -> None:
     assert "超过巡检周期 365 天" in stale[0]["message"]
     assert client.get("/api/signs/findings?patrol_days=1").get_json()["count"] == 1
     patrols = client.get(f"/api/signs/{sign_id}").get_json()["properties"]["patrols"]
-    assert [(p["condition_label"], p["photo_filename"]) for p in patrols] == [
-        ("污损", "现场.png"),
-        ("完好", "x.html"),
-    ]
+    assert [(p["condition_label"], p["photo_filename"]) for p in patrols] == [("污损", "现场.png")]
 
 
 def test_status_changes_keep_the_sign(client, app) -> None:

@@ -36,8 +36,6 @@ Examples
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 import re
 import threading
@@ -57,7 +55,7 @@ from shapely.geometry.base import BaseGeometry
 from geociv import crs as _crs
 from geociv.authority import lines_outside, refuse_rows, require, require_line
 from geociv.boundaries.registry import BoundaryLines, code_prefix, parse_line_id
-from geociv.divisions import normalize_code, read_text
+from geociv.divisions import normalize_code
 from geociv.errors import (
     CoordinateRangeError,
     CRSError,
@@ -77,6 +75,7 @@ from geociv.store import (
     ReferenceObject,
     Store,
 )
+from geociv.uploads import TABLE_KINDS, image_problems, read_table
 
 #: Longest distance (m) of a single (Q) marker from its line.
 LINE_TOLERANCE_M = 50.0
@@ -236,17 +235,9 @@ def read_marker_rows(path: str | Path) -> list[dict[str, Any]]:
         Unsupported type, unreadable file or encoding, missing columns (编号, 经度, 纬度).
     """
     path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        reader = csv.reader(io.StringIO(read_text(path)))
-        table = [list(r) for r in reader]
-    elif suffix == ".xlsx":
-        table = _xlsx_table(path)
-    else:
-        raise InputFileError(
-            Problem(f"不支持的文件类型 {suffix or '（无扩展名）'}；可用 .csv .xlsx", field="file"),
-            title=f"{path.name} 无法读取",
-        )
+    if not path.is_file():
+        raise InputFileError(Problem(f"文件不存在：{path}", field="file"), title="无法读取")
+    table = read_table(path, kinds=TABLE_KINDS)
     if not table:
         raise InputFileError(Problem("文件为空", field="file"), title=f"{path.name} 无法读取")
     header = [str(h).strip().lstrip("\ufeff") for h in table[0]]
@@ -306,24 +297,6 @@ def read_marker_rows(path: str | Path) -> list[dict[str, Any]]:
         entry["_fields"] = fields
         rows.append(entry)
     return rows
-
-
-def _xlsx_table(path: Path) -> list[list[str]]:
-    from openpyxl import load_workbook
-
-    try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises several kinds for a broken workbook
-        raise InputFileError(
-            Problem(f"不是可读的 Excel 工作簿（{type(exc).__name__}）", field="file"),
-            title=f"{path.name} 无法读取",
-        ) from exc
-    values = [
-        ["" if v is None else str(v) for v in row]
-        for row in book.worksheets[0].iter_rows(values_only=True)
-    ]
-    book.close()
-    return values
 
 
 # -- the service --------------------------------------------------------------------------------
@@ -944,15 +917,11 @@ def _xy(entry: Mapping[str, Any]) -> str:
 
 
 def check_photo(filename: str, content: object) -> tuple[str, list[Problem]]:
-    """The cleaned file name of a photo and the problems with it (empty, too big, no name)."""
+    """The cleaned file name of a photo and the problems with it: no name, empty, too big, or
+    not a JPEG/PNG/WebP image by content (:func:`geociv.uploads.image_problems`)."""
     problems = []
     name = (filename or "").strip().replace("\\", "/").rsplit("/", 1)[-1]
     if not name:
         problems.append(Problem("照片文件名不能为空", field="filename"))
-    if not isinstance(content, bytes | bytearray | memoryview) or len(content) == 0:
-        problems.append(Problem("照片内容为空或不是字节数据", field="content"))
-    elif len(content) > MAX_PHOTO_BYTES:
-        problems.append(
-            Problem(f"照片大小 {len(content)} 字节，超过上限 {MAX_PHOTO_BYTES}", field="content")
-        )
+    problems.extend(image_problems(content, field="content"))
     return name, problems

@@ -25,8 +25,6 @@ store's ``facilities`` table and returns them as a GeoDataFrame.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections import defaultdict
 from collections.abc import Sequence
@@ -42,8 +40,8 @@ from geociv.authority import points_outside, refuse_rows, require
 from geociv.coverage.network import WalkNetwork, local_metric_crs
 from geociv.coverage.offsets import check_datum_offset
 from geociv.crs import STORAGE_CRS, check_lonlat, convert_lonlat, to_storage_crs
-from geociv.divisions import read_text, read_vector
-from geociv.errors import CoordinateRangeError, InputFileError, Problem, ValidationError
+from geociv.divisions import read_vector
+from geociv.errors import CoordinateRangeError, Problem, ValidationError
 from geociv.store import (
     FACILITY_STATUS_LABELS,
     FACILITY_STATUSES,
@@ -52,6 +50,7 @@ from geociv.store import (
     Facility,
     Store,
 )
+from geociv.uploads import FACILITY_KINDS, TABLE_KINDS, VECTOR_KINDS, kind_of, read_table
 
 __all__ = [
     "DECLARED_SYSTEMS",
@@ -177,14 +176,9 @@ def _column_map(header: Sequence[str]) -> dict[str, str]:
 
 
 def _read_table(path: Path) -> list[dict[str, str]]:
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        from geociv.gazetteer.importer import _read_xlsx
+    from geociv.uploads.tables import records
 
-        return _read_xlsx(path)[1]
-    if not path.exists():
-        raise InputFileError(Problem(f"文件不存在：{path}"), title="无法读取")
-    reader = csv.DictReader(io.StringIO(read_text(path)))
-    return [{k: v or "" for k, v in row.items() if k is not None} for row in reader]
+    return records(read_table(path, kinds=TABLE_KINDS))[1]
 
 
 def _vector_rows(path: Path, declared: str | None) -> tuple[list[dict[str, str]], list[Any], str]:
@@ -243,7 +237,7 @@ class Facilities:
         """Read and check a file without storing it; see :meth:`import_file`."""
         path = Path(path)
         system = _declared_system(declared_crs)
-        vector = path.suffix.lower() in (".geojson", ".json", ".gpkg", ".shp")
+        vector = kind_of(path, kinds=FACILITY_KINDS) in VECTOR_KINDS
         if not vector and system is None:
             raise ValidationError(
                 Problem(

@@ -252,15 +252,15 @@ class WalkNetwork:
         ValidationError
             As for :meth:`from_lines`.
         """
+        from geociv import uploads
+
         path = Path(path)
-        if path.suffix.lower() == ".pbf":
-            return cls.from_pbf(path)
-        try:
-            roads = gpd.read_file(path, layer=layer)
-        except Exception as exc:  # pyogrio raises several kinds of error
-            raise InputFileError(
-                f"无法读取道路文件 {path.name}：{exc}", title="道路文件无法读取"
-            ) from exc
+        if not path.is_file():
+            raise InputFileError(f"找不到文件 {path}", title="道路文件无法读取")
+        with uploads.private_copy(path, kinds=uploads.NETWORK_KINDS) as upload:
+            if upload.kind.code == "osm_pbf":
+                return cls._from_pbf_copy(upload.path, path.name)
+            roads = uploads.read_upload_vector(upload, layer=layer)
         return cls.from_lines(roads, source=path.name)
 
     @classmethod
@@ -283,22 +283,30 @@ class WalkNetwork:
         ValidationError
             If it holds no walkable ways.
         """
-        import pyrosm
+        from geociv import uploads
 
         path = Path(path)
         if not path.is_file():
             raise InputFileError(f"找不到文件 {path}", title="OSM 文件无法读取")
+        with uploads.private_copy(path, kinds=(uploads.sniff_module.OSM_PBF,)) as upload:
+            return cls._from_pbf_copy(upload.path, path.name)
+
+    @classmethod
+    def _from_pbf_copy(cls, path: Path, name: str) -> WalkNetwork:
+        """Build from a checked private copy of a PBF (``name`` for messages)."""
+        import pyrosm
+
         try:
             edges = pyrosm.OSM(str(path)).get_network(network_type="walking")
         except Exception as exc:  # pyrosm raises plain errors for broken files
             raise InputFileError(
-                f"{path.name} 不是可读取的 OSM PBF 文件：{exc}", title="OSM 文件无法读取"
+                f"{name} 不是可读取的 OSM PBF 文件：{exc}", title="OSM 文件无法读取"
             ) from exc
         if edges is None or len(edges) == 0:
             raise ValidationError(
-                f"{path.name} 中没有可步行的道路（highway 标签的步行道路）", title="道路网无效"
+                f"{name} 中没有可步行的道路（highway 标签的步行道路）", title="道路网无效"
             )
-        return cls.from_lines(edges[["geometry"]], source=path.name)
+        return cls.from_lines(edges[["geometry"]], source=name)
 
     # ----------------------------------------------------------------------------------------
     # Properties and queries

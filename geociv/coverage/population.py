@@ -99,8 +99,13 @@ def _geoseries(obj: Any, what: str) -> gpd.GeoSeries:
 
 
 def _open(raster_path: str | Path) -> Any:
+    from geociv.uploads.fence import rasterio_env
+    from geociv.uploads.guard import check_not_protected
+
+    check_not_protected(Path(raster_path))
     try:
-        src = rasterio.open(raster_path)
+        with rasterio_env():  # GeoTIFF only, GDAL's network and VRT tricks off
+            src = rasterio.open(raster_path, driver="GTiff")
     except rasterio.errors.RasterioIOError as exc:
         raise InputFileError(Problem(f"无法读取人口栅格 {raster_path}：{exc}")) from exc
     if src.crs is None:

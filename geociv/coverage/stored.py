@@ -48,6 +48,7 @@ import shapely
 from shapely.geometry import MultiPolygon
 from shapely.geometry.base import BaseGeometry
 
+from geociv import uploads
 from geociv.authority import require
 from geociv.coverage.isochrones import DEFAULT_MAX_SNAP_M
 from geociv.coverage.network import WalkNetwork
@@ -66,6 +67,8 @@ from geociv.store import (
     Store,
     ZoneSet,
 )
+from geociv.uploads import fence
+from geociv.uploads.limits import MAX_RASTER_CELLS
 
 __all__ = ["CoverageInputs", "NetworkReport", "raster_cache_dir"]
 
@@ -281,10 +284,10 @@ class CoverageInputs:
             raise InputFileError(Problem(f"找不到文件 {path}"), title="路网文件无法读取")
         excluded = 0
         step(0.05, f"读取 {path.name}，按步行标签筛选道路")
-        if path.suffix.lower() == ".pbf":
+        if uploads.kind_of(path, kinds=uploads.NETWORK_KINDS) == uploads.sniff_module.OSM_PBF:
             network = WalkNetwork.from_pbf(path)
         else:
-            roads = read_vector(path) if layer is None else gpd.read_file(path, layer=layer)
+            roads = read_vector(path, layer=layer)
             if "highway" in roads.columns:
                 walkable = _walkable(roads)
                 excluded = len(roads) - len(walkable)
@@ -522,10 +525,14 @@ class CoverageInputs:
             raise ValidationError(Problem("请说明栅格统计的人口（如 60岁以上人口）", field="label"))
         if not path.is_file():
             raise InputFileError(Problem(f"找不到文件 {path}"), title="人口栅格无法读取")
-        data = path.read_bytes()
+        data = uploads.raster_bytes(path)
         title = f"人口栅格 {path.name} 无法使用"
         try:
-            with rasterio.MemoryFile(data) as memory, memory.open() as src:
+            with (
+                fence.rasterio_env(),
+                rasterio.MemoryFile(data) as memory,
+                memory.open(driver="GTiff") as src,
+            ):
                 if src.driver != "GTiff":
                     raise InputFileError(
                         Problem(f"{path.name} 是 {src.driver} 格式，应为 GeoTIFF"), title=title
@@ -541,6 +548,12 @@ class CoverageInputs:
                 t = src.transform
                 if t.b != 0 or t.d != 0:
                     raise InputFileError(Problem(f"{path.name} 带旋转，不支持"), title=title)
+                if src.width * src.height > MAX_RASTER_CELLS:
+                    raise InputFileError(
+                        Problem(f"{path.name} 有 {src.width * src.height:,} 个像元，超过上限 "
+                                f"{MAX_RASTER_CELLS:,}（像元数上限）", field="file"),
+                        title=title,
+                    )  # fmt: skip
                 band = src.read(1, masked=True).astype(np.float64)
                 values = np.ma.filled(band, np.nan)
                 valid = np.isfinite(values)

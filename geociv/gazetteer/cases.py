@@ -86,6 +86,7 @@ from geociv.store import (
     NameRecord,
     Store,
 )
+from geociv.uploads import document_problems
 
 #: Reports that must be attached before a case can be reviewed.
 REQUIRED_DOCUMENTS: tuple[str, ...] = ("assessment", "expert", "consultation")
@@ -450,6 +451,8 @@ class Cases:
                     field="content",
                 )
             )
+        else:  # a document by content: PDF, DOCX, XLSX, an image or plain text
+            problems.extend(document_problems(content, field="content"))
         if problems:
             raise ValidationError(problems, title="附件有误")
         assert case is not None and code is not None

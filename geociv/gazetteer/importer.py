@@ -16,10 +16,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from geociv.divisions import read_text, read_vector
+from geociv import uploads
+from geociv.divisions import read_vector
 from geociv.errors import InputFileError, Problem
 from geociv.gazetteer.categories import CATEGORIES
 from geociv.gazetteer.rules import SEVERITY_LABELS, Candidate, Report
+from geociv.uploads.tables import records
 
 COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "name": ("name", "名称", "标准名称", "地名", "标准地名"),
@@ -29,6 +31,9 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
 }
 REQUIRED = ("name", "category", "division_code")
 SUFFIXES = (".csv", ".xlsx", ".geojson", ".json", ".gpkg")
+
+#: Vector formats of names files.
+_VECTOR_NAME_KINDS = tuple(k for k in uploads.NAME_KINDS if k in uploads.VECTOR_KINDS)
 
 _CATEGORY_BY_LABEL = {c.label: c.code for c in CATEGORIES.values()}
 
@@ -42,25 +47,19 @@ class NameRows:
 
 
 def read_name_file(path: str | Path) -> NameRows:
-    """Read a names file; raise :class:`InputFileError` if it cannot be read as a whole."""
+    """Read a names file (CSV, XLSX, GeoJSON or GeoPackage, judged by content through
+    :mod:`geociv.uploads`); raise :class:`InputFileError` if it cannot be read as a whole."""
     path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in SUFFIXES:
-        raise InputFileError(
-            Problem(f"不支持的文件类型 {suffix or '（无扩展名）'}；可用 {' '.join(SUFFIXES)}",
-                    field="file"),
-            title=f"{path.name} 无法读取",
-        )  # fmt: skip
+    if not path.is_file():
+        raise InputFileError(Problem(f"文件不存在：{path}", field="file"), title="无法读取")
+    kind = uploads.kind_of(path, kinds=uploads.NAME_KINDS)
     geometries: dict[int, object] = {}
-    if suffix == ".csv":
-        rows = list(csv.DictReader(io.StringIO(read_text(path))))
-        header = list(rows[0].keys()) if rows else _csv_header(path)
-    elif suffix == ".xlsx":
-        header, rows = _read_xlsx(path)
+    if kind in uploads.TABLE_KINDS:
+        header, rows = records(uploads.read_table(path))
     else:
         from geociv.crs import to_storage_crs
 
-        frame = to_storage_crs(read_vector(path), None)
+        frame = to_storage_crs(read_vector(path, kinds=_VECTOR_NAME_KINDS), None)
         header = [c for c in frame.columns if c != frame.geometry.name]
         rows = []
         for i, rec in enumerate(frame.to_dict("records"), start=1):
@@ -80,35 +79,6 @@ def read_name_file(path: str | Path) -> NameRows:
             )
         )
     return NameRows(candidates, geometries)
-
-
-def _csv_header(path: Path) -> list[str]:
-    reader = csv.reader(io.StringIO(read_text(path)))
-    return next(reader, [])
-
-
-def _read_xlsx(path: Path) -> tuple[list[str], list[dict[str, str]]]:
-    from openpyxl import load_workbook
-
-    try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises several kinds for a broken workbook
-        raise InputFileError(
-            Problem(f"不是可读的 Excel 工作簿（{type(exc).__name__}）", field="file"),
-            title=f"{path.name} 无法读取",
-        ) from exc
-    sheet = book.worksheets[0]
-    values = list(sheet.iter_rows(values_only=True))
-    book.close()
-    if not values:
-        return [], []
-    header = ["" if v is None else str(v).strip() for v in values[0]]
-    rows = [
-        {h: "" if v is None else str(v) for h, v in zip(header, r, strict=False)}
-        for r in values[1:]
-        if any(v not in (None, "") for v in r)
-    ]
-    return header, rows
 
 
 def _map_columns(header: Sequence[str], filename: str) -> dict[str, str]:

@@ -54,6 +54,7 @@ from geociv.store import (
     Sign,
     Store,
 )
+from geociv.uploads import image_problems
 
 #: Default longest gap between two patrols of a sign (days).
 PATROL_DAYS = 365
@@ -336,14 +337,7 @@ class Signs:
         day = check_day(on, "on", problems, not_before=installed, not_before_label="设置")
         filename = (photo_filename or "").strip().replace("\\", "/").rsplit("/", 1)[-1]
         if photo is not None:
-            if not isinstance(photo, bytes | bytearray | memoryview) or len(photo) == 0:
-                problems.append(Problem("照片内容为空或不是字节数据", field="photo"))
-            elif len(photo) > MAX_PHOTO_BYTES:
-                problems.append(
-                    Problem(
-                        f"照片大小 {len(photo)} 字节，超过上限 {MAX_PHOTO_BYTES}", field="photo"
-                    )
-                )
+            problems.extend(image_problems(photo, field="photo"))  # JPEG/PNG/WebP by content
             if not filename:
                 problems.append(Problem("有照片时须填写照片文件名", field="photo_filename"))
         elif filename:

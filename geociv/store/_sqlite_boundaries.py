@@ -38,6 +38,7 @@ from geociv.store.records import (
     UpsertCounts,
     now_utc,
 )
+from geociv.uploads.media import thumbnail
 
 _LINE_COLUMNS = (
     "line_id, version, name, section, left_code, right_code, level, internal, length_km, "
@@ -523,6 +524,7 @@ class BoundariesSQL:
         content = photo.content
         if not content:
             raise StoreError("照片内容为空")
+        small = thumbnail(content)  # made before the write transaction
         stamp = now_utc()
         with self._write() as conn:
             if photo.owner == "marker":
@@ -541,7 +543,7 @@ class BoundariesSQL:
                 raise StoreError(f"照片所属的 {photo.owner} {photo.owner_key} 不存在")
             cur = conn.execute(
                 "INSERT INTO boundary_photos (owner, owner_key, filename, content, size, sha256, "
-                "note, uploaded_by, uploaded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "note, uploaded_by, uploaded_at, thumbnail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     photo.owner,
                     photo.owner_key,
@@ -552,6 +554,7 @@ class BoundariesSQL:
                     photo.note,
                     actor,
                     stamp,
+                    None if small is None else sqlite3.Binary(small),
                 ),
             )
             row = conn.execute(
@@ -590,6 +593,14 @@ class BoundariesSQL:
             .fetchone()
         )
         return None if row is None else _photo(row, with_content=True)
+
+    def boundary_photo_thumbnail(self, photo_id: int) -> bytes | None:
+        row = (
+            self._conn()
+            .execute("SELECT thumbnail FROM boundary_photos WHERE id = ?", (int(photo_id),))
+            .fetchone()
+        )
+        return None if row is None or row[0] is None else bytes(row[0])
 
     # -- rounds and plans ------------------------------------------------------------------
     def add_inspection_round(self, round_: InspectionRound, *, actor: str) -> InspectionRound:

@@ -26,6 +26,7 @@ from geociv.store.records import (
     Sign,
     now_utc,
 )
+from geociv.uploads.media import thumbnail
 
 _CASE_COLUMNS = (
     "case_id, kind, name_id, old_name, proposed_name, pinyin, category, division_code, "
@@ -424,6 +425,7 @@ class SignsSQL:
         return [_sign(r) for r in rows]
 
     def add_patrol(self, patrol: Patrol, *, actor: str) -> Patrol:
+        small = None if patrol.photo is None else thumbnail(patrol.photo)
         stamp = now_utc()
         with self._write() as conn:
             if not conn.execute(
@@ -432,8 +434,8 @@ class SignsSQL:
                 raise StoreError(f"地名标志 {patrol.sign_id} 不存在")
             cur = conn.execute(
                 "INSERT INTO sign_patrols (sign_id, patrolled_on, condition, inspector, remarks, "
-                "photo, photo_filename, recorded_by, recorded_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "photo, photo_filename, recorded_by, recorded_at, photo_thumbnail) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     patrol.sign_id,
                     patrol.patrolled_on,
@@ -444,6 +446,7 @@ class SignsSQL:
                     patrol.photo_filename,
                     actor,
                     stamp,
+                    None if small is None else sqlite3.Binary(small),
                 ),
             )
             row = conn.execute(
@@ -464,6 +467,14 @@ class SignsSQL:
                 note=patrol.remarks,
             )
         return stored
+
+    def patrol_thumbnail(self, patrol_id: int) -> bytes | None:
+        row = (
+            self._conn()
+            .execute("SELECT photo_thumbnail FROM sign_patrols WHERE id = ?", (int(patrol_id),))
+            .fetchone()
+        )
+        return None if row is None or row[0] is None else bytes(row[0])
 
     def patrols(self, sign_id: str | None = None, *, with_photo: bool = False) -> list[Patrol]:
         columns = _PATROL_META + (", photo" if with_photo else "")

@@ -368,6 +368,10 @@ class Store(ABC):
     def patrols(self, sign_id: str | None = None, *, with_photo: bool = False) -> list[Patrol]:
         """Patrols of one sign or of all, oldest first."""
 
+    @abstractmethod
+    def patrol_thumbnail(self, patrol_id: int) -> bytes | None:
+        """The stored JPEG thumbnail of a patrol's photo, or ``None``."""
+
     # -- boundary lines (行政区域界线) ------------------------------------------------------------
     @abstractmethod
     def save_boundary_lines(
@@ -452,6 +456,10 @@ class Store(ABC):
     @abstractmethod
     def get_boundary_photo(self, photo_id: int) -> BoundaryPhoto | None:
         """One photo with its content, or ``None``."""
+
+    @abstractmethod
+    def boundary_photo_thumbnail(self, photo_id: int) -> bytes | None:
+        """The stored JPEG thumbnail of a photo, or ``None`` (no photo, or none made)."""
 
     # -- the joint inspection (联检): rounds, plans, records -------------------------------------
     @abstractmethod

@@ -36,6 +36,7 @@ from geociv.store._sqlite_schema import (
 )
 from geociv.store.base import Store
 from geociv.store.records import AuditEntry, Division, UpsertCounts, User, now_utc
+from geociv.uploads.guard import protect
 
 _DIVISION_COLUMNS = "code, name, level, parent_code, kind, geom, area_km2, source"
 _USER_COLUMNS = (
@@ -102,6 +103,7 @@ class SQLiteStore(
             if upgrade:
                 self.upgraded_from = version
                 migrate(conn)
+            protect(self.path)  # no upload reader may open the live store (or its WAL)
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"无法打开存储文件 {self.path}：{exc}") from exc
 

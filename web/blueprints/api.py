@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import json
-import tempfile
-from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 from shapely.geometry import mapping
 
 from geociv.divisions import Divisions, normalize_code
-from geociv.errors import AdcodeError, InputFileError, Problem, ValidationError
+from geociv.errors import AdcodeError, Problem, ValidationError
 from geociv.store import LEVELS, Division
+from geociv.uploads import DIVISION_KINDS
 from web._helpers import actor, role_required, store
+from web._uploads import received
 from web.openapi import openapi_document
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -114,24 +114,9 @@ def division(code: str) -> Response:
 @role_required("admin")
 def import_divisions() -> Response:
     """Upload division polygons (GeoJSON/GeoPackage, field ``file``; optional ``crs``)."""
-    upload = request.files.get("file")
-    if upload is None or not upload.filename:
-        raise InputFileError(Problem("缺少上传文件", field="file"), title="无法导入")
-    suffix = Path(upload.filename).suffix.lower()
-    if suffix not in (".geojson", ".json", ".gpkg"):
-        raise InputFileError(
-            Problem(
-                f"不支持的文件类型 {suffix or '（无扩展名）'}；可用 .geojson .json .gpkg",
-                field="file",
-            ),
-            title="无法导入",
-        )
-    with tempfile.TemporaryDirectory() as tmp:
-        # keep the user's file name (without any directory part) so messages name it
-        path = Path(tmp) / (Path(upload.filename.replace("\\", "/")).name or f"upload{suffix}")
-        upload.save(path)
+    with received(request.files.get("file"), DIVISION_KINDS) as upload:
         counts = Divisions(store()).load_polygons(
-            path,
+            upload.path,
             actor=actor(),
             declared_crs=request.form.get("crs") or None,
             source=f"上传：{upload.filename}",

@@ -42,7 +42,7 @@ from geociv.boundaries.registry import BoundaryLines
 from geociv.boundaries.rounds import PLAN_STATUS_LABELS, LineStatus, Rounds
 from geociv.boundaries.topology import KIND_LABELS, check_topology
 from geociv.divisions import Divisions
-from geociv.errors import ValidationError
+from geociv.errors import Problem, ValidationError
 from geociv.store import (
     LINE_CHANGE_LABELS,
     LINE_LEVEL_LABELS,
@@ -57,7 +57,9 @@ from geociv.store import (
     InspectionRecord,
     Marker,
 )
+from geociv.uploads.limits import MAX_PHOTO_BYTES
 from web._helpers import actor, flash_problems, not_found, role_required, store
+from web._uploads import photo_bytes
 from web.blueprints.boundaries_api import (
     build_report,
     correct_record,
@@ -851,10 +853,11 @@ def add_photo(record_id: str) -> Any:
     record = get_record(record_id)
     upload = request.files.get("photo")
     try:
-        if upload is None or not upload.filename:
-            raise ValidationError("请选择照片", title="照片有误")
+        found = photo_bytes(upload, limit=MAX_PHOTO_BYTES)
+        if found is None:
+            raise ValidationError(Problem("请选择照片", field="photo"), title="照片有误")
         inspections().add_photo(
-            record.record_id, upload.filename, upload.read(), actor=actor(),
+            record.record_id, found[0], found[1], actor=actor(),
             note=request.form.get("note", ""),
         )  # fmt: skip
     except ValidationError as exc:
@@ -867,7 +870,7 @@ def add_photo(record_id: str) -> Any:
 @bp.get("/records/<record_id>/photos/<int:photo_id>")
 @login_required
 def photo(record_id: str, photo_id: int) -> Response:
-    """A photo of a record (shown in place)."""
+    """A photo of a record (shown in place); ``?size=thumb`` gives its stored thumbnail."""
     record = get_record(record_id)
     found = store().get_boundary_photo(photo_id)
     if (
@@ -877,6 +880,10 @@ def photo(record_id: str, photo_id: int) -> Response:
         or found.content is None
     ):
         not_found(f"联检记录 {record.record_id} 没有照片 {photo_id}")
+    if request.args.get("size") == "thumb":
+        small = store().boundary_photo_thumbnail(photo_id)
+        if small is not None:
+            return download(small, f"{Path(found.filename).stem}-缩略图.jpg", inline=True)
     return download(found.content, found.filename, inline=True)
 
 

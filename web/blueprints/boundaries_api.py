@@ -11,10 +11,8 @@ an import). The helpers here are shared with the pages in :mod:`web.blueprints.b
 from __future__ import annotations
 
 import json
-import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
@@ -46,7 +44,10 @@ from geociv.store import (
     Marker,
     User,
 )
+from geociv.uploads import TABLE_KINDS
+from geociv.uploads.limits import MAX_PHOTO_BYTES
 from web._helpers import actor, fields_renamed, not_found, role_required, store
+from web._uploads import photo_bytes, received
 from web.blueprints.cases_api import download, parse_point
 
 if TYPE_CHECKING:
@@ -284,9 +285,10 @@ def parse_position(data: Mapping[str, Any]) -> tuple[Any, list[Problem]]:
 def _photo(upload: FileStorage | None) -> tuple[str, bytes] | None:
     """An uploaded photo as ``(filename, content)``; checked first so that a bad photo stores
     nothing at all."""
-    if upload is None or not upload.filename:
+    found = photo_bytes(upload, limit=MAX_PHOTO_BYTES)
+    if found is None:
         return None
-    content = upload.read()
+    _name, content = found
     with fields_renamed(**RENAMED):
         name, problems = check_photo(upload.filename, content)
         if problems:
@@ -418,14 +420,9 @@ def correct_record(record_id: str, data: Mapping[str, Any]) -> InspectionRecord:
 def import_markers(upload: FileStorage | None, data: Mapping[str, Any]) -> list[Marker]:
     """Import an uploaded 界桩登记表 (CSV in UTF-8/GBK or XLSX); ``crs`` of its coordinates,
     ``sample`` to label the markers 示例."""
-    if upload is None or not upload.filename:
-        raise ValidationError(Problem("请选择要导入的文件", field="file"), title="未收到文件")
-    suffix = Path(upload.filename).suffix.lower()
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / f"{Path(upload.filename).stem or 'markers'}{suffix}"
-        upload.save(path)
+    with received(upload, TABLE_KINDS) as copy:
         return Markers(store()).import_file(
-            path,
+            copy.path,
             actor=actor(),
             sample=str(data.get("sample") or "").lower() in _TRUE,
             declared_crs=_text(data, "crs") or None,

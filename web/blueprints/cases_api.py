@@ -43,6 +43,7 @@ from geociv.store import (
     Patrol,
     Sign,
 )
+from geociv.uploads.limits import MAX_DOCUMENT_BYTES, MAX_PHOTO_BYTES
 from web._helpers import (
     actor,
     cases,
@@ -51,6 +52,7 @@ from web._helpers import (
     role_required,
     signs,
 )
+from web._uploads import photo_bytes
 
 bp = Blueprint("cases_api", __name__, url_prefix="/api")
 
@@ -187,7 +189,8 @@ def attach_upload(
     """Attach an uploaded file (form field ``file``) to a case."""
     get_case(case_id)
     filename = (upload.filename or "") if upload is not None else ""
-    content = upload.read() if upload is not None else b""
+    # read at most one byte past the bound: the service refuses it by size and by content
+    content = upload.stream.read(MAX_DOCUMENT_BYTES + 1) if upload is not None else b""
     with fields_renamed(**RENAMED):
         return cases().attach(case_id, doc_type, filename, content, actor=actor(), note=note)
 
@@ -312,8 +315,9 @@ def record_patrol(
     ``inspector``) and an optional uploaded photo."""
     get_sign(sign_id)
     content, filename = None, ""
-    if photo is not None and photo.filename:
-        content, filename = photo.read(), photo.filename
+    found = photo_bytes(photo, limit=MAX_PHOTO_BYTES)
+    if found is not None:
+        filename, content = found
     with fields_renamed(**RENAMED):
         return signs().patrol(
             sign_id,

@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any
 import geopandas as gpd
 import shapely
 from flask import Blueprint, Response, current_app, jsonify, request
-from werkzeug.datastructures import FileStorage
 
+from geociv import uploads
 from geociv.coverage.exports import method_text, speed_text
 from geociv.coverage.facilities import Facilities, parse_type
 from geociv.coverage.isochrones import METHOD_LABELS, SPEED_LABELS, SPEEDS
@@ -36,6 +36,7 @@ from geociv.store import (
     CoverageRun,
 )
 from web._helpers import actor, not_found, role_required, store
+from web._uploads import received, received_for_later
 from web.blueprints.cases_api import download
 from web.coverage_export import FACILITY_COLORS
 from web.jobs import Jobs
@@ -172,18 +173,6 @@ def _json_body() -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ValidationError("请求体应为 JSON 对象", title="请求有误")
     return data
-
-
-def _saved_upload(upload: FileStorage | None, directory: str) -> Path:
-    if upload is None or not upload.filename:
-        raise ValidationError(Problem("请选择要上传的文件", field="file"), title="缺少文件")
-    # Keep the (often Chinese) name for the record, but never a path out of the directory.
-    name = Path(upload.filename.replace("\\", "/")).name
-    if name in ("", ".", ".."):
-        name = "upload"
-    path = Path(directory) / name
-    upload.save(path)
-    return path
 
 
 # -- reads -------------------------------------------------------------------------------------
@@ -374,10 +363,9 @@ def import_facilities() -> Response:
         area = None
     network_id = request.form.get("network_id") or None
     network = _inputs().load_network(network_id) if network_id else None
-    with tempfile.TemporaryDirectory() as tmp:
-        path = _saved_upload(request.files.get("file"), tmp)
+    with received(request.files.get("file"), uploads.FACILITY_KINDS) as upload:
         added = Facilities(store()).import_file(
-            path,
+            upload.path,
             declared_crs=crs,
             actor=actor(),
             area=area,
@@ -547,8 +535,8 @@ def import_network() -> tuple[Response, int]:
     name = (request.form.get("name") or "").strip()
     if not name:
         raise ValidationError(Problem("请填写路网名称", field="name"), title="缺少路网名称")
-    tmp = tempfile.mkdtemp(prefix="geociv-network-")
-    path = _saved_upload(request.files.get("file"), tmp)
+    upload = received_for_later(request.files.get("file"), uploads.NETWORK_KINDS)
+    path = upload.path
     user = actor()
     the_store = store()
 
@@ -561,9 +549,13 @@ def import_network() -> tuple[Response, int]:
             )
             return report.to_dict()
         finally:
-            path.unlink(missing_ok=True)
+            upload.cleanup()
 
-    started = jobs().submit("network", work, owner=user)
+    try:
+        started = jobs().submit("network", work, owner=user)
+    except BaseException:
+        upload.cleanup()
+        raise
     return jsonify(job_id=started.job_id, state=started.state), 202
 
 
@@ -610,9 +602,8 @@ def snap(network_id: str) -> Response:
 def import_raster() -> tuple[Response, int]:
     """Import a population raster (multipart ``file`` GeoTIFF, ``label``)."""
     label = (request.form.get("label") or "").strip() or "60岁以上人口"
-    with tempfile.TemporaryDirectory() as tmp:
-        path = _saved_upload(request.files.get("file"), tmp)
-        raster = _inputs().import_raster(path, label=label, actor=actor())
+    with received(request.files.get("file"), uploads.RASTER_KINDS) as upload:
+        raster = _inputs().import_raster(upload.path, label=label, actor=actor())
     return jsonify(raster.attributes()), 201
 
 
@@ -621,11 +612,10 @@ def import_raster() -> tuple[Response, int]:
 def import_zones() -> tuple[Response, int]:
     """Import zones or an area of interest (multipart ``file``, ``name``, ``kind``)."""
     form = request.form
-    with tempfile.TemporaryDirectory() as tmp:
-        path = _saved_upload(request.files.get("file"), tmp)
+    with received(request.files.get("file"), uploads.VECTOR_KINDS) as upload:
         zone_set = _inputs().import_zones(
-            path,
-            name=(form.get("name") or "").strip() or path.stem,
+            upload.path,
+            name=(form.get("name") or "").strip() or Path(upload.filename).stem,
             kind=form.get("kind") or "subdistrict",
             actor=actor(),
             name_field=form.get("name_field") or None,

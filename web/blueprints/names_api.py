@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 from shapely.geometry import mapping, shape
 
-from geociv.errors import InputFileError, Problem, ValidationError
+from geociv.errors import Problem, ValidationError
 from geociv.gazetteer.categories import CATEGORIES, split_generic
-from geociv.gazetteer.importer import SUFFIXES, read_name_file, report_csv, report_xlsx, summary
+from geociv.gazetteer.importer import read_name_file, report_csv, report_xlsx, summary
 from geociv.gazetteer.names import Gazetteer
 from geociv.store import NameRecord
+from geociv.uploads import NAME_KINDS
 from web._helpers import (
     actor,
     division_labels,
@@ -23,6 +23,7 @@ from web._helpers import (
     role_required,
     store,
 )
+from web._uploads import received
 
 bp = Blueprint("names_api", __name__, url_prefix="/api")
 
@@ -212,19 +213,9 @@ def add_term() -> Response:
 def check_upload(gaz: Gazetteer) -> tuple[list[Any], dict[int, Any], str]:
     """Read the uploaded names file (field ``file``) and check it; returns reports,
     geometries by row and the file name."""
-    upload = request.files.get("file")
-    if upload is None or not upload.filename:
-        raise InputFileError(Problem("缺少上传文件", field="file"), title="无法检查")
-    filename = Path(upload.filename.replace("\\", "/")).name
-    if Path(filename).suffix.lower() not in SUFFIXES:
-        raise InputFileError(
-            Problem(f"不支持的文件类型；可用 {' '.join(SUFFIXES)}", field="file"),
-            title=f"{filename} 无法读取",
-        )
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / filename
-        upload.save(path)
-        rows = read_name_file(path)
+    with received(request.files.get("file"), NAME_KINDS) as upload:
+        rows = read_name_file(upload.path)
+        filename = upload.filename
     return gaz.check_many(rows.candidates), rows.geometries, filename
 
 

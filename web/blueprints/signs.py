@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import folium
@@ -281,9 +282,15 @@ def set_status(sign_id: str) -> Any:
 @bp.get("/<sign_id>/patrols/<int:patrol_id>/photo")
 @login_required
 def photo(sign_id: str, patrol_id: int) -> Response:
-    """The photo taken at a patrol."""
+    """The photo taken at a patrol; ``?size=thumb`` gives its stored thumbnail."""
     sign = get_sign(sign_id)
     for p in signs().patrols(sign.sign_id, with_photo=True):
         if p.id == patrol_id and p.photo is not None:
-            return download(p.photo, p.photo_filename or f"patrol-{patrol_id}.jpg", inline=True)
+            name = p.photo_filename or f"patrol-{patrol_id}.jpg"
+            small = (
+                store().patrol_thumbnail(patrol_id) if request.args.get("size") == "thumb" else None
+            )
+            if small is not None:
+                return download(small, f"{Path(name).stem}-缩略图.jpg", inline=True)
+            return download(p.photo, name, inline=True)
     not_found(f"地名标志 {sign.sign_id} 的巡检 {patrol_id} 没有照片")
