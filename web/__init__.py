@@ -22,6 +22,7 @@ from geociv.auth import Users
 from geociv.config import Settings
 from geociv.demo import ensure_secret_key
 from geociv.store import open_store
+from web import params
 from web._helpers import register_error_handlers
 from web.blueprints import (
     admin,
@@ -70,13 +71,15 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         SECRET_KEY=settings.secret_key or ensure_secret_key(store),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        MAX_CONTENT_LENGTH=200 * 1024 * 1024,
+        # the largest body any route takes; each route's own limit: web.params.BODY_LIMITS
+        MAX_CONTENT_LENGTH=max(params.BODY_LIMITS.values()),
         JSON_AS_ASCII=False,
     )
     app.config.from_mapping(test_config)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.extensions["geociv_store"] = store
 
+    params.init_app(app)  # body size and field bounds first, before CSRF reads any form
     csrf.init_app(app)
     login = LoginManager(app)
     login.login_view = "auth.login"
