@@ -123,6 +123,7 @@ FIELD_MAX: dict[str, int] = {
     "pinyin": PINYIN_MAX,
     "q": SEARCH_MAX,
     "username": USERNAME_MAX,
+    "csrf_token": 512,
     "password": PASSWORD_MAX,
     **dict.fromkeys(
         (
@@ -133,7 +134,7 @@ FIELD_MAX: dict[str, int] = {
             "job_id", "type", "types", "statuses", "sign_type", "condition", "doc_type",
             "list", "rule", "step", "objective", "candidates", "method", "speed", "side",
             "change_type", "default_type", "default_status", "name_field", "code_field",
-            "csrf_token", "next", "include_removed", "include_retired", "include_statistical",
+            "next", "include_removed", "include_retired", "include_statistical",
             "geometry", "save", "sign", "pending", "within_area", "other_raster_ids",
             "add", "remove", "bbox", "lon", "lat",
         ),
@@ -266,6 +267,7 @@ def _length_problems(items: Iterable[tuple[str, str]]) -> list[Problem]:
     for count, (key, value) in enumerate(items):
         if count >= FIELDS_MAX:
             return [Problem(f"参数过多：最多 {FIELDS_MAX} 个", field="body")]
+        key = key or ""  # a part without a name (reported by the caller)
         cap = max_length(key)
         if len(key) > ID_MAX and key not in seen:
             problems.append(Problem(f"参数名过长：最多 {ID_MAX} 个字符", field=key[:ID_MAX]))
@@ -278,9 +280,44 @@ def _length_problems(items: Iterable[tuple[str, str]]) -> list[Problem]:
 def _check_fields() -> None:
     problems = _length_problems(request.args.items(multi=True))
     if request.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):
-        problems += _length_problems(request.form.items(multi=True))
+        form = request.form
+        if any(not key for key in form) or any(not key for key in request.files):
+            # a part without a name breaks CSRF and form handling further on
+            message = "表单中有未命名的字段（Content-Disposition 缺少 name）"
+            problems.append(Problem(message, field="body"))
+        problems += _length_problems(form.items(multi=True))
+        problems += _filename_problems()
+    elif request.is_json and request.get_data(cache=True):
+        problems += _json_problems()
     if problems:
         _refuse(400, "请求参数有误", problems)
+
+
+#: Longest uploaded file name (most file systems' limit).
+FILENAME_MAX = 255
+
+
+def _filename_problems() -> list[Problem]:
+    """Uploaded file names: at most :data:`FILENAME_MAX` characters, no control characters
+    (a NUL in a name broke every upload route)."""
+    problems = []
+    for key, upload in request.files.items(multi=True):
+        name = upload.filename or ""
+        if len(name) > FILENAME_MAX:
+            problems.append(Problem(f"文件名过长：最多 {FILENAME_MAX} 个字符", field=key))
+        elif any(ord(c) < 32 or ord(c) == 127 for c in name):
+            problems.append(Problem("文件名含有控制字符", field=key))
+    return problems
+
+
+def _json_problems() -> list[Problem]:
+    """Every JSON body of this app is an object (forms posted as JSON included)."""
+    data = request.get_json(silent=True)
+    if data is None:
+        return [Problem("请求体不是有效的 JSON", field="body")]
+    if not isinstance(data, dict):
+        return [Problem("请求体应为 JSON 对象", field="body")]
+    return json_value_problems(data, "body")
 
 
 def check_request() -> None:
