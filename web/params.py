@@ -124,6 +124,7 @@ FIELD_MAX: dict[str, int] = {
     "q": SEARCH_MAX,
     "username": USERNAME_MAX,
     "csrf_token": 512,
+    "bbox": 200,
     "password": PASSWORD_MAX,
     **dict.fromkeys(
         (
@@ -134,9 +135,9 @@ FIELD_MAX: dict[str, int] = {
             "job_id", "type", "types", "statuses", "sign_type", "condition", "doc_type",
             "list", "rule", "step", "objective", "candidates", "method", "speed", "side",
             "change_type", "default_type", "default_status", "name_field", "code_field",
-            "next", "include_removed", "include_retired", "include_statistical",
-            "geometry", "save", "sign", "pending", "within_area", "other_raster_ids",
-            "add", "remove", "bbox", "lon", "lat",
+            "include_removed", "include_retired", "include_statistical",
+            "geometry", "save", "sign", "pending", "other_raster_ids", "add", "remove",
+            "lon", "lat",
         ),
         ID_MAX,
     ),
@@ -146,7 +147,7 @@ FIELD_MAX: dict[str, int] = {
 JSON_DEPTH_MAX = 12
 
 #: Largest number of query arguments or form fields in one request.
-FIELDS_MAX = 200
+FIELDS_MAX = 1000
 
 
 def max_length(field: str) -> int:
