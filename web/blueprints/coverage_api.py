@@ -11,6 +11,7 @@ reports the fraction done, the stage and finally the result. Bad input is a 400 
 from __future__ import annotations
 
 import json
+import shutil
 import tempfile
 from collections import OrderedDict
 from pathlib import Path
@@ -27,7 +28,7 @@ from geociv.coverage.isochrones import METHOD_LABELS, SPEED_LABELS, SPEEDS
 from geociv.coverage.requests import CoverageRequest, SuggestRequest, layers_of
 from geociv.coverage.service import CoverageResult, circle_label
 from geociv.crs import STORAGE_CRS
-from geociv.errors import Problem, ValidationError
+from geociv.errors import BusyError, Problem, ValidationError
 from geociv.store import (
     FACILITY_STATUS_LABELS,
     FACILITY_STATUSES,
@@ -569,7 +570,11 @@ def import_network() -> tuple[Response, int]:
         finally:
             path.unlink(missing_ok=True)
 
-    started = jobs().submit("network", work, owner=user)
+    try:
+        started = jobs().submit("network", work, owner=user)
+    except BusyError:  # refused (429): the saved upload must not stay behind
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     return jsonify(job_id=started.job_id, state=started.state), 202
 
 
