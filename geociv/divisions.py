@@ -24,7 +24,13 @@ from shapely.geometry.base import BaseGeometry
 
 from geociv import crs as _crs
 from geociv.authority import problems_outside, refuse_rows, require
-from geociv.errors import AdcodeError, InputFileError, Problem, UnknownDivisionError
+from geociv.errors import (
+    AdcodeError,
+    InputFileError,
+    Problem,
+    UnknownDivisionError,
+    ValidationError,
+)
 from geociv.store import LEVELS, Division, Store, UpsertCounts
 from geociv.uploads.sniff import Kind
 
@@ -184,7 +190,10 @@ class Divisions:
                 with_geometry=with_geometry,
             )
         if LEVELS.index(level) <= LEVELS.index(parent.level):
-            raise ValueError(f"{level} 不在 {parent.name}（{parent.level}）之下")
+            raise ValidationError(
+                Problem(f"{level} 不在 {parent.name}（{parent.level}）之下", field="level"),
+                title="查询参数有误",
+            )
         prefix = self._code_prefix(parent.code)
         rows = self.store.query_divisions(
             level=level, include_statistical=include_statistical, with_geometry=with_geometry

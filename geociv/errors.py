@@ -101,7 +101,12 @@ class BackendUnavailableError(StoreError, NotImplementedError):
     """The database URL names a backend that this installation cannot use."""
 
 
-class DuplicateError(GeocivError, ValueError):
+class ConflictError(GeocivError, ValueError):
+    """The request conflicts with the current state of a record: it exists already, it is
+    final (signed by both sides), it has been superseded (the web answers 409)."""
+
+
+class DuplicateError(ConflictError):
     """A record with the same key already exists."""
 
 
@@ -120,3 +125,13 @@ class LoginThrottledError(AuthenticationError):
     def __init__(self, message: str, *, retry_at: str) -> None:
         super().__init__(message)
         self.retry_at = retry_at
+
+
+class BusyError(GeocivError, RuntimeError):
+    """Too much work is waiting already (background computations); try again later (the web
+    answers 429)."""
+
+
+class StaleRecordError(ConflictError, StoreError):
+    """Inside the writing transaction the record turned out changed by someone else: signed
+    by both sides, superseded or corrected meanwhile (a lost race; the web answers 409)."""

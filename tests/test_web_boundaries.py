@@ -157,7 +157,7 @@ def test_the_two_side_sign_off_through_the_api(client, field) -> None:
     # a final record cannot be corrected; nothing signed is lost
     refused = client.post(f"/api/boundaries/records/{rid}/correct",
                           json={"remarks": "改", "reason": "补记"})  # fmt: skip
-    assert refused.status_code == 400 and "不能修改" in refused.get_json()["error"]
+    assert refused.status_code == 409 and "不能修改" in refused.get_json()["error"]
     assert Inspections(store).get(rid).remarks == ""
     # the missing reference object is a finding now that both sides have signed
     findings = client.get("/api/boundaries/findings?parent=411700").get_json()

@@ -22,7 +22,7 @@ from geociv.auth import Users
 from geociv.config import Settings
 from geociv.session_key import session_key
 from geociv.store import open_store
-from web import security
+from web import params, security
 from web._helpers import register_error_handlers
 from web.blueprints import (
     admin,
@@ -77,7 +77,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         SECRET_KEY=session_key(settings, store),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        MAX_CONTENT_LENGTH=200 * 1024 * 1024,
+        # the largest body any route takes; each route's own limit: web.params.BODY_LIMITS
+        MAX_CONTENT_LENGTH=max(params.BODY_LIMITS.values()),
         JSON_AS_ASCII=False,
     )
     security.install(app, cookie_secure=settings.session_cookie_secure)
@@ -85,6 +86,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.extensions["geociv_store"] = store
 
+    params.init_app(app)  # body size and field bounds first, before CSRF reads any form
     csrf.init_app(app)
     login = LoginManager(app)
     login.login_view = "auth.login"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
@@ -15,9 +16,12 @@ from werkzeug.exceptions import HTTPException
 
 from geociv.auth import has_role
 from geociv.errors import (
+    AuthenticationError,
+    BusyError,
+    ConflictError,
     GeocivError,
     PermissionDeniedError,
-    UnknownDivisionError,
+    Problem,
     ValidationError,
 )
 from geociv.store import ROLE_LABELS, Store, User
@@ -28,6 +32,7 @@ if TYPE_CHECKING:
     from geociv.gazetteer.search import NameSearch
     from geociv.gazetteer.signs import Signs
 
+logger = logging.getLogger(__name__)
 
 class SessionUser:
     """Flask-Login's view of a :class:`geociv.store.User`."""
@@ -218,24 +223,55 @@ def not_found(message: str) -> NoReturn:
     abort(make_response(_error(404, message)))
 
 
-def _error(status: int, title: str, problems: list[dict[str, Any]] | None = None) -> Any:
+def error_response(status: int, title: str, problems: list[Any] | None = None) -> Any:
+    """The error answer: ``{"error", "problems"}`` JSON under ``/api/``, else the Chinese error
+    page. ``problems`` are :class:`~geociv.errors.Problem` objects or their dicts."""
+    rows = [p.to_dict() if isinstance(p, Problem) else p for p in problems or []]
     if wants_json():
-        return jsonify(error=title, problems=problems or []), status
-    return render_template(
-        "error.html", status=status, title=title, problems=problems or []
-    ), status
+        return jsonify(error=title, problems=rows), status
+    return render_template("error.html", status=status, title=title, problems=rows), status
+
+
+_error = error_response
+
+#: Status of each kind of domain error (the most specific class wins): conflicts with the
+#: state of a record 409, unknown things 404, refusals 403, bad credentials 401, bad input 400.
+#: Any other error is a bug: logged with its traceback and answered with a Chinese 500.
+_HTTP_TITLES = {
+    400: "请求有误",
+    401: "未登录",
+    403: "无权访问",
+    404: "页面不存在",
+    405: "不支持的请求方法",
+    409: "与当前状态冲突",
+    413: "请求体过大",
+    429: "请求过多，请稍后再试",
+}
+
+
+def _status_of(exc: GeocivError) -> int:
+    if isinstance(exc, ConflictError):
+        return 409
+    if isinstance(exc, AuthenticationError):
+        return 401
+    if isinstance(exc, PermissionError):
+        return 403
+    if isinstance(exc, BusyError):
+        return 429
+    if isinstance(exc, LookupError):
+        return 404
+    if isinstance(exc, ValueError):
+        return 400
+    return 500
 
 
 def register_error_handlers(app: Flask) -> None:
-    """JSON bodies for API errors, Chinese error pages elsewhere."""
+    """JSON bodies for API errors, Chinese error pages elsewhere; every domain error gets its
+    4xx (:func:`_status_of`); an unexpected exception is logged and answered with a 500."""
 
     @app.errorhandler(ValidationError)
     def _validation(exc: ValidationError) -> Any:
-        return _error(400, exc.title, [p.to_dict() for p in exc.problems])
-
-    @app.errorhandler(UnknownDivisionError)
-    def _unknown(exc: UnknownDivisionError) -> Any:
-        return _error(404, str(exc))
+        return _error(_status_of(exc), exc.title, [p.to_dict() for p in exc.problems])
 
     @app.errorhandler(PermissionDeniedError)
     def _denied(exc: PermissionDeniedError) -> Any:
@@ -247,13 +283,27 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(GeocivError)
     def _geociv(exc: GeocivError) -> Any:
-        status = 400 if isinstance(exc, ValueError) else 500
+        status = _status_of(exc)
+        if status >= 500:
+            logger.error("%s %s: %s", request.method, request.path, exc, exc_info=exc)
+            return _error(500, "服务器内部错误，请稍后重试或联系管理员")
         return _error(status, str(exc))
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Any:
-        titles = {404: "页面不存在", 405: "不支持的请求方法", 413: "上传文件过大"}
-        return _error(exc.code or 500, titles.get(exc.code or 0, exc.description or "请求有误"))
+        code = exc.code or 500
+        title = _HTTP_TITLES.get(code, "请求有误" if code < 500 else "服务器内部错误")
+        if code == 413:
+            from web.params import body_limit, size_text
+
+            limit = size_text(body_limit(request.endpoint))
+            title = f"请求体过大：此处最多 {limit}（单个表单文本字段最多 500 KB）"
+        return _error(code, title)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> Any:
+        logger.error("未处理的异常 %s %s", request.method, request.path, exc_info=exc)
+        return _error(500, "服务器内部错误，请稍后重试或联系管理员")
 
 
 __all__ = [
@@ -262,6 +312,7 @@ __all__ = [
     "abort",
     "actor",
     "cases",
+    "error_response",
     "fields_renamed",
     "flash_problems",
     "not_found",

@@ -24,7 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from geociv.errors import GeocivError, ValidationError
+from geociv.errors import BusyError, GeocivError, ValidationError
 
 __all__ = ["Job", "Jobs"]
 
@@ -84,7 +84,11 @@ class Job:
 class Jobs:
     """A small pool of worker threads running :class:`Job` s, keeping the latest ``keep``."""
 
-    def __init__(self, workers: int = 2, keep: int = 200) -> None:
+    def __init__(
+        self, workers: int = 2, keep: int = 200, max_waiting: int = 8, per_owner: int = 3
+    ) -> None:
+        self._max_waiting = max_waiting
+        self._per_owner = per_owner
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="geociv-job")
         self._jobs: OrderedDict[str, Job] = OrderedDict()
         self._lock = threading.Lock()
@@ -92,9 +96,23 @@ class Jobs:
         self._keep = keep
 
     def submit(self, kind: str, work: Work, *, owner: str = "") -> Job:
-        """Start ``work(progress)`` in the background and return its job at once."""
+        """Start ``work(progress)`` in the background and return its job at once.
+
+        Raises
+        ------
+        BusyError
+            ``max_waiting`` jobs are queued or running already, or ``per_owner`` of the
+            owner's (nothing is started; the web answers 429).
+        """
         job = Job(uuid.uuid4().hex[:12], kind, owner)
         with self._lock:
+            waiting = [j for j in self._jobs.values() if j.state in ("queued", "running")]
+            mine = [j for j in waiting if j.owner == owner]
+            if len(waiting) >= self._max_waiting or len(mine) >= self._per_owner:
+                raise BusyError(
+                    f"后台计算已满（本人最多 {self._per_owner} 项、共 {self._max_waiting} 项"
+                    "同时排队或计算），请等已开始的计算完成后再试"
+                )
             self._jobs[job.job_id] = job
             self._done[job.job_id] = threading.Event()
             while len(self._jobs) > self._keep:

@@ -24,6 +24,7 @@ from geociv.store import (
     SIGN_STATUSES,
     SIGN_TYPES,
 )
+from web.params import ID_INT_MAX
 
 _ERROR = {
     "description": "请求有误：error 说明原因，problems 列出每一处（行、字段、信息）",
@@ -49,6 +50,8 @@ _NAME_FIELDS = {
 }
 _WRITE_ERRORS = {"400": _ERROR, "401": _ERROR, "403": _ERROR}
 
+_ID_INT_MAX = ID_INT_MAX
+
 
 def _names_paths() -> dict[str, Any]:
     q = {"name": "q", "in": "query", "required": True, "schema": {"type": "string"},
@@ -66,7 +69,8 @@ def _names_paths() -> dict[str, Any]:
                  "description": "区划代码前缀"},
                 {"name": "bbox", "in": "query", "schema": {"type": "string"},
                  "description": "地图范围 minx,miny,maxx,maxy"},
-                {"name": "limit", "in": "query", "schema": {"type": "integer", "default": 20}}],
+                {"name": "limit", "in": "query", "schema": {"type": "integer", "default": 20,
+                 "minimum": 1, "maximum": 100}}],
             "responses": {"200": _ok("结果列表（含 bbox，可在地图上定位）"), "400": _ERROR}}},
         "/api/pinyin": {"get": {
             "summary": "按地名拼写规则生成拼音", "operationId": "pinyin",
@@ -79,7 +83,7 @@ def _names_paths() -> dict[str, Any]:
             "requestBody": _json_body(["name", "category", "division_code"], {
                 **_NAME_FIELDS, "geometry": {"type": "object"},
                 "status": {"type": "string", "enum": ["proposed", "approved", "published"]},
-                "aliases": {"type": "array", "items": {"type": "string"}},
+                "aliases": {"type": "array", "items": {"type": "string"}, "maxItems": 20},
                 "accept": {"type": "object", "description": "规则编号 → 确认理由"}}),
             "responses": {"201": _ok("登记的记录与检查结果"), **_WRITE_ERRORS}}},
         "/api/names/{name_id}": {"get": {
@@ -193,7 +197,8 @@ def _cases_paths() -> dict[str, Any]:
         "/api/cases/{case_id}/documents/{document_id}": {"get": {
             "summary": "下载案件附件", "operationId": "getDocument",
             "parameters": [case_id, {"name": "document_id", "in": "path", "required": True,
-                                     "schema": {"type": "integer"}}],
+                                     "schema": {"type": "integer", "minimum": 1,
+                                                "maximum": _ID_INT_MAX}}],
             "responses": {"200": {"description": "附件文件", "content": {
                 "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
                 "401": _ERROR, "404": _ERROR}}},
@@ -267,8 +272,10 @@ def _signs_paths() -> dict[str, Any]:
                     "sign_type": {"type": "string", "enum": list(SIGN_TYPES)},
                     "text": {"type": "string", "description": "标志实际所示汉字"},
                     "pinyin": {"type": "string", "description": "标志实际所示拼音"},
-                    "lon": {"type": "number", "description": "经度（CGCS2000）"},
-                    "lat": {"type": "number", "description": "纬度（CGCS2000）"},
+                    "lon": {"type": "number", "minimum": -180, "maximum": 180,
+                            "description": "经度（CGCS2000）"},
+                    "lat": {"type": "number", "minimum": -90, "maximum": 90,
+                            "description": "纬度（CGCS2000）"},
                     "installed_on": {"type": "string", "format": "date"},
                     "installer": {"type": "string"}, "remarks": {"type": "string"},
                     "sign_id": {"type": "string", "description": "标志编号（不给出时自动编号）"},
@@ -281,7 +288,7 @@ def _signs_paths() -> dict[str, Any]:
             "parameters": [
                 {"name": "today", "in": "query", "schema": {"type": "string", "format": "date"}},
                 {"name": "patrol_days", "in": "query",
-                 "schema": {"type": "integer", "minimum": 0, "default": 365}}],
+                 "schema": {"type": "integer", "minimum": 0, "maximum": 3650, "default": 365}}],
             "responses": {"200": _ok("{today, patrol_days, count, findings: [...]}"),
                           "400": _ERROR, "401": _ERROR}}},
         "/api/signs/{sign_id}": {"get": {
@@ -373,6 +380,7 @@ def _coverage_paths() -> dict[str, Any]:
         "types": {
             "type": "array",
             "items": {"type": "string", "enum": list(FACILITY_TYPES)},
+            "maxItems": 20,
             "description": "设施类型代码或中文名称",
         },
         "aoi": {
@@ -383,11 +391,13 @@ def _coverage_paths() -> dict[str, Any]:
         "minutes": {"type": "number", "default": 15, "minimum": 1, "maximum": 120},
         "rings": {
             "type": "array",
-            "items": {"type": "number"},
+            "items": {"type": "number", "exclusiveMinimum": 0, "maximum": 120},
+            "maxItems": 10,
             "default": [5, 10],
             "description": "同时绘制的内圈（分钟）",
         },
         "speed": {
+            "type": ["string", "number"],
             "description": "速度预设 elderly 0.8、design 1.0、adult 1.2、ebike 4.2、"
             "car 8.3 m/s，或以 m/s 表示的数字",
             "default": "elderly",
@@ -395,6 +405,7 @@ def _coverage_paths() -> dict[str, Any]:
         "statuses": {
             "type": "array",
             "items": {"type": "string", "enum": list(FACILITY_STATUSES)},
+            "maxItems": 10,
             "default": ["existing"],
         },
         "network_id": {"type": ["string", "null"], "description": "路网编号；缺省为直线距离估算"},
@@ -402,16 +413,21 @@ def _coverage_paths() -> dict[str, Any]:
         "other_raster_ids": {
             "type": "array",
             "items": {"type": "string"},
+            "maxItems": 20,
             "description": "另外统计的人口栅格（如总人口）",
         },
         "zones_id": {"type": ["string", "null"], "description": "统计单元（街道/社区）编号"},
-        "detour": {"type": "number", "default": 1.3, "description": "直线估算的绕行系数"},
-        "access_m": {"type": "number", "default": 50, "description": "路网法的步行接入距离（米）"},
+        "detour": {"type": "number", "default": 1.3, "minimum": 1, "maximum": 3,
+                   "description": "直线估算的绕行系数"},
+        "access_m": {"type": "number", "default": 50, "minimum": 0, "maximum": 500,
+                     "description": "路网法的步行接入距离（米）"},
     }
     suggest_input = {
         "run_id": {"type": "string", "description": "作为基础的覆盖计算记录"},
-        "k": {"type": ["integer", "null"], "description": "新增站点数（最大覆盖）"},
-        "target_share": {"type": ["number", "null"], "description": "目标覆盖率 0–1（最少站点）"},
+        "k": {"type": ["integer", "null"], "minimum": 1, "maximum": 500,
+              "description": "新增站点数（最大覆盖）"},
+        "target_share": {"type": ["number", "null"], "minimum": 0.01, "maximum": 1,
+                         "description": "目标覆盖率 0–1（最少站点）"},
         "objective": {"type": "string", "enum": ["area", "population"], "default": "area"},
         "candidates": {
             "type": "string",
@@ -420,7 +436,8 @@ def _coverage_paths() -> dict[str, Any]:
             "description": "generated：范围内网格候选点；stored：状态为候选的设施",
         },
         "method": {"type": "string", "enum": ["auto", "greedy", "exact"], "default": "auto"},
-        "spacing_m": {"type": "number", "default": 300, "description": "生成候选点的间距（米）"},
+        "spacing_m": {"type": "number", "default": 300, "minimum": 50, "maximum": 5000,
+                      "description": "生成候选点的间距（米）"},
     }
     return {
         "/api/coverage/options": {"get": {
@@ -452,7 +469,8 @@ def _coverage_paths() -> dict[str, Any]:
             "operationId": "networkEdges",
             "parameters": [_path_param("network_id", "路网编号", "RN0001"),
                            {"name": "bbox", "in": "query", "schema": {"type": "string"},
-                            "description": "minlon,minlat,maxlon,maxlat"}],
+                            "description": "minlon,minlat,maxlon,maxlat（有限数值，依次增大，"
+                            "最多 2500 平方度）"}],
             "responses": {"200": _ok("FeatureCollection"), **_READ_ERRORS}}},
         "/api/coverage/networks/{network_id}/snap": {"get": {
             "summary": "设施到路网的吸附距离与连通情况", "operationId": "snapFacilities",
@@ -520,8 +538,9 @@ def _coverage_paths() -> dict[str, Any]:
             "operationId": "suggestionWhatIf", "parameters": [suggestion_id],
             "requestBody": {"required": True, "content": {"application/json": {"schema": {
                 "type": "object", "properties": {
-                    "add": {"type": "array", "items": {"type": "string"}},
-                    "remove": {"type": "array", "items": {"type": "string"}}}}}}},
+                    "add": {"type": "array", "items": {"type": "string"}, "maxItems": 500},
+                    "remove": {"type": "array", "items": {"type": "string"},
+                               "maxItems": 500}}}}}},
             "responses": {"200": _ok("{before, after, share_before, share_after, delta}"),
                           **_READ_ERRORS}}},
         "/api/coverage/jobs/{job_id}": {"get": {
@@ -573,32 +592,37 @@ def _boundaries_paths() -> dict[str, Any]:
             "enum": list(RECORD_KINDS),
             "description": "marker 界桩检查（给出 marker_id 时默认）或 line 界线检查",
         },
-        "plan_id": {"type": "integer", "description": "联检计划编号"},
+        "plan_id": {"type": "integer", "minimum": 1, "maximum": _ID_INT_MAX,
+                    "description": "联检计划编号"},
         "marker_id": {"type": "string", "description": "界桩编号，如 411721-411722-001Q"},
         "inspected_on": {
             "type": "string",
             "format": "date",
             "description": "检查日期（默认今天；须在计划所属轮次内）",
         },
-        "lon": {"type": "number", "description": "实测经度（CGCS2000；界桩丢失时可不填）"},
-        "lat": {"type": "number", "description": "实测纬度"},
+        "lon": {"type": "number", "minimum": -180, "maximum": 180,
+                "description": "实测经度（CGCS2000；界桩丢失时可不填）"},
+        "lat": {"type": "number", "minimum": -90, "maximum": 90, "description": "实测纬度"},
         "crs": {
             "type": "string",
             "description": "经纬度的坐标系（默认 CGCS2000；可为 WGS84、GCJ02、BD09、EPSG 代码）",
         },
-        "gps_accuracy_m": {"type": "number", "description": "GPS 精度（米）"},
+        "gps_accuracy_m": {"type": "number", "minimum": 0, "maximum": 100000,
+                           "description": "GPS 精度（米）"},
         "condition": {
             "type": "string",
             "enum": list(MARKER_CONDITIONS),
             "description": "完好、损坏、丢失、移位、掩埋、字迹不清（代码或中文）",
         },
         "references_present": {
-            "oneOf": [{"type": "integer"}, {"type": "array", "items": {"type": "boolean"}}],
+            "oneOf": [{"type": "integer", "minimum": 0, "maximum": 100},
+                      {"type": "array", "items": {"type": "boolean"}, "maxItems": 100}],
             "description": "现存方位物个数，或按登记顺序逐个有无",
         },
         "changes": {
             "type": "array",
             "description": "界线检查：沿线变化",
+            "maxItems": 100,
             "items": {
                 "type": "object",
                 "properties": {
@@ -651,7 +675,8 @@ def _boundaries_paths() -> dict[str, Any]:
             "operationId": "boundaryFindings",
             "parameters": [parent,
                 {"name": "line_id", "in": "query", "schema": {"type": "string"}},
-                {"name": "round", "in": "query", "schema": {"type": "integer"},
+                {"name": "round", "in": "query", "schema": {"type": "integer", "minimum": 1,
+                 "maximum": 999},
                  "description": "只按该轮次的检查判断"}],
             "responses": {"200": geojson, "400": _ERROR, "401": _ERROR}}},
         "/api/boundaries/records": {
@@ -659,7 +684,8 @@ def _boundaries_paths() -> dict[str, Any]:
                 "summary": "联检记录（最新版本）", "operationId": "listInspectionRecords",
                 "parameters": [
                     {"name": "line_id", "in": "query", "schema": {"type": "string"}},
-                    {"name": "plan_id", "in": "query", "schema": {"type": "integer"}},
+                    {"name": "plan_id", "in": "query", "schema": {"type": "integer",
+                     "minimum": 1, "maximum": _ID_INT_MAX}},
                     {"name": "status", "in": "query", "schema": {"type": "string",
                      "enum": list(RECORD_STATUSES)}},
                     {"name": "pending", "in": "query", "schema": {"type": "boolean"},
@@ -689,8 +715,8 @@ def _boundaries_paths() -> dict[str, Any]:
             "requestBody": {"required": False, "content": {"application/json": {"schema": {
                 "type": "object", "properties": {
                     "note": {"type": "string"},
-                    "version": {"type": "integer", "description": "签字人阅读的版本；已被更正"
-                                "时拒绝"}}}}}},
+                    "version": {"type": "integer", "minimum": 1, "maximum": _ID_INT_MAX,
+                                "description": "签字人阅读的版本；已被更正时拒绝"}}}}}},
             "responses": {"200": record_ok, **_STEP_ERRORS}}},
         "/api/boundaries/records/{record_id}/correct": {"post": {
             "summary": "更正记录：未签字时直接修改，已有签字时生成新版本；双方已签字的记录"
@@ -705,13 +731,15 @@ def _boundaries_paths() -> dict[str, Any]:
         "/api/boundaries/reports/annual/{year}": {"get": {
             "summary": "年度联检报告", "operationId": "annualInspectionReport",
             "parameters": [{"name": "year", "in": "path", "required": True,
-                            "schema": {"type": "integer"}, "example": 2026},
+                            "schema": {"type": "integer", "minimum": 1949, "maximum": 2100},
+                            "example": 2026},
                            parent, report_format],
             "responses": {"200": report_ok, **_READ_ERRORS}}},
         "/api/boundaries/reports/round/{round_no}": {"get": {
             "summary": "轮次联检报告", "operationId": "roundInspectionReport",
             "parameters": [{"name": "round_no", "in": "path", "required": True,
-                            "schema": {"type": "integer"}, "example": 6},
+                            "schema": {"type": "integer", "minimum": 1, "maximum": 999},
+                            "example": 6},
                            parent, report_format],
             "responses": {"200": report_ok, **_READ_ERRORS}}},
         "/api/boundaries/topology": {"get": {
@@ -755,8 +783,69 @@ def _declare_security(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 def openapi_document() -> dict[str, Any]:
-    """Return the OpenAPI description (a fresh dict each call)."""
-    return _declare_security(_document())
+    """Return the OpenAPI description (a fresh dict each call), with the bounds that
+    :mod:`web.params` enforces on every request and the errors any operation may answer."""
+    doc = _document()
+    for path, item in doc["paths"].items():
+        for method, op in item.items():
+            _bound_parameters(op)
+            _add_responses(path, method, op)
+    _bound_string(doc["components"]["schemas"]["PatrolInput"], "body")  # the one request schema
+    return _declare_security(doc)
+
+
+#: Operations open to anonymous callers (every other one answers 401 without a log-in).
+_PUBLIC = frozenset(
+    {"openapi", "listDivisions", "getDivision", "validateName", "searchNames", "pinyin", "getName"}
+)
+
+#: Operations that start a background computation (429 when too many are waiting).
+_JOBS = frozenset({"startCoverageRun", "startSuggestion", "startBatch", "importNetwork"})
+
+_TOO_LARGE = {**_ERROR, "description": "请求体超过此处的大小上限（上限见 error）"}
+_CONFLICT = {**_ERROR, "description": "与记录的当前状态冲突：已存在、已由双方签字、已被更正"}
+_BUSY = {**_ERROR, "description": "等待中的后台计算过多，请稍后再试"}
+
+
+def _bound_string(schema: dict[str, Any], field: str) -> None:
+    """Give a string schema (or an array of strings) the length cap of its field."""
+    from web.params import max_length
+
+    kinds = schema.get("type")
+    kinds = {kinds} if isinstance(kinds, str) else set(kinds or ())
+    if "string" in kinds and schema.get("format") not in ("binary", "date"):
+        schema.setdefault("maxLength", max_length(field))
+    if "array" in kinds and isinstance(schema.get("items"), dict):
+        _bound_string(schema["items"], field)
+    for name, prop in schema.get("properties", {}).items():
+        _bound_string(prop, name)
+    for key in ("oneOf", "anyOf", "allOf"):
+        for part in schema.get(key, []):
+            _bound_string(part, field)
+
+
+def _bound_parameters(op: dict[str, Any]) -> None:
+    for param in op.get("parameters", []):
+        _bound_string(param.setdefault("schema", {}), param["name"])
+    for media in op.get("requestBody", {}).get("content", {}).values():
+        _bound_string(media.get("schema", {}), "body")
+
+
+def _add_responses(path: str, method: str, op: dict[str, Any]) -> None:
+    """Every operation may answer 400 (a parameter out of bounds) and 404 (an unknown id or
+    division); protected ones 401/403; bodies 413; writes 409; job starts 429."""
+    responses = op.setdefault("responses", {})
+    extra: dict[str, Any] = {"400": _ERROR}
+    if op.get("operationId") != "openapi":
+        extra["404"] = _ERROR
+    if op.get("operationId") not in _PUBLIC:
+        extra |= {"401": _ERROR, "403": _ERROR}
+    if method == "post":
+        extra |= {"409": _CONFLICT, "413": _TOO_LARGE}
+    if op.get("operationId") in _JOBS:
+        extra["429"] = _BUSY
+    for code, response in extra.items():
+        responses.setdefault(code, response)
 
 
 def _document() -> dict[str, Any]:

@@ -43,7 +43,13 @@ from geociv.auth import require_role
 from geociv.authority import require, require_line
 from geociv.boundaries.markers import check_photo
 from geociv.boundaries.registry import side_of, side_unit
-from geociv.errors import CoordinateRangeError, CRSError, Problem, ValidationError
+from geociv.errors import (
+    ConflictError,
+    CoordinateRangeError,
+    CRSError,
+    Problem,
+    ValidationError,
+)
 from geociv.gazetteer.cases import check_day, choose
 from geociv.store import (
     LINE_CHANGE_LABELS,
@@ -75,8 +81,9 @@ CORRECTABLE: dict[str, frozenset[str]] = {
 SIDE_LABELS = {"left": "左侧", "right": "右侧"}
 
 
-class RecordFinalError(ValidationError):
-    """The record has been signed by both sides and can no longer be changed."""
+class RecordFinalError(ConflictError, ValidationError):
+    """The record has been signed by both sides and can no longer be changed (a conflict:
+    the web answers 409)."""
 
     def __init__(self, message: str) -> None:
         super().__init__(Problem(message), title="联检记录不能修改")
@@ -498,7 +505,7 @@ class Inspections:
     def _plan(self, plan_id: int, problems: list[Problem]) -> InspectionPlan | None:
         try:
             plan = self.store.get_inspection_plan(int(plan_id))
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # not a number, or beyond 64 bits
             plan = None
         if plan is None:
             problems.append(Problem(f"未找到联检计划 {plan_id}", field="plan_id"))

@@ -58,6 +58,8 @@ def _number(
 ) -> float:
     value = data.get(key, default)
     try:
+        if isinstance(value, bool):
+            raise TypeError(value)
         number = float(value)
     except (TypeError, ValueError):
         problems.append(Problem(f"应为数字，收到 {value!r}", field=key))
@@ -65,6 +67,44 @@ def _number(
     if not (low <= number <= high) or math.isnan(number):
         problems.append(Problem(f"应在 {low:g}–{high:g} 之间，收到 {number:g}", field=key))
     return number
+
+
+#: Most inner rings a request may ask for.
+RINGS_MAX = 10
+
+
+def _listed(data: Mapping[str, Any], key: str, problems: list[Problem]) -> list[Any]:
+    """``data[key]`` as a list (one text counts as a list of one); anything else is a
+    problem naming ``key``."""
+    value = data.get(key)
+    if value is None or value == "":
+        return []
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list | tuple):
+        return list(value)
+    problems.append(Problem(f"应为数组，收到 {value!r}", field=key))
+    return []
+
+
+def _rings(raw: Any, minutes: float, problems: list[Problem]) -> list[float]:
+    """Inner ring times: each a finite number of minutes above 0 and below ``minutes``."""
+    values = raw if isinstance(raw, list | tuple) else [raw]
+    if len(values) > RINGS_MAX:
+        problems.append(Problem(f"最多 {RINGS_MAX} 个圈层，收到 {len(values)} 个", field="rings"))
+        return []
+    rings: list[float] = []
+    for r in values:
+        try:
+            number = float(r) if not isinstance(r, bool) else math.nan
+        except (TypeError, ValueError):
+            number = math.nan
+        if not (math.isfinite(number) and 0 < number <= 120):
+            message = f"圈层时间应为 0–120 分钟之间的数字，收到 {r!r}"
+            problems.append(Problem(message, field="rings"))
+        else:
+            rings.append(number)
+    return rings
 
 
 def _optional_id(data: Mapping[str, Any], key: str) -> str | None:
@@ -124,25 +164,22 @@ class CoverageRequest:
             Naming each bad field.
         """
         problems: list[Problem] = []
-        types, problems = parse_types(data.get("types") or [])
+        types, problems = parse_types(_listed(data, "types", problems))
         minutes = _number(data, "minutes", 15.0, 1.0, 120.0, problems)
-        raw_rings = data.get("rings", (5, 10))
-        rings: list[float] = []
-        for r in raw_rings if isinstance(raw_rings, list | tuple) else [raw_rings]:
-            try:
-                rings.append(float(r))
-            except (TypeError, ValueError):
-                problems.append(Problem(f"圈层时间应为数字，收到 {r!r}", field="rings"))
+        rings = _rings(data.get("rings", (5, 10)), minutes, problems)
         speed: str | float = data.get("speed", "elderly")
+        if isinstance(speed, bool) or not isinstance(speed, str | int | float):
+            problems.append(Problem(f"速度应为预设名称或数字，收到 {speed!r}", field="speed"))
+            speed = "elderly"
         if isinstance(speed, str) and speed not in SPEEDS:
             try:
                 speed = float(speed)
             except ValueError:
                 problems.append(Problem(f"未知的速度 {speed!r}", field="speed"))
-        if isinstance(speed, int | float) and not 0.1 <= float(speed) <= 40:
+        if isinstance(speed, int | float) and not 0.1 <= float(speed) <= 40:  # NaN too
             problems.append(Problem(f"速度应在 0.1–40 m/s 之间，收到 {speed}", field="speed"))
         statuses = []
-        for s in data.get("statuses") or ["existing"]:
+        for s in _listed(data, "statuses", problems) or ["existing"]:
             code = parse_status(str(s))
             if code is None:
                 problems.append(Problem(f"未知的设施状态 {s!r}", field="statuses"))
@@ -337,6 +374,8 @@ class SuggestRequest:
             problems.append(Problem("请给出新增站点数 k 或目标覆盖率", field="k"))
         if k not in (None, ""):
             try:
+                if isinstance(k, bool) or (isinstance(k, float) and not k.is_integer()):
+                    raise TypeError(k)
                 k = int(k)
                 if not 1 <= k <= 500:
                     problems.append(Problem(f"新增站点数应在 1–500 之间，收到 {k}", field="k"))
@@ -350,7 +389,9 @@ class SuggestRequest:
             target = None
         objective = str(data.get("objective") or "area")
         if objective not in ("area", "population"):
-            problems.append(Problem(f"未知的目标 {objective!r}（area/population）", "objective"))
+            problems.append(
+                Problem(f"未知的目标 {objective!r}（area/population）", field="objective")
+            )
         candidates = str(data.get("candidates") or "generated")
         if candidates not in ("stored", "generated"):
             problems.append(Problem(f"未知的候选点来源 {candidates!r}", field="candidates"))

@@ -527,6 +527,8 @@ class CoverageInputs:
             raise InputFileError(Problem(f"找不到文件 {path}"), title="人口栅格无法读取")
         data = uploads.raster_bytes(path)
         title = f"人口栅格 {path.name} 无法使用"
+        if not data:
+            raise InputFileError(Problem("文件为空", field="file"), title=title)
         try:
             with (
                 fence.rasterio_env(),

@@ -20,7 +20,7 @@ import shapely
 from shapely import LineString, MultiLineString
 from shapely.geometry.base import BaseGeometry
 
-from geociv.errors import DuplicateError, StoreError
+from geociv.errors import DuplicateError, StaleRecordError, StoreError
 from geociv.store import _gpkg
 from geociv.store._rows import from_row
 from geociv.store._sqlite_schema import STORAGE_SRS_ID
@@ -866,12 +866,12 @@ class BoundariesSQL:
             if before is None:
                 raise StoreError(f"联检记录 {record_id} 不存在")
             if before.version != expect_version:
-                raise StoreError(
+                raise StaleRecordError(
                     f"联检记录 {record_id} 已有第 {before.version} 版（应为第 {expect_version} "
                     "版），可能已被他人更正：请刷新后重试"
                 )
             if before.status == "final":
-                raise StoreError(f"联检记录 {record_id} 已由双方签字确认，不能修改")
+                raise StaleRecordError(f"联检记录 {record_id} 已由双方签字确认，不能修改")
             fields = dict(changes)
             if "changes" in fields:
                 fields["changes"] = tuple(fields["changes"])
@@ -919,11 +919,11 @@ class BoundariesSQL:
             if before is None:
                 raise StoreError(f"联检记录 {record_id} 没有第 {version} 版")
             if before.status == "superseded":
-                raise StoreError(
+                raise StaleRecordError(
                     f"联检记录 {record_id} 第 {version} 版已被更正，请在最新版本上签字"
                 )
             if before.status == "final":
-                raise StoreError(f"联检记录 {record_id} 第 {version} 版已由双方签字确认")
+                raise StaleRecordError(f"联检记录 {record_id} 第 {version} 版已由双方签字确认")
             taken = before.signature(signature.side)
             if taken is not None:
                 raise DuplicateError(

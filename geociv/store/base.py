@@ -531,7 +531,7 @@ class Store(ABC):
         """Add one side's signature to a version; the version becomes ``final`` with the
         second side's. A side that has signed already raises
         :class:`~geociv.errors.DuplicateError`; a superseded or final version
-        :class:`~geociv.errors.StoreError`."""
+        :class:`~geociv.errors.StaleRecordError` (a race with another signer)."""
 
     @abstractmethod
     def get_inspection_record(

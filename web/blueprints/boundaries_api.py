@@ -49,6 +49,7 @@ from geociv.uploads.limits import MAX_PHOTO_BYTES
 from web._helpers import actor, fields_renamed, not_found, role_required, store
 from web._uploads import photo_bytes, received
 from web.blueprints.cases_api import download, parse_point
+from web.params import ID_INT_MAX, int_arg, parse_int
 
 if TYPE_CHECKING:
     from geociv.boundaries.reports import InspectionReport
@@ -62,6 +63,10 @@ READERS: tuple[str, ...] = ("officer", "inspector", "planner")
 RENAMED = {"measured": "location", "filename": "photo", "content": "photo"}
 
 _TRUE = {"1", "true", "yes", "on"}
+
+#: Bounds of round numbers and report years in requests.
+ROUND_MAX = 999
+YEAR_MIN, YEAR_MAX = 1949, 2100
 
 
 # -- look-ups shared with the pages -------------------------------------------------------------
@@ -376,13 +381,11 @@ def sign_record(record_id: str, data: Mapping[str, Any]) -> InspectionRecord:
     """Sign a record for the logged-in user's side (``note``; ``version``: the version read)."""
     record = get_record(record_id)
     version = _text(data, "version")
-    if version and not version.isdigit():
-        raise ValidationError(Problem("version 应为整数", field="version"), title="请求有误")
     return inspections().sign(
         record.record_id,
         signer=actor(),
         note=_text(data, "note"),
-        version=int(version) if version else None,
+        version=parse_int(version, "version", low=1, high=ID_INT_MAX) if version else None,
     )
 
 
@@ -562,15 +565,11 @@ def markers_import() -> Response:
 def findings() -> Response:
     """Findings on markers and inspections as GeoJSON; ``parent``, ``line_id``, ``round``."""
     parent = parent_arg()
-    round_text = (request.args.get("round") or "").strip()
-    if round_text and not round_text.isdigit():
-        raise ValidationError(
-            Problem(f"轮次 {round_text!r} 应为正整数", field="round"), title="查询参数有误"
-        )
+    round_no = int_arg("round", 0, low=1, high=ROUND_MAX) or None
     found = Findings(store()).list(
         line_id=request.args.get("line_id") or None,
         parent=parent,
-        round_no=int(round_text) if round_text else None,
+        round_no=round_no,
     )
     body = {
         "type": "FeatureCollection",
@@ -592,8 +591,10 @@ def records() -> Response:
             Problem(f"未知状态 {status!r}；可用：{', '.join(RECORD_STATUSES)}", field="status")
         )
     plan_text = (request.args.get("plan_id") or "").strip()
-    if plan_text and not plan_text.isdigit():
-        problems.append(Problem(f"计划编号 {plan_text!r} 应为整数", field="plan_id"))
+    try:
+        plan_id = parse_int(plan_text, "plan_id", low=1, high=ID_INT_MAX) if plan_text else None
+    except ValidationError as exc:
+        problems += exc.problems
     if problems:
         raise ValidationError(problems, title="查询参数有误")
     if request.args.get("pending", "").lower() in _TRUE:
@@ -601,7 +602,7 @@ def records() -> Response:
     else:
         found = inspections().query(
             line_id=request.args.get("line_id") or None,
-            plan_id=int(plan_text) if plan_text else None,
+            plan_id=plan_id,
             status=status,
             include_superseded=status == "superseded",
         )
@@ -643,11 +644,14 @@ def correct(record_id: str) -> Response:
 
 
 def _number(text: str, field: str, label: str) -> int:
-    if not text.isdigit():
+    low, high = (YEAR_MIN, YEAR_MAX) if field == "year" else (1, ROUND_MAX)
+    try:
+        return parse_int(text, field, low=low, high=high)
+    except ValidationError:
         raise ValidationError(
-            Problem(f"{label} {text!r} 应为正整数", field=field), title="请求有误"
-        )
-    return int(text)
+            Problem(f"{label} {text!r} 应为 {low}–{high} 之间的整数", field=field),
+            title="请求有误",
+        ) from None
 
 
 @bp.get("/reports/annual/<year>")

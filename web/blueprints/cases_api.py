@@ -53,11 +53,15 @@ from web._helpers import (
     signs,
 )
 from web._uploads import photo_bytes
+from web.params import ID_INT_MAX, int_arg
 
 bp = Blueprint("cases_api", __name__, url_prefix="/api")
 
 #: Steps recorded after the application, in order.
 STEPS: tuple[str, ...] = CASE_STEPS[1:]
+
+#: Longest patrol interval a query may ask about (days; ten years).
+PATROL_DAYS_MAX = 3650
 
 #: Roles that may read cases and signs (every role; admins pass too).
 READERS: tuple[str, ...] = ("officer", "inspector", "planner")
@@ -374,19 +378,17 @@ def _body() -> dict[str, Any]:
 
 
 def _patrol_days() -> int:
-    text = request.args.get("patrol_days", "").strip()
-    if not text:
-        return PATROL_DAYS
     try:
-        days = int(text)
-    except ValueError:
-        days = -1
-    if days < 0:
+        return int_arg("patrol_days", PATROL_DAYS, low=0, high=PATROL_DAYS_MAX)
+    except ValidationError:
+        text = request.args.get("patrol_days", "")
         raise ValidationError(
-            Problem(f"巡检周期 {text!r} 应为非负整数（天）", field="patrol_days"),
+            Problem(
+                f"巡检周期 {text[:20]!r} 应为 0–{PATROL_DAYS_MAX} 之间的整数（天）",
+                field="patrol_days",
+            ),
             title="查询参数有误",
-        )
-    return days
+        ) from None
 
 
 # -- cases -----------------------------------------------------------------------------------
@@ -460,8 +462,8 @@ def upload_document(case_id: str) -> Response:
 @role_required(*READERS)
 def download_document(case_id: str, document_id: str) -> Response:
     """Download one document of a case."""
-    if not document_id.isdigit():
-        not_found(f"案件 {case_id} 没有附件 {document_id}")
+    if not document_id.isdigit() or int(document_id) > ID_INT_MAX:
+        not_found(f"案件 {case_id} 没有附件 {document_id[:20]}")
     return send_document(case_id, int(document_id))
 
 

@@ -40,6 +40,7 @@ from web._uploads import received, received_for_later
 from web.blueprints.cases_api import download
 from web.coverage_export import FACILITY_COLORS
 from web.jobs import Jobs
+from web.params import bbox_arg
 
 if TYPE_CHECKING:
     from geociv.coverage.suggest import SiteSuggestion
@@ -67,7 +68,12 @@ def jobs() -> Jobs:
     """The app's background job pool."""
     ext = current_app.extensions
     if "geociv_jobs" not in ext:
-        ext["geociv_jobs"] = Jobs(workers=2)
+        cfg = current_app.config
+        ext["geociv_jobs"] = Jobs(
+            workers=2,
+            max_waiting=int(cfg.get("JOBS_MAX_WAITING", 8)),
+            per_owner=int(cfg.get("JOBS_PER_USER", 3)),
+        )
     return ext["geociv_jobs"]
 
 
@@ -568,14 +574,9 @@ EDGES_MAX = 60_000
 def network_edges(network_id: str) -> Response:
     """The lines of a stored network as GeoJSON, within ``?bbox=minlon,minlat,maxlon,maxlat``."""
     edges = _inputs().network_edges(network_id)
-    bbox = request.args.get("bbox")
-    if bbox:
-        try:
-            x0, y0, x1, y1 = (float(v) for v in bbox.split(","))
-        except ValueError:
-            raise ValidationError(
-                Problem(f"范围应为 minlon,minlat,maxlon,maxlat，收到 {bbox!r}", field="bbox")
-            ) from None
+    bbox = bbox_arg("bbox")
+    if bbox is not None:
+        x0, y0, x1, y1 = bbox
         edges = edges.cx[x0:x1, y0:y1]
     if len(edges) > EDGES_MAX:
         raise ValidationError(

@@ -24,6 +24,7 @@ from web._helpers import (
     store,
 )
 from web._uploads import received
+from web.params import bbox_arg, int_arg
 
 bp = Blueprint("names_api", __name__, url_prefix="/api")
 
@@ -73,23 +74,10 @@ def search() -> Response:
     q = request.args.get("q", "").strip()
     if not q:
         raise ValidationError(Problem("请输入查询内容", field="q"), title="查询参数有误")
-    bbox = None
-    if request.args.get("bbox"):
-        try:
-            bbox = tuple(float(v) for v in request.args["bbox"].split(","))
-            assert len(bbox) == 4
-        except (ValueError, AssertionError):
-            raise ValidationError(
-                Problem("bbox 应为 minx,miny,maxx,maxy", field="bbox"), title="查询参数有误"
-            ) from None
-    try:
-        limit = max(1, min(100, int(request.args.get("limit", 20))))
-    except ValueError:
-        raise ValidationError(
-            Problem("limit 应为整数", field="limit"), title="查询参数有误"
-        ) from None
+    bbox = bbox_arg("bbox")
+    limit = int_arg("limit", 20, low=1, high=100)
     searcher = name_search()
-    hits = searcher.search(q, within=request.args.get("within") or None, bbox=bbox, limit=limit)  # type: ignore[arg-type]
+    hits = searcher.search(q, within=request.args.get("within") or None, bbox=bbox, limit=limit)
     labels = division_labels()
     return jsonify(
         query=q,
