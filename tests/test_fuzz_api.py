@@ -191,7 +191,7 @@ MALFORMED = [
 ]
 
 
-@pytest.mark.xfail(reason='merge of the four issue-9 branches: to reconcile next session', strict=False)
+@pytest.mark.xfail(reason="issue-9 branch merge: reconcile next session", strict=False)
 def test_malformed_bodies_on_every_post_route_are_4xx(fuzz_app) -> None:
     rules = [
         r for r in fuzz_app.url_map.iter_rules() if "POST" in r.methods and "<" not in r.rule

@@ -68,7 +68,7 @@ def test_a_success_clears_the_user_count(demo_store) -> None:
         assert users.authenticate("officer1", PASSWORD, address="a").username == "officer1"
 
 
-@pytest.mark.xfail(reason='merge of the four issue-9 branches: to reconcile next session', strict=False)
+@pytest.mark.xfail(reason="issue-9 branch merge: reconcile next session", strict=False)
 def test_a_huge_user_name_is_refused_cheaply_and_never_stored(app) -> None:
     client = _client(app, "10.0.0.9")
     started = time.perf_counter()
