@@ -68,14 +68,13 @@ def test_a_success_clears_the_user_count(demo_store) -> None:
         assert users.authenticate("officer1", PASSWORD, address="a").username == "officer1"
 
 
-@pytest.mark.xfail(reason="issue-9 branch merge: reconcile next session", strict=False)
 def test_a_huge_user_name_is_refused_cheaply_and_never_stored(app) -> None:
     client = _client(app, "10.0.0.9")
     started = time.perf_counter()
     response = login(client, "x" * 1_000_000, "whatever-pass")
     assert time.perf_counter() - started < 5
     assert response.status_code == 400
-    assert f"用户名至多 {MAX_USERNAME_RECORDED} 个字符" in response.get_data(as_text=True)
+    assert f"username：过长：最多 {MAX_USERNAME_RECORDED} 个字符" in response.get_data(as_text=True)
     store = app.extensions["geociv_store"]
     conn = store._conn()
     assert conn.execute("SELECT count(*) FROM login_attempts").fetchone()[0] == 0

@@ -649,7 +649,6 @@ def test_every_write_route_is_in_the_table(app) -> None:
 
 
 @pytest.mark.parametrize("endpoint", sorted(ROUTES))
-@pytest.mark.xfail(reason="issue-9 branch merge: reconcile next session", strict=False)
 def test_route_refuses_every_wrong_identity_and_accepts_the_right_one(
     endpoint: str, prepared, tmp_path: Path
 ) -> None:

@@ -67,7 +67,6 @@ def test_session_cookie_secure_is_a_setting(demo_path, monkeypatch) -> None:
     assert re.search(r";\s*Secure", cookie)
 
 
-@pytest.mark.xfail(reason="issue-9 branch merge: reconcile next session", strict=False)
 def test_openapi_declares_the_security_scheme_the_routes_enforce(client) -> None:
     doc = client.get("/api/openapi.json").get_json()
     schemes = doc["components"]["securitySchemes"]

@@ -384,8 +384,11 @@ def _coverage_paths() -> dict[str, Any]:
             "description": "设施类型代码或中文名称",
         },
         "aoi": {
-            "type": "object",
-            "description": "统计范围：{zone_set: 统计范围编号} 或 {division: 区划代码}",
+            "type": ["object", "string"],
+            "description": (
+                "统计范围：{zone_set: 统计范围编号} 或 {division: 区划代码}；"
+                "也可直接写区划代码或统计范围编号（ZS 开头）"
+            ),
             "properties": {"zone_set": {"type": "string"}, "division": {"type": "string"}},
         },
         "minutes": {"type": "number", "default": 15, "minimum": 1, "maximum": 120},

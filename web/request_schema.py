@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import current_app, request
+from flask_login import current_user
 
 from geociv.errors import Problem, ValidationError
 from web.params import json_value_problems, max_length
@@ -264,8 +265,8 @@ def check_operation() -> None:
         return
     path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)
     op = _operations().get((path, request.method))
-    if op is None:
-        return
+    if op is None or (op.get("security") and not current_user.is_authenticated):
+        return  # unknown operation, or an anonymous caller the view answers 401 first
     problems = _parameter_problems(op)
     if problems:
         raise ValidationError(problems, title="查询参数有误")
