@@ -249,20 +249,19 @@ _HTTP_TITLES = {
 }
 
 
+#: The most specific error class first; anything else is a bug (500).
+_STATUS_OF_ERROR: tuple[tuple[type[BaseException], int], ...] = (
+    (ConflictError, 409),
+    (AuthenticationError, 401),
+    (PermissionError, 403),
+    (BusyError, 429),
+    (LookupError, 404),
+    (ValueError, 400),
+)
+
+
 def _status_of(exc: GeocivError) -> int:
-    if isinstance(exc, ConflictError):
-        return 409
-    if isinstance(exc, AuthenticationError):
-        return 401
-    if isinstance(exc, PermissionError):
-        return 403
-    if isinstance(exc, BusyError):
-        return 429
-    if isinstance(exc, LookupError):
-        return 404
-    if isinstance(exc, ValueError):
-        return 400
-    return 500
+    return next((status for kind, status in _STATUS_OF_ERROR if isinstance(exc, kind)), 500)
 
 
 def register_error_handlers(app: Flask) -> None:
