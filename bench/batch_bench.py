@@ -39,6 +39,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import shapely
+from _shared import shared_data  # bench/ is on sys.path when run as a script
 from distributed import LocalCluster
 from shapely.geometry import Point
 
@@ -148,11 +149,11 @@ def scenario(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("data", nargs="?", default=str(Path(__file__).parents[2] / "shared/data"))
+    parser.add_argument("data", nargs="?", default=None)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    townships = Path(args.data) / "township-boundaries"
+    townships = shared_data(args.data, "township-boundaries") / "township-boundaries"
     townships /= "zhengzhou_townships_geotrellis_demographics.geojson"
 
     started = time.perf_counter()

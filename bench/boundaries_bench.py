@@ -22,6 +22,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import shapely
+from _shared import shared_data  # bench/ is on sys.path when run as a script
 
 from geociv import crs as _crs
 from geociv.boundaries.lines import derive_lines
@@ -167,4 +168,4 @@ def main(shared: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT.parent / "shared" / "data")
+    main(shared_data(sys.argv[1] if len(sys.argv) > 1 else None, "boundaries"))

@@ -21,6 +21,7 @@ import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
+from _shared import shared_data  # bench/ is on sys.path when run as a script
 from pypinyin import Style, lazy_pinyin
 
 from geociv.gazetteer.categories import committee_to_place_name, split_generic
@@ -199,4 +200,4 @@ def index_keys(spelling: str) -> tuple[str, str]:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT.parent / "shared" / "data")
+    main(shared_data(sys.argv[1] if len(sys.argv) > 1 else None, "admin-codes"))

@@ -33,6 +33,7 @@ import numpy as np
 import pyproj
 import rasterio
 import rasterio.windows
+from _shared import shared_data  # bench/ is on sys.path when run as a script
 
 from geociv.coverage.siting import SiteCoverage, coverage_within_distance
 
@@ -129,8 +130,8 @@ def main(shared: Path, ks: list[int], spacing: float) -> None:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("shared", nargs="?", type=Path, default=ROOT.parent / "shared" / "data")
+    parser.add_argument("shared", nargs="?", default=None)
     parser.add_argument("--k", type=int, nargs="+", default=[5, 10, 20, 40])
     parser.add_argument("--spacing", type=float, default=500.0)
     args = parser.parse_args()
-    main(args.shared, args.k, args.spacing)
+    main(shared_data(args.shared), args.k, args.spacing)

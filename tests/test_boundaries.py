@@ -11,12 +11,12 @@ from shapely import box
 
 from geociv.boundaries.lines import abbreviation, derive_lines, line_level
 from geociv.boundaries.topology import check_topology
-from tests.conftest import SHARED_DATA
+from tests.conftest import OPEN_DATA, read_henan_divisions
 
 
 @pytest.fixture(scope="module")
 def henan() -> gpd.GeoDataFrame:
-    frame = gpd.read_file(SHARED_DATA / "boundaries" / "henan_divisions_amap_cnmaps.geojson")
+    frame = read_henan_divisions()
     return frame.rename(columns={"adcode": "code"})
 
 
@@ -24,7 +24,7 @@ def henan() -> gpd.GeoDataFrame:
 def names() -> dict[str, str]:
     out = {}
     for file in ("provinces_nbs.csv", "henan_cities_nbs.csv", "henan_counties_nbs.csv"):
-        with open(SHARED_DATA / "admin-codes" / file, encoding="utf-8") as f:
+        with open(OPEN_DATA / "admin-codes" / file, encoding="utf-8") as f:
             out.update({r["code"].ljust(6, "0"): r["name"] for r in csv.DictReader(f)})
     return out
 

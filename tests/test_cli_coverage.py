@@ -9,9 +9,9 @@ import pyogrio
 from click.testing import CliRunner
 
 from geociv.cli import main
-from tests.conftest import SHARED_DATA
+from tests.conftest import BEIJING_PBF, POI, WUHAN_60, ZHENGZHOU_TOWNSHIPS
 
-SHANGHAI = SHARED_DATA / "elderly-care-poi" / "shanghai_iacc_eldercare_orgs_gcj02.csv"
+SHANGHAI = POI / "shanghai_iacc_eldercare_orgs_gcj02.csv"
 
 
 def run(store: Path, *args: str):
@@ -46,11 +46,9 @@ def test_import_needs_a_declared_crs_and_names_the_bad_row(demo_path) -> None:
     assert declared.exit_code == 2 and "第 12 行" in declared.output  # the row without coordinates
 
 
-PBF = SHARED_DATA / "roads" / "beijing_cau_haidian_map.osm.pbf"
-RASTER = SHARED_DATA / "population" / "wuhan_pop_60plus_sum_derived.tif"
-TOWNSHIPS = (
-    SHARED_DATA / "township-boundaries" / "zhengzhou_townships_geotrellis_demographics.geojson"
-)
+PBF = BEIJING_PBF
+RASTER = WUHAN_60
+TOWNSHIPS = ZHENGZHOU_TOWNSHIPS
 
 
 def test_networks_rasters_and_zones_are_imported_listed_and_checked(demo_path) -> None:
@@ -69,7 +67,7 @@ def test_networks_rasters_and_zones_are_imported_listed_and_checked(demo_path) -
 
     raster = run(demo_path, "coverage", "raster", "import", str(RASTER), "--label", "60岁以上人口")
     assert raster.exit_code == 0, raster.output
-    assert "PR0001（60岁以上人口）" in raster.output and "1,942,653 人" in raster.output
+    assert "PR0001（60岁以上人口）" in raster.output and "1,178,193 人" in raster.output
     assert "PR0001\t60岁以上人口" in run(demo_path, "coverage", "raster", "list").output
 
     zones = run(demo_path, "coverage", "zones", "import", str(TOWNSHIPS), "--name", "郑州街道",

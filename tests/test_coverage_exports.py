@@ -19,10 +19,10 @@ from geociv.coverage.facilities import Facilities
 from geociv.coverage.service import Coverage, CoverageResult
 from geociv.demo import main_urban_area
 from geociv.errors import ValidationError
-from tests.conftest import ARTIFACTS
+from tests.conftest import ARTIFACTS, WUHAN_60
 from web.coverage_export import standalone_map_html
 
-RASTER = Path("/work/shared/data/population/wuhan_pop_60plus_sum_derived.tif")
+RASTER = WUHAN_60
 ZONE_NAMES = ["西北片", "中北片", "东北片", "西南片", "中南片", "东南片"]
 
 
@@ -221,7 +221,6 @@ def test_zones_csv_needs_zones(demo_store) -> None:
         zones_csv(result)
 
 
-@pytest.mark.skipif(not RASTER.exists(), reason="shared raster not present")
 def test_zones_csv_with_population(empty_store, tmp_path: Path) -> None:
     path = tmp_path / "wh.csv"
     path.write_text(

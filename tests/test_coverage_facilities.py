@@ -14,11 +14,10 @@ from geociv.coverage.facilities import Facilities
 from geociv.demo import SAMPLE_FACILITY_SOURCE, load_coverage_demo, main_urban_area
 from geociv.errors import ValidationError
 from geociv.store import open_store
+from tests.conftest import POI
 
-POI = Path("/work/shared/data/elderly-care-poi")
 SHANGHAI = POI / "shanghai_iacc_eldercare_orgs_gcj02.csv"
 NANJING = POI / "nanjing_nursing_homes_baidu_bd09.csv"
-needs_poi = pytest.mark.skipif(not SHANGHAI.exists(), reason="shared POI data not present")
 
 
 def _without_rows(src: Path, dst: Path, rows: set[int]) -> Path:
@@ -36,7 +35,6 @@ def _metres(a: gpd.GeoDataFrame, b: gpd.GeoDataFrame) -> np.ndarray:
     return a.to_crs(32651).distance(b.to_crs(32651), align=False).to_numpy()
 
 
-@needs_poi
 def test_gcj02_file_reports_the_row_without_coordinates(empty_store) -> None:
     with pytest.raises(ValidationError) as err:
         Facilities(empty_store).import_file(
@@ -47,7 +45,6 @@ def test_gcj02_file_reports_the_row_without_coordinates(empty_store) -> None:
     assert empty_store.query_facilities() == []  # nothing stored
 
 
-@needs_poi
 def test_gcj02_declared_as_wgs84_is_shifted_by_hundreds_of_metres(tmp_path: Path) -> None:
     clean = _without_rows(SHANGHAI, tmp_path / "sh.csv", {12})
     frames = {}
@@ -63,7 +60,6 @@ def test_gcj02_declared_as_wgs84_is_shifted_by_hundreds_of_metres(tmp_path: Path
     assert (frames["GCJ02"]["name"] == frames["WGS84"]["name"]).all()
 
 
-@needs_poi
 def test_baidu_file_declared_bd09_reports_its_duplicate_then_imports(tmp_path: Path) -> None:
     store = open_store(tmp_path / "nj.gpkg")
     facilities = Facilities(store)

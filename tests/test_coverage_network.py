@@ -23,10 +23,9 @@ from geociv.coverage.isochrones import (
 )
 from geociv.coverage.network import WalkNetwork
 from geociv.errors import InputFileError, ValidationError
+from tests.conftest import BEIJING_PBF, BEIJING_ROADS
 
-ROADS = Path(__file__).resolve().parents[2] / "shared" / "data" / "roads"
-BEIJING_PBF = ROADS / "beijing_cau_haidian_map.osm.pbf"
-BEIJING_GEOJSON = ROADS / "beijing_cau_haidian_roads.geojson"
+BEIJING_GEOJSON = BEIJING_ROADS
 
 
 @pytest.fixture(scope="module")

@@ -27,10 +27,10 @@ from geociv.coverage.offsets import (
 from geociv.coverage.stored import CoverageInputs
 from geociv.crs import convert_lonlat
 from geociv.errors import ValidationError
-from tests.conftest import SHARED_DATA
+from tests.conftest import BEIJING_PBF, BEIJING_ROADS
 
-PBF = SHARED_DATA / "roads" / "beijing_cau_haidian_map.osm.pbf"
-ROADS = SHARED_DATA / "roads" / "beijing_cau_haidian_roads.geojson"
+PBF = BEIJING_PBF
+ROADS = BEIJING_ROADS
 
 #: Ways a facility's address may lie on (the walkable ones; not motorways or cycleways).
 ADDRESS_WAYS = ("primary", "secondary", "tertiary", "residential", "living_street", "service",

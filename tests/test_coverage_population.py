@@ -14,9 +14,10 @@ from rasterio.transform import from_origin
 
 from geociv.coverage.population import area_share, covered_population, zonal_table
 from geociv.errors import InputFileError, ValidationError
+from tests.conftest import WUHAN_60
 
 ROOT = Path(__file__).resolve().parents[1]
-RASTER = ROOT.parent / "shared" / "data" / "population" / "wuhan_pop_60plus_sum_derived.tif"
+RASTER = WUHAN_60
 
 # Three 1.5 km service circles in central Wuhan, two of them overlapping, built in GK (EPSG:4547).
 CENTRES = ([114.30, 114.31, 114.25], [30.58, 30.585, 30.55])

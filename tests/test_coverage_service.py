@@ -13,9 +13,10 @@ from geociv.coverage.network import WalkNetwork
 from geociv.coverage.service import Coverage
 from geociv.demo import main_urban_area
 from geociv.errors import ValidationError
+from tests.conftest import BEIJING_ROADS, WUHAN_60
 
-ROADS = Path("/work/shared/data/roads/beijing_cau_haidian_roads.geojson")
-RASTER = Path("/work/shared/data/population/wuhan_pop_60plus_sum_derived.tif")
+ROADS = BEIJING_ROADS
+RASTER = WUHAN_60
 
 
 def test_fallback_on_the_demo_main_urban_area(demo_store) -> None:
@@ -79,7 +80,6 @@ def test_bad_requests_are_refused(demo_store) -> None:
     assert 0 < county.area_share < 0.1
 
 
-@pytest.mark.skipif(not ROADS.exists(), reason="shared roads not present")
 def test_network_mode_on_the_beijing_roads(empty_store, tmp_path: Path) -> None:
     path = tmp_path / "bj.csv"
     path.write_text(
@@ -100,7 +100,6 @@ def test_network_mode_on_the_beijing_roads(empty_store, tmp_path: Path) -> None:
     assert len(empty_store.coverage_runs(kind="rental_station")) == 2
 
 
-@pytest.mark.skipif(not RASTER.exists(), reason="shared raster not present")
 def test_elderly_population_covered_in_wuhan(empty_store, tmp_path: Path) -> None:
     path = tmp_path / "wh.csv"
     path.write_text(

@@ -23,14 +23,12 @@ from geociv.coverage.population import covered_population
 from geociv.coverage.stored import CoverageInputs
 from geociv.errors import CoordinateRangeError, CRSError, InputFileError, ValidationError
 from geociv.store import Facility, open_store
-from tests.conftest import SHARED_DATA
+from tests.conftest import BEIJING_PBF, BEIJING_ROADS, WUHAN_60, ZHENGZHOU_TOWNSHIPS
 
-PBF = SHARED_DATA / "roads" / "beijing_cau_haidian_map.osm.pbf"
-ROADS = SHARED_DATA / "roads" / "beijing_cau_haidian_roads.geojson"
-RASTER = SHARED_DATA / "population" / "wuhan_pop_60plus_sum_derived.tif"
-TOWNSHIPS = (
-    SHARED_DATA / "township-boundaries" / "zhengzhou_townships_geotrellis_demographics.geojson"
-)
+PBF = BEIJING_PBF
+ROADS = BEIJING_ROADS
+RASTER = WUHAN_60
+TOWNSHIPS = ZHENGZHOU_TOWNSHIPS
 
 
 def _snapshot(store) -> tuple[int, int, int, int]:
@@ -215,10 +213,10 @@ def test_raster_is_stored_with_its_total_and_round_trips(empty_store) -> None:
         band = src.read(1, masked=True).astype(np.float64)
     expected = float(np.ma.filled(band, 0.0)[np.isfinite(np.ma.filled(band, 0.0))].sum())
     assert record.total == pytest.approx(expected, rel=1e-12)
-    assert 1.9e6 < record.total < 2.0e6  # ≈ 1.94 M people aged 60+ (data README)
+    assert 1.17e6 < record.total < 1.19e6  # ≈ 1.18 M people aged 60+ (tests/data/README.md)
     assert record.cells == int(np.count_nonzero(~np.ma.getmaskarray(band)))
     lon0, lat0, lon1, lat1 = record.bounds
-    assert 113.5 < lon0 < 114.5 < lon1 < 115.5 and 29.5 < lat0 < 30.5 < lat1 < 31.5
+    assert 114.0 < lon0 < 114.1 < 114.4 < lon1 < 114.5 and 30.4 < lat0 < 30.5 < 30.7 < lat1 < 30.8
 
     stored_module_dir = stored_module.raster_cache_dir()
     path = inputs.raster_path("PR0001")

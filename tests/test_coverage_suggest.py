@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -19,10 +18,7 @@ from geociv.coverage.population import covered_population
 from geociv.coverage.suggest import SiteSuggestion, suggest_sites
 from geociv.demo import SAMPLE_FACILITIES, main_urban_area
 from geociv.errors import ValidationError
-
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
-BEIJING_PBF = SHARED / "roads" / "beijing_cau_haidian_map.osm.pbf"
-WUHAN_60 = SHARED / "population" / "wuhan_pop_60plus_sum_derived.tif"
+from tests.conftest import BEIJING_PBF, WUHAN_60
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from tests.conftest import ARTIFACTS, browser_login
+from tests.conftest import ARTIFACTS, BEIJING_PBF, browser_login
 
 pytestmark = pytest.mark.browser
 
@@ -136,7 +136,6 @@ def test_planner_switches_to_network_mode_with_a_real_osm_extract(
     import geopandas as gpd
     from shapely.geometry import box
 
-    from tests.conftest import SHARED_DATA
 
     page = browser.new_page(viewport={"width": 1400, "height": 900}, locale="zh-CN")
     failed: list[str] = []
@@ -148,7 +147,7 @@ def test_planner_switches_to_network_mode_with_a_real_osm_extract(
 
     # The road network: a real OpenStreetMap extract (Beijing, Haidian), built in the background.
     page.set_input_files(
-        "#cov-network-file", str(SHARED_DATA / "roads" / "beijing_cau_haidian_map.osm.pbf")
+        "#cov-network-file", str(BEIJING_PBF)
     )
     page.fill("#cov-network-name", "海淀测试路网")
     page.click("#cov-network-form button[type=submit]")

@@ -12,7 +12,7 @@ import shapely
 from shapely.geometry import shape
 
 from geociv.demo import main_urban_area
-from tests.conftest import SHARED_DATA, login
+from tests.conftest import BEIJING_PBF, BEIJING_ROADS, WUHAN_60, WUHAN_80_F, login
 
 
 def _wait(client, job_id: str, timeout: float = 120.0) -> dict:
@@ -233,7 +233,7 @@ def test_facility_import_reports_rows_and_keeps_everything_or_nothing(planner, a
 
 
 def test_network_upload_reports_connectivity_and_snapping(planner, app) -> None:
-    pbf = SHARED_DATA / "roads" / "beijing_cau_haidian_map.osm.pbf"
+    pbf = BEIJING_PBF
     started = planner.post(
         "/api/coverage/networks",
         data={"file": (io.BytesIO(pbf.read_bytes()), pbf.name), "name": "海淀测试路网"},
@@ -271,7 +271,7 @@ def _box_zone(tmp_path, name: str, bounds: tuple[float, float, float, float]):
 def test_network_mode_on_real_osm_roads(planner, tmp_path) -> None:
     import geopandas as gpd
 
-    pbf = SHARED_DATA / "roads" / "beijing_cau_haidian_map.osm.pbf"
+    pbf = BEIJING_PBF
     job = _wait(
         planner, _upload(planner, "/api/coverage/networks", pbf, name="海淀").get_json()["job_id"]
     )
@@ -286,7 +286,7 @@ def test_network_mode_on_real_osm_roads(planner, tmp_path) -> None:
     )
     assert aoi.status_code == 201, aoi.get_json()
     # Three stations at points along real streets (OSM is WGS84).
-    roads = gpd.read_file(SHARED_DATA / "roads" / "beijing_cau_haidian_roads.geojson")
+    roads = gpd.read_file(BEIJING_ROADS)
     roads = roads[roads["highway"].isin(["residential", "footway", "tertiary", "secondary"])]
     roads = roads.to_crs(4547)  # metres (CGCS2000 Gauss-Krüger), for lengths
     roads = roads[roads.geometry.length > 300].head(3)
@@ -326,7 +326,7 @@ def test_network_mode_on_real_osm_roads(planner, tmp_path) -> None:
 
 
 def test_population_share_from_an_uploaded_worldpop_raster(planner, tmp_path) -> None:
-    tif = SHARED_DATA / "population" / "wuhan_pop_60plus_sum_derived.tif"
+    tif = WUHAN_60
     raster = _upload(planner, "/api/coverage/rasters", tif, label="60岁以上人口")
     assert raster.status_code == 201, raster.get_json()
     aoi = _upload(
@@ -344,7 +344,7 @@ def test_population_share_from_an_uploaded_worldpop_raster(planner, tmp_path) ->
     )
     url = "/api/coverage/facilities/import"
     assert _upload(planner, url, csv, crs="WGS84", within="0").status_code == 201
-    band = SHARED_DATA / "population" / "wuhan_worldpop_agesex" / "pop_80_f_wuhan.tif"
+    band = WUHAN_80_F
     oldest = _upload(planner, "/api/coverage/rasters", band, label="80岁以上女性")
     run = _run(
         planner,
@@ -385,12 +385,12 @@ def test_gcj02_file_declared_wgs84_is_refused_against_the_network(planner, tmp_p
 
     from geociv.crs import convert_lonlat
 
-    pbf = SHARED_DATA / "roads" / "beijing_cau_haidian_map.osm.pbf"
+    pbf = BEIJING_PBF
     job = _wait(
         planner, _upload(planner, "/api/coverage/networks", pbf, name="海淀").get_json()["job_id"]
     )
     network_id = job["result"]["network_id"]
-    roads = gpd.read_file(SHARED_DATA / "roads" / "beijing_cau_haidian_roads.geojson")
+    roads = gpd.read_file(BEIJING_ROADS)
     roads = roads[roads["highway"].isin(["residential", "footway", "tertiary", "service"])]
     roads = roads.to_crs(4547)
     roads = roads[roads.geometry.length > 150].head(12)
@@ -488,7 +488,7 @@ def test_a_zipped_shapefile_of_roads_is_a_network(planner, tmp_path) -> None:
 
     import geopandas as gpd
 
-    roads = gpd.read_file(SHARED_DATA / "roads" / "beijing_cau_haidian_roads.geojson")
+    roads = gpd.read_file(BEIJING_ROADS)
     roads[["highway", "name", "geometry"]].to_file(tmp_path / "roads.shp", encoding="utf-8")
     archive = tmp_path / "海淀道路.zip"
     with zipfile.ZipFile(archive, "w") as z:
