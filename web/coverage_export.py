@@ -362,8 +362,10 @@ def standalone_map_html(
 
     Examples
     --------
-    >>> page = standalone_map_html(result, Facilities(store).frame())  # doctest: +SKIP
-    >>> Path("覆盖图.html").write_text(page, encoding="utf-8")  # doctest: +SKIP
+    Not run as a doctest (it needs a store with a coverage run)::
+
+        page = standalone_map_html(result, Facilities(store).frame())
+        Path("覆盖图.html").write_text(page, encoding="utf-8")
     """
     facs = facilities_layer(facilities, result)
     sites = suggestion_layer(suggestion) if suggestion is not None else None

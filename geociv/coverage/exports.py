@@ -240,10 +240,12 @@ def results_geopackage(
 
     Examples
     --------
-    >>> result = Coverage(store).run("rental_station", actor="x", aoi="411702")  # doctest: +SKIP
-    >>> facilities = Facilities(store).frame()  # doctest: +SKIP
-    >>> results_geopackage("cov.gpkg", result=result, facilities=facilities)  # doctest: +SKIP
-    PosixPath('cov.gpkg')
+    Not run as a doctest (it needs a store with a coverage run)::
+
+        result = Coverage(store).run("rental_station", actor="x", aoi="411702")
+        facilities = Facilities(store).frame()
+        results_geopackage("cov.gpkg", result=result, facilities=facilities)
+        # -> PosixPath('cov.gpkg')
     """
     target = Path(path)
     layers: list[tuple[str, pd.DataFrame, str | None]] = [
@@ -316,8 +318,10 @@ def zones_csv(result: CoverageResult) -> str:
 
     Examples
     --------
-    >>> text = zones_csv(result)  # doctest: +SKIP
-    >>> Path("服务单元.csv").write_text(text, encoding="utf-8")  # doctest: +SKIP
+    Not run as a doctest (it needs a store with a coverage run)::
+
+        text = zones_csv(result)
+        Path("服务单元.csv").write_text(text, encoding="utf-8")
     """
     zones = result.zones
     if zones is None:
