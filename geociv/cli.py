@@ -24,7 +24,6 @@ from typing import Any, ClassVar, NoReturn
 import click
 
 from geociv import __version__
-from geociv.auth import local_actor
 from geociv.config import Settings
 from geociv.errors import GeocivError, InputFileError, Problem, ValidationError
 from geociv.store import LEVEL_LABELS, LEVELS, ROLE_LABELS, ROLES, Store, open_store
@@ -170,6 +169,8 @@ def local_admin(func: Callable[..., Any]) -> Callable[..., Any]:
     """
 
     def attribute(ctx: click.Context, param: click.Parameter, value: str | None) -> str:
+        from geociv.auth import local_actor
+
         if value is not None:
             raise click.UsageError(
                 f"--actor 已取消：命令行的写操作一律记为本机管理员 {local_actor()}"
@@ -257,6 +258,7 @@ def main(ctx: click.Context, store: str | None) -> None:
 @reports_errors
 def init(ctx: Context, demo: bool, demo_user: bool) -> None:
     """创建（或升级）存储文件；--demo 载入示例辖区。重复运行不会改变已有数据。"""
+    from geociv.auth import local_actor
     from geociv.demo import load_demo
     from geociv.session_key import session_key
 
