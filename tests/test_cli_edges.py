@@ -19,6 +19,7 @@ import pytest
 from click.testing import CliRunner
 
 from geociv.cli import InputFile, OutputFile, main
+from tests.test_cli import _all_commands
 
 ROOT = Path(__file__).resolve().parents[1]
 _CHINESE = re.compile(r"[\u4e00-\u9fff]")
@@ -52,17 +53,15 @@ UNKNOWN = {"code": "419999", "username": "nobody"}
 UNKNOWN_ID = "X-UNKNOWN-9"
 
 
-def _commands(group: click.Group, path: tuple[str, ...] = ()) -> Iterator[tuple]:
-    ctx = click.Context(group)
-    for name in group.list_commands(ctx):
-        command = group.get_command(ctx, name)
-        if isinstance(command, click.Group):
-            yield from _commands(command, (*path, name))
-        else:
-            yield (*path, name), command
+def _command(path: tuple[str, ...]) -> click.Command:
+    command: click.Command = main
+    for name in path:
+        command = command.get_command(click.Context(command), name)  # type: ignore[attr-defined]
+    return command
 
 
-COMMANDS = dict(_commands(main))
+#: Every command (not group) of the tree, by its words.
+COMMANDS = {p: c for p in _all_commands(main) if not isinstance(c := _command(p), click.Group)}
 
 
 def _is_id(command: tuple[str, ...], param: click.Parameter) -> bool:
