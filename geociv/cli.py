@@ -12,18 +12,20 @@ password.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import functools
 import json
 import sys
-from collections.abc import Callable
-from typing import Any, ClassVar
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, ClassVar, NoReturn
 
 import click
 
 from geociv import __version__
-from geociv.auth import local_actor
 from geociv.config import Settings
-from geociv.errors import GeocivError, ValidationError
+from geociv.errors import GeocivError, InputFileError, Problem, ValidationError
 from geociv.store import LEVEL_LABELS, LEVELS, ROLE_LABELS, ROLES, Store, open_store
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -52,21 +54,110 @@ class Context:
 pass_ctx = click.make_pass_decorator(Context)
 
 
+@contextlib.contextmanager
+def errors_reported() -> Iterator[None]:
+    """Report an error the user can act on as one Chinese message on stderr and a non-zero
+    exit, never a traceback: bad input (exit status 2: a :class:`~geociv.errors.ValidationError`,
+    a missing or unreadable input file), an unknown id and every other geociv error (status 1).
+    """
+    try:
+        yield
+    except ValidationError as exc:
+        _fail(str(exc), 2)
+    except GeocivError as exc:
+        _fail(f"错误：{exc}", 1)
+    except FileNotFoundError as exc:
+        _fail(f"错误：文件不存在：{exc.filename or exc}", 2)
+    except OSError as exc:
+        _fail(f"错误：{_os_problem(exc)}", 1)
+    except UnicodeDecodeError:
+        _fail("错误：文件编码无法识别，请另存为 UTF-8 或 GBK 编码后重试", 2)
+    except LookupError as exc:
+        _fail(f"错误：未找到 {exc.args[0] if exc.args else exc}", 1)
+
+
+def _fail(message: str, status: int) -> NoReturn:
+    click.secho(message, fg="red", err=True)
+    sys.exit(status)
+
+
+#: What an operating-system error means, in the user's words (by errno).
+_OS_PROBLEMS = {
+    errno.EACCES: "没有读写权限",
+    errno.EPERM: "没有读写权限",
+    errno.EISDIR: "这是文件夹，应为文件",
+    errno.ENOTDIR: "路径中有一段不是文件夹",
+    errno.ENOSPC: "磁盘空间不足",
+    errno.EROFS: "磁盘为只读",
+}
+
+
+def _os_problem(exc: OSError) -> str:
+    problem = _OS_PROBLEMS.get(exc.errno or 0, "无法读写")
+    return f"{problem}：{exc.filename}" if exc.filename else f"{problem}（{exc.strerror or exc}）"
+
+
 def reports_errors(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn geociv errors into a message on stderr and exit status 1 (2 for bad input)."""
+    """Run a command inside :func:`errors_reported` (the main group also runs every command
+    inside it, so a command or plugin without this decorator is covered as well)."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
+        with errors_reported():
             return func(*args, **kwargs)
-        except ValidationError as exc:
-            click.secho(str(exc), fg="red", err=True)
-            sys.exit(2)
-        except GeocivError as exc:
-            click.secho(f"错误：{exc}", fg="red", err=True)
-            sys.exit(1)
 
     return wrapper
+
+
+class InputFile(click.Path):
+    """A file the command reads. A missing one (or a folder) stops the command before it does
+    anything, with a Chinese message naming the file (exit status 2).
+
+    Parameters
+    ----------
+    what
+        What the file is, for the message (e.g. ``"备份文件"``).
+    """
+
+    name = "file"
+
+    def __init__(self, what: str = "文件") -> None:
+        super().__init__(dir_okay=False)
+        self.what = what
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        path = Path(value)
+        where = f"（{_written(param)}）" if param is not None else ""
+        if path.is_dir():
+            problem = f"{value} 是文件夹，应为{self.what}{where}"
+        elif not path.exists():
+            problem = f"{self.what}不存在：{value}{where}"
+        else:
+            return super().convert(value, param, ctx)
+        raise InputFileError(Problem(problem), title="无法读取")
+
+
+class OutputFile(click.Path):
+    """A file the command writes. One in a folder that does not exist stops the command before
+    it does anything, with a Chinese message naming the folder (exit status 2)."""
+
+    name = "file"
+
+    def __init__(self) -> None:
+        super().__init__(dir_okay=False, writable=True)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        folder = Path(value).parent
+        if not folder.is_dir():
+            where = f"（{_written(param)}）" if param is not None else ""
+            problem = Problem(f"文件夹不存在：{folder}，请先创建它或换一个位置{where}")
+            raise ValidationError(problem, title=f"无法写入 {value}")
+        return super().convert(value, param, ctx)
+
+
+def _written(param: click.Parameter) -> str:
+    """A parameter as the user writes it: ``--photo`` for an option, ``PATH`` for an argument."""
+    return param.opts[0] if isinstance(param, click.Option) else param.human_readable_name
 
 
 def local_admin(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -78,6 +169,8 @@ def local_admin(func: Callable[..., Any]) -> Callable[..., Any]:
     """
 
     def attribute(ctx: click.Context, param: click.Parameter, value: str | None) -> str:
+        from geociv.auth import local_actor
+
         if value is not None:
             raise click.UsageError(
                 f"--actor 已取消：命令行的写操作一律记为本机管理员 {local_actor()}"
@@ -117,6 +210,12 @@ class _PluginGroup(click.Group):
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(set(super().list_commands(ctx)) | set(self._plugins()) | set(self.LAZY))
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the command asked for, its parameters and its group's set-up inside
+        :func:`errors_reported` (so a missing input file or an unknown id is never a traceback)."""
+        with errors_reported():
+            return super().invoke(ctx)
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         command = super().get_command(ctx, name)
@@ -159,6 +258,7 @@ def main(ctx: click.Context, store: str | None) -> None:
 @reports_errors
 def init(ctx: Context, demo: bool, demo_user: bool) -> None:
     """创建（或升级）存储文件；--demo 载入示例辖区。重复运行不会改变已有数据。"""
+    from geociv.auth import local_actor
     from geociv.demo import load_demo
     from geociv.session_key import session_key
 
@@ -379,7 +479,7 @@ def divisions_find(
 
 
 @divisions.command("import")
-@click.argument("path", type=click.Path(dir_okay=False))
+@click.argument("path", type=InputFile())
 @click.option(
     "--crs",
     "declared_crs",
@@ -465,11 +565,11 @@ def names_pinyin(ctx: Context, name: str, category: str | None) -> None:
 
 
 @names.command("import")
-@click.argument("path", type=click.Path(dir_okay=False))
+@click.argument("path", type=InputFile())
 @click.option(
     "--report",
     "report_path",
-    type=click.Path(dir_okay=False),
+    type=OutputFile(),
     help="把检查结果写入文件（.csv 或 .xlsx）",
 )
 @click.option(
@@ -482,8 +582,6 @@ def names_pinyin(ctx: Context, name: str, category: str | None) -> None:
 @reports_errors
 def names_import(ctx: Context, path: str, report_path: str | None, save: bool, actor: str) -> None:
     """批量检查地名文件（CSV/XLSX/GeoJSON/GeoPackage）；有错误时退出码为 3。"""
-    from pathlib import Path
-
     from geociv.gazetteer.importer import read_name_file, report_csv, report_xlsx, summary
     from geociv.gazetteer.names import Gazetteer
 
@@ -729,16 +827,7 @@ def cases_show(ctx: Context, case_id: str) -> None:
     """显示一个案件的办理过程与附件。"""
     from geociv.gazetteer.cases import Cases
 
-    _print_case(ctx, _lookup(lambda: Cases(ctx.store).get(case_id)))
-
-
-def _lookup(get: Callable[[], Any]) -> Any:
-    """``get()``, with a missing record reported like other errors (exit status 1)."""
-    try:
-        return get()
-    except LookupError as exc:
-        click.secho(f"错误：{exc.args[0] if exc.args else exc}", fg="red", err=True)
-        sys.exit(1)
+    _print_case(ctx, Cases(ctx.store).get(case_id))
 
 
 @cases.command("apply")
@@ -799,7 +888,7 @@ def cases_apply(
     "doc_type",
     metavar="DOC_TYPE",
 )
-@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.argument("path", type=InputFile())
 @click.option("--note", default="", help="附件说明")
 @local_admin
 @pass_ctx
@@ -810,8 +899,6 @@ def cases_attach(
     """给案件上传附件。DOC_TYPE：assessment（综合评估报告）、expert（专家论证报告）、
     consultation（征求意见报告）、protection（保护措施）、approval（批复文件）、other（其他材料），
     也可写中文名。"""
-    from pathlib import Path
-
     from geociv.gazetteer.cases import Cases
     from geociv.store import DOCUMENT_TYPE_LABELS
 
@@ -870,15 +957,15 @@ def cases_step(
                     title="参数有误",
                 )
             accept[rule.strip()] = reason.strip()
-        case = _lookup(lambda: svc.review(case_id, accept=accept, **common))
+        case = svc.review(case_id, accept=accept, **common)
     elif step == "approve":
-        case = _lookup(lambda: svc.approve(case_id, approving_body=approving_body, **common))
+        case = svc.approve(case_id, approving_body=approving_body, **common)
     elif step == "file":
-        case = _lookup(lambda: svc.file(case_id, filed_with=filed_with, **common))
+        case = svc.file(case_id, filed_with=filed_with, **common)
     elif step == "publish":
-        case = _lookup(lambda: svc.publish(case_id, **common))
+        case = svc.publish(case_id, **common)
     else:
-        case = _lookup(lambda: svc.effective(case_id, **common))
+        case = svc.effective(case_id, **common)
     click.echo(
         f"{case.case_id} 已{CASE_STEP_LABELS[step]}（{case.date_of(step)}），"
         f"当前状态：{CASE_STATUS_LABELS[case.status]}"
@@ -892,7 +979,7 @@ def _close_case(ctx: Context, case_id: str, step: str, **fields: Any) -> None:
 
     svc = Cases(ctx.store)
     action = svc.withdraw if step == "withdraw" else svc.reject
-    case = _lookup(lambda: action(case_id, **fields))
+    case = action(case_id, **fields)
     click.echo(
         f"{case.case_id} 已{CASE_STEP_LABELS[step]}（{case.date_of(step)}，"
         f"理由：{case.close_reason}），当前状态：{CASE_STATUS_LABELS[case.status]}，案件办结"
@@ -971,7 +1058,7 @@ def cases_overdue(ctx: Context, today: str | None) -> None:
 @click.option(
     "--html",
     "html_path",
-    type=click.Path(dir_okay=False, writable=True),
+    type=OutputFile(),
     help="把可打印的公告（A4 HTML）写入该文件",
 )
 @click.option(
@@ -981,12 +1068,10 @@ def cases_overdue(ctx: Context, today: str | None) -> None:
 @reports_errors
 def cases_notice(ctx: Context, case_id: str, html_path: str | None, on: str | None) -> None:
     """生成已批准案件的公告：列出各项内容，--html 另存为可打印页面。"""
-    from pathlib import Path
-
     from geociv.gazetteer.cases import Cases
 
     svc = Cases(ctx.store)
-    fields = _lookup(lambda: svc.notice(case_id, on=on))
+    fields = svc.notice(case_id, on=on)
     labels = {
         "title": "标题",
         "standard_name": "标准地名",
@@ -1104,7 +1189,7 @@ def signs_register(
 @click.option("--date", "on", default=None, metavar="YYYY-MM-DD", help="巡检日期（默认今天）")
 @click.option("--inspector", default=None, help="巡检人（默认为运行命令的本机用户）")
 @click.option("--remarks", default="", help="备注")
-@click.option("--photo", type=click.Path(exists=True, dir_okay=False), help="现场照片")
+@click.option("--photo", type=InputFile("照片"), help="现场照片")
 @local_admin
 @pass_ctx
 @reports_errors
@@ -1120,8 +1205,6 @@ def signs_patrol(
 ) -> None:
     """记录一次巡检。CONDITION：intact 完好、soiled 污损、broken 破损、missing 缺失、
     obscured 被遮挡（也可写中文）。"""
-    from pathlib import Path
-
     from geociv.gazetteer.signs import Signs
     from geociv.store import PATROL_CONDITION_LABELS
 
@@ -1154,9 +1237,7 @@ def signs_status(ctx: Context, sign_id: str, status: str, remarks: str, actor: s
     from geociv.gazetteer.signs import Signs
     from geociv.store import SIGN_STATUS_LABELS
 
-    sign = _lookup(
-        lambda: Signs(ctx.store).set_status(sign_id, status, actor=actor, remarks=remarks)
-    )
+    sign = Signs(ctx.store).set_status(sign_id, status, actor=actor, remarks=remarks)
     click.echo(f"{sign.sign_id} 状态：{SIGN_STATUS_LABELS[sign.status]}")
 
 

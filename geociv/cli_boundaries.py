@@ -17,8 +17,16 @@ from typing import Any
 
 import click
 
-from geociv.cli import Context, _lookup, local_admin, pass_ctx, read_password, reports_errors
-from geociv.errors import Problem, ValidationError
+from geociv.cli import (
+    Context,
+    InputFile,
+    OutputFile,
+    local_admin,
+    pass_ctx,
+    read_password,
+    reports_errors,
+)
+from geociv.errors import InputFileError, Problem, ValidationError
 
 _PARENT_HELP = "辖区区划代码（默认为配置的辖区 GEOCIV_JURISDICTION，示例为 411700）"
 
@@ -35,6 +43,29 @@ def boundaries() -> None:
 
 
 # -- lines --------------------------------------------------------------------------------------
+_LINE_NAME_COLUMNS = ("left", "right", "name")
+
+
+def _line_names(path: str) -> dict[tuple[str, str], str]:
+    """The common names of lines from a CSV (columns left, right, name; UTF-8 or GBK), keyed
+    by the pair of codes (lower first); a file without those columns is refused whole."""
+    import csv
+    import io
+
+    from geociv.divisions import read_text
+
+    reader = csv.DictReader(io.StringIO(read_text(path)))
+    missing = [c for c in _LINE_NAME_COLUMNS if c not in (reader.fieldnames or [])]
+    if missing:
+        problems = [Problem(f"缺少列 {c}", field=c) for c in missing]
+        raise InputFileError(problems, title=f"界线名称表 {Path(path).name} 缺少必需的列")
+    names = {}
+    for row in reader:
+        left, right = ((row[c] or "").strip() for c in ("left", "right"))
+        names[(min(left, right), max(left, right))] = (row["name"] or "").strip()
+    return names
+
+
 @boundaries.command("derive", short_help="由县级区划面推算辖区界线（含与相邻区划的外界）。")
 @click.option("--parent", default=None, metavar="ADCODE", help=_PARENT_HELP)
 @click.option(
@@ -46,7 +77,7 @@ def boundaries() -> None:
 @click.option(
     "--names",
     "names_path",
-    type=click.Path(exists=True, dir_okay=False),
+    type=InputFile(),
     help="界线通行名称表 CSV（列 left,right,name，如 340000,410000,豫皖线）",
 )
 @click.option("--date", "on", default=None, metavar="YYYY-MM-DD", help="新版本启用日期（默认今天）")
@@ -63,8 +94,6 @@ def derive(
 ) -> None:
     """由库中县级区划面推算辖区界线（每对相邻区划一条，三交点处断开，高斯-克吕格计算长度）。
     重复运行不会改变未变的界线；几何变化的界线生成新版本，勘界界线保持不变。"""
-    import csv
-
     import pandas as pd
 
     from geociv.boundaries.lines import line_units
@@ -95,10 +124,7 @@ def derive(
         if line.right_code:
             official[line_units(line.left_code, line.right_code, line.level)] = line.name
     if names_path:
-        with open(names_path, encoding="utf-8-sig") as f:
-            for r in csv.DictReader(f):
-                a, b = sorted((r["left"].strip(), r["right"].strip()))
-                official[(a, b)] = r["name"].strip()
+        official.update(_line_names(names_path))
     registry = BoundaryLines(ctx.store)
     changes = registry.derive_from_divisions(
         frame,
@@ -184,7 +210,7 @@ def markers_group() -> None:
 
 
 @markers_group.command("import", short_help="导入界桩登记表（CSV/XLSX，全部通过才写入）。")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.argument("path", type=InputFile())
 @click.option("--crs", default=None, help="文件坐标的坐标系（默认 CGCS2000；WGS84、GCJ02、BD09…）")
 @click.option("--sample", is_flag=True, help="标为示例数据（示例）")
 @local_admin
@@ -261,7 +287,7 @@ def _print_record(ctx: Context, record: Any) -> None:
 @click.option("--references", default=None, help="现存方位物个数，或逐个有无如 1,1,0")
 @click.option("--date", "on", default=None, metavar="YYYY-MM-DD", help="检查日期（默认今天）")
 @click.option("--remarks", default="", help="备注")
-@click.option("--photo", type=click.Path(exists=True, dir_okay=False), help="现场照片")
+@click.option("--photo", type=InputFile("照片"), help="现场照片")
 @local_admin
 @pass_ctx
 @reports_errors
@@ -391,7 +417,7 @@ def plan(
     year = year or date.today().year
     rounds = Rounds(ctx.store)
     current = rounds.open_for_year(year, actor=actor)
-    line = _lookup(lambda: BoundaryLines(ctx.store).get(line_id))
+    line = BoundaryLines(ctx.store).get(line_id)
 
     def members(text: str) -> list[str]:
         return [m.strip() for m in text.replace("，", ",").split(",") if m.strip()]
@@ -428,9 +454,7 @@ def sign(
     password = read_password(f"{signer} 的密码", password_stdin)
     Users(ctx.store).authenticate(signer, password, address=local_actor())
 
-    record = _lookup(
-        lambda: Inspections(ctx.store).sign(record_id, signer=signer, note=note, version=version)
-    )
+    record = Inspections(ctx.store).sign(record_id, signer=signer, note=note, version=version)
     _print_record(ctx, record)
 
 
@@ -479,13 +503,11 @@ def findings(ctx: Context, parent: str | None, line_id: str | None, as_json: boo
 @click.option("--year", type=int, default=None, help="年度报告的年份")
 @click.option("--round", "round_no", type=int, default=None, help="轮次报告的轮次")
 @click.option("--parent", default=None, metavar="ADCODE", help=_PARENT_HELP)
-@click.option(
-    "--docx", "docx_path", type=click.Path(dir_okay=False, writable=True), help="Word 文档另存为"
-)
+@click.option("--docx", "docx_path", type=OutputFile(), help="Word 文档另存为")
 @click.option(
     "--html",
     "html_path",
-    type=click.Path(dir_okay=False, writable=True),
+    type=OutputFile(),
     help="可打印页面（A4 HTML）另存为",
 )
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出报告数据")
@@ -514,7 +536,7 @@ def report(
         built = reports.annual_report(ctx.store, year, parent=code)
     else:
         assert round_no is not None
-        built = _lookup(lambda: reports.round_report(ctx.store, round_no, parent=code))
+        built = reports.round_report(ctx.store, round_no, parent=code)
     if as_json:
         click.echo(json.dumps(built.to_dict(), ensure_ascii=False, indent=1))
     else:
@@ -540,9 +562,7 @@ def report(
     required=True,
     help="gpkg GeoPackage、shp Shapefile（zip）、kml（奥维、Google Earth）、gpx（手持 GPS）",
 )
-@click.option(
-    "--out", required=True, type=click.Path(dir_okay=False, writable=True), help="输出文件"
-)
+@click.option("--out", required=True, type=OutputFile(), help="输出文件")
 @click.option("--parent", default=None, metavar="ADCODE", help=_PARENT_HELP)
 @pass_ctx
 @reports_errors

@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from geociv.cli import Context, local_admin, pass_ctx, reports_errors
+from geociv.cli import Context, InputFile, OutputFile, local_admin, pass_ctx, reports_errors
 
 _SYSTEMS = click.Choice(["WGS84", "CGCS2000", "GCJ02", "BD09"], case_sensitive=False)
 
@@ -23,7 +23,7 @@ def coverage() -> None:
 
 
 @coverage.command("import")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.argument("path", type=InputFile())
 @click.option(
     "--crs",
     "declared_crs",
@@ -99,12 +99,10 @@ def list_facilities(ctx: Context, type_: str | None) -> None:
 )
 @click.option(
     "--pbf",
-    type=click.Path(exists=True, dir_okay=False),
+    type=InputFile(),
     help="OSM PBF 路网；不给出时按直线距离×绕行系数估算（结果中注明）",
 )
-@click.option(
-    "--raster", type=click.Path(exists=True, dir_okay=False), help="老年人口栅格（人数/像元）"
-)
+@click.option("--raster", type=InputFile(), help="老年人口栅格（人数/像元）")
 @click.option("--network", "network_id", default=None, help="已保存的路网编号（如 RN0001）")
 @click.option("--raster-id", default=None, help="已保存的人口栅格编号（如 PR0001）")
 @click.option(
@@ -116,7 +114,7 @@ def list_facilities(ctx: Context, type_: str | None) -> None:
 @click.option(
     "--uncovered",
     "uncovered_path",
-    type=click.Path(dir_okay=False),
+    type=OutputFile(),
     help="把未覆盖区域写入 GeoPackage",
 )
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出结果与输入参数")
@@ -233,9 +231,7 @@ def _cell(column: str, value: Any) -> str:
 )
 @click.option("--workers", default=2, show_default=True, type=int, help="本机计算的线程数")
 @click.option("--timeout", default=10.0, show_default=True, type=float, help="连接调度器的秒数")
-@click.option(
-    "--csv", "csv_path", type=click.Path(dir_okay=False), help="把逐区划结果写入 CSV（UTF-8）"
-)
+@click.option("--csv", "csv_path", type=OutputFile(), help="把逐区划结果写入 CSV（UTF-8）")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出结果与输入参数")
 @local_admin
 @pass_ctx
@@ -315,7 +311,7 @@ def network_group() -> None:
 
 
 @network_group.command("import")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.argument("path", type=InputFile())
 @click.option("--name", required=True, help="路网名称，如 驿城区步行路网")
 @click.option("--layer", default=None, help="多图层文件中的图层名")
 @local_admin
@@ -398,7 +394,7 @@ def raster_group() -> None:
 
 
 @raster_group.command("import")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.argument("path", type=InputFile())
 @click.option("--label", required=True, help="栅格统计的人口，如 60岁以上人口")
 @local_admin
 @pass_ctx
@@ -433,7 +429,7 @@ def zones_group() -> None:
 
 
 @zones_group.command("import")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.argument("path", type=InputFile())
 @click.option("--name", required=True, help="单元集名称，如 驿城区街道")
 @click.option(
     "--kind",

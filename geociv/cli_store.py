@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import click
 
-from geociv.cli import Context, local_admin, pass_ctx, reports_errors
+from geociv.cli import Context, InputFile, OutputFile, local_admin, pass_ctx, reports_errors
 
 
 @click.command("backup")
-@click.argument("path", type=click.Path(dir_okay=False))
+@click.argument("path", type=OutputFile())
 @local_admin
 @pass_ctx
 @reports_errors
@@ -33,7 +33,7 @@ def backup_command(ctx: Context, path: str, actor: str) -> None:
 
 
 @click.command("restore")
-@click.argument("path", type=click.Path(dir_okay=False))
+@click.argument("path", type=InputFile("备份文件"))
 @click.option("--yes", is_flag=True, help="不再询问，直接恢复")
 @local_admin
 @pass_ctx

@@ -282,6 +282,9 @@ class Divisions:
         (names and levels already in the store win when absent). The file's CRS must be declared
         in the file or by ``declared_crs`` (GCJ02/BD09 allowed). All rows are validated before any
         write.
+
+        The counts are of boundaries: ``inserted`` the divisions that had no polygon before
+        (known from a code list, or new), ``updated`` those whose polygon or record changed.
         """
         frame = read_vector(path)
         frame = _crs.to_storage_crs(frame, declared_crs)
@@ -293,6 +296,7 @@ class Divisions:
             )
         problems: list[Problem] = []
         records: list[Division] = []
+        new_boundaries = 0  # divisions without a polygon so far
         areas = _crs.area_km2(frame.geometry.values, crs=_crs.STORAGE_CRS)
         for i, (row, area) in enumerate(zip(frame.itertuples(index=False), areas, strict=True), 1):
             raw_code = getattr(row, code_col)
@@ -323,9 +327,12 @@ class Divisions:
                     source=source or Path(path).name,
                 )
             )
+            new_boundaries += existing is None or existing.geometry is None
         if problems:
             raise InputFileError(problems, title=f"{Path(path).name} 有误，未导入任何数据")
-        return self.load_records(records, actor=actor)
+        counts = self.load_records(records, actor=actor)
+        # every division without a polygon before was written: a new boundary, not an update
+        return UpsertCounts(new_boundaries, counts.changed - new_boundaries, counts.unchanged)
 
     # -- helpers ---------------------------------------------------------------------------
     def _keep_geometry(self, record: Division) -> Division:

@@ -85,8 +85,19 @@ class AdcodeError(GeocivError, ValueError):
     """A division code is malformed (wrong length, non-digits, impossible level)."""
 
 
-class UnknownDivisionError(GeocivError, LookupError):
+class NotFoundError(GeocivError, LookupError):
+    """A record that the store does not hold: an unknown id (the web answers 404, the command
+    line says so and exits 1)."""
+
+
+class UnknownDivisionError(NotFoundError):
     """A well-formed division code or name that the store does not hold."""
+
+
+class UnknownRecordError(ValidationError, NotFoundError):
+    """Input names a record, by its id in a field, that the store does not hold: bad input
+    naming the field (400) when the id came in a request body or query, a 404 when it is the
+    record the URL names."""
 
 
 class StoreError(GeocivError, RuntimeError):

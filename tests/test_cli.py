@@ -46,6 +46,8 @@ def test_init_demo_twice_changes_nothing(tmp_path: Path) -> None:
     first = run("--store", store, "init", "--demo")
     assert first.exit_code == 0, first.output
     assert "新增 3127" in first.output and "村级 2906" in first.output
+    # a brand-new store has nothing to update: the 11 county polygons are new boundaries
+    assert "边界 新增 11、更新 0、未变 0" in first.output
     assert "用户名 demo" in first.output
     second = run("--store", store, "init", "--demo")
     assert "未变 3127" in second.output and "未变 11" in second.output

@@ -22,6 +22,7 @@ from geociv.errors import (
     GeocivError,
     PermissionDeniedError,
     Problem,
+    UnknownRecordError,
     ValidationError,
 )
 from geociv.store import ROLE_LABELS, Store, User
@@ -261,7 +262,15 @@ _STATUS_OF_ERROR: tuple[tuple[type[BaseException], int], ...] = (
 
 
 def _status_of(exc: GeocivError) -> int:
+    if isinstance(exc, UnknownRecordError) and not _names_the_url(exc):
+        return 400  # an unknown id in the body or query: bad input naming the field
     return next((status for kind, status in _STATUS_OF_ERROR if isinstance(exc, kind)), 500)
+
+
+def _names_the_url(exc: ValidationError) -> bool:
+    """Whether every problem is about a parameter of the URL's path (the record it names)."""
+    path_parameters = request.view_args or {}
+    return all(p.field in path_parameters for p in exc.problems)
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -47,6 +47,7 @@ from geociv.errors import (
     ConflictError,
     CoordinateRangeError,
     CRSError,
+    NotFoundError,
     Problem,
     ValidationError,
 )
@@ -108,14 +109,14 @@ class Inspections:
         record = self.store.get_inspection_record((record_id or "").strip(), version)
         if record is None:
             which = f"第 {version} 版" if version is not None else ""
-            raise LookupError(f"未找到联检记录 {record_id}{which}")
+            raise NotFoundError(f"未找到联检记录 {record_id}{which}")
         return record
 
     def versions(self, record_id: str) -> list[InspectionRecord]:
         """Every version of a record, oldest first (superseded ones with their signatures)."""
         found = self.store.inspection_record_versions((record_id or "").strip())
         if not found:
-            raise LookupError(f"未找到联检记录 {record_id}")
+            raise NotFoundError(f"未找到联检记录 {record_id}")
         return found
 
     def query(self, **filters: Any) -> list[InspectionRecord]:

@@ -60,6 +60,7 @@ from geociv.errors import (
     CoordinateRangeError,
     CRSError,
     InputFileError,
+    NotFoundError,
     Problem,
     ValidationError,
 )
@@ -334,7 +335,7 @@ class Markers:
         """The marker (active or retired); ``LookupError`` if there is none."""
         marker = self.store.get_marker(_clean(marker_id))
         if marker is None:
-            raise LookupError(f"未找到界桩 {marker_id}")
+            raise NotFoundError(f"未找到界桩 {marker_id}")
         return marker
 
     def query(

@@ -64,7 +64,7 @@ from geociv.authority import side_unit as side_unit
 from geociv.authority import within as within
 from geociv.boundaries.lines import derive_lines, line_level, line_name
 from geociv.divisions import normalize_code, read_vector
-from geociv.errors import AdcodeError, InputFileError, Problem, ValidationError
+from geociv.errors import AdcodeError, InputFileError, NotFoundError, Problem, ValidationError
 from geociv.gazetteer.cases import check_day
 from geociv.store import LINE_LEVELS, BoundaryLine, Store
 
@@ -225,7 +225,7 @@ class BoundaryLines:
         """The current version of a line; ``LookupError`` if it has none."""
         line = self.store.get_boundary_line(line_id.strip())
         if line is None:
-            raise LookupError(f"未找到现行界线 {line_id}")
+            raise NotFoundError(f"未找到现行界线 {line_id}")
         return line
 
     def find(self, text: str) -> list[BoundaryLine]:
@@ -244,7 +244,7 @@ class BoundaryLines:
         """Every version of a line, oldest first; ``LookupError`` if there is none."""
         versions = self.store.boundary_line_versions(line_id.strip())
         if not versions:
-            raise LookupError(f"未找到界线 {line_id}")
+            raise NotFoundError(f"未找到界线 {line_id}")
         return versions
 
     def current(self, parent: str | None = None, level: str | None = None) -> gpd.GeoDataFrame:

@@ -37,7 +37,7 @@ import geopandas as gpd
 from geociv.authority import require, require_line
 from geociv.boundaries.registry import BoundaryLines, side_unit, within
 from geociv.divisions import normalize_code
-from geociv.errors import AdcodeError, Problem, ValidationError
+from geociv.errors import AdcodeError, NotFoundError, Problem, ValidationError
 from geociv.gazetteer.cases import choose, day_asked
 from geociv.store import (
     PLAN_KIND_LABELS,
@@ -226,7 +226,7 @@ class Rounds:
         """The round; ``LookupError`` if there is none."""
         found = self.store.get_inspection_round(int(round_no))
         if found is None:
-            raise LookupError(f"未找到第 {round_no} 轮联检")
+            raise NotFoundError(f"未找到第 {round_no} 轮联检")
         return found
 
     def list(self) -> list[InspectionRound]:
@@ -329,7 +329,7 @@ class Rounds:
         """The plan; ``LookupError`` if there is none."""
         plan = self.store.get_inspection_plan(int(plan_id))
         if plan is None:
-            raise LookupError(f"未找到联检计划 {plan_id}")
+            raise NotFoundError(f"未找到联检计划 {plan_id}")
         return plan
 
     def plans(

@@ -55,7 +55,7 @@ from geociv.coverage.network import WalkNetwork
 from geociv.coverage.offsets import OffsetCheck, check_datum_offset
 from geociv.crs import STORAGE_CRS, area_km2, to_storage_crs
 from geociv.divisions import polygon_problem, read_vector
-from geociv.errors import InputFileError, Problem, StoreError, ValidationError
+from geociv.errors import InputFileError, Problem, StoreError, UnknownRecordError, ValidationError
 from geociv.store import (
     FACILITY_TYPE_LABELS,
     ZONE_SET_KIND_LABELS,
@@ -223,8 +223,8 @@ def _display_lines(network: WalkNetwork) -> list[tuple[BaseGeometry, float]]:
     return [(line, float(length)) for line, length in zip(lines, lengths, strict=True)]
 
 
-def _unknown(what: str, key: str, field: str) -> ValidationError:
-    return ValidationError(Problem(f"{what} {key} 不存在", field=field), title=f"{what}不存在")
+def _unknown(what: str, key: str, field: str) -> UnknownRecordError:
+    return UnknownRecordError(Problem(f"{what} {key} 不存在", field=field), title=f"{what}不存在")
 
 
 class CoverageInputs:

@@ -65,7 +65,7 @@ from datetime import date
 
 from geociv.authority import require
 from geociv.divisions import Divisions, normalize_code
-from geociv.errors import AdcodeError, Problem, ValidationError
+from geociv.errors import AdcodeError, NotFoundError, Problem, ValidationError
 from geociv.gazetteer.categories import CATEGORIES
 from geociv.gazetteer.names import Gazetteer
 from geociv.gazetteer.rules import RULES, SEVERITIES, Finding, Report
@@ -257,7 +257,7 @@ class Cases:
         """The case; ``LookupError`` if there is none."""
         case = self.store.get_case(case_id.strip())
         if case is None:
-            raise LookupError(f"未找到案件 {case_id}")
+            raise NotFoundError(f"未找到案件 {case_id}")
         return case
 
     def query(
@@ -281,7 +281,7 @@ class Cases:
         """One document with its content; ``LookupError`` if there is none."""
         doc = self.store.get_case_document(document_id)
         if doc is None:
-            raise LookupError(f"未找到附件 {document_id}")
+            raise NotFoundError(f"未找到附件 {document_id}")
         return doc
 
     # -- step 1: application ---------------------------------------------------------------

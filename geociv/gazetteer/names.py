@@ -23,7 +23,7 @@ from shapely.geometry.base import BaseGeometry
 
 from geociv.authority import problems_outside, refuse_rows, require
 from geociv.divisions import Divisions, normalize_code, parent_of
-from geociv.errors import Problem, UnknownDivisionError, ValidationError
+from geociv.errors import NotFoundError, Problem, UnknownDivisionError, ValidationError
 from geociv.gazetteer.categories import CATEGORIES, committee_to_place_name, split_generic
 from geociv.gazetteer.pinyin import Romanizer
 from geociv.gazetteer.rules import LIST_RULES, RULES, Candidate, NameIndex, NameValidator, Report
@@ -288,10 +288,10 @@ class Gazetteer:
         return len(records)
 
     def get(self, name_id: str) -> NameRecord:
-        """The record; :class:`UnknownDivisionError`-like lookup error if absent."""
+        """The record; :class:`~geociv.errors.NotFoundError` if absent."""
         rec = self.store.get_name(name_id)
         if rec is None:
-            raise LookupError(f"未找到地名 {name_id}")
+            raise NotFoundError(f"未找到地名 {name_id}")
         return rec
 
     def update(self, name_id: str, *, actor: str, **changes: object) -> NameRecord:

@@ -38,7 +38,7 @@ from shapely.geometry.base import BaseGeometry
 
 from geociv.authority import require
 from geociv.crs import in_china
-from geociv.errors import Problem, ValidationError
+from geociv.errors import NotFoundError, Problem, ValidationError
 from geociv.gazetteer.cases import check_day, choose, day_asked
 from geociv.gazetteer.names import Gazetteer
 from geociv.gazetteer.rules import RULES, Finding, traditional_characters
@@ -136,7 +136,7 @@ class Signs:
         """The sign; ``LookupError`` if there is none."""
         sign = self.store.get_sign(sign_id.strip())
         if sign is None:
-            raise LookupError(f"未找到地名标志 {sign_id}")
+            raise NotFoundError(f"未找到地名标志 {sign_id}")
         return sign
 
     def query(

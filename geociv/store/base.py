@@ -12,9 +12,10 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from shapely.geometry.base import BaseGeometry
+if TYPE_CHECKING:  # shapely only for annotations: importing the store stays light
+    from shapely.geometry.base import BaseGeometry
 
 from geociv.store.records import (
     AuditEntry,

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from shapely.geometry.base import BaseGeometry
+if TYPE_CHECKING:  # shapely only for annotations: importing the store stays light
+    from shapely.geometry.base import BaseGeometry
 
 
 def now_utc() -> str:
