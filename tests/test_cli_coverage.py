@@ -43,7 +43,7 @@ def test_import_needs_a_declared_crs_and_names_the_bad_row(demo_path) -> None:
     declared = run(
         demo_path, "coverage", "import", str(SHANGHAI), "--crs", "GCJ02", "--type", "日间照料中心"
     )
-    assert declared.exit_code == 2 and "第 12 行" in declared.output  # the row without coordinates
+    assert declared.exit_code == 2 and "第 13 行" in declared.output  # the row without coordinates
 
 
 PBF = SHARED_DATA / "roads" / "beijing_cau_haidian_map.osm.pbf"

@@ -219,7 +219,7 @@ def test_facility_import_reports_rows_and_keeps_everything_or_nothing(planner, a
         content_type="multipart/form-data",
     )
     assert resp.status_code == 400
-    assert any(p["row"] == 2 for p in resp.get_json()["problems"])
+    assert any(p["row"] == 3 for p in resp.get_json()["problems"])  # Excel's row 3
     assert len(store.query_facilities()) == n
     good = "名称,类型,状态,经度,纬度\n丙站（测试）,辅具租赁服务站,候选,114.05,32.99\n"
     resp = planner.post(
@@ -297,7 +297,7 @@ def test_network_mode_on_real_osm_roads(planner, tmp_path) -> None:
     # Beijing is outside the demo jurisdiction (驻马店市): refused row by row unless within=0.
     refused = _upload(planner, "/api/coverage/facilities/import", csv, crs="WGS84")
     assert refused.status_code == 400
-    assert [p["row"] for p in refused.get_json()["problems"]] == [1, 2, 3]
+    assert [p["row"] for p in refused.get_json()["problems"]] == [2, 3, 4]
     url = "/api/coverage/facilities/import"
     assert _upload(planner, url, csv, crs="WGS84", within="0").status_code == 201
 

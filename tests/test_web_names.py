@@ -87,7 +87,7 @@ def test_import_api_json_csv_xlsx_and_save(client, app) -> None:
         "/api/names/import", data={"file": (io.BytesIO(text), "roads.csv")}
     ).get_json()
     assert body["summary"]["names"] == 2 and body["summary"]["blocked"] == 1
-    assert body["reports"][1]["row"] == 2
+    assert body["reports"][1]["row"] == 3  # as Excel numbers it: the header is row 1
     xlsx = client.post(
         "/api/names/import?format=xlsx", data={"file": (io.BytesIO(text), "roads.csv")}
     )
