@@ -194,3 +194,43 @@ def test_planner_switches_to_network_mode_with_a_real_osm_extract(
     page.screenshot(path=str(ARTIFACTS / "coverage-network.png"))
     assert failed == []
     page.close()
+
+
+def test_planner_imports_the_valid_rows_of_a_messy_file_and_downloads_the_rejected(
+    live_server, browser, tmp_path
+) -> None:
+    from tests.sample_files import facility_csv, facility_rows
+
+    page = browser.new_page(
+        viewport={"width": 1400, "height": 900}, locale="zh-CN", accept_downloads=True
+    )
+    browser_login(page, live_server, "planner1")
+    page.goto(f"{live_server}/coverage/")
+    page.wait_for_selector("path.cov-facility")
+    path = tmp_path / "设施登记.csv"
+    path.write_bytes(facility_csv(facility_rows(70, bad_row=38)))
+    page.click("summary:has-text('导入设施')")
+    page.set_input_files("#cov-import-file", str(path))
+    page.select_option("#cov-import-crs", "CGCS2000")
+    page.click("#cov-import-form button[type=submit]")
+    # Refused whole, naming the row Excel shows; the second, explicit choice appears.
+    page.wait_for_selector("#cov-import-result.errors #cov-import-skip")
+    assert "第 38 行" in page.inner_text("#cov-import-result")
+    assert page.locator("path.cov-facility").count() == 14
+    page.click("#cov-import-skip")
+    page.wait_for_selector("#cov-import-result.ok #cov-import-rejected")
+    text = page.inner_text("#cov-import-result")
+    assert "已导入 69 处设施" in text and "跳过有误的 1 行" in text and "原第 38 行" in text
+    assert page.locator("path.cov-facility").count() == 14 + 69
+    with page.expect_download() as info:
+        page.click("#cov-import-rejected")
+    assert info.value.suggested_filename.endswith("_被拒行.csv")
+    saved = tmp_path / "rejected.csv"
+    info.value.save_as(saved)
+    data = saved.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")
+    lines = data.decode("utf-8-sig").splitlines()
+    assert len(lines) == 2 and lines[0].endswith(",原因") and "三十张" in lines[1]
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "coverage-import-rejected.png"))
+    page.close()

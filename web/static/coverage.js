@@ -594,26 +594,69 @@
       .then(function () { $("cov-suggest-run").disabled = false; });
   });
 
+  // A facility file is imported whole or not at all; after a refusal naming rows, the planner
+  // may choose to import the valid rows and download the rejected ones with their reasons.
+  function rejectedNote(r) {
+    var box = document.createElement("div");
+    box.className = "cov-import-rejected";
+    box.innerHTML = "<div>跳过有误的 " + r.skipped + " 行：</div><ul>" + r.rejected.slice(0, 5).map(function (x) {
+      return "<li>" + esc(x.reason) + "</li>";
+    }).join("") + (r.rejected.length > 5 ? "<li>…</li>" : "") + "</ul>";
+    if (r.rejected_csv) {
+      var bytes = Uint8Array.from(atob(r.rejected_csv), function (c) { return c.charCodeAt(0); });
+      var link = document.createElement("a");
+      link.id = "cov-import-rejected";
+      link.href = URL.createObjectURL(new Blob([bytes], { type: "text/csv;charset=utf-8" }));
+      link.download = r.rejected_filename;
+      link.textContent = "下载被拒行及原因（CSV，可用 Excel 打开，改正后再导入）";
+      box.appendChild(link);
+    }
+    return box;
+  }
+
+  function skipChoice(send) {
+    var box = document.createElement("div");
+    box.className = "cov-import-choice";
+    box.innerHTML = "<p class='muted'>默认任何一行有误则整个文件都不导入。也可以：</p>";
+    var button = document.createElement("button");
+    button.type = "button";
+    button.id = "cov-import-skip";
+    button.textContent = "只导入无误的行，下载被拒行及原因";
+    button.addEventListener("click", function () { send(true); });
+    box.appendChild(button);
+    return box;
+  }
+
   var importForm = $("cov-import-form");
   if (importForm) {
-    importForm.addEventListener("submit", function (ev) {
-      ev.preventDefault();
+    var sendImport = function (skipInvalid) {
       var out = $("cov-import-result");
       out.className = "";
       out.textContent = "导入中…";
       var data = new FormData(importForm);
       // With a road network chosen, the points are checked against it (GCJ-02/BD-09 offsets).
       if ($("cov-network").value) { data.append("network_id", $("cov-network").value); }
+      if (skipInvalid) { data.append("skip_invalid", "1"); }
       request("POST", API + "/facilities/import", data, true)
         .then(function (r) {
           var parts = Object.keys(r.by_type).map(function (k) { return k + " " + r.by_type[k] + " 处"; });
           // Say it once the map and the lists show the new facilities.
           return loadFacilities().then(loadOptions).then(function () {
             out.className = "ok";
-            out.textContent = "已导入 " + r.added + " 处设施：" + parts.join("，");
+            out.textContent = "已导入 " + r.added + " 处设施" + (parts.length ? "：" + parts.join("，") : "");
+            if (r.skipped) { out.appendChild(rejectedNote(r)); }
           });
         })
-        .catch(function (err) { out.className = "errors"; showErrors(out, err); });
+        .catch(function (err) {
+          out.className = "errors";
+          showErrors(out, err);
+          var byRow = ((err.data || {}).problems || []).some(function (p) { return p.row; });
+          if (byRow && !skipInvalid) { out.appendChild(skipChoice(sendImport)); }
+        });
+    };
+    importForm.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      sendImport(false);
     });
   }
 
