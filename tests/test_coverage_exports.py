@@ -444,6 +444,6 @@ def test_exported_map_of_64_zones_shows_labels_without_overlap(
         page.mouse.wheel(0, -300)
         page.wait_for_timeout(600)
     boxes = page.evaluate(_LABEL_BOXES)
-    inside = [b for b in boxes if 0 < b["l"] and b["r"] < 1280 and 0 < b["t"] and b["b"] < 800]
+    inside = [b for b in boxes if b["l"] > 0 and b["r"] < 1280 and b["t"] > 0 and b["b"] < 800]
     assert _overlaps(boxes) == [] and all(b["shown"] for b in inside if b["text"])
     page.close()
