@@ -43,6 +43,19 @@ def coverage() -> None:
     default=None,
     help="已保存的路网编号（如 RN0001）：据路网检查坐标是否实为 GCJ02/BD09，是则拒绝导入",
 )
+@click.option(
+    "--skip-invalid",
+    is_flag=True,
+    help="只导入无误的行，有误的行连同原因写入 --rejected 文件（默认：任何一行有误则整体不导入）",
+)
+@click.option(
+    "--rejected",
+    "rejected_path",
+    type=click.Path(dir_okay=False, writable=True),
+    default=None,
+    help="与 --skip-invalid 一起用：被拒行的保存位置（CSV，原有各列加“原因”列，Excel 可直接打开）；"
+    "默认为导入文件旁的“<文件名>_被拒行.csv”",
+)
 @local_admin
 @pass_ctx
 @reports_errors
@@ -53,19 +66,37 @@ def import_facilities(
     default_type: str | None,
     in_main_urban_area: bool,
     network_id: str | None,
+    skip_invalid: bool,
+    rejected_path: str | None,
     actor: str,
 ) -> None:
-    """导入服务设施（CSV/XLSX/GeoJSON/GeoPackage）；任何一行有误则整体不导入。"""
+    """导入服务设施（CSV/XLSX/GeoJSON/GeoPackage）；默认任何一行有误则整体不导入。"""
     from geociv.coverage.facilities import Facilities
     from geociv.coverage.stored import CoverageInputs
     from geociv.demo import main_urban_area
 
+    if rejected_path and not skip_invalid:
+        from geociv.errors import Problem, ValidationError
+
+        raise ValidationError(Problem("须与 --skip-invalid 一起使用", field="--rejected"))
     network = CoverageInputs(ctx.store).load_network(network_id) if network_id else None
-    stored = Facilities(ctx.store).import_file(
-        path, declared_crs=declared_crs, actor=actor, default_type=default_type,
+    options = dict(
+        declared_crs=declared_crs, actor=actor, default_type=default_type,
         area=main_urban_area() if in_main_urban_area else None, network=network,
     )  # fmt: skip
-    click.echo(f"已导入 {len(stored)} 处服务设施")
+    if not skip_invalid:
+        stored = Facilities(ctx.store).import_file(path, **options)
+        click.echo(f"已导入 {len(stored)} 处服务设施")
+        return
+    done = Facilities(ctx.store).import_valid_rows(path, **options)
+    click.echo(f"已导入 {len(done.added)} 处服务设施，跳过 {len(done.rejected)} 行")
+    if done.rejected:
+        source = Path(path)
+        target = Path(rejected_path or source.with_name(f"{source.stem}_被拒行.csv"))
+        target.write_bytes(done.rejected_csv())
+        for row in done.rejected[:20]:
+            click.echo(f"  {row.reason}")
+        click.echo(f"被拒的行及原因已写入 {target}（改正后可再次导入）")
 
 
 @coverage.command("facilities")

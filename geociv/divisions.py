@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import geopandas as gpd
@@ -232,16 +232,21 @@ class Divisions:
         return to_frame(rows)
 
     # -- loading ---------------------------------------------------------------------------
-    def load_records(self, records: Iterable[Division], *, actor: str) -> UpsertCounts:
+    def load_records(
+        self, records: Iterable[Division], *, actor: str, rows: Sequence[int] | None = None
+    ) -> UpsertCounts:
         """Write division records in one transaction (idempotent).
 
         Only administrators write divisions, and only inside their own division (a city
         administrator loads its counties, townships and villages); a record outside refuses
-        the whole load with :class:`~geociv.errors.PermissionDeniedError`.
+        the whole load with :class:`~geociv.errors.PermissionDeniedError`, naming the record
+        by its file row when ``rows`` (one per record) are given, else by its position.
         """
         records = list(records)
         who = require(self.store, actor, ("admin",), what="divisions.load")
-        outside = problems_outside(who, [(i, r.code) for i, r in enumerate(records, 1)], "code")
+        numbers = list(rows) if rows is not None else range(1, len(records) + 1)
+        codes = [(i, r.code) for i, r in zip(numbers, records, strict=True)]
+        outside = problems_outside(who, codes, "code")
         refuse_rows(self.store, who, outside, "divisions.load")
         return self.store.upsert_divisions(records, actor=actor, action="divisions.load")
 
@@ -253,12 +258,13 @@ class Divisions:
         Every row is checked first; any problem aborts the whole load with all problems listed.
         Existing polygons are kept.
         """
-        records = list(read_code_list(path, source=source or Path(path).name))
-        known = {r.code for r in records}
-        merged = [self._keep_geometry(r) for r in records]
+        numbered = _code_list_rows(path, source=source or Path(path).name)
+        known = {r.code for _, r in numbered}
+        rows = [i for i, _ in numbered]
+        merged = [self._keep_geometry(r) for _, r in numbered]
         problems = [
             Problem(f"上级区划 {r.parent_code} 既不在文件中也不在库中", row=i, field="code")
-            for i, r in enumerate(merged, start=1)
+            for i, r in zip(rows, merged, strict=True)
             if r.parent_code is not None
             and r.parent_code not in known
             and self.store.get_division(r.parent_code) is None
@@ -266,7 +272,7 @@ class Divisions:
         ]
         if problems:
             raise InputFileError(problems, title=f"区划代码表 {Path(path).name} 有误")
-        return self.load_records(_progress(merged, progress, "区划代码"), actor=actor)
+        return self.load_records(_progress(merged, progress, "区划代码"), actor=actor, rows=rows)
 
     def load_polygons(
         self,
@@ -393,18 +399,24 @@ def read_text(path: str | Path) -> str:
 
 def read_code_list(path: str | Path, *, source: str = "") -> Iterator[Division]:
     """Parse a division code list CSV into records; raise one error listing every bad row."""
-    text = read_text(path)
-    reader = csv.DictReader(io.StringIO(text))
-    missing = [c for c in CODE_LIST_COLUMNS if c not in (reader.fieldnames or [])]
+    yield from (record for _, record in _code_list_rows(path, source=source))
+
+
+def _code_list_rows(path: str | Path, *, source: str) -> list[tuple[int, Division]]:
+    """The records of a code list CSV with their rows as Excel numbers them."""
+    from geociv.uploads.tables import numbered_records
+
+    header, rows = numbered_records(list(csv.reader(io.StringIO(read_text(path)))))
+    missing = [c for c in CODE_LIST_COLUMNS if c not in header]
     if missing:
         raise InputFileError(
             [Problem(f"缺少列 {c}", field=c) for c in missing],
             title=f"{Path(path).name} 缺少必需的列",
         )
     problems: list[Problem] = []
-    records: list[Division] = []
+    records: list[tuple[int, Division]] = []
     seen: dict[str, int] = {}
-    for i, row in enumerate(reader, start=1):
+    for i, row in rows:
         name = (row.get("name") or "").strip()
         kind = (row.get("kind") or "statutory").strip()
         try:
@@ -424,17 +436,10 @@ def read_code_list(path: str | Path, *, source: str = "") -> Iterator[Division]:
                 Problem(f"kind 应为 statutory 或 statistical：{kind!r}", row=i, field="kind")
             )
             continue
-        records.append(
-            division_record(
-                code,
-                name,
-                kind=kind,
-                source=source,
-            )
-        )
+        records.append((i, division_record(code, name, kind=kind, source=source)))
     if problems:
         raise InputFileError(problems, title=f"{Path(path).name} 有误，未导入任何数据")
-    yield from records
+    return records
 
 
 def read_vector(

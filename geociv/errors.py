@@ -24,8 +24,9 @@ class GeocivError(Exception):
 class Problem:
     """One problem found in input: where it is (row and field) and what is wrong.
 
-    ``row`` is 1-based for files (the header is not counted) and ``None`` when the
-    problem concerns the whole input.
+    ``row`` is a table's row as Excel numbers it (the header is row 1, the first data row
+    row 2: :func:`geociv.uploads.tables.data_rows`), a vector feature's number from 1, and
+    ``None`` when the problem concerns the whole input.
     """
 
     message: str

@@ -110,3 +110,48 @@ def osm_pbf() -> bytes:
     block = _field(1, table) + _field(2, _field(2, dense)) + _field(2, way_fields)
     header = _field(4, b"OsmSchema-V0.6") + _field(4, b"DenseNodes")
     return _blob("OSMHeader", header) + _blob("OSMData", block)
+
+
+#: Columns of :func:`facility_rows` (as a county's facility register has them).
+FACILITY_HEADER = ["名称", "类型", "经度", "纬度", "床位", "状态", "区划代码", "地址"]
+
+
+def facility_rows(n: int = 70, *, bad_row: int | None = 38) -> list[list[str]]:
+    """``n`` facility rows (header first) made from the repository's data: the village
+    committees of 驿城区 (``data/gazetteer``) as 养老服务站 on a grid inside the demo main
+    urban area (``data/coverage``). With ``bad_row`` (as Excel numbers it: header = row 1),
+    that row's 床位 reads "三十张", which no importer accepts."""
+    import csv as _csv
+
+    import shapely
+
+    from geociv.demo import main_urban_area
+    from tests.conftest import ROOT
+
+    with open(ROOT / "data/gazetteer/zhumadian_divisions_nbs.csv", encoding="utf-8") as f:
+        villages = [r["name"] for r in _csv.DictReader(f) if len(r["code"]) == 12
+                    and r["code"].startswith("411702")]  # fmt: skip
+    area = main_urban_area().to_crs(4490).geometry.union_all()
+    minx, miny, maxx, maxy = area.bounds
+    points = [
+        (x, y)
+        for y in [miny + (maxy - miny) * (j + 0.5) / 12 for j in range(12)]
+        for x in [minx + (maxx - minx) * (i + 0.5) / 12 for i in range(12)]
+        if area.contains(shapely.Point(x, y))
+    ]
+    rows = [FACILITY_HEADER]
+    for k in range(n):
+        x, y = points[k]
+        beds = "三十张" if bad_row is not None and len(rows) + 1 == bad_row else str(10 + k)
+        rows.append([f"{villages[k]}养老服务站（测试）", "社区日间照料中心", f"{x:.6f}", f"{y:.6f}",
+                     beds, "已建", "411702", f"驿城区{villages[k]}"])  # fmt: skip
+    return rows
+
+
+def facility_csv(rows: list[list[str]]) -> bytes:
+    """``rows`` as a UTF-8 CSV, as Excel writes it (with a BOM)."""
+    import csv as _csv
+
+    out = io.StringIO()
+    _csv.writer(out, lineterminator="\r\n").writerows(rows)
+    return out.getvalue().encode("utf-8-sig")

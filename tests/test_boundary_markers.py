@@ -154,23 +154,24 @@ def test_a_gbk_file_with_bad_rows_reports_every_row_and_field_and_stores_nothing
     with pytest.raises(ValidationError) as info:
         markers.import_file(path, actor="inspector1", sample=True)
     where = {(p.row, p.field) for p in info.value.problems}
+    # the comments above count data rows; messages count as Excel does (header = row 1)
     assert where == {
-        (2, "编号"),
-        (5, "编号"),
+        (3, "编号"),
         (6, "编号"),
         (7, "编号"),
-        (8, "经度/纬度"),
+        (8, "编号"),
         (9, "经度/纬度"),
-        (11, "经度/纬度"),
-        (12, "界线"),
-        (13, "类型"),
-        (14, "经度"),
-        (15, "方位物1/方位角1/距离1"),
-        (16, "界线"),
-        (17, "登记日期"),
+        (10, "经度/纬度"),
+        (12, "经度/纬度"),
+        (13, "界线"),
+        (14, "类型"),
+        (15, "经度"),
+        (16, "方位物1/方位角1/距离1"),
+        (17, "界线"),
+        (18, "登记日期"),
     }
     text = str(info.value)
-    assert "未导入任何界桩" in text and "与第 1 行重复" in text and "经纬度可能颠倒" in text
+    assert "未导入任何界桩" in text and "与第 2 行重复" in text and "经纬度可能颠倒" in text
     assert "缺少 004B" in text and "辖区范围" in text and "格式有误" in text
     assert [m.marker_id for m in markers.query()] == [f"{LINE}-009Q"]  # nothing stored
     assert len(demo_store.audit_entries(entity="markers")) == 1

@@ -125,7 +125,7 @@ def test_divisions_import_broken_file_names_the_row(demo_path: Path, tmp_path: P
         main, ["--store", str(demo_path), "divisions", "import", "--codes", str(bad)]
     )
     assert result.exit_code == 2
-    assert "第 2 行" in result.output and "code" in result.output
+    assert "第 3 行" in result.output and "code" in result.output
     broken = tmp_path / "broken.geojson"
     broken.write_text("{not json", encoding="utf-8")
     result = CliRunner().invoke(

@@ -90,7 +90,7 @@ def test_import_markers_check_sign_findings_report_export(demo_path: Path, tmp_p
         writer.writerow(["驿确线", "001Q", f"{a.x:.7f}", f"{a.y:.7f}", REFS])
         writer.writerow(["驿确线", "002A", f"{a.x:.7f}", f"{a.y:.7f}", ""])
     bad = run(demo_path, "boundaries", "markers", "import", str(csv_path))
-    assert bad.exit_code == 2 and "第 2 行" in bad.output and "不成套" in bad.output
+    assert bad.exit_code == 2 and "第 3 行" in bad.output and "不成套" in bad.output
     with open(csv_path, "w", encoding="gbk", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["界线", "编号", "经度", "纬度", "方位物"])

@@ -43,7 +43,30 @@ def test_import_needs_a_declared_crs_and_names_the_bad_row(demo_path) -> None:
     declared = run(
         demo_path, "coverage", "import", str(SHANGHAI), "--crs", "GCJ02", "--type", "日间照料中心"
     )
-    assert declared.exit_code == 2 and "第 12 行" in declared.output  # the row without coordinates
+    assert declared.exit_code == 2 and "第 13 行" in declared.output  # the row without coordinates
+
+
+def test_skip_invalid_imports_the_valid_rows_and_writes_the_rejected_ones(
+    demo_path, tmp_path: Path
+) -> None:
+    from tests.sample_files import facility_csv, facility_rows
+
+    path = tmp_path / "设施登记.csv"
+    path.write_bytes(facility_csv(facility_rows(70, bad_row=38)))
+    refused = run(demo_path, "coverage", "import", str(path), "--crs", "CGCS2000")
+    assert refused.exit_code == 2 and "第 38 行" in refused.output and "床位" in refused.output
+    lonely = run(demo_path, "coverage", "import", str(path), "--crs", "CGCS2000", "--rejected", "x")
+    assert lonely.exit_code == 2 and "--skip-invalid" in lonely.output
+    out = tmp_path / "被拒.csv"
+    done = run(
+        demo_path, "coverage", "import", str(path), "--crs", "CGCS2000",
+        "--skip-invalid", "--rejected", str(out),
+    )  # fmt: skip
+    assert done.exit_code == 0, done.output
+    assert "已导入 69 处服务设施，跳过 1 行" in done.output and "原第 38 行" in done.output
+    lines = out.read_bytes().decode("utf-8-sig").splitlines()
+    assert len(lines) == 2 and lines[0].endswith(",原因") and "三十张" in lines[1]
+    assert out.read_bytes().startswith(b"\xef\xbb\xbf")
 
 
 PBF = BEIJING_PBF

@@ -393,3 +393,56 @@ def test_a_fully_covered_area_exports_empty_layers(demo_store, tmp_path: Path) -
     page = standalone_map_html(result, facilities.iloc[0:0])
     assert result.headline in page and "100.0 %" in page
     assert json.dumps("未覆盖区域") not in page  # no empty layer in the layer control
+
+
+_LABEL_BOXES = """() => [...document.querySelectorAll('.division-label-icon')].map(icon => {
+  const r = icon.firstChild.getBoundingClientRect();
+  return {shown: getComputedStyle(icon).visibility !== 'hidden', text: icon.textContent,
+          l: r.left, r: r.right, t: r.top, b: r.bottom,
+          w: Math.max(r.width, icon.firstChild.scrollWidth)};
+})"""
+
+
+def _overlaps(boxes: list[dict]) -> list[tuple[str, str]]:
+    shown = [b for b in boxes if b["shown"]]
+    out = []
+    for i, a in enumerate(shown):
+        for b in shown[i + 1 :]:
+            ax, bx = (a["l"] + a["r"]) / 2, (b["l"] + b["r"]) / 2
+            if abs(ax - bx) < (a["w"] + b["w"]) / 2 and a["t"] < b["b"] and b["t"] < a["b"]:
+                out.append((a["text"], b["text"]))
+    return out
+
+
+@pytest.mark.browser
+def test_exported_map_of_64_zones_shows_labels_without_overlap(
+    demo_store, browser, tmp_path: Path
+) -> None:
+    """Issue 10: the exported map printed all 64 grid labels on top of each other."""
+    from geociv.coverage.stored import CoverageInputs
+
+    grid = CoverageInputs(demo_store).zones("ZS0002")
+    assert len(grid) == 64
+    result = Coverage(demo_store).run(
+        "rental_station", actor="planner1", aoi=main_urban_area(), aoi_name="主城区", zones=grid
+    )
+    path = tmp_path / "覆盖图.html"
+    path.write_text(standalone_map_html(result, Facilities(demo_store).frame()), encoding="utf-8")
+    page = browser.new_page(viewport={"width": 1280, "height": 800}, locale="zh-CN")
+    page.goto(path.as_uri())
+    page.wait_for_selector(".division-label-icon")
+    page.wait_for_timeout(300)
+    boxes = page.evaluate(_LABEL_BOXES)
+    assert len(boxes) == 64
+    shown = sum(b["shown"] for b in boxes)
+    assert 5 <= shown < 64 and _overlaps(boxes) == []
+    page.screenshot(path=str(ARTIFACTS / "coverage_export_labels.png"))
+    # Zoomed in, the labels that now fit come back, still without overlap.
+    page.mouse.move(640, 400)
+    for _ in range(2):
+        page.mouse.wheel(0, -300)
+        page.wait_for_timeout(600)
+    boxes = page.evaluate(_LABEL_BOXES)
+    inside = [b for b in boxes if b["l"] > 0 and b["r"] < 1280 and b["t"] > 0 and b["b"] < 800]
+    assert _overlaps(boxes) == [] and all(b["shown"] for b in inside if b["text"])
+    page.close()

@@ -21,7 +21,7 @@ NANJING = POI / "nanjing_nursing_homes_baidu_bd09.csv"
 
 
 def _without_rows(src: Path, dst: Path, rows: set[int]) -> Path:
-    """Copy a CSV leaving out some 1-based data rows."""
+    """Copy a CSV leaving out some data rows (numbered from 1, header not counted)."""
     with open(src, encoding="utf-8-sig", newline="") as f:
         lines = list(csv.reader(f))
     with open(dst, "w", encoding="utf-8", newline="") as f:
@@ -40,7 +40,8 @@ def test_gcj02_file_reports_the_row_without_coordinates(empty_store) -> None:
         Facilities(empty_store).import_file(
             SHANGHAI, declared_crs="GCJ02", actor="t", default_type="养老院"
         )
-    assert [(p.row, p.field) for p in err.value.problems] == [(12, "lon/lat")]
+    # rows as Excel numbers them: header = row 1, so data row 12 is row 13
+    assert [(p.row, p.field) for p in err.value.problems] == [(13, "lon/lat")]
     assert "缺少坐标" in err.value.problems[0].message
     assert empty_store.query_facilities() == []  # nothing stored
 
@@ -66,7 +67,7 @@ def test_baidu_file_declared_bd09_reports_its_duplicate_then_imports(tmp_path: P
     with pytest.raises(ValidationError) as err:
         facilities.import_file(NANJING, declared_crs="BD09", actor="t", default_type="养老院")
     (problem,) = err.value.problems
-    assert problem.row == 68 and "晚情敬老院" in problem.message and "第 66 行" in problem.message
+    assert problem.row == 69 and "晚情敬老院" in problem.message and "第 67 行" in problem.message
     clean = _without_rows(NANJING, tmp_path / "nj.csv", {68})
     added = facilities.import_file(clean, declared_crs="bd-09", actor="t", default_type="养老院")
     assert len(added) == 67
@@ -102,15 +103,15 @@ def test_csv_needs_a_declared_crs_and_every_bad_row_is_listed(empty_store, tmp_p
         facilities.import_file(path, declared_crs="WGS84", actor="t")
     found = {(p.row, p.field) for p in err.value.problems}
     assert found == {
-        (2, "name"),
-        (3, "type"),
-        (4, "capacity_beds"),
-        (5, None),
+        (3, "name"),
+        (4, "type"),
+        (5, "capacity_beds"),
         (6, None),
-        (7, "name"),
+        (7, None),
+        (8, "name"),
     }
     messages = " ".join(str(p) for p in err.value.problems)
-    assert "颠倒" in messages and "第 1 行" in messages
+    assert "颠倒" in messages and "与第 2 行重复" in messages
     assert empty_store.query_facilities() == []
 
 
@@ -122,7 +123,7 @@ def test_points_outside_the_area_get_the_crs_hint(empty_store, tmp_path: Path) -
             path, declared_crs="WGS84", actor="t", area=main_urban_area()
         )
     (problem,) = err.value.problems
-    assert problem.row == 2 and "不在指定范围内" in problem.message and "GCJ-02" in problem.message
+    assert problem.row == 3 and "不在指定范围内" in problem.message and "GCJ-02" in problem.message
     with pytest.raises(ValidationError) as err:  # a division code as the area
         Facilities(empty_store).import_file(path, declared_crs="WGS84", actor="t", area="411702")
     assert "区划 411702 不存在" in str(err.value)  # the empty store has no polygons
@@ -134,7 +135,7 @@ def test_points_outside_a_division_of_the_demo(demo_store, tmp_path: Path) -> No
     with pytest.raises(ValidationError) as err:
         Facilities(demo_store).import_file(path, declared_crs="GCJ02", actor="t", area="411702")
     (problem,) = err.value.problems
-    assert problem.row == 2 and "GCJ-02" not in problem.message  # declared GCJ02: no hint
+    assert problem.row == 3 and "GCJ-02" not in problem.message  # declared GCJ02: no hint
 
 
 def test_xlsx_import(empty_store, tmp_path: Path) -> None:
@@ -185,3 +186,101 @@ def test_demo_sample_facilities_lie_in_the_main_urban_area(demo_store) -> None:
     assert "示例" in area["note"].iloc[0]
     assert shapely.covers(area.geometry.iloc[0], frame.geometry.to_numpy()).all()
     assert load_coverage_demo(demo_store) == 0  # idempotent
+
+
+def _messy(tmp_path: Path, suffix: str = ".csv") -> Path:
+    """A 70-row facility register from the repository's data whose Excel row 38 is bad."""
+    from tests.sample_files import facility_csv, facility_rows
+
+    rows = facility_rows(70, bad_row=38)
+    path = tmp_path / f"设施登记{suffix}"
+    if suffix == ".csv":
+        path.write_bytes(facility_csv(rows))
+    else:
+        from openpyxl import Workbook
+
+        book = Workbook()
+        for row in rows:
+            book.active.append(row)
+        book.save(path)
+    return path
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_one_bad_row_of_70_refuses_the_file_naming_the_row_excel_shows(
+    demo_store, tmp_path: Path, suffix: str
+) -> None:
+    from openpyxl import load_workbook
+
+    path = _messy(tmp_path, suffix)
+    before = len(demo_store.query_facilities())
+    with pytest.raises(ValidationError) as err:
+        Facilities(demo_store).import_file(path, declared_crs="CGCS2000", actor="planner1")
+    (problem,) = err.value.problems
+    assert (problem.row, problem.field) == (38, "capacity_beds")
+    assert "第 38 行" in str(err.value)
+    assert len(demo_store.query_facilities()) == before  # all or nothing by default
+    if suffix == ".xlsx":  # the row the message names is the row Excel shows with 三十张
+        assert load_workbook(path).active.cell(row=38, column=5).value == "三十张"
+    else:
+        lines = path.read_bytes().decode("utf-8-sig").splitlines()
+        assert "三十张" in lines[38 - 1]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_valid_rows_import_and_the_rejected_row_comes_back_with_its_reason(
+    demo_store, tmp_path: Path, suffix: str
+) -> None:
+    path = _messy(tmp_path, suffix)
+    before = len(demo_store.query_facilities())
+    done = Facilities(demo_store).import_valid_rows(
+        path, declared_crs="CGCS2000", actor="planner1"
+    )
+    assert len(done.added) == 69 and len(demo_store.query_facilities()) == before + 69
+    assert [r.row for r in done.rejected] == [38]
+    data = done.rejected_csv()
+    assert data.startswith(b"\xef\xbb\xbf")  # UTF-8 with BOM: Excel opens the Chinese text
+    table = list(csv.reader(data.decode("utf-8-sig").splitlines()))
+    from tests.sample_files import FACILITY_HEADER, facility_rows
+
+    assert table[0] == [*FACILITY_HEADER, "原因"]
+    assert len(table) == 2 and table[1][:-1] == facility_rows(70, bad_row=38)[37]
+    assert "原第 38 行" in table[1][-1] and "床位" in table[1][-1] and "非负整数" in table[1][-1]
+    entry = demo_store.audit_entries(entity="facilities", key=path.name)[0]
+    assert entry.action == "facilities.import" and entry.actor == "planner1"
+    assert "导入 69 行，跳过 1 行" in entry.note and "38" in entry.note
+    # The corrected rejected file imports as it is (its 原因 column is ignored).
+    fixed = tmp_path / "fixed.csv"
+    table[1][4] = "30"
+    fixed.write_text("\n".join(",".join(r) for r in table) + "\n", encoding="utf-8-sig")
+    again = Facilities(demo_store).import_valid_rows(
+        fixed, declared_crs="CGCS2000", actor="planner1"
+    )
+    assert len(again.added) == 1 and again.rejected == []
+    assert again.added[0].capacity_beds == 30
+
+
+def test_valid_rows_only_still_refuses_a_file_that_is_wrong_as_a_whole(
+    demo_store, tmp_path: Path
+) -> None:
+    path = tmp_path / "f.csv"
+    path.write_text("名称,经度,纬度\n甲院,114.02,32.98\n", encoding="utf-8")
+    with pytest.raises(ValidationError) as err:  # no type column and no default type
+        Facilities(demo_store).import_valid_rows(path, declared_crs="WGS84", actor="planner1")
+    assert err.value.problems[0].field == "type"
+
+
+def test_valid_rows_only_leaves_out_rows_outside_the_jurisdiction(
+    demo_store, tmp_path: Path
+) -> None:
+    path = tmp_path / "f.csv"
+    path.write_text(
+        "名称,类型,经度,纬度\n甲院,敬老院,114.02,32.98\n乙院,敬老院,114.30,30.58\n",
+        encoding="utf-8",
+    )
+    done = Facilities(demo_store).import_valid_rows(
+        path, declared_crs="WGS84", actor="planner1", area="411700"
+    )
+    assert [f.name for f in done.added] == ["甲院"]
+    assert [r.row for r in done.rejected] == [3]
+    assert "经度/纬度" in done.rejected[0].reason

@@ -223,9 +223,9 @@ def test_code_list_csv_in_gbk_with_bad_rows(empty_store, tmp_path: Path) -> None
     with pytest.raises(InputFileError) as info:
         Divisions(empty_store).load_code_list(bad, actor="t")
     assert [(p.row, p.field) for p in info.value.problems] == [
-        (2, "code"),
-        (3, "code"),
-        (4, "name"),
+        (3, "code"),  # rows as Excel numbers them: the header is row 1
+        (4, "code"),
+        (5, "name"),
     ]
     assert empty_store.get_division("411702001") is None
     missing = tmp_path / "missing.csv"

@@ -193,3 +193,107 @@ def test_planner_switches_to_network_mode_with_a_real_osm_extract(
     page.screenshot(path=str(ARTIFACTS / "coverage-network.png"))
     assert failed == []
     page.close()
+
+
+def test_planner_imports_the_valid_rows_of_a_messy_file_and_downloads_the_rejected(
+    live_server, browser, tmp_path
+) -> None:
+    from tests.sample_files import facility_csv, facility_rows
+
+    page = browser.new_page(
+        viewport={"width": 1400, "height": 900}, locale="zh-CN", accept_downloads=True
+    )
+    browser_login(page, live_server, "planner1")
+    page.goto(f"{live_server}/coverage/")
+    page.wait_for_selector("path.cov-facility")
+    path = tmp_path / "设施登记.csv"
+    path.write_bytes(facility_csv(facility_rows(70, bad_row=38)))
+    page.click("summary:has-text('导入设施')")
+    page.set_input_files("#cov-import-file", str(path))
+    page.select_option("#cov-import-crs", "CGCS2000")
+    page.click("#cov-import-form button[type=submit]")
+    # Refused whole, naming the row Excel shows; the second, explicit choice appears.
+    page.wait_for_selector("#cov-import-result.errors #cov-import-skip")
+    assert "第 38 行" in page.inner_text("#cov-import-result")
+    assert page.locator("path.cov-facility").count() == 14
+    page.click("#cov-import-skip")
+    page.wait_for_selector("#cov-import-result.ok #cov-import-rejected")
+    text = page.inner_text("#cov-import-result")
+    assert "已导入 69 处设施" in text and "跳过有误的 1 行" in text and "原第 38 行" in text
+    assert page.locator("path.cov-facility").count() == 14 + 69
+    with page.expect_download() as info:
+        page.click("#cov-import-rejected")
+    assert info.value.suggested_filename.endswith("_被拒行.csv")
+    saved = tmp_path / "rejected.csv"
+    info.value.save_as(saved)
+    data = saved.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")
+    lines = data.decode("utf-8-sig").splitlines()
+    assert len(lines) == 2 and lines[0].endswith(",原因") and "三十张" in lines[1]
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "coverage-import-rejected.png"))
+    page.close()
+
+
+def _box(page, selector: str) -> dict:
+    return page.locator(selector).bounding_box()
+
+
+def test_banner_and_legend_describe_the_result_on_screen(live_server, browser) -> None:
+    """Issue 10: after 按区县汇总 the banner kept the previous run's headline and the legend
+    grew with every mode until it hid the area."""
+    page = browser.new_page(viewport={"width": 1400, "height": 900}, locale="zh-CN")
+    browser_login(page, live_server, "planner1")
+    page.goto(f"{live_server}/coverage/")
+    page.wait_for_selector("path.cov-facility")
+    page.click("#cov-run")
+    page.wait_for_selector("#cov-headline:not([hidden])", timeout=60_000)
+    headline = page.inner_text("#cov-headline-text")
+    assert page.inner_text("#cov-banner .cov-banner-text") == headline
+    run_legend = page.inner_text("#cov-legend")
+    map_box = _box(page, "#cov-map")
+    assert "15 分钟" in run_legend
+    assert _box(page, "#cov-legend")["height"] < 0.45 * map_box["height"]
+
+    page.click("#cov-batch-run")
+    page.wait_for_selector("#cov-batch-card:not([hidden])", timeout=60_000)
+    batch_headline = page.inner_text("#cov-batch-headline")
+    assert page.inner_text("#cov-banner .cov-banner-text") == batch_headline != headline
+    legend = page.inner_text("#cov-legend")
+    assert "区县面积覆盖率" in legend and "15 分钟" not in legend  # rebuilt, not appended
+    assert page.locator("path.cov-ring").count() == 0  # the map shows the summary only
+    assert _box(page, "#cov-legend")["height"] < 0.45 * map_box["height"]
+    page.screenshot(path=str(ARTIFACTS / "coverage-batch-banner.png"))
+
+    # Back to the run: its banner and its legend again, exactly as before.
+    page.click("#cov-show-run")
+    page.wait_for_selector("path.cov-ring")
+    assert page.inner_text("#cov-banner .cov-banner-text") == headline
+    assert page.inner_text("#cov-legend") == run_legend
+    assert page.locator("path.cov-batch-unit").count() == 0
+    page.click("#cov-show-batch")
+    assert page.inner_text("#cov-banner .cov-banner-text") == batch_headline
+
+    # A new run after the summary: banner and legend follow it.
+    page.click("#cov-run")
+    page.wait_for_selector("path.cov-ring", timeout=60_000)
+    assert page.inner_text("#cov-banner .cov-banner-text") == page.inner_text("#cov-headline-text")
+    assert page.inner_text("#cov-legend") == run_legend
+
+    # The legend folds away.
+    page.click("#cov-legend summary")
+    assert _box(page, "#cov-legend")["height"] < 40
+    page.close()
+
+
+def test_legend_starts_folded_on_a_phone(live_server, browser) -> None:
+    page = browser.new_page(viewport={"width": 390, "height": 844}, locale="zh-CN")
+    browser_login(page, live_server, "planner1")
+    page.goto(f"{live_server}/coverage/")
+    page.wait_for_selector("path.cov-facility")
+    assert page.evaluate("document.getElementById('cov-legend').open") is False
+    assert _box(page, "#cov-legend")["height"] < 40
+    page.click("#cov-legend summary")
+    assert page.evaluate("document.getElementById('cov-legend').open") is True
+    page.screenshot(path=str(ARTIFACTS / "coverage-phone-legend.png"))
+    page.close()

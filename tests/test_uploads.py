@@ -74,7 +74,7 @@ def test_csv_rows_and_fields_are_bounded(tmp_path: Path) -> None:
     wide.write_text('名称,备注\n正常,x\n"' + "长" * 70_000 + '",y\n', encoding="utf-8")
     with pytest.raises(InputFileError) as info:
         uploads.read_table(wide)
-    assert (info.value.problems[0].row, info.value.problems[0].field) == (2, "file")
+    assert (info.value.problems[0].row, info.value.problems[0].field) == (3, "file")  # as in Excel
 
 
 def test_a_geopackage_written_by_gdal_with_its_spatial_index_is_read(tmp_path: Path) -> None:

@@ -244,7 +244,7 @@ def test_marker_import_through_the_api_is_all_or_nothing(client, field) -> None:
     response = client.post("/api/boundaries/markers/import", data=upload)
     assert response.status_code == 400
     problems = response.get_json()["problems"]
-    assert problems[0]["row"] == 3 and problems[0]["field"] == "编号"
+    assert problems[0]["row"] == 4 and problems[0]["field"] == "编号"
     assert store.query_markers(line_id="411702-411725") == []
     upload = {"file": (io.BytesIO(_marker_csv(good)), "界桩登记表.csv")}
     response = client.post("/api/boundaries/markers/import", data=upload)

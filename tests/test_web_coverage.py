@@ -219,7 +219,7 @@ def test_facility_import_reports_rows_and_keeps_everything_or_nothing(planner, a
         content_type="multipart/form-data",
     )
     assert resp.status_code == 400
-    assert any(p["row"] == 2 for p in resp.get_json()["problems"])
+    assert any(p["row"] == 3 for p in resp.get_json()["problems"])  # Excel's row 3
     assert len(store.query_facilities()) == n
     good = "名称,类型,状态,经度,纬度\n丙站（测试）,辅具租赁服务站,候选,114.05,32.99\n"
     resp = planner.post(
@@ -252,6 +252,46 @@ def test_network_upload_reports_connectivity_and_snapping(planner, app) -> None:
     with sqlite3.connect(app.config["GEOCIV_STORE"]) as conn:
         n = conn.execute("SELECT count(*) FROM road_edges").fetchone()[0]
     assert n > 0
+
+
+def test_facility_import_can_take_the_valid_rows_and_give_back_the_rejected(
+    planner, app
+) -> None:
+    import base64
+    import csv
+
+    from tests.sample_files import facility_csv, facility_rows
+
+    store = app.extensions["geociv_store"]
+    n = len(store.query_facilities())
+    body = facility_csv(facility_rows(70, bad_row=38))
+
+    def post(**fields: str):
+        data = {"file": (io.BytesIO(body), "设施登记.csv"), "crs": "CGCS2000", **fields}
+        return planner.post(
+            "/api/coverage/facilities/import", data=data, content_type="multipart/form-data"
+        )
+
+    refused = post()  # the default stays all or nothing
+    assert refused.status_code == 400
+    assert [(p["row"], p["field"]) for p in refused.get_json()["problems"]] == [
+        (38, "capacity_beds")
+    ]
+    assert len(store.query_facilities()) == n
+    done = post(skip_invalid="1")
+    assert done.status_code == 201
+    reply = done.get_json()
+    assert reply["added"] == 69 and reply["skipped"] == 1
+    assert len(store.query_facilities()) == n + 69
+    assert [r["row"] for r in reply["rejected"]] == [38]
+    assert reply["rejected_filename"].endswith("_被拒行.csv")
+    data = base64.b64decode(reply["rejected_csv"])
+    assert data.startswith(b"\xef\xbb\xbf")
+    table = list(csv.reader(data.decode("utf-8-sig").splitlines()))
+    assert table[0][-1] == "原因" and len(table) == 2 and "三十张" in table[1]
+    entries = store.audit_entries(entity="facilities", limit=5)
+    (event,) = [e for e in entries if e.action == "facilities.import"]
+    assert "导入 69 行，跳过 1 行" in event.note and event.actor == "planner1"
 
 
 def _upload(client, url: str, path, **fields):
@@ -297,7 +337,7 @@ def test_network_mode_on_real_osm_roads(planner, tmp_path) -> None:
     # Beijing is outside the demo jurisdiction (驻马店市): refused row by row unless within=0.
     refused = _upload(planner, "/api/coverage/facilities/import", csv, crs="WGS84")
     assert refused.status_code == 400
-    assert [p["row"] for p in refused.get_json()["problems"]] == [1, 2, 3]
+    assert [p["row"] for p in refused.get_json()["problems"]] == [2, 3, 4]
     url = "/api/coverage/facilities/import"
     assert _upload(planner, url, csv, crs="WGS84", within="0").status_code == 201
 

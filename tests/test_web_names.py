@@ -87,7 +87,7 @@ def test_import_api_json_csv_xlsx_and_save(client, app) -> None:
         "/api/names/import", data={"file": (io.BytesIO(text), "roads.csv")}
     ).get_json()
     assert body["summary"]["names"] == 2 and body["summary"]["blocked"] == 1
-    assert body["reports"][1]["row"] == 2
+    assert body["reports"][1]["row"] == 3  # as Excel numbers it: the header is row 1
     xlsx = client.post(
         "/api/names/import?format=xlsx", data={"file": (io.BytesIO(text), "roads.csv")}
     )
@@ -174,3 +174,21 @@ def test_officer_reviews_pinyin_and_sets_heritage(client, app) -> None:
     bad = client.post("/names/D411727/edit", data={"status": "deleted"}, follow_redirects=True)
     assert "未知状态" in bad.get_data(as_text=True)
     assert app.extensions["geociv_store"].get_name("D411727").status == "published"
+
+
+def test_confirming_a_finding_keeps_the_report_it_confirms(client) -> None:
+    """Issue 10: the confirm form of a name check used to come back to an empty check page."""
+    login(client, "officer1")
+    asked = {"name": "杜甫路", "category": "road", "division_code": "411702", "pinyin": ""}
+    page = client.post("/names/check", data=asked).get_data(as_text=True)
+    assert 'id="report"' in page and "N3-PERSON" in page and 'name="reason"' in page
+    confirmed = client.post(
+        "/names/accept", data={**asked, "rule": "N3-PERSON", "reason": "历史地名，沿用"}
+    )
+    assert confirmed.status_code == 302
+    after = client.get(confirmed.headers["Location"])
+    html = after.get_data(as_text=True)
+    assert after.status_code == 200
+    assert 'id="report"' in html and "杜甫路" in html
+    assert "已确认：历史地名，沿用" in html  # the report shows the confirmation it just got
+    assert 'value="杜甫路"' in html  # and the form still holds the name that was checked

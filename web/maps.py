@@ -15,6 +15,8 @@ from typing import Any
 
 import folium
 import geopandas as gpd
+import numpy as np
+import shapely
 from branca.element import Element, MacroElement
 from jinja2 import Template
 from markupsafe import Markup
@@ -206,7 +208,8 @@ def add_labels(
     m: folium.Map, frame: gpd.GeoDataFrame, *, name: str = "县区名称", below: bool = False
 ) -> None:
     """Add a layer of name labels, one inside each polygon of ``frame`` (columns ``name`` and
-    ``geometry`` in EPSG:4490), drawn as text that takes no clicks.
+    ``geometry`` in EPSG:4490), drawn as text that takes no clicks. Labels never overlap: a
+    label that would cover another (of a larger polygon) is hidden until zoomed in enough.
 
     With ``below`` the labels go in a pane under the vector layers, so that points drawn on
     the map (circle markers) are never hidden by a label.
@@ -216,7 +219,9 @@ def add_labels(
         folium.map.CustomPane("labels", z_index=350).add_to(m)
         pane["pane"] = "labels"
     labels = folium.FeatureGroup(name=name)
-    for row in frame.itertuples():
+    # Larger polygons first: where two labels collide, the larger unit keeps its label.
+    order = np.argsort(-shapely.area(frame.geometry.to_numpy()), kind="stable")
+    for row in frame.iloc[order].itertuples():
         point = row.geometry.representative_point()
         folium.Marker(
             [point.y, point.x],
@@ -230,7 +235,43 @@ def add_labels(
             **pane,
         ).add_to(labels)
     labels.add_to(m)
+    _Declutter(labels).add_to(m)
     m.get_root().header.add_child(Element(_LABEL_CSS))
+
+
+class _Declutter(MacroElement):
+    """Show a label only where it fits: after every zoom or pan, labels (in the order they
+    were added) that would overlap one already shown are hidden; zooming in brings them back.
+    Each unit still names itself in its tooltip."""
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}"
+        "(function () {"
+        "var map = {{ this._parent.get_name() }}, group = {{ this.group.get_name() }};"
+        "function declutter() {"
+        "  var shown = [];"
+        "  group.eachLayer(function (marker) {"
+        "    var icon = marker.getElement && marker.getElement();"
+        "    if (!icon || !icon.firstChild) { return; }"
+        "    var text = icon.firstChild, r = text.getBoundingClientRect();"
+        "    var w = Math.max(r.width, text.scrollWidth), cx = r.left + r.width / 2;"
+        "    var box = {l: cx - w / 2 - 2, r: cx + w / 2 + 2, t: r.top - 1, b: r.bottom + 1};"
+        "    var hit = shown.some(function (o) {"
+        "      return box.l < o.r && box.r > o.l && box.t < o.b && box.b > o.t; });"
+        "    icon.style.visibility = hit ? 'hidden' : '';"
+        "    icon.classList.toggle('label-hidden', hit);"
+        "    if (!hit) { shown.push(box); } });"
+        "}"
+        "map.on('zoomend moveend overlayadd', declutter);"
+        "map.whenReady(function () { setTimeout(declutter, 0); });"
+        "})();"
+        "{% endmacro %}"
+    )
+
+    def __init__(self, group: folium.FeatureGroup) -> None:
+        super().__init__()
+        self._name = "Declutter"
+        self.group = group
 
 
 _LABEL_CSS = """<style>

@@ -454,16 +454,20 @@ def _coverage_paths() -> dict[str, Any]:
                             "description": "设施类型代码或中文名称，可重复"}],
             "responses": {"200": _ok("FeatureCollection"), "400": _ERROR, "401": _ERROR}}},
         "/api/coverage/facilities/import": upload(
-            "导入设施（CSV/XLSX/GeoJSON/GeoPackage；表格须声明坐标系；全部通过才写入；"
-            "规划人员）", "importFacilities",
+            "导入设施（CSV/XLSX/GeoJSON/GeoPackage；表格须声明坐标系；默认全部通过才写入，"
+            "skip_invalid 则只导入无误的行并返回被拒行及原因；规划人员）", "importFacilities",
             {"crs": {"type": "string", "enum": ["CGCS2000", "WGS84", "GCJ02", "BD09"]},
              "default_type": {"type": "string"}, "default_status": {"type": "string"},
              "source": {"type": "string"},
              "within": {"type": "boolean", "default": True,
                         "description": "设施须位于本辖区内（0 则不检查）"},
              "network_id": {"type": "string", "description": "与该路网比对，识别误声明的 "
-                            "GCJ-02/BD-09 坐标"}},
-            {"201": _ok("{added, by_type, ids}")}),
+                            "GCJ-02/BD-09 坐标"},
+             "skip_invalid": {"type": "boolean", "default": False,
+                              "description": "只导入无误的行；被拒行连同原因返回"
+                              "（rejected_csv：原有各列加“原因”列的 CSV，UTF-8 带 BOM，base64）"}},
+            {"201": _ok("{added, by_type, ids[, skipped, rejected, rejected_filename, "
+                        "rejected_csv]}")}),
         "/api/coverage/networks": upload(
             "导入路网（OSM PBF 按步行标签取路，或道路线图层；后台计算；规划人员）",
             "importNetwork", {"name": {"type": "string"}}, {"202": job_ok}),

@@ -77,6 +77,7 @@ from geociv.store import (
     Store,
 )
 from geociv.uploads import TABLE_KINDS, image_problems, read_table
+from geociv.uploads.tables import data_rows
 
 #: Longest distance (m) of a single (Q) marker from its line.
 LINE_TOLERANCE_M = 50.0
@@ -227,8 +228,8 @@ def _split_references(text: str) -> list[list[str]]:
 
 def read_marker_rows(path: str | Path) -> list[dict[str, Any]]:
     """Read a 界桩登记表 (CSV in UTF-8 or GBK, or XLSX) into entries for
-    :meth:`Markers.register_many`, each with its file row (``_row``, 1-based without the
-    header) and the file's column names (``_fields``), so problems name what the user sees.
+    :meth:`Markers.register_many`, each with its file row (``_row``, as Excel numbers it: the
+    header is row 1) and the file's column names (``_fields``), so problems name what the user sees.
 
     Raises
     ------
@@ -268,10 +269,7 @@ def read_marker_rows(path: str | Path) -> list[dict[str, Any]]:
         part = _PART[suffix.lower() if suffix else None]
         reference_columns.setdefault(n, {})[part] = index
     rows = []
-    for i, cells in enumerate(table[1:], start=1):
-        if not any(str(c).strip() for c in cells):
-            continue
-
+    for i, cells in data_rows(table):
         def cell(index: int | None, cells: list[str] = cells) -> str:
             if index is None or index >= len(cells) or cells[index] is None:
                 return ""

@@ -13,13 +13,16 @@ store's ``facilities`` table and returns them as a GeoDataFrame.
   accepted as codes or Chinese labels (养老院, 敬老院, 辅具租赁服务站, 已建, 规划 …). A file
   without a type column takes ``default_type``.
 * Every row is checked before anything is stored, and every problem is reported with its row
-  (1-based, header not counted) and field: missing or unknown type, bad capacity, missing,
+  (as Excel numbers it: the header is row 1, the first data row row 2; features of a vector
+  file count from 1) and field: missing or unknown type, bad capacity, missing,
   swapped or out-of-China coordinates, points outside the given ``area`` (with the reminder
   that a GCJ-02 file declared as WGS84 is shifted by hundreds of metres), and duplicates (the
   same name within :data:`DUPLICATE_M` metres, in the file or in the store). Given a road
   ``network``, a file not declared as GCJ-02/BD-09 whose points fit the roads far better read
   as GCJ-02 or BD-09 is refused (:func:`geociv.coverage.offsets.check_datum_offset`). If
-  anything is wrong, nothing is stored.
+  anything is wrong, nothing is stored — unless the planner explicitly asks for the valid
+  rows only (:meth:`Facilities.import_valid_rows`): then the other rows come back as a file
+  with a 原因 column, and the audit trail records how many were skipped.
 * Facilities are never deleted: :meth:`Facilities.retire` sets ``status = "retired"``.
 """
 
@@ -27,7 +30,8 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +40,7 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from geociv.authority import points_outside, refuse_rows, require
+from geociv.authority import Authority, points_outside, refuse_rows, require
 from geociv.coverage.network import WalkNetwork, local_metric_crs
 from geociv.coverage.offsets import check_datum_offset
 from geociv.crs import STORAGE_CRS, check_lonlat, convert_lonlat, to_storage_crs
@@ -51,11 +55,14 @@ from geociv.store import (
     Store,
 )
 from geociv.uploads import FACILITY_KINDS, TABLE_KINDS, VECTOR_KINDS, kind_of, read_table
+from geociv.uploads.rejected import RejectedRow, rejected_rows_csv, row_problems
+from geociv.uploads.tables import numbered_records
 
 __all__ = [
     "DECLARED_SYSTEMS",
     "DUPLICATE_M",
     "Facilities",
+    "FacilityImport",
     "parse_status",
     "parse_type",
     "parse_types",
@@ -175,25 +182,198 @@ def _column_map(header: Sequence[str]) -> dict[str, str]:
     return found
 
 
-def _read_table(path: Path) -> list[dict[str, str]]:
-    from geociv.uploads.tables import records
-
-    return records(read_table(path, kinds=TABLE_KINDS))[1]
+#: Column of the rejected-rows file that holds a vector feature's geometry.
+GEOMETRY_COLUMN = "几何（WKT）"
 
 
-def _vector_rows(path: Path, declared: str | None) -> tuple[list[dict[str, str]], list[Any], str]:
-    """Rows, geometries (EPSG:4490) and the name of the file's CRS of a vector file."""
+@dataclass
+class _Rows:
+    """A facility file's rows, each with its number (as Excel shows it; features from 1), the
+    file's columns, and for a vector file the geometries (EPSG:4490) by row and its CRS."""
+
+    header: list[str]
+    rows: list[tuple[int, dict[str, str]]]
+    geoms: dict[int, Any] | None = None
+    file_crs: str = ""
+
+
+@dataclass
+class _Checked:
+    """A facility file read and checked: every row understood and every problem found."""
+
+    source: _Rows
+    columns: dict[str, str]
+    records: list[dict[str, Any]]
+    lonlat: dict[int, tuple[float, float]]
+    problems: list[Problem]
+
+    def headings(self) -> dict[str, str]:
+        """Our field names to the file's own column headings (for messages to officials)."""
+        lonlat = "/".join(self.columns[k] for k in ("lon", "lat") if k in self.columns)
+        return {**self.columns, "lon/lat": lonlat or "坐标", "location": lonlat or "位置"}
+
+
+@dataclass
+class FacilityImport:
+    """What :meth:`Facilities.import_valid_rows` did: the stored facilities and the rows
+    left out with their reasons (:meth:`rejected_csv` gives them back as a file)."""
+
+    added: list[Facility]
+    rejected: list[RejectedRow]
+    columns: list[str]
+
+    def rejected_csv(self) -> bytes:
+        """The rejected rows: the file's columns plus 原因, UTF-8 with BOM (Excel opens it)."""
+        return rejected_rows_csv(self.columns, self.rejected)
+
+
+def _table_rows(path: Path) -> _Rows:
+    header, rows = numbered_records(read_table(path, kinds=TABLE_KINDS))
+    return _Rows(header, rows)
+
+
+def _vector_rows(path: Path, declared: str | None) -> _Rows:
+    """Rows (features numbered from 1), geometries (EPSG:4490) and the name of the file's CRS
+    of a vector file."""
     raw = read_vector(path)
     crs_name = ""
     if raw.crs is not None:
         code = raw.crs.to_authority(min_confidence=90)
         crs_name = f"{code[0]}:{code[1]}" if code else str(raw.crs.name)
     gdf = to_storage_crs(raw, declared)
+    props = gdf.drop(columns=gdf.geometry.name)
     rows = [
-        {str(k): "" if v is None or v != v else str(v) for k, v in rec.items()}
-        for rec in gdf.drop(columns=gdf.geometry.name).to_dict("records")
+        (i, {str(k): "" if v is None or v != v else str(v) for k, v in rec.items()})
+        for i, rec in enumerate(props.to_dict("records"), start=1)
     ]
-    return rows, list(gdf.geometry), crs_name
+    geoms = dict(enumerate(gdf.geometry, start=1))
+    return _Rows([str(c) for c in props.columns], rows, geoms, crs_name)
+
+
+def _required_columns(
+    columns: dict[str, str], vector: bool, default_type: str | None, filename: str
+) -> None:
+    """Refuse a file without the columns every row needs (nothing is read further)."""
+    if default_type is not None and parse_type(default_type) is None:
+        raise ValidationError(Problem(f"未知的设施类型 {default_type!r}", field="type"))
+    problems: list[Problem] = []
+    for needed in ("name",) + (() if vector else ("lon", "lat")):
+        if needed not in columns:
+            aliases = "/".join(_COLUMNS[needed])
+            problems.append(Problem(f"缺少列（{aliases}）", field=needed))
+    if "type" not in columns and default_type is None:
+        problems.append(Problem("缺少设施类型列（类型/type），也没有给出默认类型", field="type"))
+    if problems:
+        raise ValidationError(problems, title=f"{filename} 无法导入")
+
+
+def _row_attributes(
+    i: int,
+    cell: Callable[[str], str],
+    default_type: str | None,
+    default_status: str,
+    problems: list[Problem],
+) -> dict[str, Any]:
+    """Name, type, beds, status, address and division code of row ``i``."""
+    rec: dict[str, Any] = {"row": i, "name": cell("name")}
+    if not rec["name"]:
+        problems.append(Problem("缺少名称", row=i, field="name"))
+    raw_type = cell("type") or (default_type or "")
+    rec["type"] = parse_type(raw_type) if raw_type else None
+    if not raw_type:
+        problems.append(Problem("缺少设施类型", row=i, field="type"))
+    elif rec["type"] is None:
+        choices = "、".join(FACILITY_TYPE_LABELS.values())
+        problems.append(
+            Problem(f"未知的设施类型 {raw_type!r}，可选：{choices}", row=i, field="type")
+        )
+    raw_beds = cell("capacity_beds")
+    rec["capacity_beds"] = None
+    if raw_beds:
+        try:
+            beds = float(raw_beds)
+        except ValueError:
+            beds = -1.0
+        if not (beds >= 0 and beds == int(beds)):
+            message = f"床位数必须为非负整数，收到 {raw_beds!r}"
+            problems.append(Problem(message, row=i, field="capacity_beds"))
+        else:
+            rec["capacity_beds"] = int(beds)
+    raw_status = cell("status")
+    rec["status"] = parse_status(raw_status) if raw_status else default_status
+    if rec["status"] is None:
+        message = f"未知的状态 {raw_status!r}，可选：已建、规划、候选"
+        problems.append(Problem(message, row=i, field="status"))
+    rec["address"] = cell("address")
+    rec["division_code"] = cell("division_code")
+    return rec
+
+
+def _row_position(
+    i: int, cell: Callable[[str], str], geoms: dict[int, Any] | None, problems: list[Problem]
+) -> tuple[float, float] | None:
+    """The point of row ``i`` as read (a table's numbers or a vector feature's point)."""
+    if geoms is not None:
+        geom = geoms.get(i)
+        if geom is None or geom.is_empty or geom.geom_type != "Point":
+            problems.append(Problem("几何必须为点", row=i, field="geometry"))
+            return None
+        return (geom.x, geom.y)
+    raw_lon, raw_lat = cell("lon"), cell("lat")
+    if not raw_lon or not raw_lat:
+        problems.append(Problem("缺少坐标（经度/纬度）", row=i, field="lon/lat"))
+        return None
+    try:
+        return (float(raw_lon), float(raw_lat))
+    except ValueError:
+        problems.append(Problem(f"坐标不是数字：{raw_lon}, {raw_lat}", row=i, field="lon/lat"))
+        return None
+
+
+def _check_rows(
+    source: _Rows, columns: dict[str, str], default_type: str | None, default_status: str
+) -> tuple[list[dict[str, Any]], dict[int, tuple[float, float]], list[Problem]]:
+    """Every row understood, the points read, and the problems of each row."""
+    problems: list[Problem] = []
+    records: list[dict[str, Any]] = []
+    lonlat: dict[int, tuple[float, float]] = {}
+    for i, row in source.rows:
+
+        def cell(key: str, row: dict[str, str] = row) -> str:
+            return str(row.get(columns.get(key, ""), "") or "").strip()
+
+        records.append(_row_attributes(i, cell, default_type, default_status, problems))
+        position = _row_position(i, cell, source.geoms, problems)
+        if position is not None:
+            lonlat[i] = position
+    return records, lonlat, problems
+
+
+def _to_storage(
+    lonlat: dict[int, tuple[float, float]], system: str | None
+) -> tuple[dict[int, tuple[float, float]], list[Problem]]:
+    """A table's coordinates checked for range and swap, then converted to CGCS2000; rows
+    out of range are dropped (and reported)."""
+    problems: list[Problem] = []
+    keys = np.array(sorted(lonlat))
+    lon = np.array([lonlat[k][0] for k in keys])
+    lat = np.array([lonlat[k][1] for k in keys])
+    try:
+        check_lonlat(lon, lat, rows=keys)
+    except CoordinateRangeError as exc:
+        problems.extend(exc.problems)  # type: ignore[attr-defined]
+        bad = {p.row for p in exc.problems}  # type: ignore[attr-defined]
+        lonlat = {k: v for k, v in lonlat.items() if k not in bad}
+    if lonlat and system in ("GCJ02", "BD09"):
+        keys = np.array(sorted(lonlat))
+        clon, clat = convert_lonlat(
+            [lonlat[k][0] for k in keys], [lonlat[k][1] for k in keys], system
+        )
+        lonlat = {
+            int(k): (float(x), float(y))
+            for k, x, y in zip(keys, np.atleast_1d(clon), np.atleast_1d(clat), strict=True)
+        }
+    return lonlat, problems
 
 
 def _area_geometry(store: Store, area: Any) -> BaseGeometry | None:
@@ -222,6 +402,105 @@ class Facilities:
     def __init__(self, store: Store) -> None:
         self.store = store
 
+    def _check(
+        self,
+        path: Path,
+        *,
+        declared_crs: str | None,
+        area: Any,
+        default_type: str | None,
+        default_status: str,
+        network: WalkNetwork | None,
+    ) -> _Checked:
+        """Read ``path`` and check every row; file-level faults raise at once."""
+        system = _declared_system(declared_crs)
+        vector = kind_of(path, kinds=FACILITY_KINDS) in VECTOR_KINDS
+        if not vector and system is None:
+            raise ValidationError(
+                Problem(
+                    "CSV/Excel 文件必须声明坐标系（WGS84、CGCS2000、GCJ02 或 BD09）："
+                    "高德/腾讯坐标为 GCJ02，百度坐标为 BD09，GPS 为 WGS84",
+                    field="declared_crs",
+                ),
+                title="未声明坐标系",
+            )
+        source = _vector_rows(path, system) if vector else _table_rows(path)
+        if not source.rows:
+            raise ValidationError(Problem("文件中没有数据行"), title=f"{path.name} 无法导入")
+        columns = _column_map(source.header)
+        _required_columns(columns, vector, default_type, path.name)
+        records, lonlat, problems = _check_rows(source, columns, default_type, default_status)
+        if lonlat and not vector:
+            lonlat, found = _to_storage(lonlat, system)
+            problems += found
+        problems += self._placement(lonlat, area, system, network, source.file_crs)
+        if lonlat:
+            problems.extend(self._duplicates(records, lonlat))
+        problems.sort(key=lambda p: p.row or 0)
+        return _Checked(source, columns, records, lonlat, problems)
+
+    def _placement(
+        self,
+        lonlat: dict[int, tuple[float, float]],
+        area: Any,
+        system: str | None,
+        network: WalkNetwork | None,
+        file_crs: str,
+    ) -> list[Problem]:
+        """Points outside ``area``, and a file whose points fit the roads far better read as
+        GCJ-02 or BD-09 than as declared (a problem about the whole file)."""
+        problems: list[Problem] = []
+        area_geom = _area_geometry(self.store, area)
+        if area_geom is not None and lonlat:
+            keys = np.array(sorted(lonlat))
+            outside = ~shapely.covers(area_geom, shapely.points([lonlat[k] for k in keys]))
+            hint = _SHIFT_HINT if system in (None, "WGS84", "CGCS2000") else ""
+            for k in keys[outside]:
+                problems.append(Problem(f"设施不在指定范围内{hint}", row=int(k), field="lon/lat"))
+        if network is not None and lonlat and system not in ("GCJ02", "BD09"):
+            keys = np.array(sorted(lonlat))
+            check = check_datum_offset(
+                network,
+                gpd.GeoSeries(shapely.points([lonlat[k] for k in keys]), crs=STORAGE_CRS),
+                declared=system or file_crs or "WGS84",
+            )
+            if check.suspect:
+                problems.append(Problem(check.message, field="crs"))
+        return problems
+
+    @staticmethod
+    def _numbered(
+        checked: _Checked, rows: set[int] | None, source: str, sample: bool
+    ) -> list[tuple[int, Facility]]:
+        """The facilities of the checked rows (all, or those in ``rows``) with their rows."""
+        return [
+            (
+                rec["row"],
+                Facility(
+                    facility_id="",
+                    name=rec["name"],
+                    type=rec["type"],
+                    location=shapely.Point(checked.lonlat[rec["row"]]),
+                    capacity_beds=rec["capacity_beds"],
+                    status=rec["status"],
+                    division_code=rec["division_code"],
+                    address=rec["address"],
+                    source=source,
+                    sample=sample,
+                ),
+            )
+            for rec in checked.records
+            if rows is None or rec["row"] in rows
+        ]
+
+    def _checked_whole(self, path: Path, **options: Any) -> _Checked:
+        """The checked file, refused whole (:class:`ValidationError`) if any row is wrong."""
+        checked = self._check(path, **options)
+        if checked.problems:
+            n = len(checked.problems)
+            raise ValidationError(checked.problems, title=f"{path.name} 有 {n} 处问题，未导入")
+        return checked
+
     def parse_file(
         self,
         path: str | Path,
@@ -236,167 +515,16 @@ class Facilities:
     ) -> list[Facility]:
         """Read and check a file without storing it; see :meth:`import_file`."""
         path = Path(path)
-        system = _declared_system(declared_crs)
-        vector = kind_of(path, kinds=FACILITY_KINDS) in VECTOR_KINDS
-        if not vector and system is None:
-            raise ValidationError(
-                Problem(
-                    "CSV/Excel 文件必须声明坐标系（WGS84、CGCS2000、GCJ02 或 BD09）："
-                    "高德/腾讯坐标为 GCJ02，百度坐标为 BD09，GPS 为 WGS84",
-                    field="declared_crs",
-                ),
-                title="未声明坐标系",
-            )
-        geoms: list[Any] | None = None
-        file_crs = ""
-        if vector:
-            rows, geoms, file_crs = _vector_rows(path, system)
-        else:
-            rows = _read_table(path)
-        if not rows:
-            raise ValidationError(Problem("文件中没有数据行"), title=f"{path.name} 无法导入")
-        columns = _column_map(list(rows[0]))
-        if default_type is not None and parse_type(default_type) is None:
-            raise ValidationError(Problem(f"未知的设施类型 {default_type!r}", field="type"))
-        problems: list[Problem] = []
-        for needed in ("name",) + (() if vector else ("lon", "lat")):
-            if needed not in columns:
-                aliases = "/".join(_COLUMNS[needed])
-                problems.append(Problem(f"缺少列（{aliases}）", field=needed))
-        if "type" not in columns and default_type is None:
-            problems.append(
-                Problem("缺少设施类型列（类型/type），也没有给出默认类型", field="type")
-            )
-        if problems:
-            raise ValidationError(problems, title=f"{path.name} 无法导入")
-
-        def cell(row: dict[str, str], key: str) -> str:
-            return str(row.get(columns.get(key, ""), "") or "").strip()
-
-        parsed: list[dict[str, Any]] = []
-        lonlat: dict[int, tuple[float, float]] = {}
-        for i, row in enumerate(rows, start=1):
-            rec: dict[str, Any] = {"row": i, "name": cell(row, "name")}
-            if not rec["name"]:
-                problems.append(Problem("缺少名称", row=i, field="name"))
-            raw_type = cell(row, "type") or (default_type or "")
-            rec["type"] = parse_type(raw_type) if raw_type else None
-            if not raw_type:
-                problems.append(Problem("缺少设施类型", row=i, field="type"))
-            elif rec["type"] is None:
-                choices = "、".join(FACILITY_TYPE_LABELS.values())
-                problems.append(
-                    Problem(f"未知的设施类型 {raw_type!r}，可选：{choices}", row=i, field="type")
-                )
-            raw_beds = cell(row, "capacity_beds")
-            rec["capacity_beds"] = None
-            if raw_beds:
-                try:
-                    beds = float(raw_beds)
-                except ValueError:
-                    beds = -1.0
-                if not (beds >= 0 and beds == int(beds)):
-                    problems.append(
-                        Problem(
-                            f"床位数必须为非负整数，收到 {raw_beds!r}", row=i, field="capacity_beds"
-                        )
-                    )
-                else:
-                    rec["capacity_beds"] = int(beds)
-            raw_status = cell(row, "status")
-            rec["status"] = parse_status(raw_status) if raw_status else default_status
-            if rec["status"] is None:
-                problems.append(
-                    Problem(
-                        f"未知的状态 {raw_status!r}，可选：已建、规划、候选", row=i, field="status"
-                    )
-                )
-            rec["address"] = cell(row, "address")
-            rec["division_code"] = cell(row, "division_code")
-            if geoms is not None:
-                geom = geoms[i - 1]
-                if geom is None or geom.is_empty or geom.geom_type != "Point":
-                    problems.append(Problem("几何必须为点", row=i, field="geometry"))
-                else:
-                    lonlat[i] = (geom.x, geom.y)
-            else:
-                raw_lon, raw_lat = cell(row, "lon"), cell(row, "lat")
-                if not raw_lon or not raw_lat:
-                    problems.append(Problem("缺少坐标（经度/纬度）", row=i, field="lon/lat"))
-                else:
-                    try:
-                        lonlat[i] = (float(raw_lon), float(raw_lat))
-                    except ValueError:
-                        problems.append(
-                            Problem(f"坐标不是数字：{raw_lon}, {raw_lat}", row=i, field="lon/lat")
-                        )
-            parsed.append(rec)
-
-        # Coordinates: range and swap check, then conversion to CGCS2000.
-        if lonlat and geoms is None:
-            keys = np.array(sorted(lonlat))
-            lon = np.array([lonlat[k][0] for k in keys])
-            lat = np.array([lonlat[k][1] for k in keys])
-            try:
-                check_lonlat(lon, lat, rows=keys)
-            except CoordinateRangeError as exc:
-                problems.extend(exc.problems)  # type: ignore[attr-defined]
-                bad = {p.row for p in exc.problems}  # type: ignore[attr-defined]
-                for k in bad:
-                    lonlat.pop(int(k), None)  # type: ignore[arg-type]
-            if lonlat and system in ("GCJ02", "BD09"):
-                keys = np.array(sorted(lonlat))
-                clon, clat = convert_lonlat(
-                    [lonlat[k][0] for k in keys], [lonlat[k][1] for k in keys], system
-                )
-                lonlat = {
-                    int(k): (float(x), float(y))
-                    for k, x, y in zip(keys, np.atleast_1d(clon), np.atleast_1d(clat), strict=True)
-                }
-
-        # Outside the area.
-        area_geom = _area_geometry(self.store, area)
-        if area_geom is not None and lonlat:
-            keys = np.array(sorted(lonlat))
-            pts = shapely.points([lonlat[k] for k in keys])
-            outside = ~shapely.covers(area_geom, pts)
-            hint = _SHIFT_HINT if system in (None, "WGS84", "CGCS2000") else ""
-            for k in keys[outside]:
-                problems.append(Problem(f"设施不在指定范围内{hint}", row=int(k), field="lon/lat"))
-
-        # GCJ-02/BD-09 coordinates declared as another system: compare with the road network.
-        if network is not None and lonlat and system not in ("GCJ02", "BD09"):
-            keys = np.array(sorted(lonlat))
-            check = check_datum_offset(
-                network,
-                gpd.GeoSeries(shapely.points([lonlat[k] for k in keys]), crs=STORAGE_CRS),
-                declared=system or file_crs or "WGS84",
-            )
-            if check.suspect:
-                problems.append(Problem(check.message, field="crs"))
-
-        # Duplicates: the same name within DUPLICATE_M metres, in the file or in the store.
-        if lonlat:
-            problems.extend(self._duplicates(parsed, lonlat))
-        if problems:
-            problems.sort(key=lambda p: p.row or 0)
-            raise ValidationError(problems, title=f"{path.name} 有 {len(problems)} 处问题，未导入")
+        checked = self._checked_whole(
+            path,
+            declared_crs=declared_crs,
+            area=area,
+            default_type=default_type,
+            default_status=default_status,
+            network=network,
+        )
         src = source if source is not None else path.name
-        return [
-            Facility(
-                facility_id="",
-                name=rec["name"],
-                type=rec["type"],
-                location=shapely.Point(lonlat[rec["row"]]),
-                capacity_beds=rec["capacity_beds"],
-                status=rec["status"],
-                division_code=rec["division_code"],
-                address=rec["address"],
-                source=src,
-                sample=sample,
-            )
-            for rec in parsed
-        ]
+        return [f for _, f in self._numbered(checked, None, src, sample)]
 
     def _duplicates(
         self, parsed: list[dict[str, Any]], lonlat: dict[int, tuple[float, float]]
@@ -485,25 +613,122 @@ class Facilities:
         ValidationError
             Listing every problem by row and field; nothing is stored.
         """
-        facilities = self.parse_file(
+        path = Path(path)
+        checked = self._checked_whole(
             path,
             declared_crs=declared_crs,
-            sample=sample,
             area=area,
             default_type=default_type,
             default_status=default_status,
-            source=source,
             network=network,
         )
+        src = source if source is not None else path.name
+        numbered = self._numbered(checked, None, src, sample)
         # Jurisdiction: a row with a division code is that division's record and must lie in
         # the planner's jurisdiction, always. A row without one must lie inside the planner's
         # division when an area is asked for; without an area (the web's within=0) it is a
         # reference facility of no division (one across the border that serves residents).
         who = require(self.store, actor, ("planner",), what="facilities.import")
-        rows = [(i, f.division_code, f.location) for i, f in enumerate(facilities, start=1)]
-        outside = points_outside(self.store, who, rows, "location", uncoded=area is not None)
+        outside = self._outside(who, numbered, uncoded=area is not None)
         refuse_rows(self.store, who, outside, "facilities.import")
-        return self.store.add_facilities(facilities, actor=actor)
+        return self._store(numbered, actor=actor, source=src, rejected=[])
+
+    def import_valid_rows(
+        self,
+        path: str | Path,
+        *,
+        declared_crs: str | None = None,
+        actor: str,
+        sample: bool = False,
+        area: Any = None,
+        default_type: str | None = None,
+        default_status: str = "existing",
+        source: str | None = None,
+        network: WalkNetwork | None = None,
+    ) -> FacilityImport:
+        """Store the valid rows of a facility file and set the others aside with reasons.
+
+        The explicit alternative to :meth:`import_file` (all or nothing) for a real, messy
+        file: every row is checked the same way (parameters as there), rows with a problem,
+        or outside the planner's jurisdiction, are left out, and the rest are stored in one
+        transaction. A fault of the whole file (missing columns, undeclared or misdeclared
+        coordinate system) still refuses it whole. The audit trail records how many rows were
+        imported and which were skipped.
+
+        Returns
+        -------
+        FacilityImport
+            The stored facilities and the rejected rows (:meth:`FacilityImport.rejected_csv`
+            is the file to give back: its columns plus 原因).
+
+        Examples
+        --------
+        >>> done = Facilities(store).import_valid_rows(  # doctest: +SKIP
+        ...     "设施.csv", declared_crs="CGCS2000", actor="planner1")
+        >>> len(done.added), [r.row for r in done.rejected]  # doctest: +SKIP
+        (69, [12])
+        """
+        path = Path(path)
+        checked = self._check(
+            path,
+            declared_crs=declared_crs,
+            area=area,
+            default_type=default_type,
+            default_status=default_status,
+            network=network,
+        )
+        headings = checked.headings()
+        whole, by_row = row_problems(checked.problems, headings)
+        if whole:
+            raise ValidationError(whole, title=f"{path.name} 无法导入")
+        src = source if source is not None else path.name
+        valid = {rec["row"] for rec in checked.records} - set(by_row)
+        numbered = self._numbered(checked, valid, src, sample)
+        who = require(self.store, actor, ("planner",), what="facilities.import")
+        _, outside = row_problems(self._outside(who, numbered, uncoded=area is not None), headings)
+        for row, reasons in outside.items():
+            by_row.setdefault(row, []).extend(reasons)
+        numbered = [(row, f) for row, f in numbered if row not in by_row]
+        rejected = [self._rejected(checked.source, row, by_row[row]) for row in sorted(by_row)]
+        added = self._store(numbered, actor=actor, source=src, rejected=rejected)
+        columns = list(checked.source.header)
+        if checked.source.geoms is not None:
+            columns.append(GEOMETRY_COLUMN)
+        return FacilityImport(added, rejected, columns)
+
+    @staticmethod
+    def _rejected(source: _Rows, row: int, reasons: list[str]) -> RejectedRow:
+        values = dict(next(cells for i, cells in source.rows if i == row))
+        if source.geoms is not None:
+            geom = source.geoms.get(row)
+            values[GEOMETRY_COLUMN] = "" if geom is None else geom.wkt
+        return RejectedRow(row, values, reasons)
+
+    def _outside(
+        self, who: Authority, numbered: list[tuple[int, Facility]], *, uncoded: bool
+    ) -> list[Problem]:
+        rows = [(row, f.division_code, f.location) for row, f in numbered]
+        return points_outside(self.store, who, rows, "location", uncoded=uncoded)
+
+    def _store(
+        self,
+        numbered: list[tuple[int, Facility]],
+        *,
+        actor: str,
+        source: str,
+        rejected: list[RejectedRow],
+    ) -> list[Facility]:
+        """Store the facilities and audit the import (rows imported, rows skipped) at once."""
+        note = f"导入 {len(numbered)} 行，跳过 {len(rejected)} 行"
+        if rejected:
+            shown = "、".join(str(r.row) for r in rejected[:50])
+            note += f"（第 {shown}{' 等' if len(rejected) > 50 else ''} 行，原因见被拒行文件）"
+        with self.store.transaction():
+            added = self.store.add_facilities([f for _, f in numbered], actor=actor)
+            self.store.record_event(
+                actor=actor, action="facilities.import", entity="facilities", key=source, note=note
+            )
+        return added
 
     def retire(self, facility_id: str, *, actor: str) -> Facility:
         """Mark a facility closed (``status = "retired"``); it is kept, never deleted."""

@@ -21,7 +21,7 @@ from geociv.divisions import read_vector
 from geociv.errors import InputFileError, Problem
 from geociv.gazetteer.categories import CATEGORIES
 from geociv.gazetteer.rules import SEVERITY_LABELS, Candidate, Report
-from geociv.uploads.tables import records
+from geociv.uploads.tables import numbered_records
 
 COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "name": ("name", "名称", "标准名称", "地名", "标准地名"),
@@ -55,19 +55,19 @@ def read_name_file(path: str | Path) -> NameRows:
     kind = uploads.kind_of(path, kinds=uploads.NAME_KINDS)
     geometries: dict[int, object] = {}
     if kind in uploads.TABLE_KINDS:
-        header, rows = records(uploads.read_table(path))
+        header, rows = numbered_records(uploads.read_table(path))
     else:
         from geociv.crs import to_storage_crs
 
         frame = to_storage_crs(read_vector(path, kinds=_VECTOR_NAME_KINDS), None)
         header = [c for c in frame.columns if c != frame.geometry.name]
         rows = []
-        for i, rec in enumerate(frame.to_dict("records"), start=1):
+        for i, rec in enumerate(frame.to_dict("records"), start=1):  # features from 1
             geometries[i] = rec.pop(frame.geometry.name)
-            rows.append({k: "" if v is None else str(v) for k, v in rec.items()})
+            rows.append((i, {k: "" if v is None else str(v) for k, v in rec.items()}))
     columns = _map_columns(header, path.name)
     candidates = []
-    for i, row in enumerate(rows, start=1):
+    for i, row in rows:
         raw_category = (row.get(columns["category"]) or "").strip()
         candidates.append(
             Candidate(

@@ -69,7 +69,7 @@ def read_csv(path: Path, *, filename: str) -> list[list[str]]:
         raise _refuse(
             f"CSV 无法解析（{exc}；单个字段最长 {MAX_CSV_FIELD:,} 个字符）",
             filename,
-            row=max(reader.line_num - 1, 1),
+            row=len(rows) + 1,  # the record being read, numbered as Excel numbers it
         ) from exc
     return rows
 
@@ -140,15 +140,42 @@ def _bounded_rows(sheet: object, filename: str) -> list[list[str]]:
     return out
 
 
-def records(rows: list[list[str]]) -> tuple[list[str], list[dict[str, str]]]:
+#: The row number Excel shows for the first data row: the header is row 1.
+FIRST_DATA_ROW = 2
+
+
+def data_rows(rows: list[list[str]]) -> list[tuple[int, list[str]]]:
+    """The data rows of a table (header first) with the number Excel shows for each.
+
+    Every importer of CSV and XLSX files numbers its rows with this, so a message's "第 N 行"
+    is the row an official finds in Excel: the header is row 1, the first data row row 2.
+    Blank rows are left out but still counted.
+
+    >>> data_rows([["名称"], ["甲"], [" "], ["乙"]])
+    [(2, ['甲']), (4, ['乙'])]
+    """
+    return [
+        (number, row)
+        for number, row in enumerate(rows[1:], start=FIRST_DATA_ROW)
+        if any(str(c).strip() for c in row)
+    ]
+
+
+def numbered_records(rows: list[list[str]]) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
     """The header and the data rows as dicts (as :class:`csv.DictReader` gives them: missing
-    cells ``""``, cells beyond the header dropped, blank lines skipped)."""
+    cells ``""``, cells beyond the header dropped, blank lines skipped), each with its row
+    number as Excel shows it (:func:`data_rows`).
+
+    >>> numbered_records([["名称", "类型"], ["甲"]])
+    (['名称', '类型'], [(2, {'名称': '甲', '类型': ''})])
+    """
     if not rows:
         return [], []
     header = [str(h).strip() for h in rows[0]]
-    out = []
-    for row in rows[1:]:
-        if not any(str(c).strip() for c in row):
-            continue
-        out.append({h: (row[i] if i < len(row) else "") for i, h in enumerate(header)})
+    while header and not header[-1]:  # a worksheet's unused columns
+        header.pop()
+    out = [
+        (number, {h: (row[i] if i < len(row) else "") for i, h in enumerate(header)})
+        for number, row in data_rows(rows)
+    ]
     return header, out

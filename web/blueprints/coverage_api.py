@@ -10,6 +10,7 @@ reports the fraction done, the stage and finally the result. Bad input is a 400 
 
 from __future__ import annotations
 
+import base64
 import json
 import tempfile
 from collections import OrderedDict
@@ -22,7 +23,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from geociv import uploads
 from geociv.coverage.exports import method_text, speed_text
-from geociv.coverage.facilities import Facilities, parse_type
+from geociv.coverage.facilities import Facilities, FacilityImport, parse_type
 from geociv.coverage.isochrones import METHOD_LABELS, SPEED_LABELS, SPEEDS
 from geociv.coverage.requests import CoverageRequest, SuggestRequest, layers_of
 from geociv.coverage.service import CoverageResult, circle_label
@@ -358,33 +359,59 @@ def export_map(run_id: str) -> Response:
 @role_required("planner")
 def import_facilities() -> Response:
     """Import a facility file (multipart ``file``, ``crs`` for tables, optional
-    ``default_type``, ``default_status``); all rows or none. Every facility must lie in the
+    ``default_type``, ``default_status``); all rows or none, unless ``skip_invalid=1`` asks
+    for the valid rows only: then the rejected rows come back (``rejected``, and as a CSV
+    with a 原因 column in ``rejected_csv``, base64). Every facility must lie in the
     jurisdiction unless ``within=0``. With ``network_id`` the points are compared with that
     road network and a GCJ-02/BD-09 file declared as another system is refused."""
     crs = request.form.get("crs") or None
     # Facilities must lie in the jurisdiction unless the planner says otherwise (within=0).
-    within = request.form.get("within", "1").lower() not in ("0", "false", "no", "off")
+    within = _flag("within", True)
     area = str(current_app.config["JURISDICTION"]) if within else None
     if area is not None and (store().get_division(area) or None) is None:
         area = None
     network_id = request.form.get("network_id") or None
     network = _inputs().load_network(network_id) if network_id else None
+    facilities = Facilities(store())
     with received(request.files.get("file"), uploads.FACILITY_KINDS) as upload:
-        added = Facilities(store()).import_file(
-            upload.path,
-            declared_crs=crs,
-            actor=actor(),
-            area=area,
-            network=network,
-            default_type=request.form.get("default_type") or None,
-            default_status=request.form.get("default_status") or "existing",
-            source=request.form.get("source") or None,
-        )
+        options = {
+            "declared_crs": crs,
+            "actor": actor(),
+            "area": area,
+            "network": network,
+            "default_type": request.form.get("default_type") or None,
+            "default_status": request.form.get("default_status") or "existing",
+            "source": request.form.get("source") or None,
+        }
+        if _flag("skip_invalid", False):
+            done = facilities.import_valid_rows(upload.path, **options)
+            added, extra = done.added, _rejected_reply(done, upload.filename)
+        else:
+            added, extra = facilities.import_file(upload.path, **options), {}
     by_type: dict[str, int] = {}
     for f in added:
         label = FACILITY_TYPE_LABELS[f.type]
         by_type[label] = by_type.get(label, 0) + 1
-    return jsonify(added=len(added), by_type=by_type, ids=[f.facility_id for f in added]), 201
+    ids = [f.facility_id for f in added]
+    return jsonify(added=len(added), by_type=by_type, ids=ids, **extra), 201
+
+
+def _flag(name: str, default: bool) -> bool:
+    """A yes/no form field (``1``/``0``, ``true``/``false``…)."""
+    value = (request.form.get(name) or "").strip().lower()
+    return default if not value else value not in ("0", "false", "no", "off")
+
+
+def _rejected_reply(done: FacilityImport, filename: str) -> dict[str, Any]:
+    """The rows an import left out: each with its reason, and the file to download."""
+    reply: dict[str, Any] = {
+        "skipped": len(done.rejected),
+        "rejected": [{"row": r.row, "reason": r.reason} for r in done.rejected],
+    }
+    if done.rejected:
+        reply["rejected_filename"] = f"{Path(filename).stem}_被拒行.csv"
+        reply["rejected_csv"] = base64.b64encode(done.rejected_csv()).decode("ascii")
+    return reply
 
 
 @bp.post("/runs")

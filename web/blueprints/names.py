@@ -68,11 +68,16 @@ def search_page() -> Any:
 @bp.route("/check", methods=["GET", "POST"])
 @login_required
 def check() -> Any:
-    """Check a proposed name against every rule; officers may accept a finding with a reason."""
-    form = CheckForm()
+    """Check a proposed name against every rule; officers may accept a finding with a reason.
+
+    A GET with the form's fields in the query string (``?name=…&category=…``) checks too: the
+    confirmation of a finding comes back to the report it confirmed this way.
+    """
+    asked = request.method == "GET" and "name" in request.args
+    form = CheckForm(request.args, meta={"csrf": False}) if asked else CheckForm()
     report = None
     status = 200
-    if form.validate_on_submit():
+    if form.validate() if asked else form.validate_on_submit():
         try:
             report = gazetteer().check(
                 form.name.data,
@@ -83,7 +88,7 @@ def check() -> Any:
         except GeocivError as exc:
             flash(str(exc), "error")
             status = 400
-    elif request.method == "POST":
+    elif request.method == "POST" or asked:
         status = 400
     return render_template(
         "names_check.html",
@@ -98,7 +103,7 @@ def check() -> Any:
 @bp.post("/accept")
 @role_required("officer")
 def accept() -> Any:
-    """Accept one finding with a reason, then show the check again."""
+    """Accept one finding with a reason, then show the report it confirmed again."""
     name = request.form.get("name", "")
     try:
         gazetteer().accept_finding(
@@ -107,7 +112,10 @@ def accept() -> Any:
         flash(f"已确认“{name}”的 {request.form.get('rule')}，理由已记入审计日志", "info")
     except ValidationError as exc:
         flash(str(exc), "error")
-    return redirect(url_for("names.check"))
+    asked = {k: request.form.get(k, "") for k in ("category", "division_code", "pinyin")}
+    if not name or not asked["category"] or not asked["division_code"]:
+        return redirect(url_for("names.check"))
+    return redirect(url_for("names.check", name=name, **asked, _anchor="report"))
 
 
 @bp.route("/import", methods=["GET", "POST"])

@@ -46,14 +46,20 @@
     { collapsed: true }
   ).addTo(map);
 
+  // One legend, rebuilt (never appended to) for what the map shows; it folds away, and starts
+  // folded on a narrow (phone) map so that it never hides the area.
   var legend = L.control({ position: "bottomright" });
   legend.onAdd = function () {
-    var div = L.DomUtil.create("div", "cov-legend");
+    var div = L.DomUtil.create("details", "cov-legend");
     div.id = "cov-legend";
-    div.innerHTML = "<b>图例</b><div class='muted'>尚未计算</div>";
+    div.open = mapEl.clientWidth >= 600;
+    div.innerHTML = "<summary>图例</summary><div class='legend-body'><div class='muted'>尚未计算</div></div>";
+    L.DomEvent.disableClickPropagation(div);
+    L.DomEvent.disableScrollPropagation(div);
     return div;
   };
   legend.addTo(map);
+  function setLegend(html) { $("cov-legend").querySelector(".legend-body").innerHTML = html; }
 
   var banner = L.control({ position: "topleft" });
   banner.onAdd = function () {
@@ -65,7 +71,23 @@
   };
   banner.addTo(map);
 
-  var state = { options: null, run: null, suggestion: null, facilities: null };
+  var state = { options: null, run: null, suggestion: null, facilities: null, batch: null, shown: null };
+
+  // The banner says what the map shows now: a coverage run or the county summary.
+  function setBanner(text, note) {
+    var b = $("cov-banner");
+    b.hidden = false;
+    b.innerHTML = "<div class='cov-banner-text'>" + esc(text) + "</div>" +
+      (note ? "<div class='muted'>" + esc(note) + "</div>" : "");
+  }
+
+  // Which result is on the map; the other one can be brought back from the side panel.
+  function showing(kind) {
+    state.shown = kind;
+    $("cov-show-run").hidden = kind === "run" || !state.run;
+    var back = $("cov-show-batch");
+    if (back) { back.hidden = kind === "batch" || !state.batch; }
+  }
 
   // -- helpers -------------------------------------------------------------------------------
 
@@ -257,11 +279,11 @@
     return ZONE_BINS[ZONE_BINS.length - 1][1];
   }
 
+  var RUN_LAYERS = ["network", "aoi", "zones", "rings", "uncovered", "suggestedAreas", "suggested"];
+
   function drawRun(run) {
     state.run = run;
-    ["network", "aoi", "zones", "rings", "uncovered", "suggestedAreas", "suggested"].forEach(function (k) {
-      layers[k].clearLayers();
-    });
+    RUN_LAYERS.concat(["batch"]).forEach(function (k) { layers[k].clearLayers(); });
     var aoi = L.geoJSON(run.aoi, { style: { color: "#1f3a5f", weight: 2.5, dashArray: "6 4", fill: false },
                                    interactive: false }).addTo(layers.aoi);
     if (run.zones) {
@@ -307,6 +329,7 @@
     drawZonesTable(run);
     $("cov-suggest").hidden = false;
     $("cov-suggest-result").hidden = true;
+    showing("run");
   }
 
   function drawNetwork(run, aoi) {
@@ -324,31 +347,31 @@
       .catch(function (err) { $("cov-method").textContent += "（路网未显示：" + err.message + "）"; });
   }
 
+  function swatch(color, text, extra) {
+    return "<div><span class='swatch' style='background:" + color + (extra || "") + "'></span>" + text + "</div>";
+  }
+
   function drawLegend(run) {
-    var html = "<b>图例</b>";
+    var html = "<div class='legend-mode'>" + esc(run.speed_text) + "<br>" + esc(run.method_text) + "</div>";
     var minutes = run.minutes.slice().sort(function (a, b) { return a - b; });
     minutes.forEach(function (m, i) {
-      var color = RING_COLORS[Math.min(i, RING_COLORS.length - 1)];
-      html += "<div><span class='swatch' style='background:" + color + "'></span>" + m + " 分钟</div>";
+      html += swatch(RING_COLORS[Math.min(i, RING_COLORS.length - 1)], m + " 分钟");
     });
-    html += "<div><span class='swatch' style='background:#e74c3c;opacity:.45'></span>未覆盖区域</div>";
-    if (run.method === "network") {
-      html += "<div><span class='swatch' style='height:2px;background:#7f8c8d;border:0'></span>步行路网</div>";
-    }
-    html += "<div class='legend-mode'>" + esc(run.speed_text) + "<br>" + esc(run.method_text) + "</div>";
+    html += swatch("#e74c3c", "未覆盖区域", ";opacity:.45");
+    if (run.method === "network") { html += swatch("#7f8c8d", "步行路网", ";height:2px;border:0"); }
     var seen = {};
     (state.facilities ? state.facilities.features : []).forEach(function (f) {
       seen[f.properties.type] = f.properties.type_label;
     });
-    // The run's facility types first; other types on the map are named as not counted.
+    // The run's facility types by name; the other types on the map in one line.
     var inRun = run.inputs.types || [];
-    inRun.concat(Object.keys(seen).filter(function (t) { return inRun.indexOf(t) < 0; }))
-      .forEach(function (t) {
-        if (!seen[t]) { return; }
-        var note = inRun.indexOf(t) < 0 ? "<span class='muted'>（未参与计算）</span>" : "";
-        html += "<div><span class='dot' style='background:" + (TYPE_COLORS[t] || "#555") + "'></span>" +
-          esc(seen[t]) + note + "</div>";
-      });
+    var dot = function (t) { return "<span class='dot' style='background:" + (TYPE_COLORS[t] || "#555") + "'></span>"; };
+    inRun.forEach(function (t) { if (seen[t]) { html += "<div>" + dot(t) + esc(seen[t]) + "</div>"; } });
+    var others = Object.keys(seen).filter(function (t) { return inRun.indexOf(t) < 0; });
+    if (others.length) {
+      html += "<div class='muted' title='" + esc(others.map(function (t) { return seen[t]; }).join("、")) + "'>" +
+        others.map(dot).join("") + "其他设施（未参与计算）</div>";
+    }
     html += "<div class='muted'>虚线空心点：规划/候选设施</div>";
     if (run.zones) {
       html += "<div class='muted'>单元面积覆盖率（≥ 50 % 达标）：</div><div class='ramp'>" +
@@ -356,8 +379,10 @@
           return "<span style='background:" + (zoneColor(v) || "#fff") + "'></span>";
         }).join("") + "</div><div class='ramp-labels muted'><span>0</span><span>25%</span><span>50%</span><span>75%</span><span>100%</span></div>";
     }
-    html += "<div><span class='dot' style='background:" + SUGGEST_COLOR + "'></span>建议新址</div>";
-    $("cov-legend").innerHTML = html;
+    if (state.suggestion && state.suggestion.sites) {
+      html += "<div><span class='dot' style='background:" + SUGGEST_COLOR + "'></span>建议新址</div>";
+    }
+    setLegend(html);
   }
 
   function drawHeadline(run) {
@@ -365,10 +390,7 @@
     $("cov-headline").hidden = false;
     $("cov-run-id").textContent = run.run_id;
     $("cov-headline-text").textContent = s.headline;
-    var b = $("cov-banner");
-    b.hidden = false;
-    b.innerHTML = "<div class='cov-banner-text'>" + esc(s.headline) + "</div>" +
-      (run.method === "fallback" ? "<div class='muted'>未载入路网：按直线距离 × 绕行系数估算，结果偏粗</div>" : "");
+    setBanner(s.headline, run.method === "fallback" ? "未载入路网：按直线距离 × 绕行系数估算，结果偏粗" : "");
     var figs = [["面积覆盖率", pct(s.area_share)], ["覆盖面积", num(s.covered_area_km2, 2) + " km²"],
                 ["未覆盖", num(s.uncovered_area_km2, 2) + " km²"]];
     if (s.population_share !== null) {
@@ -421,6 +443,7 @@
 
   function drawSuggestion(s) {
     state.suggestion = s;
+    if (state.shown !== "run") { drawRun(state.run); }
     layers.suggested.clearLayers();
     layers.suggestedAreas.clearLayers();
     if (s.service_areas) {
@@ -463,6 +486,7 @@
     list.querySelectorAll("input").forEach(function (box) {
       box.addEventListener("change", whatIf);
     });
+    drawLegend(state.run);
   }
 
   // "What if this facility closed?": offered in a facility's popup once sites are suggested.
@@ -594,26 +618,69 @@
       .then(function () { $("cov-suggest-run").disabled = false; });
   });
 
+  // A facility file is imported whole or not at all; after a refusal naming rows, the planner
+  // may choose to import the valid rows and download the rejected ones with their reasons.
+  function rejectedNote(r) {
+    var box = document.createElement("div");
+    box.className = "cov-import-rejected";
+    box.innerHTML = "<div>跳过有误的 " + r.skipped + " 行：</div><ul>" + r.rejected.slice(0, 5).map(function (x) {
+      return "<li>" + esc(x.reason) + "</li>";
+    }).join("") + (r.rejected.length > 5 ? "<li>…</li>" : "") + "</ul>";
+    if (r.rejected_csv) {
+      var bytes = Uint8Array.from(atob(r.rejected_csv), function (c) { return c.charCodeAt(0); });
+      var link = document.createElement("a");
+      link.id = "cov-import-rejected";
+      link.href = URL.createObjectURL(new Blob([bytes], { type: "text/csv;charset=utf-8" }));
+      link.download = r.rejected_filename;
+      link.textContent = "下载被拒行及原因（CSV，可用 Excel 打开，改正后再导入）";
+      box.appendChild(link);
+    }
+    return box;
+  }
+
+  function skipChoice(send) {
+    var box = document.createElement("div");
+    box.className = "cov-import-choice";
+    box.innerHTML = "<p class='muted'>默认任何一行有误则整个文件都不导入。也可以：</p>";
+    var button = document.createElement("button");
+    button.type = "button";
+    button.id = "cov-import-skip";
+    button.textContent = "只导入无误的行，下载被拒行及原因";
+    button.addEventListener("click", function () { send(true); });
+    box.appendChild(button);
+    return box;
+  }
+
   var importForm = $("cov-import-form");
   if (importForm) {
-    importForm.addEventListener("submit", function (ev) {
-      ev.preventDefault();
+    var sendImport = function (skipInvalid) {
       var out = $("cov-import-result");
       out.className = "";
       out.textContent = "导入中…";
       var data = new FormData(importForm);
       // With a road network chosen, the points are checked against it (GCJ-02/BD-09 offsets).
       if ($("cov-network").value) { data.append("network_id", $("cov-network").value); }
+      if (skipInvalid) { data.append("skip_invalid", "1"); }
       request("POST", API + "/facilities/import", data, true)
         .then(function (r) {
           var parts = Object.keys(r.by_type).map(function (k) { return k + " " + r.by_type[k] + " 处"; });
           // Say it once the map and the lists show the new facilities.
           return loadFacilities().then(loadOptions).then(function () {
             out.className = "ok";
-            out.textContent = "已导入 " + r.added + " 处设施：" + parts.join("，");
+            out.textContent = "已导入 " + r.added + " 处设施" + (parts.length ? "：" + parts.join("，") : "");
+            if (r.skipped) { out.appendChild(rejectedNote(r)); }
           });
         })
-        .catch(function (err) { out.className = "errors"; showErrors(out, err); });
+        .catch(function (err) {
+          out.className = "errors";
+          showErrors(out, err);
+          var byRow = ((err.data || {}).problems || []).some(function (p) { return p.row; });
+          if (byRow && !skipInvalid) { out.appendChild(skipChoice(sendImport)); }
+        });
+    };
+    importForm.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      sendImport(false);
     });
   }
 
@@ -665,7 +732,8 @@
   }
 
   function drawBatch(b) {
-    layers.batch.clearLayers();
+    state.batch = b;
+    RUN_LAYERS.concat(["batch"]).forEach(function (k) { layers[k].clearLayers(); });
     var geo = L.geoJSON(b.divisions, {
       style: function (f) {
         return { color: "#1f3a5f", weight: 1.2, fillColor: batchColor(f.properties.area_share), fillOpacity: 0.6,
@@ -678,16 +746,11 @@
       }
     }).addTo(layers.batch);
     try { map.fitBounds(geo.getBounds(), { padding: [20, 20] }); } catch (e) { /* no geometry */ }
-    var legendBox = $("cov-legend");
-    var old = legendBox.querySelector(".legend-batch");
-    if (old) { old.remove(); }
-    var div = document.createElement("div");
-    div.className = "legend-batch";
-    div.innerHTML = "<div class='muted'>区县面积覆盖率：</div>" + [[0, "0"], [0.01, "<5 %"], [0.05, "5–20 %"],
-      [0.2, "20–50 %"], [0.5, "≥50 %"]].map(function (c) {
-      return "<div><span class='swatch' style='background:" + batchColor(c[0]) + "'></span>" + c[1] + "</div>";
-    }).join("");
-    legendBox.appendChild(div);
+    setLegend("<div class='legend-batch'><div class='muted'>区县面积覆盖率：</div>" +
+      [[0, "0"], [0.01, "<5 %"], [0.05, "5–20 %"], [0.2, "20–50 %"], [0.5, "≥50 %"]].map(function (c) {
+        return swatch(batchColor(c[0]), c[1]);
+      }).join("") + "</div>");
+    setBanner(b.summary.headline, "各区县分别计算，逐县数字见下方表格");
     $("cov-batch-headline").hidden = false;
     $("cov-batch-headline").textContent = b.summary.headline;
     $("cov-batch-card").hidden = false;
@@ -701,6 +764,7 @@
         (p.population_share === undefined ? "—" : pct(p.population_share)) + "</td><td class='muted'>" +
         esc(p.note || "") + "</td></tr>";
     }).join("");
+    showing("batch");
   }
 
   var batchButton = $("cov-batch-run");
@@ -720,6 +784,14 @@
         .catch(function (err) { bar.hide(); showErrors($("cov-batch-errors"), err); })
         .then(function () { batchButton.disabled = false; });
     });
+  }
+
+  $("cov-show-run").addEventListener("click", function () {
+    drawRun(state.run);
+    if (state.suggestion) { drawSuggestion(state.suggestion); }
+  });
+  if ($("cov-show-batch")) {
+    $("cov-show-batch").addEventListener("click", function () { drawBatch(state.batch); });
   }
 
   // -- start ---------------------------------------------------------------------------------
