@@ -51,7 +51,7 @@ def coverage() -> None:
 @click.option(
     "--rejected",
     "rejected_path",
-    type=click.Path(dir_okay=False, writable=True),
+    type=OutputFile(),
     default=None,
     help="与 --skip-invalid 一起用：被拒行的保存位置（CSV，原有各列加“原因”列，Excel 可直接打开）；"
     "默认为导入文件旁的“<文件名>_被拒行.csv”",
