@@ -259,7 +259,10 @@ class Users:
             problems.append(Problem(f"密码至多 {MAX_PASSWORD_LENGTH} 位", field="password"))
         if "role" in fields and fields["role"] not in ROLES:
             problems.append(
-                Problem(f"未知角色 {fields['role']!r}；可用：{', '.join(ROLES)}", field="role")
+                Problem(
+                    f"未知角色“{fields['role']}”；可用：{'、'.join(ROLE_LABELS.values())}",
+                    field="role",
+                )
             )
         if "division_code" in fields:
             try:

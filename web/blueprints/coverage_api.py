@@ -41,6 +41,7 @@ from web.blueprints.cases_api import download
 from web.coverage_export import FACILITY_COLORS
 from web.jobs import Jobs
 from web.params import bbox_arg
+from web.words import labelled
 
 if TYPE_CHECKING:
     from geociv.coverage.suggest import SiteSuggestion
@@ -276,7 +277,10 @@ def job(job_id: str) -> Response:
     found = jobs().get(job_id)
     if found is None:
         not_found(f"计算任务 {job_id} 不存在或已过期")
-    return jsonify(found.to_dict())
+    answer = found.to_dict()
+    if answer.get("error"):  # the failure's problems in the page's words, as every 4xx
+        answer["error"] = {**answer["error"], "problems": labelled(answer["error"]["problems"])}
+    return jsonify(answer)
 
 
 # -- exports -----------------------------------------------------------------------------------
