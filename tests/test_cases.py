@@ -603,7 +603,8 @@ def test_closing_is_refused_once_approved_or_effective(
     case = _approved(cases, _apply_renaming(cases), "2025-03-20")
     close = cases.withdraw if step == "withdraw" else cases.reject
     label = {"withdraw": "撤回", "reject": "不予批准"}[step]
-    with pytest.raises(CaseStatusError, match=rf"当前状态为“已批准”，只有“已申请”、“已审核”.*才能{label}"):
+    refused = rf"当前状态为“已批准”，只有“已申请”、“已审核”.*才能{label}"
+    with pytest.raises(CaseStatusError, match=refused):
         close(case.case_id, reason="理由", actor=OFFICER, on="2025-03-21")
     cases.file(case.case_id, filed_with="驻马店市民政局", actor=OFFICER, on="2025-03-25")
     cases.publish(case.case_id, actor=OFFICER, on="2025-03-28")

@@ -25,7 +25,8 @@ _ASCII_LEAD = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*\s*[：:]")
 #: A machine field name in brackets after a label (``拟用名称（proposed_name）``), ``字段 x``,
 #: a code with its label (``intact（完好）``) or a bare rule id (``[N2-DUPLICATE]``).
 _MACHINE = re.compile(
-    r"（[a-z][a-z0-9_]*）|字段 [a-z]|(?<![\w./])[a-z_]{3,}（[\u4e00-\u9fff]+）|\[[A-Z][0-9]+-[A-Z0-9-]+\]"
+    r"（[a-z][a-z0-9_]*）|字段 [a-z]|(?<![\w./])[a-z_]{3,}（[\u4e00-\u9fff]+）"
+    r"|\[[A-Z][0-9]+-[A-Z0-9-]+\]"
 )
 
 
@@ -129,8 +130,11 @@ def test_rule_ids_are_tags_not_the_main_text(client) -> None:
     first_cell = re.search(r"<td>(.*?)</td>", row, re.S).group(1)
     assert _TAG.findall(first_cell) == ["N3-FOREIGN"]
     assert _plain(first_cell) and not re.search(r"[A-Z][0-9]-", _plain(first_cell))
-    accepted = client.post("/names/accept", data={"name": "华盛顿路", "rule": "N3-FOREIGN",
-                                                  "reason": "历史地名"}, follow_redirects=True)
+    accepted = client.post(
+        "/names/accept",
+        data={"name": "华盛顿路", "rule": "N3-FOREIGN", "reason": "历史地名"},
+        follow_redirects=True,
+    )
     found = messages(accepted.get_data(as_text=True))
     assert any(t.startswith("已确认“华盛顿路”的“") and tags == ["N3-FOREIGN"] for t, tags in found)
     _assert_page_words(found, "/names/accept")
@@ -140,8 +144,11 @@ def test_a_non_number_year_says_so(field_app) -> None:
     app, plan, _ = field_app
     client = app.test_client()
     login(client, "inspector1")
-    response = client.post(f"/boundaries/rounds/{plan.round_no}/plans",
-                           data={"line_id": "x", "year": "abc"}, follow_redirects=True)
+    response = client.post(
+        f"/boundaries/rounds/{plan.round_no}/plans",
+        data={"line_id": "x", "year": "abc"},
+        follow_redirects=True,
+    )
     found = messages(response.get_data(as_text=True))
     assert ("年度：应为数字，收到“abc”", ["year"]) in found, found
 
@@ -184,8 +191,15 @@ def sweep_app(app):
     plan, markers = prepare_field(store)
     gaz = Gazetteer(store)
     name, _ = gaz.add("天中测试路", "road", "411702", actor="system")
-    case = Cases(store, gaz).apply("naming", "锦程路", applicant="某公司", location="驿城区",
-                                   category="road", division_code="411702", actor="system")
+    case = Cases(store, gaz).apply(
+        "naming",
+        "锦程路",
+        applicant="某公司",
+        location="驿城区",
+        category="road",
+        division_code="411702",
+        actor="system",
+    )
     spot = store.get_division("411702").geometry.representative_point()
     sign = Signs(store, gaz).register(name.name_id, spot, "road", name.name, actor="system")
     record = Inspections(store).record_marker(
@@ -203,9 +217,9 @@ def sweep_app(app):
 def _page_forms(app: Any) -> list[tuple[str, str]]:
     rules = []
     for rule in app.url_map.iter_rules():
-        if "POST" in rule.methods and not rule.rule.startswith("/api/"):
-            if rule.endpoint not in ("auth.logout", "auth.login"):
-                rules.append((rule.endpoint, rule.rule))
+        page = "POST" in rule.methods and not rule.rule.startswith("/api/")
+        if page and rule.endpoint not in ("auth.logout", "auth.login"):
+            rules.append((rule.endpoint, rule.rule))
     return sorted(rules)
 
 
@@ -226,7 +240,8 @@ def test_no_page_message_starts_with_a_field_name(sweep_app) -> None:
                 assert response.status_code < 500, (endpoint, body, response.status_code)
                 found = messages(response.get_data(as_text=True))
                 seen += len(found)
-                bad += _machine_words(found, f"{role_user} {endpoint} {'乱填' if body else '空表单'}")
+                filled = "乱填" if body else "空表单"
+                bad += _machine_words(found, f"{role_user} {endpoint} {filled}")
     assert bad == []
     assert seen > 50  # the sweep did meet refusals
 

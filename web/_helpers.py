@@ -21,7 +21,6 @@ from geociv.errors import (
     ConflictError,
     GeocivError,
     PermissionDeniedError,
-    Problem,
     ValidationError,
 )
 from geociv.store import ROLE_LABELS, Store, User

@@ -10,6 +10,7 @@ not named by a domain fall back to :data:`COMMON_LABELS`. The JSON API keeps ``f
 Examples
 --------
 >>> from geociv.errors import Problem
+from geociv.localtime import cell_time, text_time
 >>> str(problem_html(Problem("不能为空", field="proposed_name"), domain="gazetteer"))
 '拟用名称：不能为空 <small class="tag">proposed_name</small>'
 >>> label_of("condition", "boundaries"), label_of("condition", "gazetteer")
@@ -26,6 +27,7 @@ from flask import Flask, has_request_context, request
 from markupsafe import Markup, escape
 
 from geociv.errors import Problem
+from geociv.localtime import cell_time, text_time
 
 #: Labels shared by every domain (a domain table overrides a field whose meaning differs).
 COMMON_LABELS: dict[str, str] = {
@@ -240,7 +242,7 @@ def split_rule(message: str) -> tuple[str | None, str]:
     """``"[N2-DUPLICATE] 重名…"`` → ``("N2-DUPLICATE", "重名…")``; a message without a rule
     id → ``(None, message)``."""
     found = _RULE_PREFIX.match(message)
-    return (found.group(1), message[found.end():]) if found else (None, message)
+    return (found.group(1), message[found.end() :]) if found else (None, message)
 
 
 def finding_html(message: str, rule_id: str | None = None) -> Markup:
@@ -272,7 +274,12 @@ def _parts(problem: Problem | Mapping[str, Any]) -> tuple[Any, str | None, str]:
 def init_app(app: Flask) -> None:
     """Give templates the page's words: ``{{ p | problem }}`` (a problem with its field's label),
     ``{{ f.rule_id | tag }}`` (a rule id as a small secondary tag) and ``{{ text | finding }}``
-    (a message that starts with ``[rule id]``, the id moved into a tag)."""
+    (a message that starts with ``[rule id]``, the id moved into a tag); and stored UTC times in
+    Beijing time, ``{{ at | beijing_time }}`` in table cells (``2026-12-03 20:15``) and
+    ``{{ at | beijing_text }}`` in running text (``2026年12月3日 20:15``), see
+    :mod:`geociv.localtime`."""
     app.add_template_filter(problem_html, "problem")
     app.add_template_filter(tag, "tag")
     app.add_template_filter(finding_html, "finding")
+    app.add_template_filter(cell_time, "beijing_time")
+    app.add_template_filter(text_time, "beijing_text")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import tempfile
 import warnings
 from collections import Counter
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -113,28 +113,6 @@ _COUNTY_OUTLINE = {"color": "#7f8c8d", "weight": 1.5, "fill": True, "fillColor":
 
 #: Up to this many line changes can be entered on the field page at once.
 CHANGE_ROWS = 3
-
-
-#: China Standard Time: timestamps are stored in UTC and shown as Beijing time.
-BEIJING = timezone(timedelta(hours=8))
-
-
-@bp.app_template_filter("beijing_time")
-def beijing_time(value: str | None) -> str:
-    """An ISO-8601 timestamp (UTC) as Beijing time: ``2026-11-23 01:30``.
-
-    >>> beijing_time("2026-11-22T17:30:50+00:00")
-    '2026-11-23 01:30'
-    """
-    if not value:
-        return ""
-    try:
-        at = datetime.fromisoformat(value)
-    except ValueError:
-        return value
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=UTC)
-    return at.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
 
 
 def _sample_tag(sample: bool) -> str:
@@ -323,7 +301,8 @@ def _finding_popup(f: BoundaryFinding) -> str:
         url = _text(url_for("boundaries.record_page", record_id=f.record_id))
         link = f'<br><a href="{url}">联检记录 {_text(f.record_id)}</a>'
     return (
-        f'<b class="sev-{f.severity}">{_text(f.title)}</b> <small class="tag">{_text(f.rule_id)}</small><br>'
+        f'<b class="sev-{f.severity}">{_text(f.title)}</b> '
+        f'<small class="tag">{_text(f.rule_id)}</small><br>'
         f"{_text(f.message)}{link}"
     )
 

@@ -28,6 +28,7 @@ from geociv.coverage.requests import CoverageRequest, SuggestRequest, layers_of
 from geociv.coverage.service import CoverageResult, circle_label
 from geociv.crs import STORAGE_CRS
 from geociv.errors import Problem, ValidationError
+from geociv.localtime import cell_time
 from geociv.store import (
     FACILITY_STATUS_LABELS,
     FACILITY_STATUSES,
@@ -145,6 +146,7 @@ def run_json(run: CoverageRun) -> dict[str, Any]:
         "types": types,
         "circle": circle_label(types) if types else "",
         "created_at": run.created_at,
+        "created_at_text": cell_time(run.created_at),
         "actor": run.actor,
         "summary": run.summary,
         "params": run.params,

@@ -109,7 +109,8 @@ def accept() -> Any:
         )
         rule = request.form.get("rule", "")
         title = RULES[rule].title if rule in RULES else rule
-        flash(Markup("已确认“{}”的“{}” {}，理由已记入审计日志").format(name, title, tag(rule)), "info")
+        done = Markup("已确认“{}”的“{}” {}，理由已记入审计日志").format(name, title, tag(rule))
+        flash(done, "info")
     except ValidationError as exc:
         flash_error(exc)
     return redirect(url_for("names.check"))

@@ -543,7 +543,7 @@
       r.runs.filter(function (run) { return run.reopenable; }).slice(0, 50).forEach(function (run) {
         var opt = document.createElement("option");
         opt.value = run.run_id;
-        var when = (run.created_at || "").replace("T", " ").slice(0, 16);
+        var when = run.created_at_text || "";  // Beijing time, formatted by the server
         opt.textContent = run.run_id + " · " + when + " · " + (run.summary.headline || "");
         sel.appendChild(opt);
       });
