@@ -12,9 +12,6 @@ from typing import Any
 import pytest
 
 from geociv.auth import Users
-from geociv.gazetteer.cases import Cases
-from geociv.gazetteer.names import Gazetteer
-from geociv.gazetteer.signs import Signs
 from geociv.store import open_store
 from tests.boundary_field import Q1, prepare_field
 from tests.conftest import PASSWORD, browser_login, login
@@ -184,32 +181,15 @@ _NONSENSE = {
 
 @pytest.fixture
 def sweep_app(app):
-    """The app with a case, a sign, a boundary record and a user to act on."""
-    from geociv.boundaries.inspections import Inspections
+    """The app with a case, a sign, a boundary record and a user to act on (the records of
+    the role sweep, tests/test_route_sweep.py)."""
+    from tests.test_route_sweep import _records
 
     store = open_store(app.config["GEOCIV_STORE"])
     plan, markers = prepare_field(store)
-    gaz = Gazetteer(store)
-    name, _ = gaz.add("天中测试路", "road", "411702", actor="system")
-    case = Cases(store, gaz).apply(
-        "naming",
-        "锦程路",
-        applicant="某公司",
-        location="驿城区",
-        category="road",
-        division_code="411702",
-        actor="system",
-    )
-    spot = store.get_division("411702").geometry.representative_point()
-    sign = Signs(store, gaz).register(name.name_id, spot, "road", name.name, actor="system")
-    record = Inspections(store).record_marker(
-        plan.plan_id, Q1, condition="intact", actor="inspector1",
-        measured=markers[Q1].location, gps_accuracy_m=3, references_present=3,
-    )  # fmt: skip
+    ids = {k: v for k, v in _records(store, plan, markers).items() if isinstance(v, str | int)}
     Users(store).add("officer9", PASSWORD, role="officer", division_code="411702", actor="t")
-    ids = {"name_id": name.name_id, "case_id": case.case_id, "sign_id": sign.sign_id,
-           "record_id": record.record_id, "round_no": plan.round_no, "username": "officer9",
-           "change": "disable", "step": "review"}  # fmt: skip
+    ids.update(username="officer9", change="disable", step="review")
     store.close()
     return app, ids
 
