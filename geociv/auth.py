@@ -23,7 +23,7 @@ import functools
 import logging
 import os
 import re
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import NoReturn
 
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -39,6 +39,7 @@ from geociv.errors import (
     StoreError,
     ValidationError,
 )
+from geociv.localtime import BEIJING
 from geociv.store import ROLE_LABELS, ROLES, Store, User, now_utc
 
 log = logging.getLogger(__name__)
@@ -57,7 +58,6 @@ MAX_USER_FAILURES = 5
 MAX_ADDRESS_FAILURES = 20
 #: Prefix of the actor of commands run locally (a local admin with full jurisdiction).
 LOCAL_ACTOR_PREFIX = "cli:"
-_BEIJING = timezone(timedelta(hours=8))
 
 
 @functools.cache
@@ -184,7 +184,7 @@ class Users:
     def _refuse_throttled(self, name: str, address: str, retry_at: str) -> NoReturn:
         until = datetime.fromisoformat(retry_at)
         minutes = max(1, -(-int((until - datetime.now(UTC)).total_seconds()) // 60))
-        local = until.astimezone(_BEIJING).strftime("%H:%M")
+        local = until.astimezone(BEIJING).strftime("%H:%M")
         self.store.record_event(
             actor=name or "-",
             action="auth.login_throttled",
@@ -259,7 +259,10 @@ class Users:
             problems.append(Problem(f"密码至多 {MAX_PASSWORD_LENGTH} 位", field="password"))
         if "role" in fields and fields["role"] not in ROLES:
             problems.append(
-                Problem(f"未知角色 {fields['role']!r}；可用：{', '.join(ROLES)}", field="role")
+                Problem(
+                    f"未知角色“{fields['role']}”；可用：{'、'.join(ROLE_LABELS.values())}",
+                    field="role",
+                )
             )
         if "division_code" in fields:
             try:

@@ -26,6 +26,7 @@ import click
 from geociv import __version__
 from geociv.config import Settings
 from geociv.errors import GeocivError, InputFileError, Problem, ValidationError
+from geociv.localtime import cell_time
 from geociv.store import LEVEL_LABELS, LEVELS, ROLE_LABELS, ROLES, Store, open_store
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -1285,4 +1286,4 @@ def audit(ctx: Context, limit: int, actor: str | None, as_json: bool) -> None:
         if as_json:
             click.echo(json.dumps(e.__dict__, ensure_ascii=False))
         else:
-            click.echo(f"{e.at}\t{e.actor}\t{e.action}\t{e.entity}:{e.entity_key}\t{e.note}")
+            click.echo(f"{cell_time(e.at)}\t{e.actor}\t{e.action}\t{e.entity}:{e.entity_key}\t{e.note}")

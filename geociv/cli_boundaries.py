@@ -27,6 +27,7 @@ from geociv.cli import (
     reports_errors,
 )
 from geociv.errors import InputFileError, Problem, ValidationError
+from geociv.localtime import cell_time
 
 _PARENT_HELP = "辖区区划代码（默认为配置的辖区 GEOCIV_JURISDICTION，示例为 411700）"
 
@@ -267,7 +268,7 @@ def _print_record(ctx: Context, record: Any) -> None:
     )
     for side in ("left", "right"):
         s = record.signature(side)
-        state = f"{s.username}（{s.side_code}）{s.signed_at}" if s else "待签字"
+        state = f"{s.username}（{s.side_code}）{cell_time(s.signed_at)}" if s else "待签字"
         click.echo(f"  {SIDE_LABELS[side]}：{state}")
 
 

@@ -104,7 +104,12 @@ def test_import_with_a_bad_row_names_it(client, app) -> None:
     response = client.post("/api/divisions/import", data=upload)
     assert response.status_code == 400
     assert response.get_json()["problems"] == [
-        {"row": 4, "field": "adcode", "message": "区划代码 '41172X' 应只含数字"}
+        {
+            "row": 4,
+            "field": "adcode",
+            "label": "区划代码",
+            "message": "区划代码 '41172X' 应只含数字",
+        }
     ]
     assert _audit_count(app) == before
 

@@ -49,7 +49,7 @@ def test_a_renaming_case_from_application_to_notice_and_effect(
     assert case_id.startswith("C2025-")
     blocked = run(demo_path, "cases", "step", case_id, "review", "--date", "2025-03-10")
     assert blocked.exit_code == 2
-    assert "缺少综合评估报告（assessment）" in blocked.output and "documents" in blocked.output
+    assert "缺少综合评估报告" in blocked.output and "documents" in blocked.output
     for doc_type, path in _reports(tmp_path).items():
         attached = run(demo_path, "cases", "attach", case_id, doc_type, str(path))
         assert attached.exit_code == 0, attached.output

@@ -20,6 +20,7 @@ from geociv.coverage.service import Coverage, CoverageResult
 from geociv.demo import main_urban_area
 from geociv.errors import ValidationError
 from tests.conftest import ARTIFACTS, WUHAN_60
+from tests.test_beijing_time import beijing_now_shown
 from web.coverage_export import standalone_map_html
 
 RASTER = WUHAN_60
@@ -138,6 +139,7 @@ def test_geopackage_has_every_layer_with_counts_and_crs(run, tmp_path: Path) -> 
     info = pyogrio.read_dataframe(path, layer="run_info")
     values = dict(zip(info["key"], info["value"], strict=True))
     assert values["headline"] == result.headline and values["method"] == "fallback"
+    assert beijing_now_shown(values["exported_at"]), values["exported_at"]  # not UTC ISO
     for key, value in result.inputs.items():
         assert json.loads(values[f"inputs.{key}"]) == value, key
     assert not list(tmp_path.glob(".*.tmp.gpkg")), "no temporary file is left behind"

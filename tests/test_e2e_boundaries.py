@@ -126,7 +126,7 @@ def test_a_marker_check_on_a_phone_is_signed_by_both_sides(field, live_server, b
     assert "双方已签字" in page.inner_text(".flashes")
     assert "inspector2" in page.inner_text("#side-right")
     assert page.locator("#sign-form").count() == 0
-    assert "[B5-DISPLACED]" in page.inner_text("#record-findings")
+    assert "B5-DISPLACED" in page.inner_text("#record-findings")
 
     # the finding on the map page: in the list and as a layer of the map
     page.goto(f"{live_server}/boundaries/")

@@ -58,14 +58,14 @@ def test_officer_registers_a_sign_and_sees_the_text_mismatch(live_server, browse
     page.wait_for_selector("#sign-findings")
     assert "已登记地名标志 S000001" in page.inner_text(".flashes")
     findings = page.inner_text("#sign-findings")
-    assert "[N8-SIGN-TEXT]" in findings
+    assert "N8-SIGN-TEXT" in findings
     assert "“风光路南段小区”与标准地名“风光路南段社区”不一致" in findings
     assert "N8-SIGN-PINYIN" not in findings
 
     page.click("nav >> text=地名标志")
     page.wait_for_selector("#signs-map path.leaflet-interactive")
     row = page.inner_text("#sign-S000001")
-    assert "[N8-SIGN-TEXT]" in row and "[N8-SIGN-PATROL]" in row and "从未巡检" in row
+    assert "N8-SIGN-TEXT" in row and "N8-SIGN-PATROL" in row and "从未巡检" in row
     assert page.inner_text("#count-N8-SIGN-TEXT") == "1"
     assert page.inner_text("#count-N8-SIGN-PINYIN") == "0"
     # the sign on the map, coloured as a mismatch, with its findings in the popup
@@ -74,7 +74,7 @@ def test_officer_registers_a_sign_and_sees_the_text_mismatch(live_server, browse
     marker.click()
     popup = page.locator(".leaflet-popup-content")
     popup.wait_for()
-    assert "S000001" in popup.inner_text() and "[N8-SIGN-TEXT]" in popup.inner_text()
+    assert "S000001" in popup.inner_text() and "N8-SIGN-TEXT" in popup.inner_text()
     wait_until(page, "getComputedStyle(document.querySelector('.leaflet-popup')).opacity === '1'")
     page.mouse.move(5, 5)  # hide the hover tooltip, keep the popup
     ARTIFACTS.mkdir(exist_ok=True)

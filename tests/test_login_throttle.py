@@ -74,7 +74,7 @@ def test_a_huge_user_name_is_refused_cheaply_and_never_stored(app) -> None:
     response = login(client, "x" * 1_000_000, "whatever-pass")
     assert time.perf_counter() - started < 5
     assert response.status_code == 400
-    assert f"username：过长：最多 {MAX_USERNAME_RECORDED} 个字符" in response.get_data(as_text=True)
+    assert f"用户名：过长：最多 {MAX_USERNAME_RECORDED} 个字符" in response.get_data(as_text=True)
     store = app.extensions["geociv_store"]
     conn = store._conn()
     assert conn.execute("SELECT count(*) FROM login_attempts").fetchone()[0] == 0

@@ -355,13 +355,13 @@ def test_the_field_page_names_every_bad_field_and_stores_nothing(client, field) 
     response = client.post("/boundaries/check", data=form, content_type="multipart/form-data")
     assert response.status_code == 400
     text = _text(response)
-    assert "照片有误" in text and "照片（photo）" in text
+    assert "照片有误" in text and "照片：" in text
     form.pop("photo")
     response = client.post("/boundaries/check", data=form)
     assert response.status_code == 400
     text = _text(response)
-    assert "经度（lon）" in text and "界桩状况（condition）" in text
-    assert "GPS 精度（米）（gps_accuracy_m）" in text
+    assert "经度：" in text and "界桩状况：" in text and "（condition）" not in text
+    assert "GPS 精度（米）：" in text
     page = response.get_data(as_text=True)
     assert 'value="114,18"' in page and "桩体被挖出后移位" in page  # what was typed stays
     assert Inspections(store).query() == []
@@ -369,7 +369,7 @@ def test_the_field_page_names_every_bad_field_and_stores_nothing(client, field) 
     bad = client.post("/boundaries/check/line", data={
         "line_plan_id": str(plan.plan_id), "change_type_0": "flood", "change_text_0": "",
     })  # fmt: skip
-    assert bad.status_code == 400 and "界线变化（changes）" in _text(bad)
+    assert bad.status_code == 400 and "界线变化：" in _text(bad)
     made = client.post("/boundaries/check/line", data={
         "line_plan_id": str(plan.plan_id), "line_inspected_on": TODAY,
         "change_type_0": "road", "change_text_0": "新修县道穿越界线 K12 处",
@@ -408,7 +408,7 @@ def test_a_correction_after_one_signature_is_a_new_version_on_the_page(client, f
     )  # fmt: skip
     assert v2.signatures == () and v2.measured.equals(v1.measured)
     empty = client.post(f"/boundaries/records/{rid}/correct", data={**unchanged, "reason": ""})
-    assert empty.status_code == 400 and "更正原因（reason）" in _text(empty)
+    assert empty.status_code == 400 and "更正原因：" in _text(empty)
 
 
 def test_line_page_rounds_and_overdue_plans(client, field) -> None:

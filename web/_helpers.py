@@ -21,11 +21,11 @@ from geociv.errors import (
     ConflictError,
     GeocivError,
     PermissionDeniedError,
-    Problem,
     UnknownRecordError,
     ValidationError,
 )
 from geociv.store import ROLE_LABELS, Store, User
+from web.words import labelled, problem_html
 
 if TYPE_CHECKING:
     from geociv.gazetteer.cases import Cases
@@ -152,54 +152,22 @@ def actor() -> str:
     return current_user.username if current_user.is_authenticated else "anonymous"
 
 
-#: Chinese label of the fields that problems name, for flash messages on pages.
-FIELD_LABELS: dict[str, str] = {
-    "date": "日期",
-    "today": "日期",
-    "note": "备注",
-    "kind": "案件类型",
-    "case_id": "案件编号",
-    "name_id": "地名记录",
-    "proposed_name": "拟用名称",
-    "category": "地名类别",
-    "division_code": "所属区划代码",
-    "location": "位置",
-    "applicant": "申请人",
-    "reason": "理由",
-    "documents": "附件",
-    "doc_type": "附件类型",
-    "file": "文件",
-    "approving_body": "审批机关",
-    "filed_with": "备案机关",
-    "accept": "确认检查结果",
-    "status": "状态",
-    "sign_id": "标志编号",
-    "sign_type": "标志类型",
-    "text": "标志汉字",
-    "pinyin": "拼音",
-    "lon": "经度",
-    "lat": "纬度",
-    "installed_on": "设置日期",
-    "installer": "设置单位",
-    "condition": "标志状况",
-    "inspector": "巡检人",
-    "photo": "照片",
-    "patrol_days": "巡检周期",
-}
-
-
 def flash_problems(exc: ValidationError, labels: Mapping[str, str] | None = None) -> None:
-    """Flash the title of ``exc`` and then each of its problems, naming the field in Chinese
-    with its form name in brackets (``日期（date）：…``); ``labels`` adds or overrides field
-    labels for one page."""
+    """Flash the title of ``exc`` and then each of its problems in the page's words: the
+    field's Chinese label, the message, the field's machine name as a small tag
+    (:func:`web.words.problem_html`); ``labels`` overrides field labels for one page."""
     flash(exc.title, "error")
-    known = {**FIELD_LABELS, **(labels or {})}
     for p in exc.problems:
-        where = ""
-        if p.field:
-            label = known.get(p.field)
-            where = f"{label}（{p.field}）：" if label else f"{p.field}："
-        flash(f"{where}{p.message}", "error")
+        flash(problem_html(p, labels=labels), "error")
+
+
+def flash_error(exc: Exception) -> None:
+    """Flash a refusal: a :class:`ValidationError` problem by problem (:func:`flash_problems`),
+    any other error by its message."""
+    if isinstance(exc, ValidationError):
+        flash_problems(exc)
+    else:
+        flash(str(exc), "error")
 
 
 @contextmanager
@@ -226,8 +194,9 @@ def not_found(message: str) -> NoReturn:
 
 def error_response(status: int, title: str, problems: list[Any] | None = None) -> Any:
     """The error answer: ``{"error", "problems"}`` JSON under ``/api/``, else the Chinese error
-    page. ``problems`` are :class:`~geociv.errors.Problem` objects or their dicts."""
-    rows = [p.to_dict() if isinstance(p, Problem) else p for p in problems or []]
+    page. ``problems`` are :class:`~geociv.errors.Problem` objects or their dicts; each row
+    gains the field's Chinese ``label`` (:func:`web.words.labelled`)."""
+    rows = labelled(problems or [])
     if wants_json():
         return jsonify(error=title, problems=rows), status
     return render_template("error.html", status=status, title=title, problems=rows), status
@@ -279,7 +248,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(ValidationError)
     def _validation(exc: ValidationError) -> Any:
-        return _error(_status_of(exc), exc.title, [p.to_dict() for p in exc.problems])
+        return _error(_status_of(exc), exc.title, exc.problems)
 
     @app.errorhandler(PermissionDeniedError)
     def _denied(exc: PermissionDeniedError) -> Any:
@@ -315,13 +284,13 @@ def register_error_handlers(app: Flask) -> None:
 
 
 __all__ = [
-    "FIELD_LABELS",
     "SessionUser",
     "abort",
     "actor",
     "cases",
     "error_response",
     "fields_renamed",
+    "flash_error",
     "flash_problems",
     "not_found",
     "role_required",

@@ -22,7 +22,7 @@ from geociv.auth import Users
 from geociv.config import Settings
 from geociv.session_key import session_key
 from geociv.store import open_store
-from web import params, security
+from web import params, security, words
 from web._helpers import register_error_handlers
 from web.blueprints import (
     admin,
@@ -123,4 +123,5 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.register_blueprint(bp)
     csrf.exempt(names_api.validate)  # a pure check: no state changes, usable by scripts
     register_error_handlers(app)
+    words.init_app(app)
     return app

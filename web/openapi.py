@@ -1024,6 +1024,10 @@ def _document() -> dict[str, Any]:
                                 "properties": {
                                     "row": {"type": ["integer", "null"]},
                                     "field": {"type": ["string", "null"]},
+                                    "label": {
+                                        "type": "string",
+                                        "description": "字段的中文名称（页面显示用）",
+                                    },
                                     "message": {"type": "string"},
                                 },
                             },

@@ -654,8 +654,8 @@ class Markers:
         if kind_text:
             kind = _KIND_BY_TEXT.get(kind_text.lower(), _KIND_BY_TEXT.get(kind_text))
             if kind is None:
-                allowed = "、".join(f"{k}（{v}）" for k, v in MARKER_KIND_LABELS.items())
-                problem(f"未知的界桩类型 {kind_text!r}；可用：{allowed}", "type")
+                allowed = "、".join(MARKER_KIND_LABELS.values())
+                problem(f"未知的界桩类型“{kind_text}”；可用：{allowed}", "type")
             elif type_code is not None and MARKER_TYPE_CODES[type_code] != kind:
                 problem(
                     f"界桩类型“{MARKER_KIND_LABELS[kind]}”与编号中的类型码 {type_code}"

@@ -52,7 +52,7 @@ import threading
 import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +73,7 @@ from geociv.boundaries.rounds import LineStatus, Rounds
 from geociv.divisions import normalize_code
 from geociv.errors import AdcodeError, Problem, ValidationError
 from geociv.gazetteer.cases import day_asked
+from geociv.localtime import BEIJING, now_cell
 from geociv.store import (
     LEVELS,
     LINE_CHANGE_LABELS,
@@ -85,7 +86,7 @@ from geociv.store import (
 )
 
 #: China Standard Time: signing dates and the generation time are given in it.
-CHINA_TZ = timezone(timedelta(hours=8), "CST")
+CHINA_TZ = BEIJING  # kept for callers; see geociv.localtime
 
 #: Status of a line in a report, with its Chinese label.
 STATUS_LABELS: dict[str, str] = {
@@ -623,7 +624,7 @@ def _title(store: Store, scope: _Scope, place_code: str | None) -> str:
 def _generated_at(today: str | date | None) -> str:
     if today is not None:
         return day_asked(today).isoformat()
-    return datetime.now(CHINA_TZ).strftime("%Y-%m-%d %H:%M")
+    return now_cell()
 
 
 def _report_lines(

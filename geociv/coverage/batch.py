@@ -641,7 +641,7 @@ def batch_coverage(
         raster_label=raster_label,
     )
 
-    step(0.0, f"启动 Dask，共 {len(units)} 个单元")
+    step(0.0, f"开始分区县计算，共 {len(units)} 个区县")
     cluster = _connect(scheduler, workers, connect_timeout)
     rows: list[dict[str, Any] | None] = [None] * len(units)
     try:

@@ -25,7 +25,6 @@ import json
 import math
 import os
 import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +36,7 @@ import pyogrio
 from geociv.coverage.isochrones import METHOD_LABELS, SPEED_LABELS
 from geociv.crs import STORAGE_CRS
 from geociv.errors import Problem, ValidationError
+from geociv.localtime import now_cell
 from geociv.store import FACILITY_STATUS_LABELS, FACILITY_TYPE_LABELS
 
 if TYPE_CHECKING:
@@ -199,7 +199,7 @@ def _run_info(result: CoverageResult) -> pd.DataFrame:
         ("method", result.method),
         ("method_text", method_text(result)),
         ("speed_text", speed_text(result)),
-        ("exported_at", datetime.now(UTC).isoformat(timespec="seconds")),
+        ("exported_at", now_cell()),  # Beijing time, as people read it
     ]
     rows += [(f"summary.{k}", _json(v)) for k, v in result.summary().items() if k != "headline"]
     rows += [(f"inputs.{k}", _json(v)) for k, v in result.inputs.items()]

@@ -57,12 +57,15 @@ def _number(
     data: Mapping[str, Any], key: str, default: float, low: float, high: float, problems: list
 ) -> float:
     value = data.get(key, default)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        problems.append(Problem("请填写数字", field=key))
+        return default
     try:
         if isinstance(value, bool):
             raise TypeError(value)
         number = float(value)
     except (TypeError, ValueError):
-        problems.append(Problem(f"应为数字，收到 {value!r}", field=key))
+        problems.append(Problem(f"应为数字，收到“{value}”", field=key))
         return default
     if not (low <= number <= high) or math.isnan(number):
         problems.append(Problem(f"应在 {low:g}–{high:g} 之间，收到 {number:g}", field=key))
@@ -380,7 +383,7 @@ class SuggestRequest:
                 if not 1 <= k <= 500:
                     problems.append(Problem(f"新增站点数应在 1–500 之间，收到 {k}", field="k"))
             except (TypeError, ValueError):
-                problems.append(Problem(f"新增站点数应为整数，收到 {k!r}", field="k"))
+                problems.append(Problem(f"新增站点数应为整数，收到“{k}”", field="k"))
         else:
             k = None
         if target not in (None, ""):

@@ -184,8 +184,11 @@ def choose(
     for code, label in labels.items():
         if text == label:
             return code
-    allowed = "、".join(f"{c}（{labels[c]}）" for c in codes)
-    problems.append(Problem(f"未知的{what} {text!r}；可用：{allowed}", field=field))
+    allowed = "、".join(labels[c] for c in codes)
+    if not text:
+        problems.append(Problem(f"请选择{what}；可用：{allowed}", field=field))
+    else:
+        problems.append(Problem(f"未知的{what}“{text}”；可用：{allowed}", field=field))
     return None
 
 
@@ -822,7 +825,7 @@ class Cases:
             raise CaseStatusError(
                 Problem(
                     f"案件 {case.case_id} 当前状态为“{CASE_STATUS_LABELS[case.status]}”"
-                    f"（{case.status}），只有{allowed}（批准前）的案件才能{label}；"
+                    f"，只有{allowed}（批准前）的案件才能{label}；"
                     "已批准的案件须办理至生效",
                     field="status",
                 ),
@@ -910,8 +913,8 @@ class Cases:
         if case.status not in NOTICE_STATUSES:
             raise CaseStatusError(
                 Problem(
-                    f"案件 {case.case_id} 当前状态为“{CASE_STATUS_LABELS[case.status]}”"
-                    f"（{case.status}），批准后才能生成公告",
+                    f"案件 {case.case_id} 当前状态为“{CASE_STATUS_LABELS[case.status]}”，"
+                    "批准后才能生成公告",
                     field="status",
                 ),
                 title="不能生成公告",
@@ -1016,9 +1019,8 @@ class Cases:
         if case.status != needed:
             raise CaseStatusError(
                 Problem(
-                    f"案件 {case.case_id} 当前状态为“{CASE_STATUS_LABELS[case.status]}”"
-                    f"（{case.status}），{CASE_STEP_LABELS[step]}需要状态"
-                    f"“{CASE_STATUS_LABELS[needed]}”（{needed}）",
+                    f"案件 {case.case_id} 当前状态为“{CASE_STATUS_LABELS[case.status]}”，"
+                    f"{CASE_STEP_LABELS[step]}需要状态“{CASE_STATUS_LABELS[needed]}”",
                     field="status",
                 ),
                 title=f"不能{CASE_STEP_LABELS[step]}",
@@ -1042,9 +1044,7 @@ class Cases:
         for doc_type in REQUIRED_DOCUMENTS:
             if doc_type not in kinds:
                 problems.append(
-                    Problem(
-                        f"缺少{DOCUMENT_TYPE_LABELS[doc_type]}（{doc_type}）", field="documents"
-                    )
+                    Problem(f"缺少{DOCUMENT_TYPE_LABELS[doc_type]}", field="documents")
                 )
         problems.extend(self._heritage_problems(case))
         report = self._report(case)
@@ -1068,7 +1068,7 @@ class Cases:
             return []
         message = (
             f"[N6-HERITAGE] {case.old_name}（{case.name_id}）为地名文化遗产（{level}），"
-            "更名须附保护措施（protection）"
+            "更名须附保护措施"
         )
         return [Problem(message, field="documents")]
 

@@ -16,7 +16,7 @@ from geociv.auth import MAX_PASSWORD_LENGTH, Users
 from geociv.backup import BackupInfo, backup, last_backup
 from geociv.errors import DuplicateError, Problem, StoreError, ValidationError
 from geociv.store import ROLE_LABELS
-from web._helpers import actor, role_required, store
+from web._helpers import actor, flash_error, role_required, store
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -60,7 +60,7 @@ def users() -> Any:
                 actor=actor(),
             )
         except (ValidationError, DuplicateError) as exc:
-            flash(str(exc), "error")
+            flash_error(exc)
             status = 400
         else:
             flash(f"已创建用户 {created.username}", "info")
@@ -87,7 +87,7 @@ def set_active(username: str, change: str) -> Any:
     try:
         Users(store()).set_active(username, change == "enable", actor=actor())
     except StoreError as exc:
-        flash(str(exc), "error")
+        flash_error(exc)
         return redirect(url_for("admin.users")), 303
     flash(f"已{'启用' if change == 'enable' else '停用'}用户 {username}", "info")
     return redirect(url_for("admin.users")), 303
@@ -104,7 +104,7 @@ def set_password(username: str) -> Any:
             raise ValidationError(Problem(str(message), field="password"))
         Users(store()).set_password(username, form.password.data, actor=actor())
     except (ValidationError, StoreError) as exc:
-        flash(str(exc), "error")
+        flash_error(exc)
         return redirect(url_for("admin.users")), 303
     flash(f"已修改 {username} 的密码，其已登录的会话均已结束", "info")
     return redirect(url_for("admin.users")), 303
@@ -144,9 +144,10 @@ def make_backup() -> Any:
     try:
         info = backup(store(), folder / f"geociv-{stamp}.gpkg", actor=actor())
     except ValidationError as exc:
-        flash(str(exc), "error")
+        flash_error(exc)
     else:
-        flash(f"已备份到 {info.path}（{info.size / 1e6:.1f} MB，完整性 {info.integrity}）", "info")
+        checked = "完整性检查通过" if info.integrity == "ok" else f"完整性检查：{info.integrity}"
+        flash(f"已备份到 {info.path}（{info.size / 1e6:.1f} MB，{checked}）", "info")
     return redirect(url_for("admin.backups"))
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import tempfile
 import warnings
 from collections import Counter
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -84,26 +84,6 @@ from web.maps import map_text as _text
 
 bp = Blueprint("boundaries", __name__, url_prefix="/boundaries")
 
-#: Chinese labels of the fields the boundary services and forms name, for flash messages.
-FIELD_LABELS: dict[str, str] = {
-    "plan_id": "联检计划",
-    "marker_id": "界桩",
-    "inspected_on": "检查日期",
-    "condition": "界桩状况",
-    "location": "实测位置",
-    "lon": "经度",
-    "lat": "纬度",
-    "gps_accuracy_m": "GPS 精度（米）",
-    "references_present": "方位物",
-    "remarks": "备注",
-    "changes": "界线变化",
-    "reason": "更正原因",
-    "signer": "签字",
-    "photo": "照片",
-    "file": "文件",
-    "version": "版本",
-}
-
 #: Colour of a line by its level.
 LEVEL_COLOURS: dict[str, str] = {
     "provincial": "#6c3483",
@@ -133,28 +113,6 @@ _COUNTY_OUTLINE = {"color": "#7f8c8d", "weight": 1.5, "fill": True, "fillColor":
 
 #: Up to this many line changes can be entered on the field page at once.
 CHANGE_ROWS = 3
-
-
-#: China Standard Time: timestamps are stored in UTC and shown as Beijing time.
-BEIJING = timezone(timedelta(hours=8))
-
-
-@bp.app_template_filter("beijing_time")
-def beijing_time(value: str | None) -> str:
-    """An ISO-8601 timestamp (UTC) as Beijing time: ``2026-11-23 01:30``.
-
-    >>> beijing_time("2026-11-22T17:30:50+00:00")
-    '2026-11-23 01:30'
-    """
-    if not value:
-        return ""
-    try:
-        at = datetime.fromisoformat(value)
-    except ValueError:
-        return value
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=UTC)
-    return at.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
 
 
 def _sample_tag(sample: bool) -> str:
@@ -343,7 +301,8 @@ def _finding_popup(f: BoundaryFinding) -> str:
         url = _text(url_for("boundaries.record_page", record_id=f.record_id))
         link = f'<br><a href="{url}">联检记录 {_text(f.record_id)}</a>'
     return (
-        f'<b class="sev-{f.severity}">[{_text(f.rule_id)}] {_text(f.title)}</b><br>'
+        f'<b class="sev-{f.severity}">{_text(f.title)}</b> '
+        f'<small class="tag">{_text(f.rule_id)}</small><br>'
         f"{_text(f.message)}{link}"
     )
 
@@ -476,7 +435,7 @@ def markers_import() -> Any:
     try:
         added = import_markers(request.files.get("file"), request.form)
     except ValidationError as exc:
-        flash_problems(exc, FIELD_LABELS)
+        flash_problems(exc)
     else:
         flash(f"已导入 {len(added)} 颗界桩", "info")
     return redirect(url_for("boundaries.map_page"))
@@ -672,7 +631,7 @@ def check_marker() -> Any:
     try:
         record, refused = create_record(data, request.files.get("photo"))
     except ValidationError as exc:
-        flash_problems(exc, FIELD_LABELS)
+        flash_problems(exc)
         return _render_check(posted, 400, "marker")
     condition = MARKER_CONDITION_LABELS.get(record.condition or "", "")
     flash(f"已记录界桩 {record.marker_id} 的检查：{condition}（记录 {record.record_id}）", "info")
@@ -703,7 +662,7 @@ def check_line() -> Any:
     try:
         record, refused = create_record(data, request.files.get("line_photo"))
     except ValidationError as exc:
-        flash_problems(exc, FIELD_LABELS)
+        flash_problems(exc)
         return _render_check(posted, 400, "line")
     found = f"{len(record.changes)} 项变化" if record.changes else "未发现变化"
     flash(f"已记录界线检查：{found}（记录 {record.record_id}）", "info")
@@ -775,7 +734,7 @@ def sign(record_id: str) -> Any:
     try:
         signed = sign_record(record_id, request.form)
     except ValidationError as exc:
-        flash_problems(exc, FIELD_LABELS)
+        flash_problems(exc)
         return _render_record(record_id, 400)
     flash(f"已签字：{_signed_by(signed)}", "info")
     if signed.is_final:
@@ -833,7 +792,7 @@ def correct(record_id: str) -> Any:
     try:
         corrected = correct_record(record.record_id, _correction(record, request.form))
     except ValidationError as exc:
-        flash_problems(exc, FIELD_LABELS)
+        flash_problems(exc)
         return _render_record(record_id, 400, posted)
     if corrected.version > record.version:
         flash(
@@ -861,7 +820,7 @@ def add_photo(record_id: str) -> Any:
             note=request.form.get("note", ""),
         )  # fmt: skip
     except ValidationError as exc:
-        flash_problems(exc, FIELD_LABELS)
+        flash_problems(exc)
         return _render_record(record_id, 400)
     flash("已添加照片", "info")
     return redirect(url_for("boundaries.record_page", record_id=record.record_id))
@@ -960,8 +919,8 @@ def add_plan(round_no: int) -> Any:
     form = request.form
     line_id = (form.get("line_id") or "").strip()
     try:
+        year = _year(form.get("year"))
         line = BoundaryLines(store()).get(line_id)
-        year = int(form.get("year") or 0)
         Rounds(store()).plan(
             round_no, line.line_id, year,
             left_team=(line.left_code, _members(form.get("left_team", ""))),
@@ -970,11 +929,20 @@ def add_plan(round_no: int) -> Any:
         )  # fmt: skip
         flash(f"已安排 {line.name}（{line.section}）{year} 年联检", "info")
     except ValidationError as exc:
-        flash_problems(exc, {"line_id": "界线", "year": "年度"})
+        flash_problems(exc)
         return redirect(url_for("boundaries.rounds_page", round=round_no)), 302
     except (LookupError, ValueError) as exc:
         flash(f"无法安排计划：{exc}", "error")
     return redirect(url_for("boundaries.rounds_page", round=round_no))
+
+
+def _year(text: str | None) -> int:
+    """A year typed in a form; a problem naming ``year`` when it is not a number."""
+    text = (text or "").strip()
+    if not text.isdigit():
+        message = f"应为数字，收到“{text}”" if text else "请填写年度"
+        raise ValidationError(Problem(message, field="year"))
+    return int(text)
 
 
 def _team_names(statuses: list[LineStatus]) -> dict[str, str]:

@@ -29,6 +29,7 @@ from geociv.coverage.requests import CoverageRequest, SuggestRequest, layers_of
 from geociv.coverage.service import CoverageResult, circle_label
 from geociv.crs import STORAGE_CRS
 from geociv.errors import Problem, ValidationError
+from geociv.localtime import cell_time
 from geociv.store import (
     FACILITY_STATUS_LABELS,
     FACILITY_STATUSES,
@@ -42,6 +43,7 @@ from web.blueprints.cases_api import download
 from web.coverage_export import FACILITY_COLORS
 from web.jobs import Jobs
 from web.params import bbox_arg
+from web.words import labelled
 
 if TYPE_CHECKING:
     from geociv.coverage.suggest import SiteSuggestion
@@ -145,6 +147,7 @@ def run_json(run: CoverageRun) -> dict[str, Any]:
         "types": types,
         "circle": circle_label(types) if types else "",
         "created_at": run.created_at,
+        "created_at_text": cell_time(run.created_at),
         "actor": run.actor,
         "summary": run.summary,
         "params": run.params,
@@ -277,7 +280,10 @@ def job(job_id: str) -> Response:
     found = jobs().get(job_id)
     if found is None:
         not_found(f"计算任务 {job_id} 不存在或已过期")
-    return jsonify(found.to_dict())
+    answer = found.to_dict()
+    if answer.get("error"):  # the failure's problems in the page's words, as every 4xx
+        answer["error"] = {**answer["error"], "problems": labelled(answer["error"]["problems"])}
+    return jsonify(answer)
 
 
 # -- exports -----------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from typing import Any
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from wtforms import SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired
@@ -22,6 +23,7 @@ from geociv.store import NAME_STATUS_LABELS
 from web._helpers import (
     actor,
     division_labels,
+    flash_error,
     gazetteer,
     require_user_role,
     role_required,
@@ -29,6 +31,7 @@ from web._helpers import (
 )
 from web.blueprints.names_api import check_upload
 from web.maps import division_map, map_parts
+from web.words import tag
 
 bp = Blueprint("names", __name__, url_prefix="/names")
 
@@ -86,7 +89,7 @@ def check() -> Any:
                 pinyin=(form.pinyin.data or "").strip(),
             )
         except GeocivError as exc:
-            flash(str(exc), "error")
+            flash_error(exc)
             status = 400
     elif request.method == "POST" or asked:
         status = 400
@@ -109,9 +112,12 @@ def accept() -> Any:
         gazetteer().accept_finding(
             name, request.form.get("rule", ""), reason=request.form.get("reason", ""), actor=actor()
         )
-        flash(f"已确认“{name}”的 {request.form.get('rule')}，理由已记入审计日志", "info")
+        rule = request.form.get("rule", "")
+        title = RULES[rule].title if rule in RULES else rule
+        done = Markup("已确认“{}”的“{}” {}，理由已记入审计日志").format(name, title, tag(rule))
+        flash(done, "info")
     except ValidationError as exc:
-        flash(str(exc), "error")
+        flash_error(exc)
     asked = {k: request.form.get(k, "") for k in ("category", "division_code", "pinyin")}
     if not name or not asked["category"] or not asked["division_code"]:
         return redirect(url_for("names.check"))
@@ -128,7 +134,7 @@ def import_page() -> Any:
         try:
             reports, geometries, filename = check_upload(gazetteer())
         except GeocivError as exc:
-            flash(str(exc), "error")
+            flash_error(exc)
             return render_template("names_import.html"), 400
         context = {
             "filename": filename,
@@ -146,7 +152,7 @@ def import_page() -> Any:
                 )
                 flash(f"已将 {saved} 个地名登记为拟用地名", "info")
             except ValidationError as exc:
-                flash(str(exc), "error")
+                flash_error(exc)
                 status = 400
     return render_template("names_import.html", **context), status
 
@@ -180,7 +186,7 @@ def lists() -> Any:
                 flash("已添加名单词条", "info")
             return redirect(url_for("names.lists"))
         except ValidationError as exc:
-            flash(str(exc), "error")
+            flash_error(exc)
             status = 400
     return render_template(
         "names_lists.html",
@@ -214,7 +220,7 @@ def edit(name_id: str) -> Any:
         gazetteer().update(name_id, actor=actor(), **changes)
         flash("已保存（修改已记入审计日志）", "info")
     except (ValidationError, LookupError) as exc:
-        flash(str(exc), "error")
+        flash_error(exc)
     return redirect(url_for("names.record", name_id=name_id))
 
 

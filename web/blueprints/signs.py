@@ -50,6 +50,7 @@ from web.blueprints.cases_api import (
 )
 from web.maps import add_labels, map_parts, offline_map
 from web.maps import map_text as _text
+from web.words import finding_html
 
 bp = Blueprint("signs", __name__, url_prefix="/signs")
 
@@ -132,7 +133,10 @@ def _signs_map(shown: list[Sign], by_sign: dict[str, list[Finding]]) -> dict[str
     for s in points:
         found = by_sign.get(s.sign_id, [])
         colour = _COLOURS.get(_worst(found), _COLOURS["warning"])
-        lines = "".join(f"<div>[{_text(f.rule_id)}] {_text(short_message(f))}</div>" for f in found)
+        lines = "".join(
+            f'<div>{_text(short_message(f))} <small class="tag">{_text(f.rule_id)}</small></div>'
+            for f in found
+        )
         link = _text(url_for("signs.sign_page", sign_id=s.sign_id))
         popup = (
             f'<b><a href="{link}">{_text(s.sign_id)}</a> {_text(s.text)}</b><br>{_text(s.pinyin)}'
@@ -206,7 +210,7 @@ def new() -> Any:
             flash(f"已登记地名标志 {sign.sign_id}（{sign.text}）", "info")
             for f in found:
                 if f.rule_id != "N8-SIGN-PATROL":
-                    flash(f"[{f.rule_id}] {f.message}", "error")
+                    flash(finding_html(f.message, f.rule_id), "error")
             return redirect(url_for("signs.sign_page", sign_id=sign.sign_id))
     picked = store().get_name(posted["name_id"].strip()) if posted.get("name_id") else None
     return render_template(

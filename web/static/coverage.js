@@ -125,9 +125,11 @@
   function showErrors(el, err) {
     var data = err.data || {};
     var html = "<b>" + esc(data.error || err.message) + "</b>";
+    // the field's Chinese label leads; its machine name is only a small tag after the message
     (data.problems || []).forEach(function (p) {
-      var where = [p.row ? "第 " + p.row + " 行" : "", p.field || ""].filter(Boolean).join(" ");
-      html += "<div>" + (where ? esc(where) + "：" : "") + esc(p.message) + "</div>";
+      var where = [p.row ? "第 " + p.row + " 行" : "", p.label || ""].filter(Boolean).join(" ");
+      html += "<div>" + (where ? esc(where) + "：" : "") + esc(p.message) +
+        (p.field ? ' <small class="tag">' + esc(p.field) + "</small>" : "") + "</div>";
     });
     el.innerHTML = html;
   }
@@ -531,6 +533,14 @@
 
   // -- forms ---------------------------------------------------------------------------------
 
+  // A number typed in a text box: the number, or the text as typed so that the server can say
+  // what it got ("应为数字，收到“abc”"), never a silent 0 for an empty or non-numeric entry.
+  function typedNumber(id) {
+    var text = $(id).value.trim();
+    var number = Number(text);
+    return text === "" || isNaN(number) ? text : number;
+  }
+
   function coverageBody() {
     var types = [];
     document.querySelectorAll("#cov-types input:checked").forEach(function (b) { types.push(b.value); });
@@ -538,7 +548,7 @@
     var body = {
       types: types,
       aoi: aoi[0] === "zone_set" ? { zone_set: aoi[1] } : { division: aoi[1] },
-      minutes: Number($("cov-minutes").value),
+      minutes: typedNumber("cov-minutes"),
       rings: $("cov-rings").checked ? [5, 10] : [],
       speed: $("cov-speed").value,
       statuses: $("cov-planned").checked ? ["existing", "planned"] : ["existing"],
@@ -557,7 +567,7 @@
       r.runs.filter(function (run) { return run.reopenable; }).slice(0, 50).forEach(function (run) {
         var opt = document.createElement("option");
         opt.value = run.run_id;
-        var when = (run.created_at || "").replace("T", " ").slice(0, 16);
+        var when = run.created_at_text || "";  // Beijing time, formatted by the server
         opt.textContent = run.run_id + " · " + when + " · " + (run.summary.headline || "");
         sel.appendChild(opt);
       });
@@ -598,11 +608,11 @@
     ev.preventDefault();
     if (!canWrite || !state.run) { return; }
     var bar = progressOf($("cov-suggest-progress"));
-    var target = $("cov-target").value;
+    var target = typedNumber("cov-target");
     var body = {
       run_id: state.run.run_id,
-      k: target ? null : Number($("cov-k").value),
-      target_share: target ? Number(target) / 100 : null,
+      k: target !== "" ? null : typedNumber("cov-k"),
+      target_share: typeof target === "number" ? target / 100 : target || null,
       objective: $("cov-objective").value,
       candidates: $("cov-candidates").value,
       method: $("cov-method-select").value
