@@ -19,8 +19,9 @@ from flask import (
     request,
     url_for,
 )
-from flask_login import login_required
+from flask_login import current_user, login_required
 
+from geociv.auth import has_role
 from geociv.divisions import Divisions
 from geociv.errors import ValidationError
 from geociv.gazetteer.rules import RULES, SEVERITY_LABELS, Finding
@@ -220,6 +221,25 @@ def new() -> Any:
     ), status
 
 
+def _patrol_map(sign: Sign) -> dict[str, Any]:
+    """The map beside the patrol form (the sign and its county), for an officer only."""
+    if sign.status == "removed" or not has_role(current_user.user, "officer"):
+        return {}
+    m = _base_map([sign])
+    if sign.location is not None:
+        folium.CircleMarker(
+            [sign.location.y, sign.location.x],
+            radius=8,
+            color="#1b2631",
+            weight=2,
+            fill=True,
+            fill_color=_COLOURS[None],
+            fill_opacity=0.9,
+            tooltip=_text(f"{sign.sign_id} {sign.text}（登记位置）"),
+        ).add_to(m)
+    return _map_context(m)
+
+
 def _render_sign(sign_id: str, status: int = 200) -> Any:
     svc = signs()
     sign = get_sign(sign_id)
@@ -236,6 +256,7 @@ def _render_sign(sign_id: str, status: int = 200) -> Any:
         condition_labels=PATROL_CONDITION_LABELS,
         severity_labels=SEVERITY_LABELS,
         today=date.today().isoformat(),
+        **_patrol_map(sign),
     ), status
 
 
