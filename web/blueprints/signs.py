@@ -221,33 +221,22 @@ def new() -> Any:
     ), status
 
 
-def _patrol_map(sign: Sign) -> dict[str, Any]:
-    """The map beside the patrol form (the sign and its county), for an officer only."""
+def _patrol_map(sign: Sign, found: list[Finding]) -> dict[str, Any]:
+    """The map of the patrol form (the sign in its county), for an officer only."""
     if sign.status == "removed" or not has_role(current_user.user, "officer"):
         return {}
-    m = _base_map([sign])
-    if sign.location is not None:
-        folium.CircleMarker(
-            [sign.location.y, sign.location.x],
-            radius=8,
-            color="#1b2631",
-            weight=2,
-            fill=True,
-            fill_color=_COLOURS[None],
-            fill_opacity=0.9,
-            tooltip=_text(f"{sign.sign_id} {sign.text}（登记位置）"),
-        ).add_to(m)
-    return _map_context(m)
+    return _signs_map([sign], {sign.sign_id: found})
 
 
 def _render_sign(sign_id: str, status: int = 200) -> Any:
     svc = signs()
     sign = get_sign(sign_id)
+    found = findings_by_sign(svc.findings()).get(sign.sign_id, [])
     return render_template(
         "signs_sign.html",
         sign=sign,
         record=store().get_name(sign.name_id),
-        findings=findings_by_sign(svc.findings()).get(sign.sign_id, []),
+        findings=found,
         patrols=list(reversed(svc.patrols(sign.sign_id))),
         rules=RULES,
         patrol_days=PATROL_DAYS,
@@ -256,7 +245,7 @@ def _render_sign(sign_id: str, status: int = 200) -> Any:
         condition_labels=PATROL_CONDITION_LABELS,
         severity_labels=SEVERITY_LABELS,
         today=date.today().isoformat(),
-        **_patrol_map(sign),
+        **_patrol_map(sign, found),
     ), status
 
 
