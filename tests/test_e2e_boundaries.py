@@ -61,9 +61,10 @@ def test_a_marker_check_on_a_phone_is_signed_by_both_sides(field, live_server, b
     page = phone.new_page()
     outside, failed = _watch(page, live_server)
     browser_login(page, live_server, "inspector1")
+    page.click("#menu-button")  # on a phone the links sit in the menu
     page.click("nav >> text=界线联检")
     page.wait_for_selector("#boundaries-map .leaflet-container")
-    page.click("text=现场检查录入")
+    page.click("a.button >> text=现场检查录入")
     page.wait_for_selector("#marker-form")
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"the field page is {width}px wide on a 390px screen"

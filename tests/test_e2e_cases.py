@@ -43,6 +43,7 @@ def test_officer_registers_a_sign_and_sees_the_text_mismatch(live_server, browse
     assert "已选：风光路南段社区" in page.inner_text("#sign-name_id-picked")
 
     # a click on the map fills the coordinates; then the surveyed ones are typed in
+    page.locator("#pick-map").scroll_into_view_if_needed()  # in the form, above 登记
     box = page.locator("#pick-map .leaflet-container").bounding_box()
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     lon, lat = float(page.input_value("#lon")), float(page.input_value("#lat"))

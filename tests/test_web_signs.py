@@ -55,7 +55,7 @@ def _register(client, **changes: str) -> str:
 def test_wrong_pinyin_shows_on_the_list_and_in_the_api(client, app) -> None:
     login(client, "officer1")
     form = client.get("/signs/new").get_data(as_text=True)
-    assert "查找地名" in form and "经度（CGCS2000）" in form and "name-picker.js" in form
+    assert "查找地名" in form and "标志位置（CGCS2000 经纬度）" in form and "name-picker.js" in form
     response = client.post("/signs/new", data=SIGN, follow_redirects=True)
     assert response.status_code == 200
     flashed = _text(response)

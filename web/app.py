@@ -40,6 +40,7 @@ from web.blueprints import (
     signs,
     vendor,
 )
+from web.navigation import nav_context
 
 csrf = CSRFProtect()
 
@@ -121,6 +122,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         vendor.bp,
     ):
         app.register_blueprint(bp)
+    app.context_processor(nav_context)
     csrf.exempt(names_api.validate)  # a pure check: no state changes, usable by scripts
     register_error_handlers(app)
     words.init_app(app)

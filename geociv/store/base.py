@@ -19,6 +19,9 @@ if TYPE_CHECKING:  # shapely only for annotations: importing the store stays lig
 
 from geociv.store.records import (
     AuditEntry,
+    AuditFacets,
+    AuditPage,
+    AuditQuery,
     BoundaryLine,
     BoundaryPhoto,
     CaseDocument,
@@ -264,7 +267,6 @@ class Store(ABC):
         """Id of the newest audit entry on any of ``entities`` (0 if none): a cheap stamp that
         tells caches built from those tables whether they are stale."""
 
-    @abstractmethod
     def audit_entries(
         self,
         *,
@@ -274,6 +276,20 @@ class Store(ABC):
         key: str | None = None,
     ) -> list[AuditEntry]:
         """The newest audit entries first, optionally of one actor, table or record key."""
+        query = AuditQuery(actor=actor, entity=entity, key=key)
+        return self.audit_page(query, limit=limit, count=False).entries
+
+    @abstractmethod
+    def audit_page(
+        self, query: AuditQuery, *, offset: int = 0, limit: int = 50, count: bool = True
+    ) -> AuditPage:
+        """The entries matching ``query``, newest first, skipping ``offset`` and at most
+        ``limit``; ``total`` is the number of matching entries (``-1`` when ``count`` is
+        false, which spares a pass over them)."""
+
+    @abstractmethod
+    def audit_facets(self, *, limit: int = 500) -> AuditFacets:
+        """The actors, tables and actions found in the audit trail (at most ``limit`` each)."""
 
     # -- naming/renaming cases (命名更名) --------------------------------------------------------
     @abstractmethod

@@ -105,6 +105,46 @@ class AuditEntry:
     note: str = ""
 
 
+@dataclass(frozen=True)
+class AuditQuery:
+    """Which audit entries to list; every filter is optional and they combine with AND.
+
+    Attributes
+    ----------
+    actor, entity, key, action
+        Exact user name, table, record key and action (``names.update``).
+    since, until
+        ISO-8601 UTC timestamps (``2026-05-01T16:00:00+00:00``): entries at or after
+        ``since`` and strictly before ``until``.
+    """
+
+    actor: str | None = None
+    entity: str | None = None
+    key: str | None = None
+    action: str | None = None
+    since: str | None = None
+    until: str | None = None
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    """One page of audit entries, newest first, with the number of entries that match."""
+
+    entries: list[AuditEntry]
+    total: int
+    offset: int
+    limit: int
+
+
+@dataclass(frozen=True)
+class AuditFacets:
+    """The values the audit trail holds, for filter choices (sorted, each list bounded)."""
+
+    actors: list[str]
+    entities: list[str]
+    actions: list[str]
+
+
 @dataclass
 class UpsertCounts:
     """What a bulk write did."""

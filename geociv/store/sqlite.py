@@ -21,6 +21,7 @@ from shapely.geometry.base import BaseGeometry
 from geociv.errors import DuplicateError, SchemaVersionError, StoreError
 from geociv.store import _gpkg
 from geociv.store._rows import from_row
+from geociv.store._sqlite_audit import AuditSQL
 from geociv.store._sqlite_boundaries import BoundariesSQL
 from geociv.store._sqlite_cases import CasesSQL, SignsSQL
 from geociv.store._sqlite_coverage import CoverageSQL
@@ -35,7 +36,7 @@ from geociv.store._sqlite_schema import (
     read_version,
 )
 from geociv.store.base import Store
-from geociv.store.records import AuditEntry, Division, UpsertCounts, User, now_utc
+from geociv.store.records import Division, UpsertCounts, User, now_utc
 from geociv.uploads.guard import protect
 
 _DIVISION_COLUMNS = "code, name, level, parent_code, kind, geom, area_km2, source"
@@ -68,7 +69,15 @@ def _same_geometry(blob: bytes | None, geometry: BaseGeometry | None) -> bool:
 
 
 class SQLiteStore(
-    GazetteerSQL, CasesSQL, SignsSQL, BoundariesSQL, CoverageSQL, InputsSQL, LoginsSQL, Store
+    GazetteerSQL,
+    CasesSQL,
+    SignsSQL,
+    BoundariesSQL,
+    CoverageSQL,
+    InputsSQL,
+    LoginsSQL,
+    AuditSQL,
+    Store,
 ):
     """geociv store in a GeoPackage file.
 
@@ -509,41 +518,3 @@ class SQLiteStore(
             .fetchone()
         )
         return row[0] or 0
-
-    def audit_entries(
-        self,
-        *,
-        limit: int = 100,
-        actor: str | None = None,
-        entity: str | None = None,
-        key: str | None = None,
-    ) -> list[AuditEntry]:
-        where, args = [], []
-        if actor is not None:
-            where.append("actor = ?")
-            args.append(actor)
-        if entity is not None:
-            where.append("entity = ?")
-            args.append(entity)
-        if key is not None:
-            where.append("entity_key = ?")
-            args.append(key)
-        sql = "SELECT * FROM audit_log"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY id DESC LIMIT ?"
-        rows = self._conn().execute(sql, (*args, limit)).fetchall()
-        return [
-            AuditEntry(
-                id=r["id"],
-                at=r["at"],
-                actor=r["actor"],
-                action=r["action"],
-                entity=r["entity"],
-                entity_key=r["entity_key"],
-                before=None if r["before_json"] is None else json.loads(r["before_json"]),
-                after=None if r["after_json"] is None else json.loads(r["after_json"]),
-                note=r["note"],
-            )
-            for r in rows
-        ]

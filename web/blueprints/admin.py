@@ -17,6 +17,14 @@ from geociv.backup import BackupInfo, backup, last_backup
 from geociv.errors import DuplicateError, Problem, StoreError, ValidationError
 from geociv.store import ROLE_LABELS
 from web._helpers import actor, flash_error, role_required, store
+from web.audit_view import (
+    AUDIT_PAGE_SIZE,
+    action_label,
+    changes,
+    entity_label,
+    page_numbers,
+    read_filters,
+)
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -113,10 +121,31 @@ def set_password(username: str) -> Any:
 @bp.get("/audit")
 @role_required("admin")
 def audit() -> Any:
-    """The newest audit entries."""
-    who = request.args.get("actor") or None
-    entries = store().audit_entries(limit=200, actor=who)
-    return render_template("admin_audit.html", entries=entries, who=who)
+    """The audit trail, newest first, :data:`~web.audit_view.AUDIT_PAGE_SIZE` a page, filtered
+    by actor, table, action and Beijing dates (query arguments). A malformed filter is ignored
+    and named on the page, which then answers 400; a page past the last shows the last."""
+    filters = read_filters(request.args)
+    status = 400 if filters.problems else 200
+    size = AUDIT_PAGE_SIZE
+    found = store().audit_page(filters.query, offset=(filters.page - 1) * size, limit=size)
+    pages = max(1, -(-found.total // size))
+    if filters.page > pages:
+        filters.problems.append(
+            Problem(f"共 {pages} 页，没有第 {filters.page} 页；已显示最后一页", field="page")
+        )
+        filters.page = pages
+        found = store().audit_page(filters.query, offset=(pages - 1) * size, limit=size)
+    return render_template(
+        "admin_audit.html",
+        found=found,
+        filters=filters,
+        pages=pages,
+        page_links=page_numbers(filters.page, pages),
+        facets=store().audit_facets(),
+        changes=changes,
+        entity_label=entity_label,
+        action_label=action_label,
+    ), status
 
 
 def _backup_folder() -> Path:

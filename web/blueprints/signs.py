@@ -19,8 +19,9 @@ from flask import (
     request,
     url_for,
 )
-from flask_login import login_required
+from flask_login import current_user, login_required
 
+from geociv.auth import has_role
 from geociv.divisions import Divisions
 from geociv.errors import ValidationError
 from geociv.gazetteer.rules import RULES, SEVERITY_LABELS, Finding
@@ -224,14 +225,22 @@ def new() -> Any:
     ), status
 
 
+def _patrol_map(sign: Sign, found: list[Finding]) -> dict[str, Any]:
+    """The map of the patrol form (the sign in its county), for an officer only."""
+    if sign.status == "removed" or not has_role(current_user.user, "officer"):
+        return {}
+    return _signs_map([sign], {sign.sign_id: found})
+
+
 def _render_sign(sign_id: str, status: int = 200) -> Any:
     svc = signs()
     sign = get_sign(sign_id)
+    found = findings_by_sign(svc.findings()).get(sign.sign_id, [])
     return render_template(
         "signs_sign.html",
         sign=sign,
         record=store().get_name(sign.name_id),
-        findings=findings_by_sign(svc.findings()).get(sign.sign_id, []),
+        findings=found,
         patrols=list(reversed(svc.patrols(sign.sign_id))),
         rules=RULES,
         patrol_days=PATROL_DAYS,
@@ -240,6 +249,7 @@ def _render_sign(sign_id: str, status: int = 200) -> Any:
         condition_labels=PATROL_CONDITION_LABELS,
         severity_labels=SEVERITY_LABELS,
         today=date.today().isoformat(),
+        **_patrol_map(sign, found),
     ), status
 
 

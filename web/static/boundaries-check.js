@@ -1,7 +1,7 @@
 // Field entry page of the joint inspection (界桩检查): markers follow the chosen plan's line,
-// "使用当前位置" fills longitude, latitude and accuracy from the phone's GPS (the fields stay
-// editable), the distance to the registered position is shown as the inspector types, and the
-// reference objects of the chosen marker are listed as checkboxes.
+// the distance to the registered position is shown as the inspector types or takes the GPS
+// position (locate.js), and the reference objects of the chosen marker are listed as
+// checkboxes.
 (function () {
   "use strict";
   var data = JSON.parse(document.getElementById("marker-data").textContent || "{}");
@@ -9,8 +9,6 @@
   var marker = document.getElementById("marker_id");
   var lon = document.getElementById("lon");
   var lat = document.getElementById("lat");
-  var accuracy = document.getElementById("gps_accuracy_m");
-  var status = document.getElementById("locate-status");
   var registered = document.getElementById("registered");
   var offset = document.getElementById("offset");
   var refs = document.getElementById("refs");
@@ -34,19 +32,11 @@
     if (chosen && chosen.disabled) { marker.value = ""; }
   }
 
-  function metres(lon1, lat1, lon2, lat2) {
-    var r = 6371008.8, rad = Math.PI / 180;
-    var dLat = (lat2 - lat1) * rad, dLon = (lon2 - lon1) * rad;
-    var a = Math.sin(dLat / 2) * Math.sin(dLat / 2) +
-      Math.cos(lat1 * rad) * Math.cos(lat2 * rad) * Math.sin(dLon / 2) * Math.sin(dLon / 2);
-    return 2 * r * Math.asin(Math.sqrt(a));
-  }
-
   function showOffset() {
     var m = data[marker.value];
     var x = parseFloat(lon.value), y = parseFloat(lat.value);
     if (!m || m.lon === null || isNaN(x) || isNaN(y)) { offset.textContent = ""; return; }
-    var d = metres(m.lon, m.lat, x, y);
+    var d = window.geocivLocate.metres(m.lon, m.lat, x, y);
     offset.textContent = "距登记位置约 " + (d < 100 ? d.toFixed(1) : Math.round(d)) + " 米" +
       (d > 5 ? "（超过 5 米，签字后将列为“界桩移位”）" : "");
   }
@@ -85,24 +75,6 @@
   marker.addEventListener("change", showMarker);
   lon.addEventListener("input", showOffset);
   lat.addEventListener("input", showOffset);
-
-  document.getElementById("locate").addEventListener("click", function () {
-    if (!navigator.geolocation) {
-      status.textContent = "此浏览器不能定位，请手工填写经纬度。";
-      return;
-    }
-    status.textContent = "正在定位……";
-    navigator.geolocation.getCurrentPosition(function (position) {
-      var c = position.coords;
-      lon.value = c.longitude.toFixed(7);
-      lat.value = c.latitude.toFixed(7);
-      accuracy.value = Math.round(c.accuracy * 10) / 10;
-      status.textContent = "已填入当前位置（精度约 " + accuracy.value + " 米），可以修改。";
-      showOffset();
-    }, function (error) {
-      status.textContent = "无法获取位置（" + error.message + "），请手工填写经纬度。";
-    }, {enableHighAccuracy: true, timeout: 20000, maximumAge: 0});
-  });
 
   filterMarkers();
   if (marker.value && !refs.querySelector("input[name=ref_total]")) { showMarker(); }
