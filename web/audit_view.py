@@ -23,10 +23,9 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from geociv.errors import Problem
+from geociv.localtime import BEIJING
 from geociv.store import AuditEntry, AuditQuery
-from web._helpers import FIELD_LABELS
-from web.blueprints.boundaries import BEIJING
-from web.blueprints.boundaries import FIELD_LABELS as BOUNDARY_FIELD_LABELS
+from web.words import BOUNDARY_LABELS, COMMON_LABELS, COVERAGE_LABELS, GAZETTEER_LABELS
 
 __all__ = [
     "AUDIT_PAGE_SIZE",
@@ -102,7 +101,9 @@ ACTION_VERBS: dict[str, str] = {
 
 #: Chinese labels of the columns the audit trail records (beyond the form fields').
 AUDIT_FIELD_LABELS: dict[str, str] = {
-    **FIELD_LABELS,
+    **COMMON_LABELS,
+    **GAZETTEER_LABELS,
+    **COVERAGE_LABELS,
     "name": "名称",
     "remarks": "备注",
     "code": "区划代码",
@@ -169,8 +170,8 @@ AUDIT_FIELD_LABELS: dict[str, str] = {
 
 #: Labels that differ by table (a boundary record's ``condition`` is the marker's).
 _ENTITY_FIELD_LABELS: dict[str, Mapping[str, str]] = {
-    "inspection_records": BOUNDARY_FIELD_LABELS,
-    "markers": BOUNDARY_FIELD_LABELS,
+    "inspection_records": {**COMMON_LABELS, **BOUNDARY_LABELS},
+    "markers": {**COMMON_LABELS, **BOUNDARY_LABELS},
 }
 
 _ENTITY_RE = re.compile(r"[a-z_]{1,64}")

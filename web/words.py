@@ -170,7 +170,14 @@ COVERAGE_LABELS: dict[str, str] = {
 }
 
 #: User accounts, log-in and back-ups.
-ACCOUNT_LABELS: dict[str, str] = {"path": "备份文件"}
+ACCOUNT_LABELS: dict[str, str] = {
+    "path": "备份文件",
+    # filters of the audit page
+    "since": "开始日期",
+    "until": "结束日期",
+    "entity": "对象类别",
+    "page": "页码",
+}
 
 DOMAIN_LABELS: dict[str, dict[str, str]] = {
     "gazetteer": GAZETTEER_LABELS,
