@@ -10,7 +10,6 @@ not named by a domain fall back to :data:`COMMON_LABELS`. The JSON API keeps ``f
 Examples
 --------
 >>> from geociv.errors import Problem
-from geociv.localtime import cell_time, text_time
 >>> str(problem_html(Problem("不能为空", field="proposed_name"), domain="gazetteer"))
 '拟用名称：不能为空 <small class="tag">proposed_name</small>'
 >>> label_of("condition", "boundaries"), label_of("condition", "gazetteer")

@@ -663,10 +663,12 @@ class Facilities:
 
         Examples
         --------
-        >>> done = Facilities(store).import_valid_rows(  # doctest: +SKIP
-        ...     "设施.csv", declared_crs="CGCS2000", actor="planner1")
-        >>> len(done.added), [r.row for r in done.rejected]  # doctest: +SKIP
-        (69, [12])
+        Not run as a doctest (it needs a store)::
+
+            done = Facilities(store).import_valid_rows(
+                "设施.csv", declared_crs="CGCS2000", actor="planner1")
+            len(done.added), [r.row for r in done.rejected]
+            # -> (69, [12])
         """
         path = Path(path)
         checked = self._check(
