@@ -6,9 +6,10 @@ migrations cannot quietly rewrite the past. From version 6 on the file also hold
 from version 7 on also one name record (顺河路) with a renaming case under review (C2026-0001:
 its apply and review events and one document), so the rebuild of the case tables in version 8
 is seen to keep them. Version 8 also holds the session key in ``geociv_meta`` as versions up
-to 8 kept it, so that moving it out of the store (version 9) is seen to happen; version 9 no longer holds it. Version 9 (the last before the store passed
-GDAL's GeoPackage validator) keeps its ``gpkg_contents.last_change`` values with the seconds
-twice and GeoPackage version 1.4, so that version 10 is seen to repair them.
+to 8 kept it, so that moving it out of the store (version 9) is seen to happen; version 9 no
+longer holds it. Version 9, the last before the store passed GDAL's GeoPackage validator, has
+``gpkg_contents.last_change`` values with the seconds twice and says GeoPackage 1.4, so that
+version 10 is seen to repair them.
 Run: ``python tests/data/make_store_fixtures.py VERSION``.
 """
 
