@@ -8,10 +8,13 @@ programs a bureau's QGIS on Debian 12 goes through, not a re-implementation of t
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sqlite3
 import subprocess
+import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pyogrio
@@ -269,3 +272,18 @@ def test_empty_geometries_round_trip_and_gdal_reads_them_as_empty(tmp_path: Path
     assert read["said"] == [] and read["layers"]["names"] == {
         "features": 2, "with_geometry": 0, "epsg": "4490"
     }  # fmt: skip
+
+
+def test_a_new_store_stamps_its_contents_in_utc_on_a_server_in_china(tmp_path: Path) -> None:
+    path = tmp_path / "beijing.gpkg"
+    subprocess.run(
+        [sys.executable, "-c", "import sys; from geociv.store import open_store; "
+         "open_store(sys.argv[1]).close()", str(path)],
+        env={**os.environ, "TZ": "Asia/Shanghai"},
+        check=True,
+        timeout=60,
+    )  # fmt: skip
+    conn = sqlite3.connect(path)
+    for table, stamp in conn.execute("SELECT table_name, last_change FROM gpkg_contents"):
+        written = datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+        assert abs(datetime.now(UTC) - written) < timedelta(minutes=5), (table, stamp)

@@ -94,6 +94,8 @@ def _create_geopackage(path: Path) -> None:
             geom_name="geom",
             pk_name="fid",
         )
+        # fudgeo stamps the registration with the local time marked as UTC ('Z')
+        gpkg.connection.execute(f"UPDATE gpkg_contents SET last_change = {_LAST_CHANGE_DEFAULT}")
         gpkg.connection.commit()
     finally:
         gpkg.connection.close()
