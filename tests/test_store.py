@@ -288,3 +288,29 @@ def test_version_10_repairs_the_contents_table_and_keeps_what_points_at_it(
         )
     store.upsert_divisions([_county(name="驿城新区")], actor="t")  # takes writes
     assert store.get_division("411702").name == "驿城新区"
+
+
+def test_version_10_upgrades_a_file_without_tile_tables(tmp_path: Path) -> None:
+    """Tile tables are optional in a GeoPackage: the rebuild checks only the tables there are."""
+    path = tmp_path / "v9.gpkg"
+    shutil.copy(FIXTURES / "store_v9.gpkg", path)
+    conn = sqlite3.connect(path)
+    conn.executescript("DROP TABLE gpkg_tile_matrix; DROP TABLE gpkg_tile_matrix_set;")
+    conn.close()
+    store = open_store(path)
+    assert (store.upgraded_from, store.schema_version) == (9, SCHEMA_VERSION)
+    assert store.get_division("411702").name == "驿城区"
+
+
+def test_version_10_refuses_a_registration_pointing_nowhere_and_changes_nothing(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "v9.gpkg"
+    shutil.copy(FIXTURES / "store_v9.gpkg", path)
+    conn = sqlite3.connect(path)  # foreign keys off: how another tool might have left it
+    conn.execute("INSERT INTO gpkg_geometry_columns VALUES ('gone', 'geom', 'POINT', 4490, 0, 0)")
+    conn.commit()
+    conn.close()
+    with pytest.raises(StoreError, match="gpkg_geometry_columns"):
+        open_store(path)
+    assert open_store(path, upgrade=False).schema_version == 9  # rolled back whole

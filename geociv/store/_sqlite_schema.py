@@ -750,14 +750,7 @@ def _run_migration(conn: sqlite3.Connection, version: int) -> None:
     )
     try:
         conn.executescript(script)
-        for table in checked or ():
-            broken = conn.execute(
-                "SELECT * FROM pragma_foreign_key_check(?) WHERE ? IN "
-                "(SELECT name FROM sqlite_master WHERE type = 'table')",
-                (table, table),
-            ).fetchall()
-            if broken:
-                raise sqlite3.IntegrityError(f"migration {version}: {table} {list(broken[0])}")
+        _check_foreign_keys(conn, version, checked or ())
         conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:
@@ -766,3 +759,12 @@ def _run_migration(conn: sqlite3.Connection, version: int) -> None:
     finally:
         if checked and keys_were_on:
             conn.execute("PRAGMA foreign_keys = ON")
+
+
+def _check_foreign_keys(conn: sqlite3.Connection, version: int, tables: tuple[str, ...]) -> None:
+    """Refuse the migration if a row of ``tables`` (those the file has) points nowhere."""
+    present = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    for table in (t for t in tables if t in present):
+        broken = conn.execute("SELECT * FROM pragma_foreign_key_check(?)", (table,)).fetchall()
+        if broken:
+            raise sqlite3.IntegrityError(f"migration {version}: {table} {list(broken[0])}")
