@@ -1,6 +1,7 @@
 # geociv — the two commands a new user needs:
 #   make run    install, load the Zhumadian demo, serve the map on http://127.0.0.1:5000
-#   make test   install (with Debian chromium for the browser tests), lint, run the test suite
+#   make test   install (with Debian chromium for the browser tests and Debian's GDAL for the
+#               GeoPackage validator), lint, run the test suite
 
 VENV   ?= .venv
 PYTHON ?= python3
@@ -11,13 +12,13 @@ PORT   ?= $(or $(GEOCIV_PORT),5000)
 BIN    := $(VENV)/bin
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test install chromium lint clean
+.PHONY: run test install chromium gdal lint clean
 
 run: install
 	$(BIN)/geociv --store $(STORE) init --demo
 	$(BIN)/geociv --store $(STORE) serve --host $(HOST) --port $(PORT)
 
-test: install chromium
+test: install chromium gdal
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
@@ -35,6 +36,15 @@ chromium:
 		echo "Installing Debian chromium and fonts-noto-cjk"; \
 		$(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	fi
+
+# The GeoPackage tests run GDAL's own validator (validate_gpkg.py) and Debian 12's GDAL, the one
+# under QGIS on Debian 12, in Debian's Python: Debian's python3-gdal (never a wheel).
+gdal:
+	@if ! /usr/bin/python3 -c "import osgeo_utils.samples.validate_gpkg" >/dev/null 2>&1; then \
+		echo "Installing Debian python3-gdal"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq python3-gdal >/dev/null; \
 	fi
 
 lint: install

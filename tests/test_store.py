@@ -76,7 +76,7 @@ def test_a_failing_batch_writes_nothing(empty_store) -> None:
     assert len(empty_store.audit_entries()) == 1
 
 
-@pytest.mark.parametrize("old_version", [1, 2, 3, 4, 5, 6, 7, 8])
+@pytest.mark.parametrize("old_version", [1, 2, 3, 4, 5, 6, 7, 8, 9])
 def test_upgrade_from_a_file_written_by_an_older_schema(tmp_path: Path, old_version: int) -> None:
     path = tmp_path / "old.gpkg"
     shutil.copy(FIXTURES / f"store_v{old_version}.gpkg", path)
@@ -257,3 +257,60 @@ def test_version_9_adds_session_versions_login_attempts_and_thumbnails(tmp_path:
     assert conn.execute("SELECT count(*) FROM login_attempts").fetchone() == (0,)
     assert "thumbnail" in {r[1] for r in conn.execute("PRAGMA table_info(boundary_photos)")}
     assert "photo_thumbnail" in {r[1] for r in conn.execute("PRAGMA table_info(sign_patrols)")}
+
+
+def test_version_10_repairs_the_contents_table_and_keeps_what_points_at_it(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "v9.gpkg"
+    shutil.copy(FIXTURES / "store_v9.gpkg", path)
+    before = sqlite3.connect(path)
+    old = dict(before.execute("SELECT table_name, last_change FROM gpkg_contents"))
+    registered = before.execute("SELECT * FROM gpkg_geometry_columns ORDER BY 1").fetchall()
+    before.close()
+    assert old["names"].count(".") == 2  # seconds twice: …T13:43:47.47.547Z
+    store = open_store(path)
+    assert (store.upgraded_from, store.schema_version) == (9, SCHEMA_VERSION)
+    conn = sqlite3.connect(path)
+    new = dict(conn.execute("SELECT table_name, last_change FROM gpkg_contents"))
+    assert new.keys() == old.keys()
+    assert new["names"] == old["names"][:19] + old["names"][22:]  # the same instant, once
+    assert new["divisions"] == old["divisions"][:23] + "Z"  # normalised to milliseconds
+    assert conn.execute("PRAGMA user_version").fetchone() == (10300,)  # GeoPackage 1.3
+    assert conn.execute("SELECT * FROM gpkg_geometry_columns ORDER BY 1").fetchall() == registered
+    assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+    assert conn.execute("PRAGMA foreign_keys").fetchone() == (0,)  # this test's own connection
+    # the store's connection still enforces foreign keys after the rebuild
+    assert store._conn().execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    with pytest.raises(sqlite3.IntegrityError):
+        store._conn().execute(
+            "INSERT INTO gpkg_geometry_columns VALUES ('nowhere', 'geom', 'POINT', 4490, 0, 0)"
+        )
+    store.upsert_divisions([_county(name="驿城新区")], actor="t")  # takes writes
+    assert store.get_division("411702").name == "驿城新区"
+
+
+def test_version_10_upgrades_a_file_without_tile_tables(tmp_path: Path) -> None:
+    """Tile tables are optional in a GeoPackage: the rebuild checks only the tables there are."""
+    path = tmp_path / "v9.gpkg"
+    shutil.copy(FIXTURES / "store_v9.gpkg", path)
+    conn = sqlite3.connect(path)
+    conn.executescript("DROP TABLE gpkg_tile_matrix; DROP TABLE gpkg_tile_matrix_set;")
+    conn.close()
+    store = open_store(path)
+    assert (store.upgraded_from, store.schema_version) == (9, SCHEMA_VERSION)
+    assert store.get_division("411702").name == "驿城区"
+
+
+def test_version_10_refuses_a_registration_pointing_nowhere_and_changes_nothing(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "v9.gpkg"
+    shutil.copy(FIXTURES / "store_v9.gpkg", path)
+    conn = sqlite3.connect(path)  # foreign keys off: how another tool might have left it
+    conn.execute("INSERT INTO gpkg_geometry_columns VALUES ('gone', 'geom', 'POINT', 4490, 0, 0)")
+    conn.commit()
+    conn.close()
+    with pytest.raises(StoreError, match="gpkg_geometry_columns"):
+        open_store(path)
+    assert open_store(path, upgrade=False).schema_version == 9  # rolled back whole

@@ -36,6 +36,12 @@ Versions
 9. Trust: ``users.session_version`` (bumped to end a user's sessions), ``login_attempts``
    (what the log-in throttle counts, with the client address), and thumbnails of stored
    photos (``boundary_photos.thumbnail``, ``sign_patrols.photo_thumbnail``).
+10. The file passes GDAL's GeoPackage validator and opens without warnings in Debian 12's GDAL
+    (3.6, which QGIS on Debian 12 uses): ``gpkg_contents.last_change`` gets the standard's
+    default (the library that creates the file wrote ``%S.%f``, seconds twice) and the values
+    written through that default are repaired (``…T07:28:45.45.393Z`` → ``…T07:28:45.393Z``);
+    the file says GeoPackage 1.3 (``PRAGMA user_version`` 10300), the newest version those
+    readers know, instead of 1.4. See :data:`_V10`.
 """
 
 from __future__ import annotations
@@ -46,6 +52,15 @@ from pathlib import Path
 import pyproj
 
 STORAGE_SRS_ID = 4490
+
+#: ``PRAGMA user_version`` of the file: GeoPackage 1.3. GDAL before 3.8 (Debian 12 has 3.6.2,
+#: under its QGIS too) warns that a 1.4 file "may only be partially supported"; nothing geociv
+#: writes needs 1.4.
+GPKG_USER_VERSION = 10300
+
+#: The default of ``gpkg_contents.last_change``, as the standard (table 5) and GDAL's validator
+#: spell it.
+_LAST_CHANGE_DEFAULT = "strftime('%Y-%m-%dT%H:%M:%fZ','now')"
 
 
 def _create_geopackage(path: Path) -> None:
@@ -79,6 +94,8 @@ def _create_geopackage(path: Path) -> None:
             geom_name="geom",
             pk_name="fid",
         )
+        # fudgeo stamps the registration with the local time marked as UTC ('Z')
+        gpkg.connection.execute(f"UPDATE gpkg_contents SET last_change = {_LAST_CHANGE_DEFAULT}")
         gpkg.connection.commit()
     finally:
         gpkg.connection.close()
@@ -640,8 +657,51 @@ ALTER TABLE sign_patrols ADD COLUMN photo_thumbnail BLOB;
 """
 
 
+#: A ``last_change`` written through the old default: seconds twice (``…:45.45.393Z``).
+_SECONDS_TWICE = "????-??-??T??:??:??.??.???Z"
+
+#: Version 10 (a valid GeoPackage). SQLite cannot change a column's default, so
+#: ``gpkg_contents`` is rebuilt the way SQLite documents for any other table change: a new table
+#: under a temporary name, the rows copied (``last_change`` repaired: seconds written twice are
+#: dropped, anything else SQLite reads is normalised, anything it cannot read becomes now), the
+#: old table dropped and the new one renamed. ``gpkg_geometry_columns`` and the tile tables
+#: point at ``gpkg_contents`` by name, so this runs with foreign keys off and checks them before
+#: it commits (see :data:`_KEYS_OFF` and :func:`migrate`).
+_V10 = f"""
+CREATE TABLE gpkg_contents_v10 (
+    table_name  TEXT     NOT NULL PRIMARY KEY,
+    data_type   TEXT     NOT NULL,
+    identifier  TEXT UNIQUE,
+    description TEXT              DEFAULT '',
+    last_change DATETIME NOT NULL DEFAULT ({_LAST_CHANGE_DEFAULT}),
+    min_x       DOUBLE,
+    min_y       DOUBLE,
+    max_x       DOUBLE,
+    max_y       DOUBLE,
+    srs_id      INTEGER,
+    CONSTRAINT fk_gc_r_srs_id FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys (srs_id)
+);
+INSERT INTO gpkg_contents_v10 (table_name, data_type, identifier, description, last_change,
+    min_x, min_y, max_x, max_y, srs_id)
+SELECT table_name, data_type, identifier, description,
+    coalesce(strftime('%Y-%m-%dT%H:%M:%fZ', CASE WHEN last_change GLOB '{_SECONDS_TWICE}'
+        THEN substr(last_change, 1, 19) || substr(last_change, 23) ELSE last_change END),
+        {_LAST_CHANGE_DEFAULT}),
+    min_x, min_y, max_x, max_y, srs_id
+FROM gpkg_contents;
+DROP TABLE gpkg_contents;
+ALTER TABLE gpkg_contents_v10 RENAME TO gpkg_contents;
+PRAGMA user_version = {GPKG_USER_VERSION};
+"""
+
 #: ``MIGRATIONS[i]`` is the SQL that brings a store from version ``i`` to ``i + 1``.
-MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9]
+MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10]
+
+#: Versions whose migration rebuilds a table that others point at: run with foreign keys off,
+#: and the tables named here checked before the migration commits.
+_KEYS_OFF: dict[int, tuple[str, ...]] = {
+    10: ("gpkg_geometry_columns", "gpkg_tile_matrix_set", "gpkg_tile_matrix"),
+}
 
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -669,21 +729,42 @@ def migrate(conn: sqlite3.Connection, target: int = SCHEMA_VERSION) -> list[int]
     applied = []
     current = read_version(conn)
     while current < target:
-        # executescript commits any open transaction first, so the script carries its own
-        # BEGIN/COMMIT: the DDL and the version bump land together or not at all.
-        script = (
-            "BEGIN IMMEDIATE;\n"
-            + MIGRATIONS[current]
-            + "INSERT INTO geociv_meta (key, value) VALUES ('schema_version', "
-            + f"'{current + 1}') ON CONFLICT (key) DO UPDATE SET value = excluded.value;\n"
-            + "COMMIT;"
-        )
-        try:
-            conn.executescript(script)
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
+        _run_migration(conn, current + 1)
         current += 1
         applied.append(current)
     return applied
+
+
+def _run_migration(conn: sqlite3.Connection, version: int) -> None:
+    """Bring the file to ``version`` in one transaction: the DDL and the version bump together."""
+    checked = _KEYS_OFF.get(version)
+    keys_were_on = conn.execute("PRAGMA foreign_keys").fetchone()[0]
+    if checked:  # only outside a transaction does this take effect
+        conn.execute("PRAGMA foreign_keys = OFF")
+    # executescript commits any open transaction first, so the script opens its own.
+    script = (
+        "BEGIN IMMEDIATE;\n"
+        + MIGRATIONS[version - 1]
+        + "INSERT INTO geociv_meta (key, value) VALUES ('schema_version', "
+        + f"'{version}') ON CONFLICT (key) DO UPDATE SET value = excluded.value;\n"
+    )
+    try:
+        conn.executescript(script)
+        _check_foreign_keys(conn, version, checked or ())
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    finally:
+        if checked and keys_were_on:
+            conn.execute("PRAGMA foreign_keys = ON")
+
+
+def _check_foreign_keys(conn: sqlite3.Connection, version: int, tables: tuple[str, ...]) -> None:
+    """Refuse the migration if a row of ``tables`` (those the file has) points nowhere."""
+    present = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    for table in (t for t in tables if t in present):
+        broken = conn.execute("SELECT * FROM pragma_foreign_key_check(?)", (table,)).fetchall()
+        if broken:
+            raise sqlite3.IntegrityError(f"migration {version}: {table} {list(broken[0])}")

@@ -1,4 +1,4 @@
-"""Write ``store_v1.gpkg`` … ``store_v8.gpkg``: stores as schema versions 1–8 wrote them.
+"""Write ``store_v1.gpkg`` … ``store_v9.gpkg``: stores as schema versions 1–9 wrote them.
 
 Kept for the record of how the committed fixtures were made (each when its version was the
 newest); the upgrade tests read the committed files, not fresh ones, so later changes to the
@@ -6,7 +6,10 @@ migrations cannot quietly rewrite the past. From version 6 on the file also hold
 from version 7 on also one name record (顺河路) with a renaming case under review (C2026-0001:
 its apply and review events and one document), so the rebuild of the case tables in version 8
 is seen to keep them. Version 8 also holds the session key in ``geociv_meta`` as versions up
-to 8 kept it, so that moving it out of the store (version 9) is seen to happen.
+to 8 kept it, so that moving it out of the store (version 9) is seen to happen; version 9 no
+longer holds it. Version 9, the last before the store passed GDAL's GeoPackage validator, has
+``gpkg_contents.last_change`` values with the seconds twice and says GeoPackage 1.4, so that
+version 10 is seen to repair them.
 Run: ``python tests/data/make_store_fixtures.py VERSION``.
 """
 
@@ -59,7 +62,7 @@ def write(version: int) -> Path:
         )
     if version >= 7:
         _renaming_case(conn)
-    if version >= 8:
+    if version == 8:
         conn.execute(
             "INSERT INTO geociv_meta (key, value) VALUES ('secret_key', "
             "'0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef')"

@@ -1,0 +1,289 @@
+"""The store is a GeoPackage that GDAL accepts: its own validator, Debian 12's GDAL, pyogrio.
+
+GDAL's validator (``validate_gpkg.py`` of Debian's ``python3-gdal``, which ``make test``
+installs) and Debian's GDAL bindings run in Debian's own Python as subprocesses: the real
+programs a bureau's QGIS on Debian 12 goes through, not a re-implementation of their checks.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pyogrio
+import pytest
+import shapely
+
+from geociv.demo import load_demo
+from geociv.store import NameRecord, open_store
+from geociv.store._sqlite_schema import GPKG_USER_VERSION, SCHEMA_VERSION
+
+FIXTURES = Path(__file__).parent / "data"
+DEBIAN_PYTHON = "/usr/bin/python3"
+VALIDATOR = "osgeo_utils.samples.validate_gpkg"
+
+#: Run in Debian's Python: open the file with Debian's GDAL, read every feature's geometry of
+#: every layer, and print the layers and whatever GDAL warned about on the way, as JSON.
+_READ_WITH_DEBIAN_GDAL = """
+import json, sys
+from osgeo import gdal
+gdal.UseExceptions()
+said = []
+gdal.PushErrorHandler(lambda cls, no, msg: said.append(msg))
+ds = gdal.OpenEx(sys.argv[1], gdal.OF_VECTOR)
+layers = {}
+for i in range(ds.GetLayerCount()):
+    layer = ds.GetLayer(i)
+    srs = layer.GetSpatialRef()
+    features = shapes = 0
+    for feature in layer:
+        shape = feature.GetGeometryRef()  # valid only while its feature is
+        features += 1
+        shapes += shape is not None and not shape.IsEmpty() and shape.ExportToWkb() is not None
+    layers[layer.GetName()] = {
+        "features": features,
+        "with_geometry": shapes,
+        "epsg": srs.GetAuthorityCode(None) if srs else None,
+    }
+print(json.dumps({"version": gdal.__version__, "layers": layers, "said": said}))
+"""
+
+#: The feature tables geociv registers, with their geometry type.
+FEATURE_TABLES = {
+    "divisions": "MultiPolygon",
+    "names": "Unknown",
+    "signs": "Point",
+    "boundary_lines": "MultiLineString",
+    "markers": "Point",
+    "inspection_records": "Point",
+    "facilities": "Point",
+    "road_edges": "LineString",
+    "coverage_zones": "MultiPolygon",
+}
+
+
+def _debian_gdal() -> None:
+    probe = subprocess.run(
+        [DEBIAN_PYTHON, "-c", "import osgeo_utils.samples.validate_gpkg"],
+        capture_output=True,
+        text=True,
+    )
+    if probe.returncode:
+        pytest.fail(
+            "Debian's python3-gdal is missing (GDAL's GeoPackage validator): "
+            "`apt-get install python3-gdal` (make test does)\n" + probe.stderr
+        )
+
+
+def validate(path: Path) -> str:
+    """What GDAL's validator says of ``path`` with every check on, warnings counted as errors."""
+    _debian_gdal()
+    run = subprocess.run(
+        [DEBIAN_PYTHON, "-m", VALIDATOR, "-k", "--extra", "--warning-as-error", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    return (run.stdout + run.stderr).strip() + ("" if run.returncode == 0 else " [failed]")
+
+
+def read_with_debian_gdal(path: Path) -> dict:
+    """Layers of ``path`` as Debian 12's GDAL reads them, and the warnings it gave."""
+    _debian_gdal()
+    run = subprocess.run(
+        [DEBIAN_PYTHON, "-c", _READ_WITH_DEBIAN_GDAL, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return json.loads(run.stdout)
+
+
+@pytest.fixture(scope="module")
+def full_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The whole demo (divisions, names, boundaries, coverage), as ``geociv init --demo``."""
+    path = tmp_path_factory.mktemp("full-demo") / "demo.gpkg"
+    store = open_store(path)
+    load_demo(store)
+    store.close()
+    yield path
+
+
+@pytest.fixture
+def upgraded_v9(tmp_path: Path) -> Path:
+    """The version-9 fixture (written before the store passed the validator), upgraded."""
+    path = tmp_path / "v9.gpkg"
+    shutil.copy(FIXTURES / "store_v9.gpkg", path)
+    store = open_store(path)
+    assert (store.upgraded_from, store.schema_version) == (9, SCHEMA_VERSION)
+    store.close()
+    return path
+
+
+def test_gdal_validator_accepts_the_demo_store(full_demo: Path) -> None:
+    assert validate(full_demo) == ""
+
+
+def test_gdal_validator_accepts_an_upgraded_version_9_store(upgraded_v9: Path) -> None:
+    assert validate(upgraded_v9) == ""
+
+
+def test_the_version_9_fixture_is_what_the_validator_rejected() -> None:
+    """The committed fixture keeps the faults that version 10 repairs (it is the test's input)."""
+    said = validate(FIXTURES / "store_v9.gpkg")
+    assert "Req 13: Wrong default for last_change of gpkg_contents" in said
+    assert "Req 15: last_change = " in said and "for table_name = names is invalid" in said
+
+
+@pytest.mark.parametrize("fixture", ["full_demo", "upgraded_v9"])
+def test_debian_12_gdal_reads_every_layer_without_a_warning(
+    request: pytest.FixtureRequest, fixture: str
+) -> None:
+    path = request.getfixturevalue(fixture)
+    read = read_with_debian_gdal(path)
+    assert read["version"].startswith("3.6"), read["version"]  # Debian 12's GDAL
+    assert read["said"] == []  # e.g. no "version … may only be partially supported"
+    layers = read["layers"]
+    for table in FEATURE_TABLES:
+        assert layers[table]["epsg"] == "4490", table
+        assert layers[table]["with_geometry"] <= layers[table]["features"]
+    if fixture == "full_demo":
+        for table in ("divisions", "boundary_lines", "markers", "facilities", "coverage_zones"):
+            assert layers[table]["with_geometry"] > 0, table
+    else:
+        assert layers["divisions"]["with_geometry"] == 1
+        assert layers["facilities"]["with_geometry"] == 1 and layers["names"]["features"] == 1
+
+
+@pytest.mark.parametrize("fixture", ["full_demo", "upgraded_v9"])
+def test_pyogrio_reads_the_geometry_of_every_layer(
+    request: pytest.FixtureRequest, fixture: str
+) -> None:
+    path = request.getfixturevalue(fixture)
+    layers = dict(pyogrio.list_layers(path))
+    store = open_store(path)
+    try:
+        for table, kind in FEATURE_TABLES.items():
+            assert layers[table] == kind, table
+            frame = pyogrio.read_dataframe(path, layer=table)
+            assert frame.crs is not None and frame.crs.to_epsg() == 4490, table
+            shapes = frame.geometry.dropna()
+            assert shapes.is_valid.all() and not shapes.is_empty.any(), table
+        # what GDAL reads is what the store wrote
+        gdal_divisions = pyogrio.read_dataframe(path, layer="divisions").set_index("code")
+        for division in store.query_divisions(with_geometry=True):
+            if division.geometry is not None:
+                read = gdal_divisions.geometry[division.code]
+                assert read.equals_exact(division.geometry, 1e-12), division.code
+    finally:
+        store.close()
+
+
+def test_new_stores_are_geopackage_1_3_with_a_valid_contents_table(tmp_path: Path) -> None:
+    path = tmp_path / "new.gpkg"
+    open_store(path).close()
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA application_id").fetchone()[0] == 0x47504B47  # 'GPKG'
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == GPKG_USER_VERSION == 10300
+    default = {r[1]: r[4] for r in conn.execute("PRAGMA table_info(gpkg_contents)")}
+    assert default["last_change"] == "strftime('%Y-%m-%dT%H:%M:%fZ','now')"
+    conn.execute(
+        "INSERT INTO gpkg_contents (table_name, data_type, identifier) "
+        "VALUES ('t', 'attributes', 't')"
+    )
+    (stamp,) = conn.execute(
+        "SELECT last_change FROM gpkg_contents WHERE table_name = 't'"
+    ).fetchone()
+    assert len(stamp) == len("2026-01-05T08:00:00.000Z") and stamp.endswith("Z")
+
+
+#: One name record per geometry kind the ``names`` layer takes (its column is ``GEOMETRY``).
+NAME_SHAPES = {
+    "point": "POINT (114.02 32.99)",
+    "line": "LINESTRING (114 32.9, 114.05 32.95, 114.1 33)",
+    "polygon": "POLYGON ((114 33, 114.1 33, 114.1 33.1, 114 33, 114 33))",
+    "multipoint": "MULTIPOINT ((114 33), (114.1 33.1))",
+    "multiline": "MULTILINESTRING ((114 33, 114.1 33), (114 33.1, 114.1 33.1))",
+    "multipolygon": "MULTIPOLYGON (((114 33, 114.1 33, 114.1 33.1, 114 33)))",
+    "collection": "GEOMETRYCOLLECTION (POINT (114 33), LINESTRING (114 33, 114.1 33.1))",
+}
+
+
+def _names(shapes: dict[str, str]) -> list[NameRecord]:
+    return [
+        NameRecord(f"N{i:06d}", f"测试{i}路", f"测试{i}", "路", "road", "411702",
+                   geometry=shapely.from_wkt(wkt))
+        for i, wkt in enumerate(shapes.values(), start=1)
+    ]  # fmt: skip
+
+
+def _store_names(path: Path, records: list[NameRecord]) -> dict[str, object]:
+    """Write ``records``, return their geometries as the store reads them back."""
+    store = open_store(path)
+    try:
+        store.upsert_names(records, actor="t")
+        return {r.name_id: store.get_name(r.name_id).geometry for r in records}
+    finally:
+        store.close()
+
+
+def test_every_geometry_kind_round_trips_and_gdal_reads_it(tmp_path: Path) -> None:
+    path = tmp_path / "shapes.gpkg"
+    records = _names(NAME_SHAPES)
+    back = _store_names(path, records)
+    for record in records:
+        assert back[record.name_id].equals_exact(record.geometry, 0), record.name_id
+    assert validate(path) == ""
+    read = read_with_debian_gdal(path)
+    assert read["said"] == [] and read["layers"]["names"]["with_geometry"] == len(records)
+    frame = pyogrio.read_dataframe(path, layer="names").set_index("name_id")
+    for record in records:
+        assert frame.geometry[record.name_id].equals_exact(record.geometry, 0), record.name_id
+
+
+def test_a_geometry_with_heights_is_stored_as_its_footprint(tmp_path: Path) -> None:
+    """Every layer is registered 2-D (z prohibited): a 3-D name keeps its footprint."""
+    path = tmp_path / "z.gpkg"
+    records = _names({"point_z": "POINT Z (114.02 32.99 81.5)",
+                      "line_z": "LINESTRING Z (114 33 80, 114.1 33.1 95)"})  # fmt: skip
+    back = _store_names(path, records)
+    for record in records:
+        assert not back[record.name_id].has_z
+        assert back[record.name_id].equals(shapely.force_2d(record.geometry))
+    assert validate(path) == ""
+
+
+def test_empty_geometries_round_trip_and_gdal_reads_them_as_empty(tmp_path: Path) -> None:
+    """Empty geometries carry the standard's empty flag (header bit 4). Debian 12's validator
+    reads that flag from bit 3 (a bug of its own), so only GDAL's reading is checked here."""
+    path = tmp_path / "empty.gpkg"
+    records = _names({"point": "POINT EMPTY", "polygon": "POLYGON EMPTY"})
+    back = _store_names(path, records)
+    assert [back[r.name_id].wkt for r in records] == ["POINT EMPTY", "POLYGON EMPTY"]
+    read = read_with_debian_gdal(path)
+    assert read["said"] == [] and read["layers"]["names"] == {
+        "features": 2, "with_geometry": 0, "epsg": "4490"
+    }  # fmt: skip
+
+
+def test_a_new_store_stamps_its_contents_in_utc_on_a_server_in_china(tmp_path: Path) -> None:
+    path = tmp_path / "beijing.gpkg"
+    subprocess.run(
+        [sys.executable, "-c", "import sys; from geociv.store import open_store; "
+         "open_store(sys.argv[1]).close()", str(path)],
+        env={**os.environ, "TZ": "Asia/Shanghai"},
+        check=True,
+        timeout=60,
+    )  # fmt: skip
+    conn = sqlite3.connect(path)
+    for table, stamp in conn.execute("SELECT table_name, last_change FROM gpkg_contents"):
+        written = datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+        assert abs(datetime.now(UTC) - written) < timedelta(minutes=5), (table, stamp)
