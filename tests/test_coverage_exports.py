@@ -433,6 +433,7 @@ def test_exported_map_of_64_zones_shows_labels_without_overlap(
     page = browser.new_page(viewport={"width": 1280, "height": 800}, locale="zh-CN")
     page.goto(path.as_uri())
     page.wait_for_selector(".division-label-icon")
+    page.evaluate("document.fonts.ready.then(() => true)")  # label widths are final
     page.wait_for_timeout(300)
     boxes = page.evaluate(_LABEL_BOXES)
     assert len(boxes) == 64

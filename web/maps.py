@@ -264,6 +264,10 @@ class _Declutter(MacroElement):
         "}"
         "map.on('zoomend moveend overlayadd', declutter);"
         "map.whenReady(function () { setTimeout(declutter, 0); });"
+        # label widths change when the CJK font arrives, which a busy machine delays
+        "if (document.fonts && document.fonts.ready) { document.fonts.ready.then(declutter); }"
+        "window.addEventListener('load', declutter);"
+        "window.addEventListener('resize', declutter);"
         "})();"
         "{% endmacro %}"
     )
