@@ -1,6 +1,7 @@
 # geociv — the two commands a new user needs:
 #   make run    install, load the Zhumadian demo, serve the map on http://127.0.0.1:5000
-#   make test   install (with Debian chromium for the browser tests), lint, run the test suite
+#   make test   install (with Debian chromium for the browser tests and PostgreSQL + PostGIS for
+#               the server-backend tests), lint, run the test suite
 
 VENV   ?= .venv
 PYTHON ?= python3
@@ -11,13 +12,13 @@ PORT   ?= $(or $(GEOCIV_PORT),5000)
 BIN    := $(VENV)/bin
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test install chromium lint clean
+.PHONY: run test install chromium postgis lint clean
 
 run: install
 	$(BIN)/geociv --store $(STORE) init --demo
 	$(BIN)/geociv --store $(STORE) serve --host $(HOST) --port $(PORT)
 
-test: install chromium
+test: install chromium postgis
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
@@ -35,6 +36,19 @@ chromium:
 		echo "Installing Debian chromium and fonts-noto-cjk"; \
 		$(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	fi
+
+# The PostGIS backend's tests start a throw-away cluster (tests/pg_cluster.py) with Debian's
+# server and PostGIS; gdal-bin's ogrinfo opens its layers with GDAL's PostgreSQL driver (as QGIS).
+PG_MAJOR ?= 15
+postgis:
+	@if [ ! -x /usr/lib/postgresql/$(PG_MAJOR)/bin/initdb ] || \
+	    [ ! -f /usr/share/postgresql/$(PG_MAJOR)/extension/postgis.control ] || \
+	    ! command -v ogrinfo >/dev/null; then \
+		echo "Installing Debian postgresql, postgresql-$(PG_MAJOR)-postgis-3 and gdal-bin"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql \
+			postgresql-$(PG_MAJOR)-postgis-3 gdal-bin >/dev/null; \
 	fi
 
 lint: install
