@@ -14,6 +14,7 @@ from typing import Any
 from geociv.errors import DuplicateError, StoreError
 from geociv.store import _gpkg
 from geociv.store._rows import from_row
+from geociv.store._sqlite_ids import new_id
 from geociv.store._sqlite_points import update_point_record
 from geociv.store._sqlite_schema import STORAGE_SRS_ID
 from geociv.store.records import (
@@ -87,16 +88,6 @@ def _patrol(row: sqlite3.Row, with_photo: bool) -> Patrol:
     return from_row(Patrol, row, photo=None if photo is None else bytes(photo))
 
 
-def _next_serial(conn: sqlite3.Connection, sql: str, args: tuple[str, ...], prefix: str) -> int:
-    """One more than the largest numeric suffix after ``prefix`` among the ids ``sql`` returns."""
-    serials = [
-        int(key[len(prefix) :])
-        for (key,) in conn.execute(sql, args)
-        if key.startswith(prefix) and key[len(prefix) :].isdigit()
-    ]
-    return max(serials, default=0) + 1
-
-
 class CasesSQL:
     """Naming/renaming case methods of the SQLite store (expects ``_conn``, ``_write`` and
     ``_audit``)."""
@@ -122,14 +113,7 @@ class CasesSQL:
         with self._write() as conn:
             case_id = case.case_id
             if not case_id:
-                prefix = f"C{on[:4]}-"
-                serial = _next_serial(
-                    conn,
-                    "SELECT case_id FROM name_cases WHERE case_id LIKE ?",
-                    (f"{prefix}%",),
-                    prefix,
-                )
-                case_id = f"{prefix}{serial:04d}"
+                case_id = new_id(conn, "name_cases", on[:4])
             elif conn.execute("SELECT 1 FROM name_cases WHERE case_id = ?", (case_id,)).fetchone():
                 raise DuplicateError(f"案件 {case_id} 已存在")
             conn.execute(
@@ -342,10 +326,7 @@ class SignsSQL:
         with self._write() as conn:
             sign_id = sign.sign_id
             if not sign_id:
-                serial = _next_serial(
-                    conn, "SELECT sign_id FROM signs WHERE sign_id LIKE 'S%'", (), "S"
-                )
-                sign_id = f"S{serial:06d}"
+                sign_id = new_id(conn, "signs")
             elif conn.execute("SELECT 1 FROM signs WHERE sign_id = ?", (sign_id,)).fetchone():
                 raise DuplicateError(f"地名标志 {sign_id} 已存在")
             conn.execute(

@@ -12,9 +12,11 @@ from typing import Any
 from geociv.errors import DuplicateError, StoreError
 from geociv.store import _gpkg
 from geociv.store._rows import from_row
+from geociv.store._sqlite_ids import first_free_serial, new_id
 from geociv.store._sqlite_points import update_point_record
 from geociv.store._sqlite_schema import STORAGE_SRS_ID
 from geociv.store.records import CoverageRun, Facility, now_utc
+from geociv.store.shared import ID_FORMATS
 
 _FACILITY_COLUMNS = (
     "facility_id, name, type, geom, capacity_beds, status, division_code, address, source, "
@@ -46,12 +48,6 @@ def _run(row: sqlite3.Row) -> CoverageRun:
     )
 
 
-def _next_serial(conn: sqlite3.Connection, table: str, column: str, prefix: str) -> int:
-    keys = conn.execute(f"SELECT {column} FROM {table} WHERE {column} LIKE ?", (prefix + "%",))
-    serials = [int(k[len(prefix) :]) for (k,) in keys if k[len(prefix) :].isdigit()]
-    return max(serials, default=0) + 1
-
-
 class CoverageSQL:
     """Facility and coverage-run methods of the SQLite store (expects ``_conn``, ``_write``
     and ``_audit``)."""
@@ -73,11 +69,11 @@ class CoverageSQL:
         stamp = now_utc()
         stored: list[Facility] = []
         with self._write() as conn:
-            serial = _next_serial(conn, "facilities", "facility_id", "F")
+            serial = first_free_serial(conn, "facilities")
             for fac in facilities:
                 facility_id = fac.facility_id
                 if not facility_id:
-                    facility_id = f"F{serial:06d}"
+                    facility_id = ID_FORMATS["facilities"].make(serial)
                     serial += 1
                 elif conn.execute(
                     "SELECT 1 FROM facilities WHERE facility_id = ?", (facility_id,)
@@ -158,7 +154,7 @@ class CoverageSQL:
 
     def add_coverage_run(self, run: CoverageRun, *, actor: str) -> CoverageRun:
         with self._write() as conn:
-            run_id = run.run_id or f"R{_next_serial(conn, 'coverage_runs', 'run_id', 'R'):06d}"
+            run_id = run.run_id or new_id(conn, "coverage_runs")
             conn.execute(
                 f"INSERT INTO coverage_runs ({_RUN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
                 (

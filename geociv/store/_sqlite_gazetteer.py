@@ -20,6 +20,7 @@ from geociv.store.records import (
     UpsertCounts,
     now_utc,
 )
+from geociv.store.shared import upsert_outcome
 
 _NAME_COLUMNS = (
     "name_id, name, specific, generic, category, division_code, pinyin, pinyin_reviewed, "
@@ -35,12 +36,6 @@ def _name(row: sqlite3.Row, with_geometry: bool = True) -> NameRecord:
         aliases=tuple(json.loads(row["aliases"])),
         geometry=_gpkg.decode(row["geom"]) if with_geometry else None,
     )
-
-
-def _same_geometry(blob: bytes | None, record: NameRecord) -> bool:
-    if blob is None or record.geometry is None:
-        return blob is None and record.geometry is None
-    return _gpkg.decode(blob).equals_exact(record.geometry, 1e-9)
 
 
 class GazetteerSQL:
@@ -61,7 +56,8 @@ class GazetteerSQL:
                     f"SELECT {_NAME_COLUMNS} FROM names WHERE name_id = ?", (rec.name_id,)
                 ).fetchone()
                 old = None if row is None else _name(row)
-                if old is not None and old == rec and _same_geometry(row["geom"], rec):
+                outcome = upsert_outcome(old, rec, old.geometry if old else None, rec.geometry)
+                if outcome == "unchanged":
                     counts.unchanged += 1
                     continue
                 values = (
@@ -80,7 +76,7 @@ class GazetteerSQL:
                     _gpkg.encode(rec.geometry, STORAGE_SRS_ID),
                     stamp,
                 )
-                if old is None:
+                if outcome == "inserted":
                     conn.execute(
                         "INSERT INTO names (name, specific, generic, category, division_code, "
                         "pinyin, pinyin_reviewed, status, heritage_level, aliases, source, "

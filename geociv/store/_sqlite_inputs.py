@@ -18,7 +18,7 @@ from shapely.geometry.base import BaseGeometry
 from geociv.errors import DuplicateError, StoreError
 from geociv.store import _gpkg
 from geociv.store._rows import from_row
-from geociv.store._sqlite_coverage import _next_serial
+from geociv.store._sqlite_ids import new_id
 from geociv.store._sqlite_schema import STORAGE_SRS_ID
 from geociv.store.records import (
     ZONE_SET_KINDS,
@@ -28,6 +28,7 @@ from geociv.store.records import (
     ZoneSet,
     now_utc,
 )
+from geociv.store.shared import ID_FORMATS
 
 _NETWORK_COLUMNS = (
     "network_id, name, source, snapshot_id, crs, n_nodes, n_edges, length_km, components, "
@@ -97,12 +98,13 @@ def _multipolygon(geometry: BaseGeometry | None) -> MultiPolygon:
     raise StoreError(f"统计单元的几何必须是面，而不是 {kind}")
 
 
-def _new_id(conn: sqlite3.Connection, given: str, table: str, column: str, prefix: str) -> str:
+def _new_id(conn: sqlite3.Connection, given: str, table: str) -> str:
     if given:
+        column = ID_FORMATS[table].column
         if conn.execute(f"SELECT 1 FROM {table} WHERE {column} = ?", (given,)).fetchone():
             raise DuplicateError(f"{given} 已存在")
         return given
-    return f"{prefix}{_next_serial(conn, table, column, prefix):04d}"
+    return new_id(conn, table)
 
 
 class InputsSQL:
@@ -122,7 +124,7 @@ class InputsSQL:
         graph = bytes(network.graph)
         sha = hashlib.sha256(graph).hexdigest()
         with self._write() as conn:
-            network_id = _new_id(conn, network.network_id, "road_networks", "network_id", "RN")
+            network_id = _new_id(conn, network.network_id, "road_networks")
             conn.execute(
                 "INSERT INTO road_networks (network_id, name, source, snapshot_id, crs, n_nodes, "
                 "n_edges, length_km, components, graph, size, sha256, retired, created_by, "
@@ -202,7 +204,7 @@ class InputsSQL:
         data = bytes(raster.data)
         sha = hashlib.sha256(data).hexdigest()
         with self._write() as conn:
-            raster_id = _new_id(conn, raster.raster_id, "population_rasters", "raster_id", "PR")
+            raster_id = _new_id(conn, raster.raster_id, "population_rasters")
             conn.execute(
                 f"INSERT INTO population_rasters ({_RASTER_COLUMNS}, data) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)",
@@ -265,7 +267,7 @@ class InputsSQL:
             raise StoreError("统计单元集至少要有一个单元")
         shapes = [_multipolygon(z.geometry) for z in zones]
         with self._write() as conn:
-            set_id = _new_id(conn, zone_set.set_id, "zone_sets", "set_id", "ZS")
+            set_id = _new_id(conn, zone_set.set_id, "zone_sets")
             conn.execute(
                 f"INSERT INTO zone_sets ({_SET_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)",
                 (

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
 from typing import Any
 
 from geociv.errors import StoreError
 from geociv.store.records import LoginAttempt, now_utc
+from geociv.store.shared import login_audit_note, login_refusal
 
 
 class LoginsSQL:
@@ -45,9 +45,9 @@ class LoginsSQL:
                 ).fetchone()
                 if row is not None:
                     blocking.append(row[0])
-            if blocking:
-                free_at = datetime.fromisoformat(max(blocking)) + timedelta(seconds=window_s)
-                return LoginAttempt(None, free_at.isoformat(timespec="seconds"))
+            refused = login_refusal(blocking, window_s)
+            if refused is not None:
+                return refused
             cur = conn.execute(
                 "INSERT INTO login_attempts (at, username, address, ok) VALUES (?, ?, ?, 0)",
                 (now_utc(), username, address),
@@ -63,7 +63,6 @@ class LoginsSQL:
             if row is None:
                 raise StoreError(f"没有编号为 {attempt_id} 的登录尝试")
             username, address = row
-            note = f"来源地址 {address or '-'}"
             self._audit(
                 conn,
                 actor=username or "-",
@@ -72,5 +71,5 @@ class LoginsSQL:
                 key=username or "-",
                 before=None,
                 after=None,
-                note=f"{note}；{audit_note}" if audit_note else note,
+                note=login_audit_note(address, audit_note),
             )

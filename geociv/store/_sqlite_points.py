@@ -6,10 +6,10 @@ import sqlite3
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from geociv.errors import StoreError
 from geociv.store import _gpkg
 from geociv.store._sqlite_schema import STORAGE_SRS_ID
 from geociv.store.records import now_utc
+from geociv.store.shared import check_fields
 
 T = TypeVar("T")
 
@@ -29,9 +29,7 @@ def update_point_record(
 ) -> T:
     """Change fields of one row (``location`` is stored as the ``geom`` blob), stamp
     ``updated_at`` and audit before/after, inside the caller's transaction."""
-    unknown = set(changes) - allowed
-    if unknown:
-        raise StoreError(f"{label}没有字段：{', '.join(sorted(unknown))}")
+    check_fields(changes, allowed, label)
     before = load(conn, key)
     if not changes:
         return before
