@@ -13,11 +13,11 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from geociv.errors import StoreError
-from geociv.store.records import Division, LoginAttempt, User, now_utc
+from geociv.errors import Problem, StoreError, ValidationError
+from geociv.store.records import AuditEntry, AuditQuery, Division, LoginAttempt, User, now_utc
 
 if TYPE_CHECKING:
     from shapely.geometry.base import BaseGeometry
@@ -69,6 +69,63 @@ def audit_row(
     return (now_utc(), actor, action, entity, key, as_json(before), as_json(after), note)
 
 
+def utc_bound(value: str, field: str) -> str:
+    """An ISO-8601 timestamp as stored in ``audit_log.at`` (UTC, whole seconds); a time
+    without zone counts as UTC.
+
+    >>> utc_bound("2026-05-02T00:00:00+08:00", "since")
+    '2026-05-01T16:00:00+00:00'
+    """
+    try:
+        at = datetime.fromisoformat(value)
+    except ValueError:
+        problem = Problem(
+            f"应为 ISO-8601 时间，如 2026-05-01T16:00:00+00:00，收到 {value!r}", field=field
+        )
+        raise ValidationError(problem, title="审计日志查询条件有误") from None
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    return at.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def audit_where(query: AuditQuery, mark: str) -> tuple[str, list[Any]]:
+    """The ``WHERE`` clause (empty without filters) and its arguments for ``query``, with
+    ``mark`` as the driver's placeholder (``?`` for sqlite3, ``%s`` for psycopg)."""
+    clauses: list[str] = []
+    args: list[Any] = []
+    for column, value in (
+        ("actor", query.actor),
+        ("entity", query.entity),
+        ("entity_key", query.key),
+        ("action", query.action),
+    ):
+        if value is not None:
+            clauses.append(f"{column} = {mark}")
+            args.append(value)
+    if query.since is not None:
+        clauses.append(f"at >= {mark}")
+        args.append(utc_bound(query.since, "since"))
+    if query.until is not None:
+        clauses.append(f"at < {mark}")
+        args.append(utc_bound(query.until, "until"))
+    return (" WHERE " + " AND ".join(clauses) if clauses else ""), args
+
+
+def audit_entry(row: Mapping[str, Any]) -> AuditEntry:
+    """The audit entry of an ``audit_log`` row (JSON columns parsed)."""
+    return AuditEntry(
+        id=row["id"],
+        at=row["at"],
+        actor=row["actor"],
+        action=row["action"],
+        entity=row["entity"],
+        entity_key=row["entity_key"],
+        before=None if row["before_json"] is None else json.loads(row["before_json"]),
+        after=None if row["after_json"] is None else json.loads(row["after_json"]),
+        note=row["note"],
+    )
+
+
 def meta_view(value: str, secret: bool) -> dict[str, str]:
     """What the audit trail shows of a setting's value (``***`` for a secret)."""
     return {"value": "***" if secret else value}
@@ -87,6 +144,16 @@ def check_fields(changes: Iterable[str], allowed: set[str] | frozenset[str], lab
     unknown = set(changes) - set(allowed)
     if unknown:
         raise StoreError(f"{label}没有字段：{', '.join(sorted(unknown))}")
+
+
+def like_pattern(text: str, match: str) -> str:
+    r"""A ``LIKE … ESCAPE '\'`` pattern: ``text`` as a ``prefix`` or (else) ``contains``.
+
+    >>> like_pattern("50%_路", "prefix")
+    '50\\%\\_路%'
+    """
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"{escaped}%" if match == "prefix" else f"%{escaped}%"
 
 
 def same_geometry(stored: BaseGeometry | None, given: BaseGeometry | None) -> bool:

@@ -15,8 +15,8 @@ from typing import Any
 
 from geociv.errors import DuplicateError, SchemaVersionError, StoreError
 from geociv.store import _gpkg
+from geociv.store._audit_reads import AuditSQL
 from geociv.store._rows import from_row
-from geociv.store._sqlite_audit import AuditSQL
 from geociv.store._sqlite_boundaries import BoundariesSQL
 from geociv.store._sqlite_cases import CasesSQL, SignsSQL
 from geociv.store._sqlite_coverage import CoverageSQL
@@ -36,6 +36,7 @@ from geociv.store.shared import (
     AUDIT_COLUMNS,
     audit_row,
     division_view,
+    like_pattern,
     meta_view,
     upsert_outcome,
     user_change,
@@ -320,10 +321,8 @@ class SQLiteStore(
                 where.append("name = ?")
                 args.append(name)
             else:
-                escaped = name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-                pattern = f"{escaped}%" if match == "prefix" else f"%{escaped}%"
                 where.append("name LIKE ? ESCAPE '\\'")
-                args.append(pattern)
+                args.append(like_pattern(name, match))
         if not include_statistical:
             where.append("kind = 'statutory'")
         columns = (

@@ -1,0 +1,172 @@
+"""The PostGIS store's own promises: the GeoPackage schema table for table, typed geometry
+columns in EPSG:4490 with GiST indexes, ids from sequences and counters, versioned migrations
+that refuse a newer database, and an honest "under construction" for the rest of the API."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+
+import pytest
+
+from geociv.errors import BackendUnavailableError, SchemaVersionError
+from geociv.store import open_store
+from geociv.store._pg_schema import FEATURE_TABLES, SCHEMA_VERSION
+
+pytestmark = pytest.mark.postgis
+
+
+@pytest.fixture
+def pg_store(pg_dsn):
+    from geociv.store.postgis import PostgisStore
+
+    store = PostgisStore(pg_dsn)
+    yield store
+    store.close()
+
+
+def _gpkg_columns(path: Path) -> dict[str, set[str]]:
+    """geociv's tables of a new GeoPackage store and their columns (GeoPackage's own left out)."""
+    open_store(path).close()
+    conn = sqlite3.connect(path)
+    tables = [
+        name
+        for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        if not name.startswith(("gpkg_", "rtree_", "sqlite_"))
+    ]
+    return {t: {r[1] for r in conn.execute(f"PRAGMA table_info({t})")} for t in tables}
+
+
+def test_every_geopackage_table_has_its_postgis_counterpart(pg_store, tmp_path: Path) -> None:
+    rows = pg_store._conn().execute(
+        "SELECT table_name, column_name FROM information_schema.columns "
+        "WHERE table_schema = 'public'"
+    )
+    postgis: dict[str, set[str]] = {}
+    for row in rows:
+        postgis.setdefault(row["table_name"], set()).add(row["column_name"])
+    for table, columns in _gpkg_columns(tmp_path / "g.gpkg").items():
+        assert postgis.get(table) == columns, table
+    assert pg_store.schema_version == SCHEMA_VERSION == 9
+
+
+def test_geometry_columns_are_typed_cgcs2000_with_gist_indexes(pg_store) -> None:
+    conn = pg_store._conn()
+    registered = {
+        r["f_table_name"]: (r["type"], r["srid"])
+        for r in conn.execute("SELECT f_table_name, type, srid FROM geometry_columns")
+    }
+    assert registered == {t: (kind.upper(), 4490) for t, kind in FEATURE_TABLES.items()}
+    gist = {
+        r["tablename"]
+        for r in conn.execute(
+            "SELECT tablename FROM pg_indexes WHERE indexdef LIKE '%USING gist (geom)%'"
+        )
+    }
+    assert gist == set(FEATURE_TABLES)
+
+
+def test_row_ids_come_from_sequences(pg_store) -> None:
+    conn = pg_store._conn()
+    identity = {
+        r["table_name"]
+        for r in conn.execute(
+            "SELECT table_name FROM information_schema.columns "
+            "WHERE table_schema = 'public' AND is_identity = 'YES'"
+        )
+    }
+    assert {"audit_log", "login_attempts", "divisions", "names", "inspection_plans"} <= identity
+    pg_store.set_meta("a", "1", actor="t")
+    with pytest.raises(RuntimeError), pg_store.transaction():
+        pg_store.set_meta("a", "2", actor="t")
+        raise RuntimeError
+    pg_store.set_meta("a", "3", actor="t")
+    ids = [e.id for e in pg_store.audit_entries()]
+    assert ids[0] > ids[1] + 1  # a sequence value is never handed out twice, even undone
+
+
+def test_record_ids_come_from_counters_inside_the_transaction(pg_store) -> None:
+    from geociv.store._pg_ids import new_id, note_given_id
+
+    conn = pg_store._conn()
+    with conn.transaction():
+        assert [new_id(conn, "facilities") for _ in range(2)] == ["F000001", "F000002"]
+        note_given_id(conn, "facilities", "F000040")
+        note_given_id(conn, "facilities", "F000007")  # lower: no effect
+        note_given_id(conn, "facilities", "custom-id")  # not of the form: no effect
+        assert new_id(conn, "facilities") == "F000041"
+    with pytest.raises(RuntimeError), conn.transaction():
+        assert new_id(conn, "name_cases", "2026") == "C2026-0001"
+        raise RuntimeError  # rolled back: the serial is given back
+    assert new_id(conn, "name_cases", "2026") == "C2026-0001"
+    assert new_id(conn, "name_cases", "2027") == "C2027-0001"  # one series per year
+
+    made: list[str] = []
+
+    def make() -> None:
+        from geociv.store.postgis import PostgisStore
+
+        with PostgisStore(pg_store.url) as other, other.transaction():
+            made.append(new_id(other._conn(), "signs"))
+
+    threads = [threading.Thread(target=make) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(made) == [f"S{i:06d}" for i in range(1, 9)]
+
+
+def test_a_database_newer_than_the_code_is_refused(pg_store) -> None:
+    from geociv.store.postgis import PostgisStore
+
+    pg_store._conn().execute("INSERT INTO geociv_schema (version) VALUES (%s)", (99,))
+    with pytest.raises(SchemaVersionError, match="99"):
+        PostgisStore(pg_store.url)
+
+
+def test_processes_opening_a_new_database_at_once_create_it_once(pg_dsn) -> None:
+    from geociv.store.postgis import PostgisStore
+
+    errors: list[BaseException] = []
+
+    def open_it() -> None:
+        try:
+            PostgisStore(pg_dsn).close()
+        except BaseException as exc:  # collected for the assertion
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_it) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    with PostgisStore(pg_dsn, upgrade=False) as store:
+        rows = store._conn().execute("SELECT version FROM geociv_schema").fetchall()
+    assert [r["version"] for r in rows] == [SCHEMA_VERSION]
+
+
+def test_a_database_without_postgis_is_a_clear_error(pg_cluster) -> None:
+    import psycopg
+
+    from geociv.errors import StoreError
+    from geociv.store.postgis import PostgisStore
+
+    with psycopg.connect(pg_cluster.dsn(), autocommit=True) as conn:
+        conn.execute("CREATE DATABASE plain_db")
+    with pytest.raises(StoreError, match="PostGIS"):
+        PostgisStore(pg_cluster.dsn("plain_db"))
+
+
+def test_what_is_not_built_yet_says_so_and_the_url_is_still_refused(pg_store) -> None:
+    from geociv.store.postgis import PENDING_METHODS
+
+    assert "add_sign" in PENDING_METHODS and "upsert_names" not in PENDING_METHODS
+    with pytest.raises(BackendUnavailableError, match=r"建设中.*add_facilities"):
+        pg_store.add_facilities([], actor="t")
+    with pytest.raises(BackendUnavailableError, match="pg_dump"):
+        pg_store.backup_to(Path("x"))
+    with pytest.raises(BackendUnavailableError, match="建设中"):
+        open_store(pg_store.url)
