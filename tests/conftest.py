@@ -247,3 +247,17 @@ def pg_cluster() -> Iterator[Cluster]:
 def pg_dsn(pg_cluster: Cluster) -> str:
     """The ``postgresql://`` URL of a new, empty database with PostGIS."""
     return pg_cluster.new_database(f"geociv_test_{next(_PG_DATABASES)}")
+
+
+@pytest.fixture(params=["gpkg", "postgis"])
+def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """A fresh, empty store of each backend: a GeoPackage file, and a new PostGIS database
+    (skipped, with the reason, where PostgreSQL is not installed)."""
+    if request.param == "gpkg":
+        store = open_store(tmp_path / "any.gpkg")
+    else:
+        from geociv.store.postgis import PostgisStore
+
+        store = PostgisStore(request.getfixturevalue("pg_dsn"))
+    yield store
+    store.close()

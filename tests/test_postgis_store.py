@@ -9,6 +9,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from shapely import MultiPolygon, Point, box
 
 from geociv.errors import BackendUnavailableError, SchemaVersionError
 from geociv.store import open_store
@@ -170,3 +171,57 @@ def test_what_is_not_built_yet_says_so_and_the_url_is_still_refused(pg_store) ->
         pg_store.backup_to(Path("x"))
     with pytest.raises(BackendUnavailableError, match="建设中"):
         open_store(pg_store.url)
+
+
+def _gdal_source(dsn: str) -> str:
+    """The ``PG:`` connection string GDAL (and QGIS) take for the database at ``dsn``."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    return "PG:" + " ".join(f"{k}={v}" for k, v in conninfo_to_dict(dsn).items())
+
+
+def test_gdal_postgresql_driver_opens_the_layers_in_cgcs2000(pg_store) -> None:
+    """What QGIS does on a bureau's desktop: open the layers through GDAL's PostgreSQL driver.
+
+    pyogrio's wheel carries a GDAL built without that driver, so the test uses Debian's GDAL
+    (``gdal-bin``, installed by ``make postgis``), the library QGIS runs on there.
+    """
+    import json
+    import shutil
+    import subprocess
+
+    from shapely.geometry import shape
+
+    if shutil.which("ogr2ogr") is None:
+        pytest.skip("GDAL's command-line tools are missing (Debian gdal-bin; `make postgis`)")
+    from geociv.store import Division, NameRecord
+
+    geometry = MultiPolygon([box(113.9, 32.9, 114.1, 33.1)])
+    pg_store.upsert_divisions(
+        [Division("411702", "驿城区", "county", "411700", geometry=geometry, area_km2=414.5)],
+        actor="t",
+    )
+    pg_store.upsert_names(
+        [NameRecord("N1", "人民路", "人民", "路", "road", "411702", geometry=Point(114, 33))],
+        actor="t",
+    )
+    source = _gdal_source(pg_store.url)
+    listing = subprocess.run(
+        ["ogrinfo", "-ro", "-q", source], capture_output=True, text=True, check=True, timeout=60
+    ).stdout
+    assert "divisions (Multi Polygon)" in listing
+    lines = [line.split(": ", 1)[1] for line in listing.splitlines() if ": " in line]
+    layers = {line.split(" (")[0] for line in lines}
+    assert layers == set(FEATURE_TABLES)  # every feature table is a layer
+    info = subprocess.run(
+        ["ogrinfo", "-ro", "-so", source, "divisions"],
+        capture_output=True, text=True, check=True, timeout=60,
+    ).stdout  # fmt: skip
+    assert 'ID["EPSG",4490]' in info and "Feature Count: 1" in info
+    exported = subprocess.run(
+        ["ogr2ogr", "-f", "GeoJSON", "/vsistdout/", source, "divisions"],
+        capture_output=True, text=True, check=True, timeout=60,
+    ).stdout  # fmt: skip
+    feature = json.loads(exported)["features"][0]
+    assert feature["properties"]["name"] == "驿城区"
+    assert shape(feature["geometry"]).equals(geometry)

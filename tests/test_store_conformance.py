@@ -1,0 +1,271 @@
+"""One conformance suite, two backends: the same Store calls give the same results on a
+GeoPackage file and on a PostGIS database (``any_store``). It covers the part of the Store API
+the PostGIS backend implements so far (see ``geociv.store.postgis.PENDING_METHODS``)."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from shapely import LineString, MultiPolygon, Point, box
+
+from geociv.errors import DuplicateError, StoreError
+from geociv.store import AuditQuery, Division, FormerName, NameRecord, Term, User
+
+pytestmark = pytest.mark.postgis
+
+
+def _county(code: str = "411702", name: str = "驿城区", parent: str = "411700") -> Division:
+    x = int(code) % 100 / 10
+    return Division(
+        code, name, "county", parent,
+        geometry=MultiPolygon([box(113 + x, 32.9, 113.1 + x, 33.1)]), area_km2=414.5,
+    )  # fmt: skip
+
+
+def _name(name_id: str = "N0001", name: str = "人民路", **given) -> NameRecord:
+    fields = dict(
+        specific=name[:-1], generic=name[-1], category="road", division_code="411702",
+        pinyin="Rénmín Lù", geometry=LineString([(114.0, 33.0), (114.01, 33.0)]),
+    )  # fmt: skip
+    return NameRecord(name_id, name, **{**fields, **given})
+
+
+# -- divisions ---------------------------------------------------------------------------------
+def test_divisions_upsert_is_idempotent_and_audited(any_store) -> None:
+    first = any_store.upsert_divisions([_county()], actor="alice")
+    again = any_store.upsert_divisions([_county()], actor="alice")
+    renamed = any_store.upsert_divisions([_county(name="驿城新区")], actor="bob")
+    assert (first.inserted, again.unchanged, renamed.updated) == (1, 1, 1)
+    entries = any_store.audit_entries(entity="divisions")
+    assert [e.actor for e in entries] == ["bob", "alice"]
+    assert entries[0].before["name"] == "驿城区" and entries[0].after["name"] == "驿城新区"
+    assert entries[0].after["geometry"]["type"] == "MultiPolygon"
+    stored = any_store.get_division("411702")
+    assert stored.geometry.equals(_county().geometry) and stored.area_km2 == 414.5
+    assert any_store.get_division("999999") is None
+
+
+def test_division_queries_filter_order_and_escape(any_store) -> None:
+    any_store.upsert_divisions(
+        [
+            Division("411700", "驻马店市", "city", "410000"),
+            _county("411721", "西平县"),
+            _county("411702", "驿城区"),
+            _county("411722", "上蔡县"),
+            Division("411799", "50%_开发区", "county", "411700", kind="statistical"),
+        ],
+        actor="t",
+    )
+    children = any_store.query_divisions(parent="411700")
+    assert [d.code for d in children] == ["411702", "411721", "411722", "411799"]
+    assert [d.code for d in any_store.query_divisions(name="西平", match="prefix")] == ["411721"]
+    assert [d.code for d in any_store.query_divisions(name="%_", match="contains")] == ["411799"]
+    assert any_store.query_divisions(name="_", match="contains") == [
+        any_store.get_division("411799")
+    ]
+    statutory = any_store.query_divisions(level="county", include_statistical=False, limit=2)
+    assert [d.code for d in statutory] == ["411702", "411721"]
+    light = any_store.query_divisions(parent="411700", with_geometry=False)
+    assert all(d.geometry is None for d in light)
+    assert any_store.count_divisions() == {"city": 1, "county": 4}
+
+
+def test_a_failing_batch_writes_nothing(any_store) -> None:
+    any_store.upsert_divisions([_county()], actor="t")
+    broken = Division("411721", None, "county", "411700")  # type: ignore[arg-type]
+    with pytest.raises(Exception):  # noqa: B017 - each driver's own integrity error
+        any_store.upsert_divisions([_county(name="改名"), broken], actor="t")
+    assert any_store.get_division("411702").name == "驿城区"
+    assert any_store.get_division("411721") is None
+    assert len(any_store.audit_entries()) == 1
+
+
+def test_a_transaction_is_all_or_nothing(any_store) -> None:
+    with pytest.raises(RuntimeError), any_store.transaction():
+        any_store.set_meta("a", "1", actor="t")
+        any_store.upsert_divisions([_county()], actor="t")
+        raise RuntimeError("the second step failed")
+    assert any_store.get_meta("a") is None and any_store.get_division("411702") is None
+    with any_store.transaction():
+        any_store.set_meta("a", "1", actor="t")
+        with pytest.raises(DuplicateError):  # a failed inner write undoes only itself
+            any_store.add_user(User("u", "officer", "411702"), "h", actor="t")
+            any_store.add_user(User("u", "officer", "411702"), "h", actor="t")
+    assert any_store.get_meta("a") == "1"
+    assert [u.username for u in any_store.list_users()] == ["u"]
+
+
+# -- settings ----------------------------------------------------------------------------------
+def test_meta_is_audited_and_a_secret_never_shown(any_store) -> None:
+    any_store.set_meta("site", "驻马店", actor="admin")
+    any_store.set_meta("key", "s3cret", actor="admin", secret=True)
+    any_store.set_meta("key", "other", actor="admin", secret=True)
+    assert any_store.get_meta("site") == "驻马店" and any_store.get_meta("key") == "other"
+    assert any_store.delete_meta("key", actor="admin", secret=True) is True
+    assert any_store.delete_meta("key", actor="admin") is False
+    assert any_store.get_meta("key") is None
+    shown = [(e.action, e.before, e.after) for e in any_store.audit_entries(entity="geociv_meta")]
+    assert shown[:3] == [
+        ("meta.delete", {"value": "***"}, None),
+        ("meta.set", {"value": "***"}, {"value": "***"}),
+        ("meta.set", None, {"value": "***"}),
+    ]
+    assert "s3cret" not in repr(any_store.audit_entries())
+
+
+# -- users and sessions ------------------------------------------------------------------------
+def test_users_are_unique_and_changes_end_sessions(any_store) -> None:
+    any_store.add_user(User("li", "officer", "411702", "李明"), "hash1", actor="admin")
+    with pytest.raises(DuplicateError, match="li"):
+        any_store.add_user(User("li", "planner", "411700"), "hash2", actor="admin")
+    user, password_hash = any_store.get_user("li")
+    assert (user.display_name, user.active, user.session_version, password_hash) == (
+        "李明", True, 0, "hash1",
+    )  # fmt: skip
+    assert any_store.update_user("li", actor="admin", display_name="李 明").session_version == 0
+    assert any_store.update_user("li", actor="admin", role="planner").session_version == 1
+    assert any_store.update_user("li", actor="admin", active=False).active is False
+    changed = any_store.update_user("li", actor="admin", password_hash="hash3")
+    assert changed.session_version == 3 and any_store.get_user("li")[1] == "hash3"
+    any_store.update_user("li", actor="li", last_login_at="2026-05-01T00:00:00+00:00")
+    ended = any_store.end_sessions("li", actor="li", action="auth.logout", note="退出")
+    assert ended == 4 and any_store.get_user("li")[0].session_version == 4
+    with pytest.raises(StoreError, match="没有字段"):
+        any_store.update_user("li", actor="admin", colour="red")
+    with pytest.raises(StoreError, match="不存在"):
+        any_store.update_user("nobody", actor="admin", role="admin")
+    actions = [(e.action, e.note) for e in any_store.audit_entries(entity="users")]
+    assert actions == [
+        ("auth.logout", "退出"),
+        ("users.update", "密码已更改；该用户的会话已全部结束"),
+        ("users.update", "该用户的会话已全部结束"),
+        ("users.update", "该用户的会话已全部结束"),
+        ("users.update", ""),
+        ("users.add", ""),
+    ]  # the log-in stamp alone is not audited
+    assert [u.username for u in any_store.list_users()] == ["li"]
+
+
+def test_log_in_throttle_counts_failures_per_user_and_address(any_store) -> None:
+    limits = dict(since="2000-01-01T00:00:00+00:00", window_s=900, max_user=3, max_address=5)
+    for _ in range(3):
+        attempt = any_store.claim_login_attempt("li", "10.0.0.1", **limits)
+        any_store.finish_login_attempt(attempt.attempt_id, False)
+    refused = any_store.claim_login_attempt("li", "10.0.0.2", **limits)
+    assert refused.refused and refused.attempt_id is None and refused.retry_at
+    other = any_store.claim_login_attempt("wang", "10.0.0.1", **limits)
+    any_store.finish_login_attempt(other.attempt_id, True, audit_note="密码正确")
+    for name in ("a", "b"):
+        any_store.claim_login_attempt(name, "10.0.0.1", **limits)  # in flight: counted
+    assert any_store.claim_login_attempt("c", "10.0.0.1", **limits).refused
+    entries = any_store.audit_entries(entity="users")
+    assert entries[0].action == "auth.login" and entries[0].note == "来源地址 10.0.0.1；密码正确"
+    assert [e.action for e in entries[1:]] == ["auth.login_failed"] * 3
+    with pytest.raises(StoreError, match="登录尝试"):
+        any_store.finish_login_attempt(99999, True)
+
+
+def test_concurrent_log_in_guesses_cannot_outrun_the_limit(any_store) -> None:
+    limits = dict(since="2000-01-01T00:00:00+00:00", window_s=900, max_user=5, max_address=100)
+    taken: list[int] = []
+
+    def guess() -> None:
+        attempt = any_store.claim_login_attempt("li", "10.0.0.1", **limits)
+        if not attempt.refused:
+            taken.append(attempt.attempt_id)
+
+    threads = [threading.Thread(target=guess) for _ in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(taken) == 5
+
+
+def test_writes_from_several_threads_all_land(any_store) -> None:
+    def add(i: int) -> None:
+        any_store.add_user(User(f"u{i:02d}", "officer", "411702"), "h", actor="t")
+
+    threads = [threading.Thread(target=add, args=(i,)) for i in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(any_store.list_users()) == 12
+    assert len(any_store.audit_entries(entity="users")) == 12
+
+
+# -- audit trail -------------------------------------------------------------------------------
+def test_audit_pages_filters_facets_and_change_stamps(any_store) -> None:
+    assert any_store.last_change(("divisions", "names")) == 0
+    any_store.upsert_divisions([_county()], actor="alice")
+    any_store.record_event(actor="bob", action="auth.logout", entity="users", key="bob")
+    any_store.set_meta("x", "1", actor="alice")
+    page = any_store.audit_page(AuditQuery(actor="alice"), limit=1)
+    assert page.total == 2 and [e.entity for e in page.entries] == ["geociv_meta"]
+    second = any_store.audit_page(AuditQuery(actor="alice"), offset=1, limit=1, count=False)
+    assert second.total == -1 and second.entries[0].entity_key == "411702"
+    assert any_store.audit_page(AuditQuery(since="2999-01-01T00:00:00+08:00")).total == 0
+    assert any_store.audit_page(AuditQuery(until="2999-01-01")).total == 3
+    facets = any_store.audit_facets()
+    assert facets.actors == ["alice", "bob"]
+    assert facets.entities == ["divisions", "geociv_meta", "users"]
+    stamp = any_store.last_change(("divisions", "users"))
+    assert stamp == any_store.audit_entries(entity="users")[0].id
+    any_store.set_meta("x", "2", actor="alice")
+    assert any_store.last_change(("divisions", "users")) == stamp  # other tables: same stamp
+
+
+# -- gazetteer ---------------------------------------------------------------------------------
+def test_names_upsert_query_and_keep_their_geometry(any_store) -> None:
+    counts = any_store.upsert_names(
+        [_name(), _name("N0002", "解放大道", category="road", geometry=Point(114.02, 33.0)),
+         _name("N0003", "老街", status="retired", division_code="411721", geometry=None)],
+        actor="officer",
+    )  # fmt: skip
+    assert counts.inserted == 3
+    assert any_store.upsert_names([_name()], actor="officer").unchanged == 1
+    moved = _name(geometry=LineString([(114.0, 33.0), (114.02, 33.0)]))
+    assert any_store.upsert_names([moved], actor="officer").updated == 1
+    stored = any_store.get_name("N0001")
+    assert stored.geometry.equals(moved.geometry) and stored.pinyin == "Rénmín Lù"
+    assert stored == moved and stored.created_at and any_store.get_name("N9") is None
+    found = any_store.query_names(division_prefix="4117")
+    assert [n.name_id for n in found] == ["N0001", "N0002"]  # retired left out
+    assert all(n.geometry is None for n in found)
+    everything = any_store.query_names(include_retired=True, with_geometry=True)
+    assert [n.name for n in everything] == ["人民路", "解放大道", "老街"]
+    assert everything[1].geometry.equals(Point(114.02, 33.0))
+    assert [n.name_id for n in any_store.query_names(name="解放大道")] == ["N0002"]
+    assert any_store.query_names(division_prefix="4117", category="village") == []
+    assert [e.action for e in any_store.audit_entries(entity="names")] == ["names.upsert"] * 4
+
+
+def test_former_names_readings_lists_and_overrides(any_store) -> None:
+    any_store.upsert_names([_name()], actor="officer")
+    any_store.add_former_name(
+        FormerName("N0001", "红旗路", "Hóngqí Lù", valid_to="2001-01-01", case_id="C2001-0001"),
+        actor="officer",
+    )
+    assert [f.name for f in any_store.former_names("N0001")] == ["红旗路"]
+    assert any_store.former_names()[0].case_id == "C2001-0001"
+    any_store.set_pinyin_override("泌阳", "bi4 yang2", note="审定读音", actor="officer")
+    any_store.set_pinyin_override("泌阳", "bi4 yang2", note="再审", actor="officer")
+    assert any_store.pinyin_overrides() == {"泌阳": ("bi4 yang2", "再审")}
+    any_store.add_term(Term("brand", "万达"), actor="officer")
+    any_store.add_term(Term("brand", "万达", note="again"), actor="officer")  # left as is
+    any_store.add_term(Term("person", "张三"), actor="officer")
+    assert [(t.list, t.term, t.added_by) for t in any_store.terms()] == [
+        ("brand", "万达", "officer"), ("person", "张三", "officer"),
+    ]  # fmt: skip
+    assert [t.term for t in any_store.terms("person")] == ["张三"]
+    any_store.add_finding_override("万达路", "brand", reason="历史地名", actor="officer")
+    assert [(o.rule_id, o.reason) for o in any_store.finding_overrides("万达路")] == [
+        ("brand", "历史地名")
+    ]
+    assert any_store.finding_overrides("别的") == []
+    audited = [e.action for e in any_store.audit_entries()]
+    assert audited.count("terms.add") == 2 and audited.count("pinyin.override") == 2
+    override = any_store.audit_entries(entity="pinyin_overrides")[0]
+    assert override.before == {"pinyin": "bi4 yang2", "note": "审定读音"}
