@@ -1,4 +1,4 @@
-"""SQL of the divisions, users and log-in attempts tables for the PostGIS store. Mixed into
+"""SQL of the divisions and users tables for the PostGIS store. Mixed into
 :class:`~geociv.store.postgis.PostgisStore`; the rules come from :mod:`geociv.store.shared`."""
 
 from __future__ import annotations
@@ -9,12 +9,10 @@ from typing import Any
 from geociv.errors import DuplicateError, StoreError
 from geociv.store._pg_geometry import GEOM_IN, GEOM_OUT, for_column, from_wkb, to_wkb
 from geociv.store._rows import from_row
-from geociv.store.records import Division, LoginAttempt, UpsertCounts, User, now_utc
+from geociv.store.records import Division, UpsertCounts, User, now_utc
 from geociv.store.shared import (
     division_view,
-    like_pattern,
-    login_audit_note,
-    login_refusal,
+    division_where,
     upsert_outcome,
     user_change,
     user_view,
@@ -25,9 +23,6 @@ _USER_COLUMNS = (
     "username, role, division_code, display_name, active, created_at, last_login_at, "
     "session_version"
 )
-#: Serialises the log-in throttle's count-then-record (the GeoPackage's single writer does
-#: that there); any constant ("login" in ASCII).
-_LOGIN_LOCK = 0x6C6F67696E
 
 
 def _division(row: dict[str, Any], with_geometry: bool = True) -> Division:
@@ -39,7 +34,7 @@ def _user(row: dict[str, Any]) -> User:
 
 
 class PeoplePG:
-    """Divisions, users and log-in attempts (expects ``_conn``, ``_write`` and ``_audit``)."""
+    """Divisions and users (expects ``_conn``, ``_write`` and ``_audit``)."""
 
     _conn: Any
     _write: Any
@@ -98,27 +93,15 @@ class PeoplePG:
         with_geometry: bool = True,
         limit: int | None = None,
     ) -> list[Division]:
-        where, args = [], []
-        for column, value in (("parent_code", parent), ("level", level)):
-            if value is not None:
-                where.append(f"{column} = %s")
-                args.append(value)
-        if name is not None:
-            if match == "exact":
-                where.append("name = %s")
-                args.append(name)
-            else:
-                where.append("name LIKE %s ESCAPE '\\'")
-                args.append(like_pattern(name, match))
-        if not include_statistical:
-            where.append("kind = 'statutory'")
+        where, args = division_where(
+            parent=parent, level=level, name=name, match=match,
+            include_statistical=include_statistical, mark="%s",
+        )  # fmt: skip
         columns = _DIVISION_COLUMNS if with_geometry else _DIVISION_COLUMNS.replace(
             GEOM_OUT, "NULL AS geom"
         )  # fmt: skip
-        sql = f"SELECT {columns} FROM divisions"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY code" + ("" if limit is None else f" LIMIT {int(limit)}")
+        sql = f"SELECT {columns} FROM divisions{where} ORDER BY code"
+        sql += "" if limit is None else f" LIMIT {int(limit)}"
         rows = self._conn().execute(sql, args).fetchall()
         return [_division(r, with_geometry) for r in rows]
 
@@ -210,57 +193,3 @@ class PeoplePG:
                 note=note,
             )  # fmt: skip
         return version
-
-    # -- log-in attempts -------------------------------------------------------------------
-    def claim_login_attempt(
-        self,
-        username: str,
-        address: str,
-        *,
-        since: str,
-        window_s: int,
-        max_user: int,
-        max_address: int,
-    ) -> LoginAttempt:
-        with self._write() as conn:
-            conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOGIN_LOCK,))
-            last_ok = conn.execute(
-                "SELECT max(at) AS at FROM login_attempts WHERE username = %s AND ok",
-                (username,),
-            ).fetchone()["at"]
-            blocking = []
-            for column, value, start, limit in (
-                ("username", username, max(since, last_ok or ""), max_user),
-                ("address", address, since, max_address),
-            ):
-                row = conn.execute(
-                    f"SELECT at FROM login_attempts WHERE {column} = %s AND NOT ok AND at > %s "
-                    "ORDER BY at DESC, id DESC LIMIT 1 OFFSET %s",
-                    (value, start, limit - 1),
-                ).fetchone()
-                if row is not None:
-                    blocking.append(row["at"])
-            refused = login_refusal(blocking, window_s)
-            if refused is not None:
-                return refused
-            row = conn.execute(
-                "INSERT INTO login_attempts (at, username, address, ok) "
-                "VALUES (%s, %s, %s, false) RETURNING id",
-                (now_utc(), username, address),
-            ).fetchone()
-            return LoginAttempt(row["id"])
-
-    def finish_login_attempt(self, attempt_id: int, ok: bool, *, audit_note: str = "") -> None:
-        with self._write() as conn:
-            row = conn.execute(
-                "UPDATE login_attempts SET ok = %s WHERE id = %s RETURNING username, address",
-                (bool(ok), attempt_id),
-            ).fetchone()
-            if row is None:
-                raise StoreError(f"没有编号为 {attempt_id} 的登录尝试")
-            username = row["username"] or "-"
-            self._audit(
-                conn, actor=username, action="auth.login" if ok else "auth.login_failed",
-                entity="users", key=username, before=None, after=None,
-                note=login_audit_note(row["address"], audit_note),
-            )  # fmt: skip

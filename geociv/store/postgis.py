@@ -23,6 +23,7 @@ from typing import Any
 
 from geociv.errors import BackendUnavailableError, SchemaVersionError, StoreError
 from geociv.store._audit_reads import AuditSQL
+from geociv.store._logins_sql import LoginsSQL
 from geociv.store._pg_gazetteer import GazetteerPG
 from geociv.store._pg_people import PeoplePG
 from geociv.store._pg_schema import SCHEMA_VERSION, migrate, read_version
@@ -44,10 +45,12 @@ def _connect(dsn: str) -> Any:
         raise StoreError(f"无法连接 PostgreSQL 数据库：{exc}") from exc
 
 
-class _PostgisCore(GazetteerPG, PeoplePG, AuditSQL, Store):
+class _PostgisCore(GazetteerPG, PeoplePG, LoginsSQL, AuditSQL, Store):
     """The implemented part of :class:`PostgisStore`."""
 
     _mark = "%s"
+    #: Serialises the log-in throttle's count-then-record (any constant; "login" in ASCII).
+    _LOGIN_LOCK = 0x6C6F67696E
 
     def __init__(self, dsn: str, *, upgrade: bool = True) -> None:
         self.url = dsn
@@ -110,6 +113,9 @@ class _PostgisCore(GazetteerPG, PeoplePG, AuditSQL, Store):
     @property
     def schema_version(self) -> int:
         return read_version(self._conn())
+
+    def _serialise_logins(self, conn: Any) -> None:
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._LOGIN_LOCK,))
 
     @staticmethod
     def _audit(conn: Any, **entry: Any) -> None:

@@ -179,6 +179,40 @@ def division_view(division: Division) -> dict[str, Any]:
     return {**division.attributes(), "geometry": geometry_summary(division.geometry)}
 
 
+def division_where(
+    *,
+    parent: str | None,
+    level: str | None,
+    name: str | None,
+    match: str,
+    include_statistical: bool,
+    mark: str,
+) -> tuple[str, list[Any]]:
+    """The ``WHERE`` clause (empty without filters) and its arguments of
+    :meth:`~geociv.store.base.Store.query_divisions`, with ``mark`` as the placeholder.
+
+    >>> where, args = division_where(parent="411700", level=None, name="西平", match="prefix",
+    ...                              include_statistical=False, mark="?")
+    >>> args, where.count("?"), where.endswith("kind = 'statutory'")
+    (['411700', '西平%'], 2, True)
+    """
+    clauses: list[str] = []
+    args: list[Any] = []
+    for column, value in (("parent_code", parent), ("level", level)):
+        if value is not None:
+            clauses.append(f"{column} = {mark}")
+            args.append(value)
+    if name is not None and match == "exact":
+        clauses.append(f"name = {mark}")
+        args.append(name)
+    elif name is not None:
+        clauses.append(f"name LIKE {mark} ESCAPE '\\'")
+        args.append(like_pattern(name, match))
+    if not include_statistical:
+        clauses.append("kind = 'statutory'")
+    return (" WHERE " + " AND ".join(clauses) if clauses else ""), args
+
+
 # -- users --------------------------------------------------------------------------------------
 #: Fields of a user that :meth:`~geociv.store.base.Store.update_user` may change.
 USER_FIELDS = frozenset({"role", "division_code", "display_name", "active", "last_login_at"})

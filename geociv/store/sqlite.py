@@ -16,13 +16,13 @@ from typing import Any
 from geociv.errors import DuplicateError, SchemaVersionError, StoreError
 from geociv.store import _gpkg
 from geociv.store._audit_reads import AuditSQL
+from geociv.store._logins_sql import LoginsSQL
 from geociv.store._rows import from_row
 from geociv.store._sqlite_boundaries import BoundariesSQL
 from geociv.store._sqlite_cases import CasesSQL, SignsSQL
 from geociv.store._sqlite_coverage import CoverageSQL
 from geociv.store._sqlite_gazetteer import GazetteerSQL
 from geociv.store._sqlite_inputs import InputsSQL
-from geociv.store._sqlite_logins import LoginsSQL
 from geociv.store._sqlite_schema import (
     SCHEMA_VERSION,
     STORAGE_SRS_ID,
@@ -36,7 +36,7 @@ from geociv.store.shared import (
     AUDIT_COLUMNS,
     audit_row,
     division_view,
-    like_pattern,
+    division_where,
     meta_view,
     upsert_outcome,
     user_change,
@@ -309,31 +309,16 @@ class SQLiteStore(
         with_geometry: bool = True,
         limit: int | None = None,
     ) -> list[Division]:
-        where, args = [], []
-        if parent is not None:
-            where.append("parent_code = ?")
-            args.append(parent)
-        if level is not None:
-            where.append("level = ?")
-            args.append(level)
-        if name is not None:
-            if match == "exact":
-                where.append("name = ?")
-                args.append(name)
-            else:
-                where.append("name LIKE ? ESCAPE '\\'")
-                args.append(like_pattern(name, match))
-        if not include_statistical:
-            where.append("kind = 'statutory'")
+        where, args = division_where(
+            parent=parent, level=level, name=name, match=match,
+            include_statistical=include_statistical, mark="?",
+        )  # fmt: skip
         columns = (
             _DIVISION_COLUMNS
             if with_geometry
             else _DIVISION_COLUMNS.replace("geom", "NULL AS geom")
         )
-        sql = f"SELECT {columns} FROM divisions"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY code"
+        sql = f"SELECT {columns} FROM divisions{where} ORDER BY code"
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
         rows = self._conn().execute(sql, args).fetchall()

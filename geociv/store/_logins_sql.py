@@ -1,4 +1,9 @@
-"""The ``login_attempts`` table: what the log-in throttle counts."""
+"""The ``login_attempts`` table: what the log-in throttle counts.
+
+The SQL is the same on both backends (``TRUE``/``FALSE`` and ``RETURNING`` are understood by
+SQLite and PostgreSQL alike); only the driver's placeholder (``_mark``) and the way the
+count-then-record is kept from interleaving (``_serialise_logins``) differ.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +15,17 @@ from geociv.store.shared import login_audit_note, login_refusal
 
 
 class LoginsSQL:
-    """Log-in attempt methods of the SQLite store (expects ``_conn``, ``_write``, ``_audit``)."""
+    """Log-in attempt methods of a store (expects ``_conn``, ``_write``, ``_audit`` and
+    ``_mark``)."""
 
     _conn: Any
     _write: Any
     _audit: Any
+    _mark = "?"
+
+    def _serialise_logins(self, conn: Any) -> None:
+        """Keep concurrent claims from counting the same rows (a no-op where the write
+        transaction already excludes other writers, as SQLite's ``BEGIN IMMEDIATE`` does)."""
 
     def claim_login_attempt(
         self,
@@ -26,10 +37,13 @@ class LoginsSQL:
         max_user: int,
         max_address: int,
     ) -> LoginAttempt:
+        m = self._mark
         with self._write() as conn:
+            self._serialise_logins(conn)
             last_ok = conn.execute(
-                "SELECT max(at) FROM login_attempts WHERE username = ? AND ok = 1", (username,)
-            ).fetchone()[0]
+                f"SELECT max(at) AS at FROM login_attempts WHERE username = {m} AND ok",
+                (username,),
+            ).fetchone()["at"]
             user_since = max(since, last_ok or "")
             blocking = []
             for column, value, start, limit in (
@@ -39,37 +53,39 @@ class LoginsSQL:
                 # The limit-th newest failure: when it leaves the window, fewer than the limit
                 # remain and attempts are taken again.
                 row = conn.execute(
-                    f"SELECT at FROM login_attempts WHERE {column} = ? AND ok = 0 AND at > ? "
-                    "ORDER BY at DESC, id DESC LIMIT 1 OFFSET ?",
+                    f"SELECT at FROM login_attempts WHERE {column} = {m} AND NOT ok AND at > {m} "
+                    f"ORDER BY at DESC, id DESC LIMIT 1 OFFSET {m}",
                     (value, start, limit - 1),
                 ).fetchone()
                 if row is not None:
-                    blocking.append(row[0])
+                    blocking.append(row["at"])
             refused = login_refusal(blocking, window_s)
             if refused is not None:
                 return refused
-            cur = conn.execute(
-                "INSERT INTO login_attempts (at, username, address, ok) VALUES (?, ?, ?, 0)",
+            row = conn.execute(
+                "INSERT INTO login_attempts (at, username, address, ok) "
+                f"VALUES ({m}, {m}, {m}, FALSE) RETURNING id",
                 (now_utc(), username, address),
-            )
-            return LoginAttempt(cur.lastrowid)
+            ).fetchone()
+            return LoginAttempt(row["id"])
 
     def finish_login_attempt(self, attempt_id: int, ok: bool, *, audit_note: str = "") -> None:
+        m = self._mark
         with self._write() as conn:
             row = conn.execute(
-                "UPDATE login_attempts SET ok = ? WHERE id = ? RETURNING username, address",
-                (int(ok), attempt_id),
+                f"UPDATE login_attempts SET ok = {m} WHERE id = {m} RETURNING username, address",
+                (bool(ok), attempt_id),
             ).fetchone()
             if row is None:
                 raise StoreError(f"没有编号为 {attempt_id} 的登录尝试")
-            username, address = row
+            username = row["username"] or "-"
             self._audit(
                 conn,
-                actor=username or "-",
+                actor=username,
                 action="auth.login" if ok else "auth.login_failed",
                 entity="users",
-                key=username or "-",
+                key=username,
                 before=None,
                 after=None,
-                note=login_audit_note(address, audit_note),
+                note=login_audit_note(row["address"], audit_note),
             )
