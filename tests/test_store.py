@@ -55,27 +55,6 @@ def test_sqlite_url_and_path_open_the_same_file(tmp_path: Path) -> None:
     assert open_store(f"sqlite:///{path}").get_division("411702").name == "驿城区"
 
 
-def test_upsert_is_idempotent_and_audited_with_before_and_after(empty_store) -> None:
-    first = empty_store.upsert_divisions([_county()], actor="alice")
-    again = empty_store.upsert_divisions([_county()], actor="alice")
-    renamed = empty_store.upsert_divisions([_county(name="驿城新区")], actor="bob")
-    assert (first.inserted, again.unchanged, renamed.updated) == (1, 1, 1)
-    entries = empty_store.audit_entries(entity="divisions")
-    assert [e.actor for e in entries] == ["bob", "alice"]
-    assert entries[0].before["name"] == "驿城区" and entries[0].after["name"] == "驿城新区"
-    assert entries[0].after["geometry"]["type"] == "MultiPolygon"
-
-
-def test_a_failing_batch_writes_nothing(empty_store) -> None:
-    empty_store.upsert_divisions([_county()], actor="t")
-    broken = Division("411721", None, "county", "411700")  # type: ignore[arg-type]
-    with pytest.raises(sqlite3.IntegrityError):
-        empty_store.upsert_divisions([_county(name="改名"), broken], actor="t")
-    assert empty_store.get_division("411702").name == "驿城区"
-    assert empty_store.get_division("411721") is None
-    assert len(empty_store.audit_entries()) == 1
-
-
 @pytest.mark.parametrize("old_version", [1, 2, 3, 4, 5, 6, 7, 8])
 def test_upgrade_from_a_file_written_by_an_older_schema(tmp_path: Path, old_version: int) -> None:
     path = tmp_path / "old.gpkg"
