@@ -52,6 +52,22 @@ def test_every_geopackage_table_has_its_postgis_counterpart(pg_store, tmp_path: 
     assert pg_store.schema_version == SCHEMA_VERSION == 9
 
 
+def test_text_sorts_as_on_the_geopackage_whatever_the_server_locale(pg_store) -> None:
+    rows = (
+        pg_store._conn()
+        .execute(
+            "SELECT c.table_name, c.column_name, c.collation_name "
+            "FROM information_schema.columns c JOIN information_schema.tables t "
+            "USING (table_schema, table_name) "
+            "WHERE c.table_schema = 'public' AND t.table_type = 'BASE TABLE' "
+            "AND c.data_type = 'text' AND c.table_name <> 'spatial_ref_sys'"
+        )
+        .fetchall()
+    )
+    assert len(rows) > 200
+    assert [(r["table_name"], r["column_name"]) for r in rows if r["collation_name"] != "C"] == []
+
+
 def test_geometry_columns_are_typed_cgcs2000_with_gist_indexes(pg_store) -> None:
     conn = pg_store._conn()
     registered = {
