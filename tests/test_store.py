@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pyogrio
 import pytest
-from shapely import MultiPolygon, Point, box
+from shapely import MultiPolygon, box
 
-from geociv.errors import BackendUnavailableError, DuplicateError, SchemaVersionError, StoreError
-from geociv.store import CoverageRun, Division, Facility, User, open_store
+from geociv.errors import BackendUnavailableError, SchemaVersionError, StoreError
+from geociv.store import Division, User, open_store
 from geociv.store._sqlite_schema import SCHEMA_VERSION
 
 FIXTURES = Path(__file__).parent / "data"
@@ -203,23 +203,6 @@ def test_writes_from_several_threads_all_land(empty_store) -> None:
     with ThreadPoolExecutor(4) as pool:
         list(pool.map(write, range(21, 41)))
     assert len(empty_store.query_divisions(level="county")) == 20
-
-
-def test_facilities_keep_ids_refuse_duplicates_and_unknown_fields(empty_store) -> None:
-    given = Facility("X1", "甲", "day_care", Point(114.0, 33.0), capacity_beds=20)
-    (stored,) = empty_store.add_facilities([given], actor="a")
-    assert stored.facility_id == "X1" and stored.created_by == "a"
-    with pytest.raises(DuplicateError):
-        empty_store.add_facilities([Facility("", "乙", "day_care"), given], actor="a")
-    assert len(empty_store.query_facilities()) == 1  # the batch wrote nothing
-    with pytest.raises(StoreError):
-        empty_store.update_facility("X1", actor="a", colour="red")
-    moved = empty_store.update_facility("X1", actor="b", location=Point(114.1, 33.1))
-    assert moved.location.x == 114.1
-    assert empty_store.audit_entries(entity="facilities")[0].before["lon"] == 114.0
-    run = empty_store.add_coverage_run(CoverageRun("", "day_care", {"a": 1}, {"b": 2}), actor="c")
-    assert run.run_id == "R000001" and empty_store.coverage_runs("x") == []
-    assert empty_store.coverage_runs()[0].params == {"a": 1}
 
 
 def test_version_9_adds_session_versions_login_attempts_and_thumbnails(tmp_path: Path) -> None:

@@ -10,7 +10,18 @@ import pytest
 from shapely import LineString, MultiPolygon, Point, box
 
 from geociv.errors import DuplicateError, StoreError
-from geociv.store import AuditQuery, Division, FormerName, NameRecord, Term, User
+from geociv.store import (
+    AuditQuery,
+    CoverageRun,
+    Division,
+    Facility,
+    FormerName,
+    NameRecord,
+    Patrol,
+    Sign,
+    Term,
+    User,
+)
 
 pytestmark = pytest.mark.postgis
 
@@ -269,3 +280,94 @@ def test_former_names_readings_lists_and_overrides(any_store) -> None:
     assert audited.count("terms.add") == 2 and audited.count("pinyin.override") == 2
     override = any_store.audit_entries(entity="pinyin_overrides")[0]
     assert override.before == {"pinyin": "bi4 yang2", "note": "审定读音"}
+
+
+# -- signs and patrols -------------------------------------------------------------------------
+def _jpeg() -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (640, 480), (200, 30, 30)).save(out, "JPEG")
+    return out.getvalue()
+
+
+def test_signs_get_ids_change_field_by_field_and_are_patrolled(any_store) -> None:
+    any_store.upsert_names([_name()], actor="officer")
+    first = any_store.add_sign(
+        Sign("", "N0001", "road", "人民路", "Rénmín Lù", Point(114.0, 33.0)), actor="officer"
+    )
+    given = any_store.add_sign(Sign("S000010", "N0001", "road", "人民路"), actor="officer")
+    after = any_store.add_sign(Sign("", "N0001", "road", "人民路"), actor="officer")
+    assert [first.sign_id, given.sign_id, after.sign_id] == ["S000001", "S000010", "S000011"]
+    with pytest.raises(DuplicateError, match="S000010"):
+        any_store.add_sign(Sign("S000010", "N0001", "road", "人民路"), actor="officer")
+    moved = any_store.update_sign("S000001", actor="officer", location=Point(114.1, 33.1),
+                                  status="damaged")  # fmt: skip
+    assert (moved.location.x, moved.status) == (114.1, "damaged")
+    assert any_store.get_sign("S000001").location.equals(Point(114.1, 33.1))
+    with pytest.raises(StoreError, match="没有字段"):
+        any_store.update_sign("S000001", actor="officer", colour="red")
+    with pytest.raises(StoreError, match="不存在"):
+        any_store.update_sign("S999999", actor="officer", status="removed")
+    any_store.update_sign("S000011", actor="officer", status="removed")
+    assert [s.sign_id for s in any_store.query_signs(include_removed=False)] == [
+        "S000001", "S000010",
+    ]  # fmt: skip
+    assert [s.sign_id for s in any_store.query_signs(status="damaged")] == ["S000001"]
+    assert len(any_store.query_signs(name_id="N0001")) == 3 and any_store.get_sign("S9") is None
+    photo = _jpeg()
+    patrol = any_store.add_patrol(
+        Patrol("S000001", "2026-05-01", "broken", "王五", "被车撞", photo, "p.jpg"), actor="officer"
+    )
+    any_store.add_patrol(Patrol("S000010", "2026-04-01", "intact", "王五"), actor="officer")
+    assert patrol.id and patrol.recorded_by == "officer" and patrol.photo is None
+    assert [p.sign_id for p in any_store.patrols()] == ["S000010", "S000001"]
+    (full,) = any_store.patrols("S000001", with_photo=True)
+    assert full.photo == photo and full.photo_filename == "p.jpg"
+    assert any_store.patrol_thumbnail(patrol.id)[:2] == b"\xff\xd8"  # a JPEG
+    assert any_store.patrol_thumbnail(99999) is None
+    with pytest.raises(StoreError, match="S404"):
+        any_store.add_patrol(Patrol("S404", "2026-05-01", "intact", "王五"), actor="officer")
+    audited = any_store.audit_entries(entity="signs")
+    assert [e.action for e in audited][:2] == ["signs.patrol", "signs.patrol"]
+    assert audited[1].after["photo_sha256"] and audited[1].note == "被车撞"
+
+
+# -- facilities and coverage runs --------------------------------------------------------------
+def test_facilities_keep_ids_refuse_duplicates_and_unknown_fields(any_store) -> None:
+    given = Facility("X1", "甲", "day_care", Point(114.0, 33.0), capacity_beds=20)
+    (stored,) = any_store.add_facilities([given], actor="a")
+    assert stored.facility_id == "X1" and stored.created_by == "a" and stored.capacity_beds == 20
+    with pytest.raises(DuplicateError):
+        any_store.add_facilities([Facility("", "乙", "day_care"), given], actor="a")
+    assert len(any_store.query_facilities()) == 1  # the batch wrote nothing
+    made = any_store.add_facilities(
+        [Facility("", "乙", "nursing_home", Point(114.2, 33.0), sample=True),
+         Facility("", "丙", "rental_station", status="planned")],
+        actor="a",
+    )  # fmt: skip
+    assert [f.facility_id for f in made] == ["F000001", "F000002"] and made[0].sample is True
+    with pytest.raises(StoreError):
+        any_store.update_facility("X1", actor="a", colour="red")
+    moved = any_store.update_facility("X1", actor="b", location=Point(114.1, 33.1))
+    assert moved.location.x == 114.1 and any_store.get_facility("X1").location.x == 114.1
+    assert any_store.audit_entries(entity="facilities")[0].before["lon"] == 114.0
+    any_store.update_facility("F000001", actor="b", status="retired")
+    assert [f.facility_id for f in any_store.query_facilities()] == ["F000002", "X1"]
+    assert [f.facility_id for f in any_store.query_facilities(status="retired")] == ["F000001"]
+    assert len(any_store.query_facilities(include_retired=True)) == 3
+    assert [f.name for f in any_store.query_facilities(type="rental_station")] == ["丙"]
+    assert any_store.get_facility("F9") is None
+
+
+def test_coverage_runs_are_numbered_and_kept(any_store) -> None:
+    run = any_store.add_coverage_run(CoverageRun("", "day_care", {"a": 1}, {"b": 2}), actor="c")
+    other = any_store.add_coverage_run(CoverageRun("", "rental", {"速度": 0.8}), actor="c")
+    assert (run.run_id, other.run_id) == ("R000001", "R000002") and run.actor == "c"
+    assert any_store.coverage_runs("x") == [] and any_store.coverage_runs("rental") == [other]
+    assert any_store.coverage_runs()[0].params == {"a": 1}
+    assert any_store.get_coverage_run("R000002").params == {"速度": 0.8}
+    assert any_store.get_coverage_run("R9") is None
+    assert any_store.audit_entries(entity="coverage_runs")[0].after["kind"] == "rental"

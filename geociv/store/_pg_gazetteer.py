@@ -18,7 +18,7 @@ from geociv.store.records import (
     UpsertCounts,
     now_utc,
 )
-from geociv.store.shared import like_pattern, upsert_outcome
+from geociv.store.shared import like_pattern, upsert_outcome, where_clause
 
 _NAME_FIELDS = (
     "name, specific, generic, category, division_code, pinyin, pinyin_reviewed, status, "
@@ -34,14 +34,6 @@ def _name(row: dict[str, Any], with_geometry: bool = True) -> NameRecord:
         aliases=tuple(json.loads(row["aliases"])),
         geometry=from_wkb(row["geom"]) if with_geometry else None,
     )
-
-
-def _where(conditions: Iterable[tuple[str, Any]]) -> tuple[str, list[Any]]:
-    """`` WHERE a AND b`` of the conditions whose value is not ``None`` (and their values)."""
-    given = [(sql, value) for sql, value in conditions if value is not None]
-    if not given:
-        return "", []
-    return " WHERE " + " AND ".join(sql for sql, _ in given), [v for _, v in given]
 
 
 class GazetteerPG:
@@ -110,7 +102,7 @@ class GazetteerPG:
         with_geometry: bool = False,
     ) -> list[NameRecord]:
         prefix = like_pattern(division_prefix, "prefix") if division_prefix else None
-        where, args = _where(
+        where, args = where_clause(
             [
                 ("division_code LIKE %s", prefix),
                 ("category = %s", category or None),
@@ -141,7 +133,7 @@ class GazetteerPG:
             )  # fmt: skip
 
     def former_names(self, name_id: str | None = None) -> list[FormerName]:
-        where, args = _where([("name_id = %s", name_id)])
+        where, args = where_clause([("name_id = %s", name_id)])
         rows = self._conn().execute(
             "SELECT name_id, name, pinyin, valid_from, valid_to, note, case_id "
             f"FROM name_history{where} ORDER BY id",
@@ -171,7 +163,7 @@ class GazetteerPG:
             )  # fmt: skip
 
     def terms(self, list_name: str | None = None) -> list[Term]:
-        where, args = _where([("list = %s", list_name)])
+        where, args = where_clause([("list = %s", list_name)])
         rows = self._conn().execute(
             f"SELECT list, term, note, added_by FROM name_terms{where} ORDER BY list, term", args
         )
@@ -204,7 +196,7 @@ class GazetteerPG:
             )  # fmt: skip
 
     def finding_overrides(self, name: str | None = None) -> list[FindingOverride]:
-        where, args = _where([("name = %s", name)])
+        where, args = where_clause([("name = %s", name)])
         rows = self._conn().execute(
             f"SELECT name, rule_id, reason, actor, at FROM finding_overrides{where} ORDER BY id",
             args,

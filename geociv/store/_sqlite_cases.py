@@ -27,6 +27,7 @@ from geociv.store.records import (
     Sign,
     now_utc,
 )
+from geociv.store.shared import SIGN_FIELDS
 from geociv.uploads.media import thumbnail
 
 _CASE_COLUMNS = (
@@ -43,17 +44,6 @@ _SIGN_COLUMNS = (
     "sign_id, name_id, sign_type, text, pinyin, geom, installed_on, status, installer, "
     "remarks, created_at, updated_at"
 )
-_SIGN_FIELDS = {
-    "name_id",
-    "sign_type",
-    "text",
-    "pinyin",
-    "location",
-    "installed_on",
-    "status",
-    "installer",
-    "remarks",
-}
 _PATROL_META = (
     "id, sign_id, patrolled_on, condition, inspector, remarks, photo_filename, recorded_by, "
     "recorded_at"
@@ -371,7 +361,7 @@ class SignsSQL:
         with self._write() as conn:
             return update_point_record(
                 conn, table="signs", key_column="sign_id", key=sign_id, changes=changes,
-                allowed=_SIGN_FIELDS, label="地名标志", load=self._load_sign,
+                allowed=SIGN_FIELDS, label="地名标志", load=self._load_sign,
                 audit=self._audit, actor=actor,
             )  # fmt: skip
 

@@ -16,22 +16,12 @@ from geociv.store._sqlite_ids import first_free_serial, new_id
 from geociv.store._sqlite_points import update_point_record
 from geociv.store._sqlite_schema import STORAGE_SRS_ID
 from geociv.store.records import CoverageRun, Facility, now_utc
-from geociv.store.shared import ID_FORMATS
+from geociv.store.shared import FACILITY_FIELDS, ID_FORMATS
 
 _FACILITY_COLUMNS = (
     "facility_id, name, type, geom, capacity_beds, status, division_code, address, source, "
     "sample, created_by, created_at, updated_at"
 )
-_FACILITY_FIELDS = {
-    "name",
-    "type",
-    "location",
-    "capacity_beds",
-    "status",
-    "division_code",
-    "address",
-    "source",
-}
 _RUN_COLUMNS = "run_id, created_at, actor, kind, params_json, summary_json"
 
 
@@ -115,7 +105,7 @@ class CoverageSQL:
         with self._write() as conn:
             return update_point_record(
                 conn, table="facilities", key_column="facility_id", key=facility_id,
-                changes=changes, allowed=_FACILITY_FIELDS, label="设施", load=self._load_facility,
+                changes=changes, allowed=FACILITY_FIELDS, label="设施", load=self._load_facility,
                 audit=self._audit, actor=actor,
             )  # fmt: skip
 

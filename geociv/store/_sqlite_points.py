@@ -21,7 +21,7 @@ def update_point_record(
     key_column: str,
     key: str,
     changes: dict[str, Any],
-    allowed: set[str],
+    allowed: set[str] | frozenset[str],
     label: str,
     load: Callable[[sqlite3.Connection, str], T],
     audit: Callable[..., None],

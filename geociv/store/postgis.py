@@ -26,6 +26,7 @@ from geociv.store._audit_reads import AuditSQL
 from geociv.store._logins_sql import LoginsSQL
 from geociv.store._pg_gazetteer import GazetteerPG
 from geociv.store._pg_people import PeoplePG
+from geociv.store._pg_points import PointsPG
 from geociv.store._pg_schema import SCHEMA_VERSION, migrate, read_version
 from geociv.store.base import Store
 from geociv.store.shared import AUDIT_COLUMNS, audit_row, meta_view
@@ -45,7 +46,7 @@ def _connect(dsn: str) -> Any:
         raise StoreError(f"无法连接 PostgreSQL 数据库：{exc}") from exc
 
 
-class _PostgisCore(GazetteerPG, PeoplePG, LoginsSQL, AuditSQL, Store):
+class _PostgisCore(GazetteerPG, PointsPG, PeoplePG, LoginsSQL, AuditSQL, Store):
     """The implemented part of :class:`PostgisStore`."""
 
     _mark = "%s"

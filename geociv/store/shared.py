@@ -156,6 +156,19 @@ def like_pattern(text: str, match: str) -> str:
     return f"{escaped}%" if match == "prefix" else f"%{escaped}%"
 
 
+def where_clause(conditions: Iterable[tuple[str, Any]]) -> tuple[str, list[Any]]:
+    """`` WHERE a AND b`` of the ``(sql, value)`` conditions whose value is not ``None``, and
+    those values (an empty clause when none is given).
+
+    >>> where_clause([("kind = ?", "aoi"), ("status = ?", None)])
+    (' WHERE kind = ?', ['aoi'])
+    """
+    given = [(sql, value) for sql, value in conditions if value is not None]
+    if not given:
+        return "", []
+    return " WHERE " + " AND ".join(sql for sql, _ in given), [v for _, v in given]
+
+
 def same_geometry(stored: BaseGeometry | None, given: BaseGeometry | None) -> bool:
     """Whether a stored geometry is ``given`` (to within 1e-9°): an unchanged re-load."""
     if stored is None or given is None:
@@ -254,6 +267,18 @@ def user_change(before: User, changes: Mapping[str, Any], new_password: bool) ->
     notes += ["该用户的会话已全部结束"] if ending else []
     audited = bool(set(changes) - {"last_login_at"}) or new_password
     return UserChange(ending, audited, "；".join(notes))
+
+
+# -- point records edited field by field --------------------------------------------------------
+#: Fields of a sign that :meth:`~geociv.store.base.Store.update_sign` may change.
+SIGN_FIELDS = frozenset(
+    {"name_id", "sign_type", "text", "pinyin", "location", "installed_on", "status", "installer",
+     "remarks"}
+)  # fmt: skip
+#: Fields of a facility that :meth:`~geociv.store.base.Store.update_facility` may change.
+FACILITY_FIELDS = frozenset(
+    {"name", "type", "location", "capacity_beds", "status", "division_code", "address", "source"}
+)
 
 
 # -- log-in throttle ----------------------------------------------------------------------------
