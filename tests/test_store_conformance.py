@@ -12,10 +12,12 @@ from shapely import LineString, MultiPolygon, Point, box
 from geociv.errors import DuplicateError, StoreError
 from geociv.store import (
     AuditQuery,
+    CaseDocument,
     CoverageRun,
     Division,
     Facility,
     FormerName,
+    NameCase,
     NameRecord,
     Patrol,
     Sign,
@@ -371,3 +373,74 @@ def test_coverage_runs_are_numbered_and_kept(any_store) -> None:
     assert any_store.get_coverage_run("R000002").params == {"速度": 0.8}
     assert any_store.get_coverage_run("R9") is None
     assert any_store.audit_entries(entity="coverage_runs")[0].after["kind"] == "rental"
+
+
+# -- naming/renaming cases ---------------------------------------------------------------------
+def _case(case_id: str = "", name: str = "建设路", division: str = "411702") -> NameCase:
+    return NameCase(case_id, "naming", name, "road", division, "驿城区住建局")
+
+
+def test_cases_are_numbered_per_year_and_advance_one_step_at_a_time(any_store) -> None:
+    first = any_store.add_case(_case(), on="2026-03-01", actor="officer", note="受理")
+    second = any_store.add_case(_case(name="和平路"), on="2026-03-02", actor="officer")
+    given = any_store.add_case(_case("C2026-0040", "文明路"), on="2026-03-03", actor="officer")
+    later = any_store.add_case(_case(division="411721"), on="2026-04-01", actor="officer")
+    other_year = any_store.add_case(_case(name="新华路"), on="2027-01-05", actor="officer")
+    assert [c.case_id for c in (first, second, given, later, other_year)] == [
+        "C2026-0001", "C2026-0002", "C2026-0040", "C2026-0041", "C2027-0001",
+    ]  # fmt: skip
+    with pytest.raises(DuplicateError, match="C2026-0040"):
+        any_store.add_case(_case("C2026-0040"), on="2026-03-03", actor="officer")
+    assert first.status == "applied" and first.steps[0].note == "受理"
+    reviewed = any_store.advance_case(
+        "C2026-0001", "review", expect_status="applied", on="2026-03-05", actor="officer",
+        changes={"review": {"findings": [], "拼音": "Jiànshè Lù"}, "pinyin": "Jiànshè Lù"},
+    )  # fmt: skip
+    assert reviewed.status == "reviewed" and reviewed.review["拼音"] == "Jiànshè Lù"
+    with pytest.raises(StoreError, match="刷新"):  # someone else moved it on already
+        any_store.advance_case("C2026-0001", "review", expect_status="applied",
+                               on="2026-03-05", actor="officer")  # fmt: skip
+    with pytest.raises(StoreError, match="步骤"):
+        any_store.advance_case("C2026-0001", "fly", expect_status="reviewed", on="x", actor="o")
+    with pytest.raises(StoreError, match="不能更改字段"):
+        any_store.advance_case("C2026-0001", "approve", expect_status="reviewed",
+                               on="x", actor="o", changes={"kind": "renaming"})  # fmt: skip
+    with pytest.raises(StoreError, match="不存在"):
+        any_store.advance_case("C1999-0001", "review", expect_status="applied", on="x",
+                               actor="o")  # fmt: skip
+    any_store.advance_case("C2026-0002", "withdraw", expect_status="applied", on="2026-03-07",
+                           actor="officer", changes={"close_reason": "申请人撤回"})  # fmt: skip
+    stored = any_store.get_case("C2026-0001")
+    assert [s.step for s in stored.steps] == ["apply", "review"] and stored.pinyin
+    assert any_store.get_case("C2026-0002").close_reason == "申请人撤回"
+    assert [c.case_id for c in any_store.query_cases(status="applied")] == [
+        "C2026-0040", "C2026-0041", "C2027-0001",
+    ]  # fmt: skip
+    assert [c.case_id for c in any_store.query_cases(division_prefix="411721")] == ["C2026-0041"]
+    assert [len(c.steps) for c in any_store.query_cases(kind="naming")] == [2, 2, 1, 1, 1]
+    assert any_store.get_case("C9") is None and any_store.query_cases(kind="renaming") == []
+    actions = [e.action for e in any_store.audit_entries(entity="name_cases")]
+    assert actions[:2] == ["cases.withdraw", "cases.review"] and actions.count("cases.apply") == 5
+
+
+def test_case_documents_are_kept_with_their_hash(any_store) -> None:
+    any_store.add_case(_case(), on="2026-03-01", actor="officer")
+    report = "综合评估报告".encode()
+    stored = any_store.add_case_document(
+        CaseDocument("C2026-0001", "assessment", "评估.pdf", report, note="初稿"), actor="officer"
+    )
+    again = any_store.add_case_document(
+        CaseDocument("C2026-0001", "assessment", "评估2.pdf", b"v2"), actor="officer"
+    )
+    assert stored.id and again.id > stored.id and stored.size == len(report)
+    assert stored.content is None and len(stored.sha256) == 64
+    listed = any_store.case_documents("C2026-0001")
+    assert [d.filename for d in listed] == ["评估.pdf", "评估2.pdf"] and listed[0].content is None
+    assert any_store.case_documents("C2026-0001", with_content=True)[0].content == report
+    assert any_store.get_case_document(stored.id).content == report
+    assert any_store.get_case_document(99999) is None
+    with pytest.raises(StoreError, match="不存在"):
+        any_store.add_case_document(CaseDocument("C1999-0001", "other", "x", b"x"), actor="o")
+    with pytest.raises(StoreError, match="为空"):
+        any_store.add_case_document(CaseDocument("C2026-0001", "other", "x"), actor="o")
+    assert any_store.audit_entries(entity="name_cases")[0].after["filename"] == "评估2.pdf"

@@ -1,6 +1,6 @@
 """SQL of the point records edited field by field — place-name signs (with their patrols) and
 facilities — and of the coverage runs, for the PostGIS store. Mixed into
-:class:`~geociv.store.postgis.PostgisStore`; ids from :mod:`geociv.store._pg_ids`."""
+:class:`~geociv.store.postgis.PostgisStore`; ids from its counters (``_take_id``)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from typing import Any, TypeVar
 
 from geociv.errors import DuplicateError, StoreError
 from geociv.store._pg_geometry import GEOM_IN, GEOM_OUT, from_wkb, to_wkb
-from geociv.store._pg_ids import new_id, note_given_id
 from geociv.store._rows import from_row
 from geociv.store.records import CoverageRun, Facility, Patrol, Sign, now_utc
 from geociv.store.shared import FACILITY_FIELDS, SIGN_FIELDS, check_fields, where_clause
@@ -78,11 +77,12 @@ def _update_point(conn: Any, *, table: str, key_column: str, key: str, changes: 
 
 class PointsPG:
     """Signs, patrols, facilities and coverage runs (expects ``_conn``, ``_write``,
-    ``_audit``)."""
+    ``_audit`` and ``_take_id``)."""
 
     _conn: Any
     _write: Any
     _audit: Any
+    _take_id: Any
 
     # -- signs -----------------------------------------------------------------------------
     @staticmethod
@@ -98,9 +98,7 @@ class PointsPG:
 
     def add_sign(self, sign: Sign, *, actor: str) -> Sign:
         with self._write() as conn:
-            sign_id = sign.sign_id or new_id(conn, "signs")
-            if sign.sign_id:
-                note_given_id(conn, "signs", sign_id)
+            sign_id = self._take_id(conn, "signs", sign.sign_id)
             values = (sign.name_id, sign.sign_type, sign.text, sign.pinyin, sign.installed_on,
                       sign.status, sign.installer, sign.remarks)  # fmt: skip
             _insert_point(conn, "signs", "sign_id", sign_id, _SIGN_FIELDS, values, sign.location,
@@ -194,9 +192,7 @@ class PointsPG:
         stored: list[Facility] = []
         with self._write() as conn:
             for fac in facilities:
-                facility_id = fac.facility_id or new_id(conn, "facilities")
-                if fac.facility_id:
-                    note_given_id(conn, "facilities", facility_id)
+                facility_id = self._take_id(conn, "facilities", fac.facility_id)
                 values = (fac.name, fac.type, fac.capacity_beds, fac.status, fac.division_code,
                           fac.address, fac.source, bool(fac.sample), actor)  # fmt: skip
                 _insert_point(conn, "facilities", "facility_id", facility_id, _FACILITY_FIELDS,
@@ -248,9 +244,7 @@ class PointsPG:
 
     def add_coverage_run(self, run: CoverageRun, *, actor: str) -> CoverageRun:
         with self._write() as conn:
-            run_id = run.run_id or new_id(conn, "coverage_runs")
-            if run.run_id:
-                note_given_id(conn, "coverage_runs", run_id)
+            run_id = self._take_id(conn, "coverage_runs", run.run_id)
             row = conn.execute(
                 f"INSERT INTO coverage_runs ({_RUN_COLUMNS}) VALUES ({_marks(6)}) "
                 f"RETURNING {_RUN_COLUMNS}",

@@ -23,8 +23,10 @@ from typing import Any
 
 from geociv.errors import BackendUnavailableError, SchemaVersionError, StoreError
 from geociv.store._audit_reads import AuditSQL
+from geociv.store._cases_sql import CasesSQL
 from geociv.store._logins_sql import LoginsSQL
 from geociv.store._pg_gazetteer import GazetteerPG
+from geociv.store._pg_ids import new_id, note_given_id
 from geociv.store._pg_people import PeoplePG
 from geociv.store._pg_points import PointsPG
 from geociv.store._pg_schema import SCHEMA_VERSION, migrate, read_version
@@ -46,7 +48,7 @@ def _connect(dsn: str) -> Any:
         raise StoreError(f"无法连接 PostgreSQL 数据库：{exc}") from exc
 
 
-class _PostgisCore(GazetteerPG, PointsPG, PeoplePG, LoginsSQL, AuditSQL, Store):
+class _PostgisCore(GazetteerPG, CasesSQL, PointsPG, PeoplePG, LoginsSQL, AuditSQL, Store):
     """The implemented part of :class:`PostgisStore`."""
 
     _mark = "%s"
@@ -114,6 +116,14 @@ class _PostgisCore(GazetteerPG, PointsPG, PeoplePG, LoginsSQL, AuditSQL, Store):
     @property
     def schema_version(self) -> int:
         return read_version(self._conn())
+
+    @staticmethod
+    def _take_id(conn: Any, table: str, given: str, year: str | None = None) -> str:
+        """``given`` (the series kept past it), or else the next id from the series' counter."""
+        if not given:
+            return new_id(conn, table, year)
+        note_given_id(conn, table, given, year)
+        return given
 
     def _serialise_logins(self, conn: Any) -> None:
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._LOGIN_LOCK,))

@@ -16,12 +16,14 @@ from typing import Any
 from geociv.errors import DuplicateError, SchemaVersionError, StoreError
 from geociv.store import _gpkg
 from geociv.store._audit_reads import AuditSQL
+from geociv.store._cases_sql import CasesSQL
 from geociv.store._logins_sql import LoginsSQL
 from geociv.store._rows import from_row
 from geociv.store._sqlite_boundaries import BoundariesSQL
-from geociv.store._sqlite_cases import CasesSQL, SignsSQL
+from geociv.store._sqlite_cases import SignsSQL
 from geociv.store._sqlite_coverage import CoverageSQL
 from geociv.store._sqlite_gazetteer import GazetteerSQL
+from geociv.store._sqlite_ids import new_id
 from geociv.store._sqlite_inputs import InputsSQL
 from geociv.store._sqlite_schema import (
     SCHEMA_VERSION,
@@ -100,6 +102,11 @@ class SQLiteStore(
             raise StoreError(f"无法打开存储文件 {self.path}：{exc}") from exc
 
     # -- connections -----------------------------------------------------------------------
+    @staticmethod
+    def _take_id(conn: sqlite3.Connection, table: str, given: str, year: str | None = None) -> str:
+        """``given``, or else the next id of ``table`` (the largest serial plus one)."""
+        return given or new_id(conn, table, year)
+
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
