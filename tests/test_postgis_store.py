@@ -13,7 +13,8 @@ from shapely import MultiPolygon, Point, box
 
 from geociv.errors import BackendUnavailableError, SchemaVersionError
 from geociv.store import open_store
-from geociv.store._pg_schema import FEATURE_TABLES, SCHEMA_VERSION
+from geociv.store._pg_schema import FEATURE_TABLES
+from geociv.store._sqlite_schema import SCHEMA_VERSION
 
 pytestmark = pytest.mark.postgis
 
@@ -49,7 +50,18 @@ def test_every_geopackage_table_has_its_postgis_counterpart(pg_store, tmp_path: 
         postgis.setdefault(row["table_name"], set()).add(row["column_name"])
     for table, columns in _gpkg_columns(tmp_path / "g.gpkg").items():
         assert postgis.get(table) == columns, table
-    assert pg_store.schema_version == SCHEMA_VERSION == 9
+    assert pg_store.schema_version == SCHEMA_VERSION  # the GeoPackage store's version
+
+
+def test_a_geopackage_only_version_stamps_the_database_without_a_step(pg_dsn) -> None:
+    from geociv.store._pg_schema import migrate, read_version
+    from geociv.store.postgis import PostgisStore
+
+    with PostgisStore(pg_dsn, upgrade=False) as store:
+        conn = store._conn()
+        assert read_version(conn) == 0
+        assert migrate(conn, target=SCHEMA_VERSION + 1)[-2:] == [SCHEMA_VERSION, SCHEMA_VERSION + 1]
+        assert read_version(conn) == SCHEMA_VERSION + 1 and migrate(conn, SCHEMA_VERSION + 1) == []
 
 
 def test_text_sorts_as_on_the_geopackage_whatever_the_server_locale(pg_store) -> None:
@@ -162,7 +174,8 @@ def test_processes_opening_a_new_database_at_once_create_it_once(pg_dsn) -> None
     assert errors == []
     with PostgisStore(pg_dsn, upgrade=False) as store:
         rows = store._conn().execute("SELECT version FROM geociv_schema").fetchall()
-    assert [r["version"] for r in rows] == [SCHEMA_VERSION]
+    versions = [r["version"] for r in rows]
+    assert max(versions) == SCHEMA_VERSION and len(versions) == len(set(versions))
 
 
 def test_a_database_without_postgis_is_a_clear_error(pg_cluster) -> None:
@@ -180,9 +193,9 @@ def test_a_database_without_postgis_is_a_clear_error(pg_cluster) -> None:
 def test_what_is_not_built_yet_says_so_and_the_url_is_still_refused(pg_store) -> None:
     from geociv.store.postgis import PENDING_METHODS
 
-    assert "add_sign" in PENDING_METHODS and "upsert_names" not in PENDING_METHODS
-    with pytest.raises(BackendUnavailableError, match=r"建设中.*add_facilities"):
-        pg_store.add_facilities([], actor="t")
+    assert "add_markers" in PENDING_METHODS and "upsert_names" not in PENDING_METHODS
+    with pytest.raises(BackendUnavailableError, match=r"建设中.*add_markers"):
+        pg_store.add_markers([], actor="t")
     with pytest.raises(BackendUnavailableError, match="pg_dump"):
         pg_store.backup_to(Path("x"))
     with pytest.raises(BackendUnavailableError, match="建设中"):

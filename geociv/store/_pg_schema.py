@@ -15,16 +15,21 @@ alike; text columns use the ``"C"`` collation, so rows come back in the GeoPacka
 
 Versions
 --------
-The version numbers are the GeoPackage store's: a new PostGIS database is created at version 9
-(the GeoPackage schema of that version) in one step; later versions add a step to
-:data:`MIGRATIONS` on both backends. The applied versions are rows of ``geociv_schema``; a
-database with a version newer than this geociv is refused.
+The version numbers are the GeoPackage store's (one :data:`SCHEMA_VERSION` for geociv): a new
+PostGIS database is created at version 9 (the GeoPackage schema of that version) in one step;
+a later version with a change for the server adds a step to :data:`MIGRATIONS`, and a version
+that changed only the GeoPackage's own registrations needs none (the database is stamped with
+it all the same). ``tests/test_postgis_store.py`` compares the two schemas table by table, so
+a GeoPackage change that the server lacks is caught. The applied versions are rows of
+``geociv_schema``; a database with a version newer than this geociv is refused.
 """
 
 from __future__ import annotations
 
 import re
 from typing import Any
+
+from geociv.store._sqlite_schema import SCHEMA_VERSION
 
 STORAGE_SRID = 4490
 
@@ -496,7 +501,6 @@ MIGRATIONS: list[tuple[int, str]] = [
     (9, _collated(_CORE + _GAZETTEER + _CASES + _BOUNDARIES + _COVERAGE) + _SPATIAL_INDEXES),
 ]
 
-SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 #: Serialises migrations of one database between processes (any constant; "geociv" in ASCII).
 _MIGRATION_LOCK = 0x67656F636976
@@ -518,10 +522,11 @@ def migrate(conn: Any, target: int = SCHEMA_VERSION) -> list[int]:
     Each runs in one transaction under an advisory lock, so two processes opening a new
     database at once create it once.
     """
+    steps = [(v, sql) for v, sql in MIGRATIONS if v <= target]
+    if target > steps[-1][0]:
+        steps.append((target, ""))  # versions that changed only the GeoPackage's registrations
     applied: list[int] = []
-    for version, sql in MIGRATIONS:
-        if version > target:
-            break
+    for version, sql in steps:
         with conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
             conn.execute(
@@ -530,7 +535,8 @@ def migrate(conn: Any, target: int = SCHEMA_VERSION) -> list[int]:
             )
             if read_version(conn) >= version:
                 continue
-            conn.execute(sql)
+            if sql:
+                conn.execute(sql)
             conn.execute("INSERT INTO geociv_schema (version) VALUES (%s)", (version,))
         applied.append(version)
     return applied
