@@ -254,3 +254,26 @@ def test_gdal_postgresql_driver_opens_the_layers_in_cgcs2000(pg_store) -> None:
     feature = json.loads(exported)["features"][0]
     assert feature["properties"]["name"] == "驿城区"
     assert shape(feature["geometry"]).equals(geometry)
+
+
+@pytest.mark.slow
+def test_the_demo_without_boundaries_loads_into_postgis_as_into_the_geopackage(
+    pg_store, demo_store
+) -> None:
+    """``load_demo`` (divisions, names, facilities, zone sets; boundaries are not on PostGIS
+    yet) gives the server the same contents as the GeoPackage demo the tests use."""
+    from geociv.demo import load_demo
+
+    load_demo(pg_store, boundaries=False)
+    assert pg_store.count_divisions() == demo_store.count_divisions()
+    names = [
+        [(n.name_id, n.name, n.pinyin) for n in s.query_names()] for s in (pg_store, demo_store)
+    ]
+    assert names[0] == names[1] and len(names[0]) > 3000
+    assert [f.facility_id for f in pg_store.query_facilities()] == [
+        f.facility_id for f in demo_store.query_facilities()
+    ]
+    assert [z.name for z in pg_store.zone_sets()] == [z.name for z in demo_store.zone_sets()]
+    assert pg_store.get_division("411702").geometry.equals(
+        demo_store.get_division("411702").geometry
+    )

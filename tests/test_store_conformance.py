@@ -14,15 +14,19 @@ from geociv.store import (
     AuditQuery,
     CaseDocument,
     CoverageRun,
+    CoverageZone,
     Division,
     Facility,
     FormerName,
     NameCase,
     NameRecord,
     Patrol,
+    PopulationRaster,
+    RoadNetwork,
     Sign,
     Term,
     User,
+    ZoneSet,
 )
 
 pytestmark = pytest.mark.postgis
@@ -444,3 +448,62 @@ def test_case_documents_are_kept_with_their_hash(any_store) -> None:
     with pytest.raises(StoreError, match="为空"):
         any_store.add_case_document(CaseDocument("C2026-0001", "other", "x"), actor="o")
     assert any_store.audit_entries(entity="name_cases")[0].after["filename"] == "评估2.pdf"
+
+
+# -- coverage inputs ---------------------------------------------------------------------------
+def test_road_networks_rasters_and_zone_sets_are_kept_listed_and_retired(any_store) -> None:
+    edges = [(LineString([(116.30, 40.00), (116.31, 40.00)]), 853.2),
+             (LineString([(116.31, 40.00), (116.31, 40.01)]), 1110.0)]  # fmt: skip
+    network = any_store.add_road_network(
+        RoadNetwork("", "海淀路网", "snap-1", 4547, 3, 2, 1.96, {"largest": 3}, "osm",
+                    graph=b"graph-bytes"),
+        edges, actor="planner",
+    )  # fmt: skip
+    assert network.network_id == "RN0001" and network.size == 11 and network.graph is None
+    assert any_store.get_road_network("RN0001").graph == b"graph-bytes"
+    assert any_store.get_road_network("RN0001", with_graph=False).components == {"largest": 3}
+    stored_edges = any_store.road_edges("RN0001")
+    assert [round(length, 1) for _, length in stored_edges] == [853.2, 1110.0]
+    assert stored_edges[1][0].equals(edges[1][0])
+    with pytest.raises(DuplicateError):
+        any_store.add_road_network(RoadNetwork("RN0001", "x", "s", 4547, 0, 0, 0.0,
+                                               graph=b"g"), [], actor="planner")  # fmt: skip
+    with pytest.raises(StoreError, match="graph"):
+        any_store.add_road_network(RoadNetwork("", "x", "s", 4547, 0, 0, 0.0), [], actor="p")
+    raster = any_store.add_population_raster(
+        PopulationRaster("", "60岁以上", "pop.tif", "EPSG:4326", (114.0, 30.4, 114.5, 30.8),
+                         12345.5, 400, data=b"tiff"),
+        actor="planner",
+    )  # fmt: skip
+    assert raster.raster_id == "PR0001" and raster.bounds == (114.0, 30.4, 114.5, 30.8)
+    assert any_store.get_population_raster("PR0001").data == b"tiff"
+    assert any_store.get_population_raster("PR0001", with_data=False).data is None
+    zones = [
+        CoverageZone("411702001", "顺河街道", 12.5, box(114.0, 33.0, 114.05, 33.05)),
+        CoverageZone("411702002", "东风街道", 8.25, box(114.05, 33.0, 114.1, 33.05)),
+    ]
+    zone_set = any_store.add_zone_set(
+        ZoneSet("", "驿城区街道", "subdistrict", sample=True), zones, actor="planner"
+    )
+    assert (zone_set.set_id, zone_set.n_zones, zone_set.sample) == ("ZS0001", 2, True)
+    stored_zones = any_store.coverage_zones("ZS0001")
+    assert [z.name for z in stored_zones] == ["顺河街道", "东风街道"]
+    assert stored_zones[0].geometry.geom_type == "MultiPolygon"
+    assert stored_zones[0].geometry.equals(zones[0].geometry)
+    with pytest.raises(StoreError, match="面"):
+        any_store.add_zone_set(ZoneSet("", "x", "aoi"), [CoverageZone("", "x", 1.0, Point(1, 1))],
+                               actor="planner")  # fmt: skip
+    assert [z.set_id for z in any_store.zone_sets("subdistrict")] == ["ZS0001"]
+    for key in ("RN0001", "PR0001", "ZS0001"):
+        any_store.retire_coverage_input(key, actor="planner", reason="换新")
+    any_store.retire_coverage_input("RN0001", actor="planner")  # already retired: nothing
+    assert any_store.road_networks() == [] and any_store.population_rasters() == []
+    assert any_store.zone_sets() == [] and any_store.get_zone_set("ZS0001").retired
+    assert [n.network_id for n in any_store.road_networks(include_retired=True)] == ["RN0001"]
+    assert len(any_store.population_rasters(include_retired=True)) == 1
+    with pytest.raises(StoreError, match="RN、PR 或 ZS"):
+        any_store.retire_coverage_input("XX0001", actor="planner")
+    with pytest.raises(StoreError, match="不存在"):
+        any_store.retire_coverage_input("ZS0009", actor="planner")
+    retired = [e.action for e in any_store.audit_entries() if e.action.endswith(".retire")]
+    assert len(retired) == 3

@@ -23,6 +23,7 @@ from geociv.store.records import (
     NameCase,
     now_utc,
 )
+from geociv.store.shared import placeholders
 
 _CASE_COLUMNS = (
     "case_id, kind, name_id, old_name, proposed_name, pinyin, category, division_code, "
@@ -35,10 +36,6 @@ _CASE_CHANGES = {"name_id", "pinyin", "approving_body", "filed_with", "close_rea
 _DOCUMENT_META = "id, case_id, doc_type, filename, size, sha256, note, uploaded_by, uploaded_at"
 
 _STEP_ORDER = {step: i for i, step in enumerate(CASE_ALL_STEPS)}
-
-
-def _marks(mark: str, n: int) -> str:
-    return ", ".join([mark] * n)
 
 
 def _case(row: Mapping[str, Any], steps: list[CaseStep]) -> NameCase:
@@ -94,7 +91,7 @@ class CasesSQL:
                 raise DuplicateError(f"案件 {case.case_id} 已存在")
             case_id = self._take_id(conn, "name_cases", case.case_id, on[:4])
             conn.execute(
-                f"INSERT INTO name_cases ({_CASE_COLUMNS}) VALUES ({_marks(m, 18)})",
+                f"INSERT INTO name_cases ({_CASE_COLUMNS}) VALUES ({placeholders(m, 18)})",
                 (
                     case_id,
                     case.kind,
@@ -172,7 +169,7 @@ class CasesSQL:
             )
             conn.execute(
                 "INSERT INTO name_case_events (case_id, step, on_date, actor, note, at) "
-                f"VALUES ({_marks(m, 6)})",
+                f"VALUES ({placeholders(m, 6)})",
                 (case_id, step, on, actor, note, stamp),
             )
             after = self._load_case(conn, case_id)
@@ -222,7 +219,7 @@ class CasesSQL:
             chunk = ids[start : start + 500]
             for e in conn.execute(
                 "SELECT case_id, step, on_date, actor, note, at FROM name_case_events "
-                f"WHERE case_id IN ({_marks(m, len(chunk))})",
+                f"WHERE case_id IN ({placeholders(m, len(chunk))})",
                 chunk,
             ):
                 steps.setdefault(e["case_id"], []).append(_step(e))
@@ -241,7 +238,7 @@ class CasesSQL:
                 raise StoreError(f"案件 {document.case_id} 不存在")
             row = conn.execute(
                 "INSERT INTO name_case_documents (case_id, doc_type, filename, content, size, "
-                f"sha256, note, uploaded_by, uploaded_at) VALUES ({_marks(m, 9)}) "
+                f"sha256, note, uploaded_by, uploaded_at) VALUES ({placeholders(m, 9)}) "
                 f"RETURNING {_DOCUMENT_META}",
                 (
                     document.case_id,

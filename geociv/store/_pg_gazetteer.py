@@ -18,7 +18,7 @@ from geociv.store.records import (
     UpsertCounts,
     now_utc,
 )
-from geociv.store.shared import like_pattern, upsert_outcome, where_clause
+from geociv.store.shared import like_pattern, placeholders, upsert_outcome, where_clause
 
 _NAME_FIELDS = (
     "name, specific, generic, category, division_code, pinyin, pinyin_reviewed, status, "
@@ -48,7 +48,7 @@ class GazetteerPG:
     ) -> UpsertCounts:
         counts = UpsertCounts()
         stamp = now_utc()
-        marks = ", ".join(["%s"] * 12)
+        marks = placeholders("%s", 12)
         with self._write() as conn:
             for rec in records:
                 row = conn.execute(

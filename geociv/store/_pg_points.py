@@ -13,7 +13,13 @@ from geociv.errors import DuplicateError, StoreError
 from geociv.store._pg_geometry import GEOM_IN, GEOM_OUT, from_wkb, to_wkb
 from geociv.store._rows import from_row
 from geociv.store.records import CoverageRun, Facility, Patrol, Sign, now_utc
-from geociv.store.shared import FACILITY_FIELDS, SIGN_FIELDS, check_fields, where_clause
+from geociv.store.shared import (
+    FACILITY_FIELDS,
+    SIGN_FIELDS,
+    check_fields,
+    placeholders,
+    where_clause,
+)
 from geociv.uploads.media import thumbnail
 
 T = TypeVar("T")
@@ -29,10 +35,6 @@ _PATROL_META = (
 _RUN_COLUMNS = "run_id, created_at, actor, kind, params_json, summary_json"
 
 
-def _marks(n: int) -> str:
-    return ", ".join(["%s"] * n)
-
-
 def _insert_point(conn: Any, table: str, key_column: str, key: str, fields: str,
                   values: tuple[Any, ...], location: Any, label: str) -> None:  # fmt: skip
     """Insert one point record stamped now; a taken key is a :class:`DuplicateError`."""
@@ -43,7 +45,7 @@ def _insert_point(conn: Any, table: str, key_column: str, key: str, fields: str,
         with conn.transaction():
             conn.execute(
                 f"INSERT INTO {table} ({key_column}, {fields}, geom, created_at, updated_at) "
-                f"VALUES (%s, {_marks(len(values))}, {GEOM_IN}, %s, %s)",
+                f"VALUES (%s, {placeholders('%s', len(values))}, {GEOM_IN}, %s, %s)",
                 (key, *values, to_wkb(table, location), stamp, stamp),
             )
     except psycopg.errors.UniqueViolation:
@@ -146,7 +148,7 @@ class PointsPG:
             row = conn.execute(
                 "INSERT INTO sign_patrols (sign_id, patrolled_on, condition, inspector, remarks, "
                 "photo, photo_filename, recorded_by, recorded_at, photo_thumbnail) "
-                f"VALUES ({_marks(10)}) RETURNING {_PATROL_META}",
+                f"VALUES ({placeholders('%s', 10)}) RETURNING {_PATROL_META}",
                 (patrol.sign_id, patrol.patrolled_on, patrol.condition, patrol.inspector,
                  patrol.remarks, patrol.photo, patrol.photo_filename, actor, now_utc(), small),
             ).fetchone()  # fmt: skip
@@ -246,7 +248,7 @@ class PointsPG:
         with self._write() as conn:
             run_id = self._take_id(conn, "coverage_runs", run.run_id)
             row = conn.execute(
-                f"INSERT INTO coverage_runs ({_RUN_COLUMNS}) VALUES ({_marks(6)}) "
+                f"INSERT INTO coverage_runs ({_RUN_COLUMNS}) VALUES ({placeholders('%s', 6)}) "
                 f"RETURNING {_RUN_COLUMNS}",
                 (run_id, now_utc(), actor, run.kind, json.dumps(run.params, ensure_ascii=False),
                  json.dumps(run.summary, ensure_ascii=False)),

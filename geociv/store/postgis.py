@@ -24,8 +24,10 @@ from typing import Any
 from geociv.errors import BackendUnavailableError, SchemaVersionError, StoreError
 from geociv.store._audit_reads import AuditSQL
 from geociv.store._cases_sql import CasesSQL
+from geociv.store._inputs_sql import InputsSQL
 from geociv.store._logins_sql import LoginsSQL
 from geociv.store._pg_gazetteer import GazetteerPG
+from geociv.store._pg_geometry import GEOM_IN, GEOM_OUT, from_wkb, to_wkb
 from geociv.store._pg_ids import new_id, note_given_id
 from geociv.store._pg_people import PeoplePG
 from geociv.store._pg_points import PointsPG
@@ -48,10 +50,17 @@ def _connect(dsn: str) -> Any:
         raise StoreError(f"无法连接 PostgreSQL 数据库：{exc}") from exc
 
 
-class _PostgisCore(GazetteerPG, CasesSQL, PointsPG, PeoplePG, LoginsSQL, AuditSQL, Store):
+class _PostgisCore(
+    GazetteerPG, CasesSQL, InputsSQL, PointsPG, PeoplePG, LoginsSQL, AuditSQL, Store
+):
     """The implemented part of :class:`PostgisStore`."""
 
+    # what the SQL shared with the GeoPackage store asks of the backend
     _mark = "%s"
+    _geom_in = GEOM_IN
+    _geom_out = GEOM_OUT
+    _encode_geom = staticmethod(to_wkb)
+    _decode_geom = staticmethod(from_wkb)
     #: Serialises the log-in throttle's count-then-record (any constant; "login" in ASCII).
     _LOGIN_LOCK = 0x6C6F67696E
 

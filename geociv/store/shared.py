@@ -156,6 +156,15 @@ def like_pattern(text: str, match: str) -> str:
     return f"{escaped}%" if match == "prefix" else f"%{escaped}%"
 
 
+def placeholders(mark: str, n: int) -> str:
+    """``n`` placeholders for a ``VALUES`` list (``?, ?, ?`` or ``%s, %s, %s``).
+
+    >>> placeholders("%s", 3)
+    '%s, %s, %s'
+    """
+    return ", ".join([mark] * n)
+
+
 def where_clause(conditions: Iterable[tuple[str, Any]]) -> tuple[str, list[Any]]:
     """`` WHERE a AND b`` of the ``(sql, value)`` conditions whose value is not ``None``, and
     those values (an empty clause when none is given).

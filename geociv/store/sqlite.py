@@ -11,12 +11,13 @@ import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from geociv.errors import DuplicateError, SchemaVersionError, StoreError
 from geociv.store import _gpkg
 from geociv.store._audit_reads import AuditSQL
 from geociv.store._cases_sql import CasesSQL
+from geociv.store._inputs_sql import InputsSQL
 from geociv.store._logins_sql import LoginsSQL
 from geociv.store._rows import from_row
 from geociv.store._sqlite_boundaries import BoundariesSQL
@@ -24,7 +25,6 @@ from geociv.store._sqlite_cases import SignsSQL
 from geociv.store._sqlite_coverage import CoverageSQL
 from geociv.store._sqlite_gazetteer import GazetteerSQL
 from geociv.store._sqlite_ids import new_id
-from geociv.store._sqlite_inputs import InputsSQL
 from geociv.store._sqlite_schema import (
     SCHEMA_VERSION,
     STORAGE_SRS_ID,
@@ -45,6 +45,9 @@ from geociv.store.shared import (
     user_view,
 )
 from geociv.uploads.guard import protect
+
+if TYPE_CHECKING:
+    from shapely.geometry.base import BaseGeometry
 
 _DIVISION_COLUMNS = "code, name, level, parent_code, kind, geom, area_km2, source"
 _USER_COLUMNS = (
@@ -102,6 +105,16 @@ class SQLiteStore(
             raise StoreError(f"无法打开存储文件 {self.path}：{exc}") from exc
 
     # -- connections -----------------------------------------------------------------------
+    # -- what the SQL shared with PostGIS asks of the backend -------------------------------
+    @staticmethod
+    def _encode_geom(table: str, geometry: BaseGeometry | None) -> bytes | None:
+        """The GeoPackage blob of ``geometry`` for ``table``'s geometry column."""
+        return _gpkg.encode(geometry, STORAGE_SRS_ID)
+
+    @staticmethod
+    def _decode_geom(value: bytes | None) -> BaseGeometry | None:
+        return _gpkg.decode(value)
+
     @staticmethod
     def _take_id(conn: sqlite3.Connection, table: str, given: str, year: str | None = None) -> str:
         """``given``, or else the next id of ``table`` (the largest serial plus one)."""
