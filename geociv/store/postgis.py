@@ -24,9 +24,9 @@ from typing import Any
 from geociv.errors import BackendUnavailableError, SchemaVersionError, StoreError
 from geociv.store._audit_reads import AuditSQL
 from geociv.store._cases_sql import CasesSQL
+from geociv.store._gazetteer_sql import GazetteerSQL
 from geociv.store._inputs_sql import InputsSQL
 from geociv.store._logins_sql import LoginsSQL
-from geociv.store._pg_gazetteer import GazetteerPG
 from geociv.store._pg_geometry import GEOM_IN, GEOM_OUT, from_wkb, to_wkb
 from geociv.store._pg_ids import new_id, note_given_id
 from geociv.store._pg_people import PeoplePG
@@ -51,7 +51,7 @@ def _connect(dsn: str) -> Any:
 
 
 class _PostgisCore(
-    GazetteerPG, CasesSQL, InputsSQL, PointsPG, PeoplePG, LoginsSQL, AuditSQL, Store
+    GazetteerSQL, CasesSQL, InputsSQL, PointsPG, PeoplePG, LoginsSQL, AuditSQL, Store
 ):
     """The implemented part of :class:`PostgisStore`."""
 
@@ -61,6 +61,7 @@ class _PostgisCore(
     _geom_out = GEOM_OUT
     _encode_geom = staticmethod(to_wkb)
     _decode_geom = staticmethod(from_wkb)
+    _for_update = " FOR UPDATE"
     #: Serialises the log-in throttle's count-then-record (any constant; "login" in ASCII).
     _LOGIN_LOCK = 0x6C6F67696E
 

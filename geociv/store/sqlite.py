@@ -17,13 +17,13 @@ from geociv.errors import DuplicateError, SchemaVersionError, StoreError
 from geociv.store import _gpkg
 from geociv.store._audit_reads import AuditSQL
 from geociv.store._cases_sql import CasesSQL
+from geociv.store._gazetteer_sql import GazetteerSQL
 from geociv.store._inputs_sql import InputsSQL
 from geociv.store._logins_sql import LoginsSQL
 from geociv.store._rows import from_row
 from geociv.store._sqlite_boundaries import BoundariesSQL
 from geociv.store._sqlite_cases import SignsSQL
 from geociv.store._sqlite_coverage import CoverageSQL
-from geociv.store._sqlite_gazetteer import GazetteerSQL
 from geociv.store._sqlite_ids import new_id
 from geociv.store._sqlite_schema import (
     SCHEMA_VERSION,
