@@ -277,3 +277,13 @@ def test_the_demo_without_boundaries_loads_into_postgis_as_into_the_geopackage(
     assert pg_store.get_division("411702").geometry.equals(
         demo_store.get_division("411702").geometry
     )
+
+
+def test_a_unique_constraint_has_the_last_word_as_a_duplicate(pg_store) -> None:
+    """A writer that raced past a check is refused as a duplicate, not with a driver error."""
+    from geociv.errors import DuplicateError
+
+    pg_store.set_meta("site", "驻马店", actor="t")
+    with pytest.raises(DuplicateError, match="site"), pg_store._write() as conn:
+        conn.execute("INSERT INTO geociv_meta (key, value) VALUES ('site', 'x')")
+    assert pg_store.get_meta("site") == "驻马店"

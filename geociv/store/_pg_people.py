@@ -111,22 +111,20 @@ class PeoplePG:
 
     # -- users -----------------------------------------------------------------------------
     def add_user(self, user: User, password_hash: str, *, actor: str) -> None:
-        import psycopg
-
-        try:
-            with self._write() as conn:
-                conn.execute(
-                    "INSERT INTO users (username, password_hash, role, division_code, "
-                    "display_name, active, created_at) VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                    (user.username, password_hash, user.role, user.division_code,
-                     user.display_name, bool(user.active), user.created_at or now_utc()),
-                )  # fmt: skip
-                self._audit(
-                    conn, actor=actor, action="users.add", entity="users", key=user.username,
-                    before=None, after=user_view(user),
-                )  # fmt: skip
-        except psycopg.errors.UniqueViolation:
-            raise DuplicateError(f"用户 {user.username} 已存在") from None
+        with self._write() as conn:
+            sql = "SELECT 1 FROM users WHERE username = %s FOR UPDATE"
+            if conn.execute(sql, (user.username,)).fetchone():
+                raise DuplicateError(f"用户 {user.username} 已存在")
+            conn.execute(
+                "INSERT INTO users (username, password_hash, role, division_code, "
+                "display_name, active, created_at) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                (user.username, password_hash, user.role, user.division_code,
+                 user.display_name, bool(user.active), user.created_at or now_utc()),
+            )  # fmt: skip
+            self._audit(
+                conn, actor=actor, action="users.add", entity="users", key=user.username,
+                before=None, after=user_view(user),
+            )  # fmt: skip
 
     def get_user(self, username: str) -> tuple[User, str] | None:
         row = (

@@ -21,7 +21,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from geociv.errors import BackendUnavailableError, SchemaVersionError, StoreError
+from geociv.errors import (
+    BackendUnavailableError,
+    DuplicateError,
+    SchemaVersionError,
+    StoreError,
+)
 from geociv.store._audit_reads import AuditSQL
 from geociv.store._cases_sql import CasesSQL
 from geociv.store._gazetteer_sql import GazetteerSQL
@@ -30,8 +35,8 @@ from geociv.store._logins_sql import LoginsSQL
 from geociv.store._pg_geometry import GEOM_IN, GEOM_OUT, from_wkb, to_wkb
 from geociv.store._pg_ids import new_id, note_given_id
 from geociv.store._pg_people import PeoplePG
-from geociv.store._pg_points import PointsPG
 from geociv.store._pg_schema import SCHEMA_VERSION, migrate, read_version
+from geociv.store._points_sql import PointsSQL
 from geociv.store.base import Store
 from geociv.store.shared import AUDIT_COLUMNS, audit_row, meta_view
 
@@ -51,7 +56,7 @@ def _connect(dsn: str) -> Any:
 
 
 class _PostgisCore(
-    GazetteerSQL, CasesSQL, InputsSQL, PointsPG, PeoplePG, LoginsSQL, AuditSQL, Store
+    GazetteerSQL, CasesSQL, InputsSQL, PointsSQL, PeoplePG, LoginsSQL, AuditSQL, Store
 ):
     """The implemented part of :class:`PostgisStore`."""
 
@@ -103,9 +108,16 @@ class _PostgisCore(
     def _write(self) -> Iterator[Any]:
         # psycopg nests transaction blocks as savepoints: a failed inner write undoes itself
         # and the outer block decides for all of them, as on the GeoPackage store.
+        import psycopg
+
         conn = self._conn()
-        with conn.transaction():
-            yield conn
+        try:
+            with conn.transaction():
+                yield conn
+        except psycopg.errors.UniqueViolation as exc:
+            # the last word on uniqueness: a writer that raced past a check is refused the same
+            detail = exc.diag.message_detail or exc.diag.constraint_name or ""
+            raise DuplicateError(f"记录已存在（{detail}）") from exc
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -126,6 +138,12 @@ class _PostgisCore(
     @property
     def schema_version(self) -> int:
         return read_version(self._conn())
+
+    @staticmethod
+    def _new_ids(conn: Any, table: str) -> Iterator[str]:
+        """New ids of ``table`` for a batch, each from the series' counter."""
+        while True:
+            yield new_id(conn, table)
 
     @staticmethod
     def _take_id(conn: Any, table: str, given: str, year: str | None = None) -> str:

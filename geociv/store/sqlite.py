@@ -20,11 +20,10 @@ from geociv.store._cases_sql import CasesSQL
 from geociv.store._gazetteer_sql import GazetteerSQL
 from geociv.store._inputs_sql import InputsSQL
 from geociv.store._logins_sql import LoginsSQL
+from geociv.store._points_sql import PointsSQL
 from geociv.store._rows import from_row
 from geociv.store._sqlite_boundaries import BoundariesSQL
-from geociv.store._sqlite_cases import SignsSQL
-from geociv.store._sqlite_coverage import CoverageSQL
-from geociv.store._sqlite_ids import new_id
+from geociv.store._sqlite_ids import first_free_serial, new_id
 from geociv.store._sqlite_schema import (
     SCHEMA_VERSION,
     STORAGE_SRS_ID,
@@ -36,6 +35,7 @@ from geociv.store.base import Store
 from geociv.store.records import Division, UpsertCounts, User, now_utc
 from geociv.store.shared import (
     AUDIT_COLUMNS,
+    ID_FORMATS,
     audit_row,
     division_view,
     division_where,
@@ -59,9 +59,8 @@ _USER_COLUMNS = (
 class SQLiteStore(
     GazetteerSQL,
     CasesSQL,
-    SignsSQL,
+    PointsSQL,
     BoundariesSQL,
-    CoverageSQL,
     InputsSQL,
     LoginsSQL,
     AuditSQL,
@@ -114,6 +113,14 @@ class SQLiteStore(
     @staticmethod
     def _decode_geom(value: bytes | None) -> BaseGeometry | None:
         return _gpkg.decode(value)
+
+    @staticmethod
+    def _new_ids(conn: sqlite3.Connection, table: str) -> Iterator[str]:
+        """New ids of ``table`` for a batch: the largest serial read once, then counted on."""
+        ids, serial = ID_FORMATS[table], first_free_serial(conn, table)
+        while True:
+            yield ids.make(serial)
+            serial += 1
 
     @staticmethod
     def _take_id(conn: sqlite3.Connection, table: str, given: str, year: str | None = None) -> str:

@@ -1,6 +1,11 @@
 """SQL of the point records edited field by field — place-name signs (with their patrols) and
-facilities — and of the coverage runs, for the PostGIS store. Mixed into
-:class:`~geociv.store.postgis.PostgisStore`; ids from its counters (``_take_id``)."""
+facilities — and of the coverage runs.
+
+The same SQL serves both backends (mixed into :class:`~geociv.store.sqlite.SQLiteStore` and
+:class:`~geociv.store.postgis.PostgisStore`); what differs is asked of the store: the driver's
+placeholder (``_mark``), the geometry hooks (``_geom_in``, ``_geom_out``, ``_encode_geom``,
+``_decode_geom``) and the ids (``_take_id`` for one, ``_new_ids`` for a batch).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,6 @@ from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from geociv.errors import DuplicateError, StoreError
-from geociv.store._pg_geometry import GEOM_IN, GEOM_OUT, from_wkb, to_wkb
 from geociv.store._rows import from_row
 from geociv.store.records import CoverageRun, Facility, Patrol, Sign, now_utc
 from geociv.store.shared import (
@@ -35,76 +39,76 @@ _PATROL_META = (
 _RUN_COLUMNS = "run_id, created_at, actor, kind, params_json, summary_json"
 
 
-def _insert_point(conn: Any, table: str, key_column: str, key: str, fields: str,
-                  values: tuple[Any, ...], location: Any, label: str) -> None:  # fmt: skip
-    """Insert one point record stamped now; a taken key is a :class:`DuplicateError`."""
-    import psycopg
-
-    stamp = now_utc()
-    try:
-        with conn.transaction():
-            conn.execute(
-                f"INSERT INTO {table} ({key_column}, {fields}, geom, created_at, updated_at) "
-                f"VALUES (%s, {placeholders('%s', len(values))}, {GEOM_IN}, %s, %s)",
-                (key, *values, to_wkb(table, location), stamp, stamp),
-            )
-    except psycopg.errors.UniqueViolation:
-        raise DuplicateError(f"{label} {key} 已存在") from None
-
-
-def _update_point(conn: Any, *, table: str, key_column: str, key: str, changes: dict[str, Any],
-                  allowed: frozenset[str], label: str, load: Callable[[Any, str], T],
-                  audit: Callable[..., None], actor: str) -> T:  # fmt: skip
-    """Change fields of one row (``location`` is the ``geom`` column), stamp ``updated_at`` and
-    audit before/after, inside the caller's transaction."""
-    check_fields(changes, allowed, label)
-    before = load(conn, key)
-    if not changes:
-        return before
-    columns = {("geom" if k == "location" else k): v for k, v in changes.items()}
-    sets = [f"{k} = {GEOM_IN if k == 'geom' else '%s'}" for k in columns] + ["updated_at = %s"]
-    if "geom" in columns:
-        columns["geom"] = to_wkb(table, columns["geom"])
-    conn.execute(
-        f"UPDATE {table} SET {', '.join(sets)} WHERE {key_column} = %s",
-        (*columns.values(), now_utc(), key),
-    )
-    after = load(conn, key)
-    audit(
-        conn, actor=actor, action=f"{table}.update", entity=table, key=key,
-        before=before.attributes(), after=after.attributes(),  # type: ignore[attr-defined]
-    )  # fmt: skip
-    return after
-
-
-class PointsPG:
-    """Signs, patrols, facilities and coverage runs (expects ``_conn``, ``_write``,
-    ``_audit`` and ``_take_id``)."""
+class PointsSQL:
+    """Signs, patrols, facilities and coverage runs of a store (expects ``_conn``, ``_write``,
+    ``_audit`` and the backend's hooks named in the module notes)."""
 
     _conn: Any
     _write: Any
     _audit: Any
     _take_id: Any
+    _new_ids: Any
+    _encode_geom: Any
+    _decode_geom: Any
+    _mark = "?"
+    _geom_in = "?"
+    _geom_out = "geom"
+
+    def _insert_point(self, conn: Any, table: str, key_column: str, key: str, fields: str,
+                      values: tuple[Any, ...], location: Any, label: str) -> None:  # fmt: skip
+        """Insert one point record stamped now; a taken key is a :class:`DuplicateError`."""
+        m, stamp = self._mark, now_utc()
+        if conn.execute(f"SELECT 1 FROM {table} WHERE {key_column} = {m}", (key,)).fetchone():
+            raise DuplicateError(f"{label} {key} 已存在")
+        conn.execute(
+            f"INSERT INTO {table} ({key_column}, {fields}, geom, created_at, updated_at) "
+            f"VALUES ({m}, {placeholders(m, len(values))}, {self._geom_in}, {m}, {m})",
+            (key, *values, self._encode_geom(table, location), stamp, stamp),
+        )
+
+    def _update_point(self, conn: Any, *, table: str, key_column: str, key: str,
+                      changes: dict[str, Any], allowed: frozenset[str], label: str,
+                      load: Callable[[Any, str], T], actor: str) -> T:  # fmt: skip
+        """Change fields of one row (``location`` is the ``geom`` column), stamp
+        ``updated_at`` and audit before/after, inside the caller's transaction."""
+        check_fields(changes, allowed, label)
+        before = load(conn, key)
+        if not changes:
+            return before
+        m = self._mark
+        columns = {("geom" if k == "location" else k): v for k, v in changes.items()}
+        sets = [f"{k} = {self._geom_in if k == 'geom' else m}" for k in columns]
+        if "geom" in columns:
+            columns["geom"] = self._encode_geom(table, columns["geom"])
+        conn.execute(
+            f"UPDATE {table} SET {', '.join(sets)}, updated_at = {m} WHERE {key_column} = {m}",
+            (*columns.values(), now_utc(), key),
+        )
+        after = load(conn, key)
+        self._audit(
+            conn, actor=actor, action=f"{table}.update", entity=table, key=key,
+            before=before.attributes(), after=after.attributes(),  # type: ignore[attr-defined]
+        )  # fmt: skip
+        return after
 
     # -- signs -----------------------------------------------------------------------------
-    @staticmethod
-    def _load_sign(conn: Any, sign_id: str) -> Sign:
+    def _load_sign(self, conn: Any, sign_id: str) -> Sign:
         row = conn.execute(
-            f"SELECT sign_id, {_SIGN_FIELDS}, {GEOM_OUT}, created_at, updated_at FROM signs "
-            "WHERE sign_id = %s",
+            f"SELECT sign_id, {_SIGN_FIELDS}, {self._geom_out}, created_at, updated_at FROM signs "
+            f"WHERE sign_id = {self._mark}",
             (sign_id,),
         ).fetchone()
         if row is None:
             raise StoreError(f"地名标志 {sign_id} 不存在")
-        return from_row(Sign, row, location=from_wkb(row["geom"]))
+        return from_row(Sign, row, location=self._decode_geom(row["geom"]))
 
     def add_sign(self, sign: Sign, *, actor: str) -> Sign:
         with self._write() as conn:
             sign_id = self._take_id(conn, "signs", sign.sign_id)
             values = (sign.name_id, sign.sign_type, sign.text, sign.pinyin, sign.installed_on,
                       sign.status, sign.installer, sign.remarks)  # fmt: skip
-            _insert_point(conn, "signs", "sign_id", sign_id, _SIGN_FIELDS, values, sign.location,
-                          "地名标志")  # fmt: skip
+            self._insert_point(conn, "signs", "sign_id", sign_id, _SIGN_FIELDS, values,
+                               sign.location, "地名标志")  # fmt: skip
             stored = self._load_sign(conn, sign_id)
             self._audit(
                 conn, actor=actor, action="signs.add", entity="signs", key=sign_id,
@@ -114,9 +118,9 @@ class PointsPG:
 
     def update_sign(self, sign_id: str, *, actor: str, **changes: Any) -> Sign:
         with self._write() as conn:
-            return _update_point(
+            return self._update_point(
                 conn, table="signs", key_column="sign_id", key=sign_id, changes=changes,
-                allowed=SIGN_FIELDS, label="地名标志", load=self._load_sign, audit=self._audit,
+                allowed=SIGN_FIELDS, label="地名标志", load=self._load_sign,
                 actor=actor,
             )  # fmt: skip
 
@@ -131,15 +135,15 @@ class PointsPG:
         include_removed: bool = True,
     ) -> list[Sign]:  # fmt: skip
         where, args = where_clause(
-            [("name_id = %s", name_id), ("status = %s", status),
-             ("status <> %s", None if include_removed else "removed")]
+            [(f"name_id = {self._mark}", name_id), (f"status = {self._mark}", status),
+             (f"status <> {self._mark}", None if include_removed else "removed")]
         )  # fmt: skip
         rows = self._conn().execute(
-            f"SELECT sign_id, {_SIGN_FIELDS}, {GEOM_OUT}, created_at, updated_at FROM signs"
+            f"SELECT sign_id, {_SIGN_FIELDS}, {self._geom_out}, created_at, updated_at FROM signs"
             f"{where} ORDER BY sign_id",
             args,
         )
-        return [from_row(Sign, r, location=from_wkb(r["geom"])) for r in rows]
+        return [from_row(Sign, r, location=self._decode_geom(r["geom"])) for r in rows]
 
     def add_patrol(self, patrol: Patrol, *, actor: str) -> Patrol:
         small = None if patrol.photo is None else thumbnail(patrol.photo)
@@ -148,7 +152,7 @@ class PointsPG:
             row = conn.execute(
                 "INSERT INTO sign_patrols (sign_id, patrolled_on, condition, inspector, remarks, "
                 "photo, photo_filename, recorded_by, recorded_at, photo_thumbnail) "
-                f"VALUES ({placeholders('%s', 10)}) RETURNING {_PATROL_META}",
+                f"VALUES ({placeholders(self._mark, 10)}) RETURNING {_PATROL_META}",
                 (patrol.sign_id, patrol.patrolled_on, patrol.condition, patrol.inspector,
                  patrol.remarks, patrol.photo, patrol.photo_filename, actor, now_utc(), small),
             ).fetchone()  # fmt: skip
@@ -165,13 +169,16 @@ class PointsPG:
     def patrol_thumbnail(self, patrol_id: int) -> bytes | None:
         row = (
             self._conn()
-            .execute("SELECT photo_thumbnail FROM sign_patrols WHERE id = %s", (int(patrol_id),))
+            .execute(
+                f"SELECT photo_thumbnail FROM sign_patrols WHERE id = {self._mark}",
+                (int(patrol_id),),
+            )
             .fetchone()
         )
         return None if row is None or row["photo_thumbnail"] is None else row["photo_thumbnail"]
 
     def patrols(self, sign_id: str | None = None, *, with_photo: bool = False) -> list[Patrol]:
-        where, args = where_clause([("sign_id = %s", sign_id)])
+        where, args = where_clause([(f"sign_id = {self._mark}", sign_id)])
         columns = _PATROL_META + (", photo" if with_photo else "")
         rows = self._conn().execute(
             f"SELECT {columns} FROM sign_patrols{where} ORDER BY patrolled_on, id", args
@@ -179,25 +186,31 @@ class PointsPG:
         return [from_row(Patrol, r) for r in rows]
 
     # -- facilities ------------------------------------------------------------------------
-    @staticmethod
-    def _load_facility(conn: Any, facility_id: str) -> Facility:
+    def _load_facility(self, conn: Any, facility_id: str) -> Facility:
         row = conn.execute(
-            f"SELECT facility_id, {_FACILITY_FIELDS}, {GEOM_OUT}, created_at, updated_at "
-            "FROM facilities WHERE facility_id = %s",
+            f"SELECT facility_id, {_FACILITY_FIELDS}, {self._geom_out}, created_at, updated_at "
+            f"FROM facilities WHERE facility_id = {self._mark}",
             (facility_id,),
         ).fetchone()
         if row is None:
             raise StoreError(f"设施 {facility_id} 不存在")
-        return from_row(Facility, row, location=from_wkb(row["geom"]))
+        return from_row(
+            Facility, row, location=self._decode_geom(row["geom"]), sample=bool(row["sample"])
+        )
 
     def add_facilities(self, facilities: Iterable[Facility], *, actor: str) -> list[Facility]:
         stored: list[Facility] = []
         with self._write() as conn:
+            new_ids = self._new_ids(conn, "facilities")
             for fac in facilities:
-                facility_id = self._take_id(conn, "facilities", fac.facility_id)
+                facility_id = (
+                    self._take_id(conn, "facilities", fac.facility_id)
+                    if fac.facility_id
+                    else next(new_ids)
+                )
                 values = (fac.name, fac.type, fac.capacity_beds, fac.status, fac.division_code,
                           fac.address, fac.source, bool(fac.sample), actor)  # fmt: skip
-                _insert_point(conn, "facilities", "facility_id", facility_id, _FACILITY_FIELDS,
+                self._insert_point(conn, "facilities", "facility_id", facility_id, _FACILITY_FIELDS,
                               values, fac.location, "设施")  # fmt: skip
                 record = self._load_facility(conn, facility_id)
                 self._audit(
@@ -209,10 +222,10 @@ class PointsPG:
 
     def update_facility(self, facility_id: str, *, actor: str, **changes: Any) -> Facility:
         with self._write() as conn:
-            return _update_point(
+            return self._update_point(
                 conn, table="facilities", key_column="facility_id", key=facility_id,
                 changes=changes, allowed=FACILITY_FIELDS, label="设施", load=self._load_facility,
-                audit=self._audit, actor=actor,
+                actor=actor,
             )  # fmt: skip
 
     def get_facility(self, facility_id: str) -> Facility | None:
@@ -227,14 +240,21 @@ class PointsPG:
     ) -> list[Facility]:  # fmt: skip
         hidden = None if status is not None or include_retired else "retired"
         where, args = where_clause(
-            [("type = %s", type), ("status = %s", status), ("status <> %s", hidden)]
+            [
+                (f"type = {self._mark}", type),
+                (f"status = {self._mark}", status),
+                (f"status <> {self._mark}", hidden),
+            ]
         )
         rows = self._conn().execute(
-            f"SELECT facility_id, {_FACILITY_FIELDS}, {GEOM_OUT}, created_at, updated_at "
+            f"SELECT facility_id, {_FACILITY_FIELDS}, {self._geom_out}, created_at, updated_at "
             f"FROM facilities{where} ORDER BY facility_id",
             args,
         )
-        return [from_row(Facility, r, location=from_wkb(r["geom"])) for r in rows]
+        return [
+            from_row(Facility, r, location=self._decode_geom(r["geom"]), sample=bool(r["sample"]))
+            for r in rows
+        ]
 
     # -- coverage runs ---------------------------------------------------------------------
     @staticmethod
@@ -248,8 +268,8 @@ class PointsPG:
         with self._write() as conn:
             run_id = self._take_id(conn, "coverage_runs", run.run_id)
             row = conn.execute(
-                f"INSERT INTO coverage_runs ({_RUN_COLUMNS}) VALUES ({placeholders('%s', 6)}) "
-                f"RETURNING {_RUN_COLUMNS}",
+                f"INSERT INTO coverage_runs ({_RUN_COLUMNS}) "
+                f"VALUES ({placeholders(self._mark, 6)}) RETURNING {_RUN_COLUMNS}",
                 (run_id, now_utc(), actor, run.kind, json.dumps(run.params, ensure_ascii=False),
                  json.dumps(run.summary, ensure_ascii=False)),
             ).fetchone()  # fmt: skip
@@ -263,13 +283,15 @@ class PointsPG:
     def get_coverage_run(self, run_id: str) -> CoverageRun | None:
         row = (
             self._conn()
-            .execute(f"SELECT {_RUN_COLUMNS} FROM coverage_runs WHERE run_id = %s", (run_id,))
+            .execute(
+                f"SELECT {_RUN_COLUMNS} FROM coverage_runs WHERE run_id = {self._mark}", (run_id,)
+            )
             .fetchone()
         )
         return None if row is None else self._run(row)
 
     def coverage_runs(self, kind: str | None = None) -> list[CoverageRun]:
-        where, args = where_clause([("kind = %s", kind)])
+        where, args = where_clause([(f"kind = {self._mark}", kind)])
         rows = self._conn().execute(
             f"SELECT {_RUN_COLUMNS} FROM coverage_runs{where} ORDER BY run_id", args
         )
