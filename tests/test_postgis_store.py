@@ -136,7 +136,7 @@ def test_record_ids_come_from_counters_inside_the_transaction(pg_store) -> None:
     def make() -> None:
         from geociv.store.postgis import PostgisStore
 
-        with PostgisStore(pg_store.url) as other, other.transaction():
+        with PostgisStore(pg_store._dsn) as other, other.transaction():
             made.append(new_id(other._conn(), "signs"))
 
     threads = [threading.Thread(target=make) for _ in range(8)]
@@ -152,7 +152,7 @@ def test_a_database_newer_than_the_code_is_refused(pg_store) -> None:
 
     pg_store._conn().execute("INSERT INTO geociv_schema (version) VALUES (%s)", (99,))
     with pytest.raises(SchemaVersionError, match="99"):
-        PostgisStore(pg_store.url)
+        PostgisStore(pg_store._dsn)
 
 
 def test_processes_opening_a_new_database_at_once_create_it_once(pg_dsn) -> None:
@@ -199,7 +199,7 @@ def test_what_is_not_built_yet_says_so_and_the_url_is_still_refused(pg_store) ->
     with pytest.raises(BackendUnavailableError, match="pg_dump"):
         pg_store.backup_to(Path("x"))
     with pytest.raises(BackendUnavailableError, match="建设中"):
-        open_store(pg_store.url)
+        open_store(pg_store._dsn)
 
 
 def _gdal_source(dsn: str) -> str:
@@ -234,7 +234,7 @@ def test_gdal_postgresql_driver_opens_the_layers_in_cgcs2000(pg_store) -> None:
         [NameRecord("N1", "人民路", "人民", "路", "road", "411702", geometry=Point(114, 33))],
         actor="t",
     )
-    source = _gdal_source(pg_store.url)
+    source = _gdal_source(pg_store._dsn)
     listing = subprocess.run(
         ["ogrinfo", "-ro", "-q", source], capture_output=True, text=True, check=True, timeout=60
     ).stdout
@@ -287,3 +287,11 @@ def test_a_unique_constraint_has_the_last_word_as_a_duplicate(pg_store) -> None:
     with pytest.raises(DuplicateError, match="site"), pg_store._write() as conn:
         conn.execute("INSERT INTO geociv_meta (key, value) VALUES ('site', 'x')")
     assert pg_store.get_meta("site") == "驻马店"
+
+
+def test_the_url_shown_in_messages_hides_the_password(pg_dsn) -> None:
+    from geociv.store.postgis import PostgisStore
+
+    with_password = pg_dsn.replace("postgres@", "postgres:s3cret@")
+    with PostgisStore(with_password) as store:  # the throw-away cluster trusts local users
+        assert "s3cret" not in store.url and ":***@" in store.url

@@ -3,7 +3,9 @@
 Under construction: the methods listed in :data:`PENDING_METHODS` raise
 :class:`~geociv.errors.BackendUnavailableError`, and :func:`geociv.store.open_store` does not
 select this backend yet. What is here follows the GeoPackage store's rules through
-:mod:`geociv.store.shared`; only the SQL differs.
+:mod:`geociv.store.shared`, and most of its SQL is the GeoPackage store's own (the
+``_*_sql.py`` mixins, which ask each backend for its placeholder, geometry and id hooks);
+divisions and users (``_pg_people.py``) and the schema (``_pg_schema.py``) are the server's own.
 
 One psycopg connection per thread (autocommit; every logical write is one transaction, a write
 inside :meth:`PostgisStore.transaction` a savepoint), geometries as WKB through PostGIS
@@ -71,8 +73,8 @@ class _PostgisCore(
     _LOGIN_LOCK = 0x6C6F67696E
 
     def __init__(self, dsn: str, *, upgrade: bool = True) -> None:
-        self.url = dsn
         self._dsn = dsn
+        self.url = self._redacted()  # for messages: never the password
         self._local = threading.local()
         conn = self._conn()
         if conn.execute("SELECT 1 FROM pg_extension WHERE extname = 'postgis'").fetchone() is None:
