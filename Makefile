@@ -1,7 +1,8 @@
 # geociv — the two commands a new user needs:
 #   make run    install, load the Zhumadian demo, serve the map on http://127.0.0.1:5000
-#   make test   install (with Debian chromium for the browser tests and Debian's GDAL for the
-#               GeoPackage validator), lint, run the test suite
+#   make test   install (with Debian chromium for the browser tests, Debian's GDAL for the
+#               GeoPackage validator, PostgreSQL + PostGIS for the server-backend tests), lint,
+#               run the test suite
 
 VENV   ?= .venv
 PYTHON ?= python3
@@ -12,13 +13,13 @@ PORT   ?= $(or $(GEOCIV_PORT),5000)
 BIN    := $(VENV)/bin
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test install chromium gdal lint clean
+.PHONY: run test install chromium gdal postgis lint clean
 
 run: install
 	$(BIN)/geociv --store $(STORE) init --demo
 	$(BIN)/geociv --store $(STORE) serve --host $(HOST) --port $(PORT)
 
-test: install chromium gdal
+test: install chromium gdal postgis
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
@@ -45,6 +46,19 @@ gdal:
 		echo "Installing Debian python3-gdal"; \
 		$(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq python3-gdal >/dev/null; \
+	fi
+
+# The PostGIS backend's tests start a throw-away cluster (tests/pg_cluster.py) with Debian's
+# server and PostGIS; gdal-bin's ogrinfo opens its layers with GDAL's PostgreSQL driver (as QGIS).
+PG_MAJOR ?= 15
+postgis:
+	@if [ ! -x /usr/lib/postgresql/$(PG_MAJOR)/bin/initdb ] || \
+	    [ ! -f /usr/share/postgresql/$(PG_MAJOR)/extension/postgis.control ] || \
+	    ! command -v ogrinfo >/dev/null; then \
+		echo "Installing Debian postgresql, postgresql-$(PG_MAJOR)-postgis-3 and gdal-bin"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql \
+			postgresql-$(PG_MAJOR)-postgis-3 gdal-bin >/dev/null; \
 	fi
 
 lint: install

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import socket
@@ -17,6 +18,8 @@ import pytest
 from geociv.auth import Users
 from geociv.demo import load_demo
 from geociv.store import Store, open_store
+from tests.pg_cluster import Cluster
+from tests.pg_cluster import missing_reason as pg_missing_reason
 
 ROOT = Path(__file__).resolve().parents[1]
 #: Extracts of the real open data the tests read (sources and licences: tests/data/README.md);
@@ -222,3 +225,39 @@ def browser():
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b
         b.close()
+
+
+#: Numbers of the test databases made in the session's cluster.
+_PG_DATABASES = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[Cluster]:
+    """A throw-away PostgreSQL + PostGIS cluster for the session (see tests/pg_cluster.py);
+    the tests that use it are skipped, with the reason, where the server is not installed."""
+    reason = pg_missing_reason()
+    if reason is not None:
+        pytest.skip(f"PostGIS backend not tested: {reason}")
+    cluster = Cluster.start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def pg_dsn(pg_cluster: Cluster) -> str:
+    """The ``postgresql://`` URL of a new, empty database with PostGIS."""
+    return pg_cluster.new_database(f"geociv_test_{next(_PG_DATABASES)}")
+
+
+@pytest.fixture(params=["gpkg", "postgis"])
+def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """A fresh, empty store of each backend: a GeoPackage file, and a new PostGIS database
+    (skipped, with the reason, where PostgreSQL is not installed)."""
+    if request.param == "gpkg":
+        store = open_store(tmp_path / "any.gpkg")
+    else:
+        from geociv.store.postgis import PostgisStore
+
+        store = PostgisStore(request.getfixturevalue("pg_dsn"))
+    yield store
+    store.close()

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pyogrio
 import pytest
-from shapely import MultiPolygon, Point, box
+from shapely import MultiPolygon, box
 
-from geociv.errors import BackendUnavailableError, DuplicateError, SchemaVersionError, StoreError
-from geociv.store import CoverageRun, Division, Facility, User, open_store
+from geociv.errors import BackendUnavailableError, SchemaVersionError, StoreError
+from geociv.store import Division, User, open_store
 from geociv.store._sqlite_schema import SCHEMA_VERSION
 
 FIXTURES = Path(__file__).parent / "data"
@@ -53,27 +53,6 @@ def test_sqlite_url_and_path_open_the_same_file(tmp_path: Path) -> None:
     path = tmp_path / "g.gpkg"
     open_store(path).upsert_divisions([_county()], actor="t")
     assert open_store(f"sqlite:///{path}").get_division("411702").name == "驿城区"
-
-
-def test_upsert_is_idempotent_and_audited_with_before_and_after(empty_store) -> None:
-    first = empty_store.upsert_divisions([_county()], actor="alice")
-    again = empty_store.upsert_divisions([_county()], actor="alice")
-    renamed = empty_store.upsert_divisions([_county(name="驿城新区")], actor="bob")
-    assert (first.inserted, again.unchanged, renamed.updated) == (1, 1, 1)
-    entries = empty_store.audit_entries(entity="divisions")
-    assert [e.actor for e in entries] == ["bob", "alice"]
-    assert entries[0].before["name"] == "驿城区" and entries[0].after["name"] == "驿城新区"
-    assert entries[0].after["geometry"]["type"] == "MultiPolygon"
-
-
-def test_a_failing_batch_writes_nothing(empty_store) -> None:
-    empty_store.upsert_divisions([_county()], actor="t")
-    broken = Division("411721", None, "county", "411700")  # type: ignore[arg-type]
-    with pytest.raises(sqlite3.IntegrityError):
-        empty_store.upsert_divisions([_county(name="改名"), broken], actor="t")
-    assert empty_store.get_division("411702").name == "驿城区"
-    assert empty_store.get_division("411721") is None
-    assert len(empty_store.audit_entries()) == 1
 
 
 @pytest.mark.parametrize("old_version", [1, 2, 3, 4, 5, 6, 7, 8, 9])
@@ -194,7 +173,7 @@ def test_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_postgis_url_is_reserved_for_the_server_backend() -> None:
-    with pytest.raises(BackendUnavailableError, match="PostGIS"):
+    with pytest.raises(BackendUnavailableError, match=r"PostGIS.*建设中"):
         open_store("postgresql://geociv@localhost/geociv")
     with pytest.raises(StoreError, match="无法识别"):
         open_store("mysql://x")
@@ -224,23 +203,6 @@ def test_writes_from_several_threads_all_land(empty_store) -> None:
     with ThreadPoolExecutor(4) as pool:
         list(pool.map(write, range(21, 41)))
     assert len(empty_store.query_divisions(level="county")) == 20
-
-
-def test_facilities_keep_ids_refuse_duplicates_and_unknown_fields(empty_store) -> None:
-    given = Facility("X1", "甲", "day_care", Point(114.0, 33.0), capacity_beds=20)
-    (stored,) = empty_store.add_facilities([given], actor="a")
-    assert stored.facility_id == "X1" and stored.created_by == "a"
-    with pytest.raises(DuplicateError):
-        empty_store.add_facilities([Facility("", "乙", "day_care"), given], actor="a")
-    assert len(empty_store.query_facilities()) == 1  # the batch wrote nothing
-    with pytest.raises(StoreError):
-        empty_store.update_facility("X1", actor="a", colour="red")
-    moved = empty_store.update_facility("X1", actor="b", location=Point(114.1, 33.1))
-    assert moved.location.x == 114.1
-    assert empty_store.audit_entries(entity="facilities")[0].before["lon"] == 114.0
-    run = empty_store.add_coverage_run(CoverageRun("", "day_care", {"a": 1}, {"b": 2}), actor="c")
-    assert run.run_id == "R000001" and empty_store.coverage_runs("x") == []
-    assert empty_store.coverage_runs()[0].params == {"a": 1}
 
 
 def test_version_9_adds_session_versions_login_attempts_and_thumbnails(tmp_path: Path) -> None:

@@ -23,6 +23,7 @@ from shapely.geometry.base import BaseGeometry
 from geociv.errors import DuplicateError, StaleRecordError, StoreError
 from geociv.store import _gpkg
 from geociv.store._rows import from_row
+from geociv.store._sqlite_ids import new_id
 from geociv.store._sqlite_schema import STORAGE_SRS_ID
 from geociv.store.records import (
     BoundaryLine,
@@ -38,6 +39,7 @@ from geociv.store.records import (
     UpsertCounts,
     now_utc,
 )
+from geociv.store.shared import geometry_summary
 from geociv.uploads.media import thumbnail
 
 _LINE_COLUMNS = (
@@ -94,8 +96,6 @@ def _line(row: sqlite3.Row, with_geometry: bool = True) -> BoundaryLine:
 
 
 def _line_view(line: BoundaryLine) -> dict[str, Any]:
-    from geociv.store.sqlite import geometry_summary
-
     return {**line.attributes(), "geometry": geometry_summary(line.geometry)}
 
 
@@ -823,16 +823,7 @@ class BoundariesSQL:
                 "SELECT 1 FROM inspection_plans WHERE plan_id = ?", (record.plan_id,)
             ).fetchone():
                 raise StoreError(f"联检计划 {record.plan_id} 不存在")
-            prefix = f"I{record.inspected_on[:4]}-"
-            serials = [
-                int(key[len(prefix) :])
-                for (key,) in conn.execute(
-                    "SELECT DISTINCT record_id FROM inspection_records WHERE record_id LIKE ?",
-                    (f"{prefix}%",),
-                )
-                if key[len(prefix) :].isdigit()
-            ]
-            record_id = f"{prefix}{max(serials, default=0) + 1:04d}"
+            record_id = new_id(conn, "inspection_records", record.inspected_on[:4])
             _insert_record_version(conn, record_id, 1, record, reason="", actor=actor, stamp=stamp)
             stored = self._load_record(conn, record_id)
             assert stored is not None

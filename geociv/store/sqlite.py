@@ -6,28 +6,24 @@ a write in the same transaction as the write itself.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
-
-import shapely
-from shapely.geometry.base import BaseGeometry
+from typing import TYPE_CHECKING, Any
 
 from geociv.errors import DuplicateError, SchemaVersionError, StoreError
 from geociv.store import _gpkg
+from geociv.store._audit_reads import AuditSQL
+from geociv.store._cases_sql import CasesSQL
+from geociv.store._gazetteer_sql import GazetteerSQL
+from geociv.store._inputs_sql import InputsSQL
+from geociv.store._logins_sql import LoginsSQL
+from geociv.store._points_sql import PointsSQL
 from geociv.store._rows import from_row
-from geociv.store._sqlite_audit import AuditSQL
 from geociv.store._sqlite_boundaries import BoundariesSQL
-from geociv.store._sqlite_cases import CasesSQL, SignsSQL
-from geociv.store._sqlite_coverage import CoverageSQL
-from geociv.store._sqlite_gazetteer import GazetteerSQL
-from geociv.store._sqlite_inputs import InputsSQL
-from geociv.store._sqlite_logins import LoginsSQL
+from geociv.store._sqlite_ids import first_free_serial, new_id
 from geociv.store._sqlite_schema import (
     SCHEMA_VERSION,
     STORAGE_SRS_ID,
@@ -37,43 +33,34 @@ from geociv.store._sqlite_schema import (
 )
 from geociv.store.base import Store
 from geociv.store.records import Division, UpsertCounts, User, now_utc
+from geociv.store.shared import (
+    AUDIT_COLUMNS,
+    ID_FORMATS,
+    audit_row,
+    division_view,
+    division_where,
+    meta_view,
+    upsert_outcome,
+    user_change,
+    user_view,
+)
 from geociv.uploads.guard import protect
+
+if TYPE_CHECKING:
+    from shapely.geometry.base import BaseGeometry
 
 _DIVISION_COLUMNS = "code, name, level, parent_code, kind, geom, area_km2, source"
 _USER_COLUMNS = (
     "username, role, division_code, display_name, active, created_at, last_login_at, "
     "session_version"
 )
-_USER_FIELDS = {"role", "division_code", "display_name", "active", "last_login_at"}
-#: Changes that end every session of the user (their session version is bumped).
-_SESSION_ENDING = ("role", "division_code", "active")
-
-
-def geometry_summary(geometry: BaseGeometry | None) -> dict[str, Any] | None:
-    """A short, comparable description of a geometry for the audit trail."""
-    if geometry is None:
-        return None
-    wkb = shapely.to_wkb(geometry, byte_order=1, flavor="iso")
-    return {
-        "type": geometry.geom_type,
-        "bounds": [round(v, 6) for v in geometry.bounds],
-        "sha1": hashlib.sha1(wkb).hexdigest(),
-    }
-
-
-def _same_geometry(blob: bytes | None, geometry: BaseGeometry | None) -> bool:
-    """Whether a stored geometry blob holds ``geometry`` (to within 1e-9°)."""
-    if blob is None or geometry is None:
-        return blob is None and geometry is None
-    return _gpkg.decode(blob).equals_exact(geometry, 1e-9)
 
 
 class SQLiteStore(
     GazetteerSQL,
     CasesSQL,
-    SignsSQL,
+    PointsSQL,
     BoundariesSQL,
-    CoverageSQL,
     InputsSQL,
     LoginsSQL,
     AuditSQL,
@@ -117,6 +104,29 @@ class SQLiteStore(
             raise StoreError(f"无法打开存储文件 {self.path}：{exc}") from exc
 
     # -- connections -----------------------------------------------------------------------
+    # -- what the SQL shared with PostGIS asks of the backend -------------------------------
+    @staticmethod
+    def _encode_geom(table: str, geometry: BaseGeometry | None) -> bytes | None:
+        """The GeoPackage blob of ``geometry`` for ``table``'s geometry column."""
+        return _gpkg.encode(geometry, STORAGE_SRS_ID)
+
+    @staticmethod
+    def _decode_geom(value: bytes | None) -> BaseGeometry | None:
+        return _gpkg.decode(value)
+
+    @staticmethod
+    def _new_ids(conn: sqlite3.Connection, table: str) -> Iterator[str]:
+        """New ids of ``table`` for a batch: the largest serial read once, then counted on."""
+        ids, serial = ID_FORMATS[table], first_free_serial(conn, table)
+        while True:
+            yield ids.make(serial)
+            serial += 1
+
+    @staticmethod
+    def _take_id(conn: sqlite3.Connection, table: str, given: str, year: str | None = None) -> str:
+        """``given``, or else the next id of ``table`` (the largest serial plus one)."""
+        return given or new_id(conn, table, year)
+
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
@@ -194,20 +204,11 @@ class SQLiteStore(
         after: dict[str, Any] | None,
         note: str = "",
     ) -> None:
-        conn.execute(
-            "INSERT INTO audit_log (at, actor, action, entity, entity_key, before_json, "
-            "after_json, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                now_utc(),
-                actor,
-                action,
-                entity,
-                key,
-                None if before is None else json.dumps(before, ensure_ascii=False),
-                None if after is None else json.dumps(after, ensure_ascii=False),
-                note,
-            ),
-        )
+        row = audit_row(
+            actor=actor, action=action, entity=entity, key=key, before=before, after=after,
+            note=note,
+        )  # fmt: skip
+        conn.execute(f"INSERT INTO audit_log ({AUDIT_COLUMNS}) VALUES ({', '.join('?' * 8)})", row)
 
     # -- meta ------------------------------------------------------------------------------
     def get_meta(self, key: str) -> str | None:
@@ -222,15 +223,14 @@ class SQLiteStore(
                 "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                 (key, value),
             )
-            shown = (lambda v: "***") if secret else (lambda v: v)
             self._audit(
                 conn,
                 actor=actor,
                 action="meta.set",
                 entity="geociv_meta",
                 key=key,
-                before=None if old is None else {"value": shown(old[0])},
-                after={"value": shown(value)},
+                before=None if old is None else meta_view(old[0], secret),
+                after=meta_view(value, secret),
             )
 
     def delete_meta(self, key: str, *, actor: str, secret: bool = False) -> bool:
@@ -250,7 +250,7 @@ class SQLiteStore(
                     action="meta.delete",
                     entity="geociv_meta",
                     key=key,
-                    before={"value": "***" if secret else old[0]},
+                    before=meta_view(old[0], secret),
                     after=None,
                 )
         finally:
@@ -264,10 +264,6 @@ class SQLiteStore(
         return from_row(
             Division, row, geometry=_gpkg.decode(row["geom"]) if with_geometry else None
         )
-
-    @staticmethod
-    def _audit_view(division: Division) -> dict[str, Any]:
-        return {**division.attributes(), "geometry": geometry_summary(division.geometry)}
 
     def upsert_divisions(
         self, records: Iterable[Division], *, actor: str, action: str = "divisions.upsert"
@@ -292,10 +288,11 @@ class SQLiteStore(
                     rec.code,
                 )
                 old = None if row is None else self._division(row)
-                if old is not None and old == rec and _same_geometry(row["geom"], rec.geometry):
+                outcome = upsert_outcome(old, rec, old.geometry if old else None, rec.geometry)
+                if outcome == "unchanged":
                     counts.unchanged += 1
                     continue
-                if old is None:
+                if outcome == "inserted":
                     conn.execute(
                         "INSERT INTO divisions (name, level, parent_code, kind, geom, area_km2, "
                         "source, updated_at, code) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -315,8 +312,8 @@ class SQLiteStore(
                     action=action,
                     entity="divisions",
                     key=rec.code,
-                    before=None if old is None else self._audit_view(old),
-                    after=self._audit_view(rec),
+                    before=None if old is None else division_view(old),
+                    after=division_view(rec),
                 )
         return counts
 
@@ -339,33 +336,16 @@ class SQLiteStore(
         with_geometry: bool = True,
         limit: int | None = None,
     ) -> list[Division]:
-        where, args = [], []
-        if parent is not None:
-            where.append("parent_code = ?")
-            args.append(parent)
-        if level is not None:
-            where.append("level = ?")
-            args.append(level)
-        if name is not None:
-            if match == "exact":
-                where.append("name = ?")
-                args.append(name)
-            else:
-                escaped = name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-                pattern = f"{escaped}%" if match == "prefix" else f"%{escaped}%"
-                where.append("name LIKE ? ESCAPE '\\'")
-                args.append(pattern)
-        if not include_statistical:
-            where.append("kind = 'statutory'")
+        where, args = division_where(
+            parent=parent, level=level, name=name, match=match,
+            include_statistical=include_statistical, mark="?",
+        )  # fmt: skip
         columns = (
             _DIVISION_COLUMNS
             if with_geometry
             else _DIVISION_COLUMNS.replace("geom", "NULL AS geom")
         )
-        sql = f"SELECT {columns} FROM divisions"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY code"
+        sql = f"SELECT {columns} FROM divisions{where} ORDER BY code"
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
         rows = self._conn().execute(sql, args).fetchall()
@@ -379,10 +359,6 @@ class SQLiteStore(
     @staticmethod
     def _user(row: sqlite3.Row) -> User:
         return from_row(User, row, active=bool(row["active"]))
-
-    @staticmethod
-    def _user_view(user: User) -> dict[str, Any]:
-        return {k: getattr(user, k) for k in ("role", "division_code", "display_name", "active")}
 
     def add_user(self, user: User, password_hash: str, *, actor: str) -> None:
         with self._write() as conn:
@@ -408,7 +384,7 @@ class SQLiteStore(
                 entity="users",
                 key=user.username,
                 before=None,
-                after=self._user_view(user),
+                after=user_view(user),
             )
 
     def get_user(self, username: str) -> tuple[User, str] | None:
@@ -428,9 +404,6 @@ class SQLiteStore(
     def update_user(
         self, username: str, *, actor: str, password_hash: str | None = None, **changes: Any
     ) -> User:
-        unknown = set(changes) - _USER_FIELDS
-        if unknown:
-            raise StoreError(f"用户没有字段：{', '.join(sorted(unknown))}")
         with self._write() as conn:
             row = conn.execute(
                 f"SELECT {_USER_COLUMNS} FROM users WHERE username = ?", (username,)
@@ -438,15 +411,13 @@ class SQLiteStore(
             if row is None:
                 raise StoreError(f"用户 {username} 不存在")
             before = self._user(row)
+            plan = user_change(before, changes, password_hash is not None)
             sets = [f"{k} = ?" for k in changes]
             args: list[Any] = [int(v) if k == "active" else v for k, v in changes.items()]
             if password_hash is not None:
                 sets.append("password_hash = ?")
                 args.append(password_hash)
-            ending = password_hash is not None or any(
-                k in changes and changes[k] != getattr(before, k) for k in _SESSION_ENDING
-            )
-            if ending:
+            if plan.ends_sessions:
                 sets.append("session_version = session_version + 1")
             if sets:
                 conn.execute(
@@ -457,19 +428,16 @@ class SQLiteStore(
                     f"SELECT {_USER_COLUMNS} FROM users WHERE username = ?", (username,)
                 ).fetchone()
             )
-            audited = set(changes) - {"last_login_at"}
-            notes = ["密码已更改"] if password_hash is not None else []
-            notes += ["该用户的会话已全部结束"] if ending else []
-            if audited or password_hash is not None:
+            if plan.audited:
                 self._audit(
                     conn,
                     actor=actor,
                     action="users.update",
                     entity="users",
                     key=username,
-                    before=self._user_view(before),
-                    after=self._user_view(after),
-                    note="；".join(notes),
+                    before=user_view(before),
+                    after=user_view(after),
+                    note=plan.note,
                 )
         return after
 

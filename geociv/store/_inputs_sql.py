@@ -1,13 +1,17 @@
 """SQL of the coverage-input tables (road networks with their display lines, population rasters,
-zone sets with their zones) for the GeoPackage store. Mixed into
-:class:`~geociv.store.sqlite.SQLiteStore`.
+zone sets with their zones).
+
+The same SQL serves both backends (mixed into :class:`~geociv.store.sqlite.SQLiteStore` and
+:class:`~geociv.store.postgis.PostgisStore`); what differs is asked of the store: the driver's
+placeholder (``_mark``), how a geometry goes in and comes out (``_geom_in`` and ``_geom_out``
+in the SQL, ``_encode_geom`` and ``_decode_geom`` for the values) and how a new id is taken
+(``_take_id``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,10 +20,7 @@ from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
 from geociv.errors import DuplicateError, StoreError
-from geociv.store import _gpkg
 from geociv.store._rows import from_row
-from geociv.store._sqlite_coverage import _next_serial
-from geociv.store._sqlite_schema import STORAGE_SRS_ID
 from geociv.store.records import (
     ZONE_SET_KINDS,
     CoverageZone,
@@ -28,6 +29,7 @@ from geociv.store.records import (
     ZoneSet,
     now_utc,
 )
+from geociv.store.shared import ID_FORMATS, placeholders
 
 _NETWORK_COLUMNS = (
     "network_id, name, source, snapshot_id, crs, n_nodes, n_edges, length_km, components, "
@@ -47,14 +49,14 @@ _INPUT_TABLES = {
 }
 
 
-def _blob(row: sqlite3.Row, column: str) -> bytes | None:
+def _blob(row: Any, column: str) -> bytes | None:
     """The bytes of a BLOB column, ``None`` when it was not selected (``sqlite3.Row``'s ``in``
     looks at values, hence the explicit column list)."""
     columns = set(row.keys())
     return bytes(row[column]) if column in columns and row[column] is not None else None
 
 
-def _network(row: sqlite3.Row) -> RoadNetwork:
+def _network(row: Any) -> RoadNetwork:
     graph = _blob(row, "graph")
     return from_row(
         RoadNetwork,
@@ -65,7 +67,7 @@ def _network(row: sqlite3.Row) -> RoadNetwork:
     )
 
 
-def _raster(row: sqlite3.Row) -> PopulationRaster:
+def _raster(row: Any) -> PopulationRaster:
     data = _blob(row, "data")
     return from_row(
         PopulationRaster,
@@ -76,7 +78,7 @@ def _raster(row: sqlite3.Row) -> PopulationRaster:
     )
 
 
-def _zone_set(row: sqlite3.Row) -> ZoneSet:
+def _zone_set(row: Any) -> ZoneSet:
     return from_row(ZoneSet, row, sample=bool(row["sample"]), retired=bool(row["retired"]))
 
 
@@ -97,36 +99,43 @@ def _multipolygon(geometry: BaseGeometry | None) -> MultiPolygon:
     raise StoreError(f"统计单元的几何必须是面，而不是 {kind}")
 
 
-def _new_id(conn: sqlite3.Connection, given: str, table: str, column: str, prefix: str) -> str:
-    if given:
-        if conn.execute(f"SELECT 1 FROM {table} WHERE {column} = ?", (given,)).fetchone():
-            raise DuplicateError(f"{given} 已存在")
-        return given
-    return f"{prefix}{_next_serial(conn, table, column, prefix):04d}"
-
-
 class InputsSQL:
-    """Road-network, population-raster and zone-set methods of the SQLite store (expects
-    ``_conn``, ``_write`` and ``_audit``)."""
+    """Road-network, population-raster and zone-set methods of a store (expects ``_conn``,
+    ``_write``, ``_audit`` and the backend's hooks named in the module notes)."""
 
     _conn: Any
     _write: Any
     _audit: Any
+    _take_id: Any
+    _encode_geom: Any
+    _decode_geom: Any
+    _mark = "?"
+    _geom_in = "?"
+    _geom_out = "geom"
+
+    def _new_input_id(self, conn: Any, given: str, table: str) -> str:
+        if given:
+            column = ID_FORMATS[table].column
+            sql = f"SELECT 1 FROM {table} WHERE {column} = {self._mark}"
+            if conn.execute(sql, (given,)).fetchone():
+                raise DuplicateError(f"{given} 已存在")
+        return self._take_id(conn, table, given)
 
     # -- road networks ---------------------------------------------------------------------
     def add_road_network(
         self, network: RoadNetwork, edges: Sequence[tuple[BaseGeometry, float]], *, actor: str
     ) -> RoadNetwork:
+        m = self._mark
         if not network.graph:
             raise StoreError("路网缺少图数据（graph）")
         graph = bytes(network.graph)
         sha = hashlib.sha256(graph).hexdigest()
         with self._write() as conn:
-            network_id = _new_id(conn, network.network_id, "road_networks", "network_id", "RN")
+            network_id = self._new_input_id(conn, network.network_id, "road_networks")
             conn.execute(
                 "INSERT INTO road_networks (network_id, name, source, snapshot_id, crs, n_nodes, "
                 "n_edges, length_km, components, graph, size, sha256, retired, created_by, "
-                "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)",
+                f"created_at) VALUES ({placeholders(m, 12)}, FALSE, {m}, {m})",
                 (
                     network_id,
                     network.name,
@@ -145,10 +154,11 @@ class InputsSQL:
                 ),
             )
             lines = list(edges)
-            conn.executemany(
-                "INSERT INTO road_edges (geom, network_id, length_m) VALUES (?, ?, ?)",
+            conn.cursor().executemany(
+                "INSERT INTO road_edges (geom, network_id, length_m) "
+                f"VALUES ({self._geom_in}, {m}, {m})",
                 [
-                    (_gpkg.encode(line, STORAGE_SRS_ID), network_id, float(length))
+                    (self._encode_geom("road_edges", line), network_id, float(length))
                     for line, length in lines
                 ],
             )
@@ -164,13 +174,11 @@ class InputsSQL:
             )
         return stored
 
-    @staticmethod
-    def _load_network(
-        conn: sqlite3.Connection, network_id: str, *, with_graph: bool
-    ) -> RoadNetwork:
+    def _load_network(self, conn: Any, network_id: str, *, with_graph: bool) -> RoadNetwork:
+        m = self._mark
         columns = _NETWORK_COLUMNS + (", graph" if with_graph else "")
         row = conn.execute(
-            f"SELECT {columns} FROM road_networks WHERE network_id = ?", (network_id,)
+            f"SELECT {columns} FROM road_networks WHERE network_id = {m}", (network_id,)
         ).fetchone()
         if row is None:
             raise StoreError(f"路网 {network_id} 不存在")
@@ -185,27 +193,30 @@ class InputsSQL:
     def road_networks(self, *, include_retired: bool = False) -> list[RoadNetwork]:
         sql = f"SELECT {_NETWORK_COLUMNS} FROM road_networks"
         if not include_retired:
-            sql += " WHERE retired = 0"
+            sql += " WHERE NOT retired"
         return [_network(r) for r in self._conn().execute(sql + " ORDER BY network_id")]
 
     def road_edges(self, network_id: str) -> list[tuple[BaseGeometry, float]]:
+        m = self._mark
         rows = self._conn().execute(
-            "SELECT geom, length_m FROM road_edges WHERE network_id = ? ORDER BY fid",
+            f"SELECT {self._geom_out}, length_m FROM road_edges WHERE network_id = {m} "
+            "ORDER BY fid",
             (network_id,),
         )
-        return [(_gpkg.decode(r["geom"]), r["length_m"]) for r in rows]
+        return [(self._decode_geom(r["geom"]), r["length_m"]) for r in rows]
 
     # -- population rasters ----------------------------------------------------------------
     def add_population_raster(self, raster: PopulationRaster, *, actor: str) -> PopulationRaster:
+        m = self._mark
         if not raster.data:
             raise StoreError("人口栅格缺少文件内容（data）")
         data = bytes(raster.data)
         sha = hashlib.sha256(data).hexdigest()
         with self._write() as conn:
-            raster_id = _new_id(conn, raster.raster_id, "population_rasters", "raster_id", "PR")
+            raster_id = self._new_input_id(conn, raster.raster_id, "population_rasters")
             conn.execute(
                 f"INSERT INTO population_rasters ({_RASTER_COLUMNS}, data) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)",
+                f"VALUES ({m}, {m}, {m}, {m}, {m}, {m}, {m}, {m}, {m}, FALSE, {m}, {m}, {m})",
                 (
                     raster_id,
                     raster.label,
@@ -222,7 +233,7 @@ class InputsSQL:
                 ),
             )
             row = conn.execute(
-                f"SELECT {_RASTER_COLUMNS} FROM population_rasters WHERE raster_id = ?",
+                f"SELECT {_RASTER_COLUMNS} FROM population_rasters WHERE raster_id = {m}",
                 (raster_id,),
             ).fetchone()
             stored = _raster(row)
@@ -240,10 +251,13 @@ class InputsSQL:
     def get_population_raster(
         self, raster_id: str, *, with_data: bool = True
     ) -> PopulationRaster | None:
+        m = self._mark
         columns = _RASTER_COLUMNS + (", data" if with_data else "")
         row = (
             self._conn()
-            .execute(f"SELECT {columns} FROM population_rasters WHERE raster_id = ?", (raster_id,))
+            .execute(
+                f"SELECT {columns} FROM population_rasters WHERE raster_id = {m}", (raster_id,)
+            )
             .fetchone()
         )
         return None if row is None else _raster(row)
@@ -251,13 +265,14 @@ class InputsSQL:
     def population_rasters(self, *, include_retired: bool = False) -> list[PopulationRaster]:
         sql = f"SELECT {_RASTER_COLUMNS} FROM population_rasters"
         if not include_retired:
-            sql += " WHERE retired = 0"
+            sql += " WHERE NOT retired"
         return [_raster(r) for r in self._conn().execute(sql + " ORDER BY raster_id")]
 
     # -- zone sets -------------------------------------------------------------------------
     def add_zone_set(
         self, zone_set: ZoneSet, zones: Sequence[CoverageZone], *, actor: str
     ) -> ZoneSet:
+        m = self._mark
         if zone_set.kind not in ZONE_SET_KINDS:
             raise StoreError(f"未知的统计单元集类型 {zone_set.kind!r}")
         zones = list(zones)
@@ -265,25 +280,33 @@ class InputsSQL:
             raise StoreError("统计单元集至少要有一个单元")
         shapes = [_multipolygon(z.geometry) for z in zones]
         with self._write() as conn:
-            set_id = _new_id(conn, zone_set.set_id, "zone_sets", "set_id", "ZS")
+            set_id = self._new_input_id(conn, zone_set.set_id, "zone_sets")
             conn.execute(
-                f"INSERT INTO zone_sets ({_SET_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)",
+                f"INSERT INTO zone_sets ({_SET_COLUMNS}) "
+                f"VALUES ({placeholders(m, 6)}, FALSE, {m}, {m})",
                 (
                     set_id,
                     zone_set.name,
                     zone_set.kind,
                     zone_set.source,
                     len(zones),
-                    int(zone_set.sample),
+                    bool(zone_set.sample),
                     actor,
                     now_utc(),
                 ),
             )
-            conn.executemany(
+            conn.cursor().executemany(
                 "INSERT INTO coverage_zones (geom, set_id, seq, code, name, area_km2) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
+                f"VALUES ({self._geom_in}, {m}, {m}, {m}, {m}, {m})",
                 [
-                    (_gpkg.encode(shape, STORAGE_SRS_ID), set_id, i, z.code, z.name, z.area_km2)
+                    (
+                        self._encode_geom("coverage_zones", shape),
+                        set_id,
+                        i,
+                        z.code,
+                        z.name,
+                        z.area_km2,
+                    )
                     for i, (z, shape) in enumerate(zip(zones, shapes, strict=True), start=1)
                 ],
             )
@@ -303,9 +326,9 @@ class InputsSQL:
             )
         return stored
 
-    @staticmethod
-    def _load_zone_set(conn: sqlite3.Connection, set_id: str) -> ZoneSet:
-        row = conn.execute(f"SELECT {_SET_COLUMNS} FROM zone_sets WHERE set_id = ?", (set_id,))
+    def _load_zone_set(self, conn: Any, set_id: str) -> ZoneSet:
+        m = self._mark
+        row = conn.execute(f"SELECT {_SET_COLUMNS} FROM zone_sets WHERE set_id = {m}", (set_id,))
         found = row.fetchone()
         if found is None:
             raise StoreError(f"统计单元集 {set_id} 不存在")
@@ -318,38 +341,42 @@ class InputsSQL:
             return None
 
     def zone_sets(self, kind: str | None = None, *, include_retired: bool = False) -> list[ZoneSet]:
+        m = self._mark
         where, args = [], []
         if kind is not None:
-            where.append("kind = ?")
+            where.append(f"kind = {m}")
             args.append(kind)
         if not include_retired:
-            where.append("retired = 0")
+            where.append("NOT retired")
         sql = f"SELECT {_SET_COLUMNS} FROM zone_sets"
         if where:
             sql += " WHERE " + " AND ".join(where)
         return [_zone_set(r) for r in self._conn().execute(sql + " ORDER BY set_id", args)]
 
     def coverage_zones(self, set_id: str) -> list[CoverageZone]:
+        m = self._mark
         rows = self._conn().execute(
-            "SELECT code, name, area_km2, geom FROM coverage_zones WHERE set_id = ? ORDER BY seq",
+            f"SELECT code, name, area_km2, {self._geom_out} FROM coverage_zones WHERE set_id = {m} "
+            "ORDER BY seq",
             (set_id,),
         )
-        return [from_row(CoverageZone, r, geometry=_gpkg.decode(r["geom"])) for r in rows]
+        return [from_row(CoverageZone, r, geometry=self._decode_geom(r["geom"])) for r in rows]
 
     # -- retiring --------------------------------------------------------------------------
     def retire_coverage_input(self, key: str, *, actor: str, reason: str = "") -> None:
+        m = self._mark
         found = _INPUT_TABLES.get(key[:2])
         if found is None:
             raise StoreError(f"无法识别的编号 {key}：应以 RN、PR 或 ZS 开头")
         table, column, label = found
         with self._write() as conn:
-            row = conn.execute(f"SELECT retired FROM {table} WHERE {column} = ?", (key,))
+            row = conn.execute(f"SELECT retired FROM {table} WHERE {column} = {m}", (key,))
             current = row.fetchone()
             if current is None:
                 raise StoreError(f"{label} {key} 不存在")
             if current["retired"]:
                 return
-            conn.execute(f"UPDATE {table} SET retired = 1 WHERE {column} = ?", (key,))
+            conn.execute(f"UPDATE {table} SET retired = TRUE WHERE {column} = {m}", (key,))
             self._audit(
                 conn,
                 actor=actor,

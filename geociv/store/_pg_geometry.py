@@ -1,0 +1,50 @@
+"""Geometries in and out of PostGIS columns: WKB in EPSG:4490 both ways.
+
+A single part bound for a multi-part column (``divisions``, ``boundary_lines``,
+``coverage_zones``) is stored as a one-part multi-geometry, which is what the typed column
+holds; :func:`for_column` gives the geometry as it will be stored, for comparing.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from geociv.store._pg_schema import FEATURE_TABLES, STORAGE_SRID
+
+if TYPE_CHECKING:
+    from shapely.geometry.base import BaseGeometry
+
+#: The SQL of a geometry parameter (WKB bytes) for ``INSERT``/``UPDATE``.
+GEOM_IN = f"ST_GeomFromWKB(%s, {STORAGE_SRID})"
+#: The SQL that selects the ``geom`` column as WKB bytes named ``geom``.
+GEOM_OUT = "ST_AsBinary(geom) AS geom"
+
+
+def for_column(table: str, geometry: BaseGeometry | None) -> BaseGeometry | None:
+    """``geometry`` as ``table``'s geometry column holds it (single parts made multi)."""
+    if geometry is None or not FEATURE_TABLES[table].startswith("Multi"):
+        return geometry
+    from shapely import MultiLineString, MultiPoint, MultiPolygon
+
+    multi = {"Polygon": MultiPolygon, "LineString": MultiLineString, "Point": MultiPoint}
+    make = multi.get(geometry.geom_type)
+    return geometry if make is None else make([geometry])
+
+
+def to_wkb(table: str, geometry: BaseGeometry | None) -> bytes | None:
+    """The WKB parameter for ``table``'s geometry column (``None`` stays ``None``)."""
+    geometry = for_column(table, geometry)
+    if geometry is None:
+        return None
+    import shapely
+
+    return shapely.to_wkb(geometry, byte_order=1, flavor="iso")
+
+
+def from_wkb(value: Any) -> BaseGeometry | None:
+    """The shapely geometry of a WKB value read with :data:`GEOM_OUT`."""
+    if value is None:
+        return None
+    import shapely
+
+    return shapely.from_wkb(bytes(value))

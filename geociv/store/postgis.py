@@ -1,0 +1,257 @@
+"""The server backend: PostgreSQL + PostGIS behind the same :class:`~geociv.store.base.Store` API.
+
+Under construction: the methods listed in :data:`PENDING_METHODS` raise
+:class:`~geociv.errors.BackendUnavailableError`, and :func:`geociv.store.open_store` does not
+select this backend yet. What is here follows the GeoPackage store's rules through
+:mod:`geociv.store.shared`, and most of its SQL is the GeoPackage store's own (the
+``_*_sql.py`` mixins, which ask each backend for its placeholder, geometry and id hooks);
+divisions and users (``_pg_people.py``) and the schema (``_pg_schema.py``) are the server's own.
+
+One psycopg connection per thread (autocommit; every logical write is one transaction, a write
+inside :meth:`PostgisStore.transaction` a savepoint), geometries as WKB through PostGIS
+(``ST_GeomFromWKB(…, 4490)`` in, ``ST_AsBinary`` out), and uniqueness decided in the writing
+transaction: rows read ``FOR UPDATE``, unique constraints as the last word
+(:class:`~geociv.errors.DuplicateError`).
+"""
+
+from __future__ import annotations
+
+import abc
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from geociv.errors import (
+    BackendUnavailableError,
+    DuplicateError,
+    SchemaVersionError,
+    StoreError,
+)
+from geociv.store._audit_reads import AuditSQL
+from geociv.store._cases_sql import CasesSQL
+from geociv.store._gazetteer_sql import GazetteerSQL
+from geociv.store._inputs_sql import InputsSQL
+from geociv.store._logins_sql import LoginsSQL
+from geociv.store._pg_geometry import GEOM_IN, GEOM_OUT, from_wkb, to_wkb
+from geociv.store._pg_ids import new_id, note_given_id
+from geociv.store._pg_people import PeoplePG
+from geociv.store._pg_schema import SCHEMA_VERSION, migrate, read_version
+from geociv.store._points_sql import PointsSQL
+from geociv.store.base import Store
+from geociv.store.shared import AUDIT_COLUMNS, audit_row, meta_view
+
+
+def _connect(dsn: str) -> Any:
+    try:
+        import psycopg
+        from psycopg.rows import dict_row
+    except ImportError as exc:  # the server backend is optional
+        raise BackendUnavailableError(
+            "PostGIS 后端需要 psycopg 驱动：pip install 'geociv[postgis]'"
+        ) from exc
+    try:
+        return psycopg.connect(dsn, autocommit=True, row_factory=dict_row)
+    except psycopg.OperationalError as exc:
+        raise StoreError(f"无法连接 PostgreSQL 数据库：{exc}") from exc
+
+
+class _PostgisCore(
+    GazetteerSQL, CasesSQL, InputsSQL, PointsSQL, PeoplePG, LoginsSQL, AuditSQL, Store
+):
+    """The implemented part of :class:`PostgisStore`."""
+
+    # what the SQL shared with the GeoPackage store asks of the backend
+    _mark = "%s"
+    _geom_in = GEOM_IN
+    _geom_out = GEOM_OUT
+    _encode_geom = staticmethod(to_wkb)
+    _decode_geom = staticmethod(from_wkb)
+    _for_update = " FOR UPDATE"
+    #: Serialises the log-in throttle's count-then-record (any constant; "login" in ASCII).
+    _LOGIN_LOCK = 0x6C6F67696E
+
+    def __init__(self, dsn: str, *, upgrade: bool = True) -> None:
+        self._dsn = dsn
+        self.url = self._redacted()  # for messages: never the password
+        self._local = threading.local()
+        conn = self._conn()
+        if conn.execute("SELECT 1 FROM pg_extension WHERE extname = 'postgis'").fetchone() is None:
+            raise StoreError("数据库未启用 PostGIS 扩展：请先执行 CREATE EXTENSION postgis")
+        version = read_version(conn)
+        if version > SCHEMA_VERSION:
+            raise SchemaVersionError(
+                f"数据库 {self._redacted()} 的结构版本为 {version}，高于本程序支持的 "
+                f"{SCHEMA_VERSION}：请升级 geociv"
+            )
+        self.upgraded_from = version
+        if upgrade:
+            migrate(conn)
+
+    def _redacted(self) -> str:
+        """The URL without a password, for messages."""
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(self._dsn)
+        if parts.password:
+            return self._dsn.replace(f":{parts.password}@", ":***@")
+        return self._dsn
+
+    # -- connections -----------------------------------------------------------------------
+    def _conn(self) -> Any:
+        conn = getattr(self._local, "conn", None)
+        if conn is None or conn.closed:
+            conn = _connect(self._dsn)
+            self._local.conn = conn
+        return conn
+
+    @contextmanager
+    def _write(self) -> Iterator[Any]:
+        # psycopg nests transaction blocks as savepoints: a failed inner write undoes itself
+        # and the outer block decides for all of them, as on the GeoPackage store.
+        import psycopg
+
+        conn = self._conn()
+        try:
+            with conn.transaction():
+                yield conn
+        except psycopg.errors.UniqueViolation as exc:
+            # the last word on uniqueness: a writer that raced past a check is refused the same
+            detail = exc.diag.message_detail or exc.diag.constraint_name or ""
+            raise DuplicateError(f"记录已存在（{detail}）") from exc
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        with self._write():
+            yield
+
+    def backup_to(self, path: Path) -> None:
+        raise BackendUnavailableError(
+            "PostGIS 后端仍在建设中：备份请暂用 pg_dump（geociv backup 尚不支持 PostgreSQL）"
+        )
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    @property
+    def schema_version(self) -> int:
+        return read_version(self._conn())
+
+    @staticmethod
+    def _new_ids(conn: Any, table: str) -> Iterator[str]:
+        """New ids of ``table`` for a batch, each from the series' counter."""
+        while True:
+            yield new_id(conn, table)
+
+    @staticmethod
+    def _take_id(conn: Any, table: str, given: str, year: str | None = None) -> str:
+        """``given`` (the series kept past it), or else the next id from the series' counter."""
+        if not given:
+            return new_id(conn, table, year)
+        note_given_id(conn, table, given, year)
+        return given
+
+    def _serialise_logins(self, conn: Any) -> None:
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._LOGIN_LOCK,))
+
+    @staticmethod
+    def _audit(conn: Any, **entry: Any) -> None:
+        marks = ", ".join(["%s"] * 8)
+        conn.execute(
+            f"INSERT INTO audit_log ({AUDIT_COLUMNS}) VALUES ({marks})", audit_row(**entry)
+        )
+
+    # -- meta ------------------------------------------------------------------------------
+    def get_meta(self, key: str) -> str | None:
+        row = self._conn().execute("SELECT value FROM geociv_meta WHERE key = %s", (key,))
+        found = row.fetchone()
+        return None if found is None else found["value"]
+
+    def set_meta(self, key: str, value: str, *, actor: str, secret: bool = False) -> None:
+        with self._write() as conn:
+            old = conn.execute(
+                "SELECT value FROM geociv_meta WHERE key = %s FOR UPDATE", (key,)
+            ).fetchone()
+            conn.execute(
+                "INSERT INTO geociv_meta (key, value) VALUES (%s, %s) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
+            self._audit(
+                conn, actor=actor, action="meta.set", entity="geociv_meta", key=key,
+                before=None if old is None else meta_view(old["value"], secret),
+                after=meta_view(value, secret),
+            )  # fmt: skip
+
+    def delete_meta(self, key: str, *, actor: str, secret: bool = False) -> bool:
+        with self._write() as conn:
+            old = conn.execute(
+                "DELETE FROM geociv_meta WHERE key = %s RETURNING value", (key,)
+            ).fetchone()
+            if old is None:
+                return False
+            self._audit(
+                conn, actor=actor, action="meta.delete", entity="geociv_meta", key=key,
+                before=meta_view(old["value"], secret), after=None,
+            )  # fmt: skip
+        conn = self._conn()
+        if conn.info.transaction_status == 0:  # not inside an outer transaction
+            # the deleted row's bytes stay in the table file until vacuumed
+            conn.execute("VACUUM geociv_meta")
+        return True
+
+    # -- audit -----------------------------------------------------------------------------
+    def record_event(
+        self, *, actor: str, action: str, entity: str, key: str, note: str = ""
+    ) -> None:
+        with self._write() as conn:
+            self._audit(
+                conn, actor=actor, action=action, entity=entity, key=key, before=None,
+                after=None, note=note,
+            )  # fmt: skip
+
+    def last_change(self, entities: tuple[str, ...]) -> int:
+        row = (
+            self._conn()
+            .execute(
+                "SELECT max(id) AS last FROM audit_log WHERE entity = ANY(%s)", (list(entities),)
+            )
+            .fetchone()
+        )
+        return row["last"] or 0
+
+
+def _pending(name: str) -> Any:
+    def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+        raise BackendUnavailableError(f"PostGIS 后端仍在建设中：尚不支持 {name}")
+
+    method.__name__ = name
+    method.__doc__ = f"Not yet on PostGIS: raises :class:`BackendUnavailableError` ({name})."
+    return method
+
+
+#: The Store methods the PostGIS backend does not implement yet (they raise
+#: :class:`~geociv.errors.BackendUnavailableError`).
+PENDING_METHODS: tuple[str, ...] = tuple(sorted(_PostgisCore.__abstractmethods__))
+
+
+class PostgisStore(_PostgisCore):
+    """geociv store in a PostgreSQL database with PostGIS (under construction).
+
+    Parameters
+    ----------
+    dsn
+        A ``postgresql://`` URL (or libpq connection string) of a database where the
+        ``postgis`` extension is installed; the geociv tables are created on first use.
+    upgrade
+        Run pending schema migrations (default).
+    """
+
+
+for _name in PENDING_METHODS:
+    setattr(PostgisStore, _name, _pending(_name))
+abc.update_abstractmethods(PostgisStore)
