@@ -523,8 +523,8 @@ def migrate(conn: Any, target: int = SCHEMA_VERSION) -> list[int]:
     database at once create it once.
     """
     steps = [(v, sql) for v, sql in MIGRATIONS if v <= target]
-    if target > steps[-1][0]:
-        steps.append((target, ""))  # versions that changed only the GeoPackage's registrations
+    # versions that changed only the GeoPackage's registrations: stamped, nothing to run
+    steps += [(v, "") for v in range(steps[-1][0] + 1, target + 1)]
     applied: list[int] = []
     for version, sql in steps:
         with conn.transaction():
