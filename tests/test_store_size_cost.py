@@ -150,8 +150,10 @@ def test_a_write_updates_the_search_index_without_rebuilding_it(large_app) -> No
     login(client, "officer1")
     assert client.get("/api/names/search?q=驿城").status_code == 200
     for i, name in enumerate(("天枢路", "天璇路", "天玑路")):
+        # an acceptance is written before the check, in the same transaction
         made = client.post("/api/names", json={"name": name, "category": "road",
-                                                "division_code": "411702"})  # fmt: skip
+                                                "division_code": "411702",
+                                                "accept": {"N2-SIMILAR": "测试"}})  # fmt: skip
         assert made.status_code == 201, made.get_json()
         hits = client.get(f"/api/names/search?q={urllib.parse.quote(name)}").get_json()
         assert hits["results"][0]["name"] == name, i

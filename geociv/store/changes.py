@@ -31,6 +31,10 @@ if TYPE_CHECKING:
     from geociv.store.base import Store
 
 
+#: How far back a rebuild inside a write transaction looks for the last committed entry.
+_LOOK_BACK = 64
+
+
 class Change(NamedTuple):
     """One audit entry as a change: which record of which table, and whether it is committed
     (``False`` for the caller's own entries in its open write transaction)."""
@@ -115,10 +119,18 @@ class ChangeFollower:
         # The mark is taken before the cache reads the tables: a write landing in between is
         # applied again at the next poll, which is harmless (records are re-read, not replayed).
         newest = self.store.last_change(self.entities)
-        rows = self.store.changes_since(self.entities, max(newest - 1, 0), limit=1)
-        mark = rows[0] if rows and rows[0].id == newest else None
-        if mark is not None and not mark.committed:
-            # Built inside the caller's own write transaction, after its own writes: good for
-            # now, built again at the next poll (the transaction may yet be rolled back).
-            return Changes(rebuild=True, mark=None, again=True)
-        return Changes(rebuild=True, mark=mark)
+        rows = self.store.changes_since(self.entities, max(newest - _LOOK_BACK, 0),
+                                        limit=_LOOK_BACK)  # fmt: skip
+        own = [r for r in rows if not r.committed]
+        if not own:
+            return Changes(rebuild=True, mark=rows[-1] if rows else None)
+        # Built inside the caller's own write transaction, after its own writes: every entry
+        # before its first one is committed; its own are looked at again at the next poll.
+        committed = [r for r in rows if r.id < own[0].id]
+        if not committed and rows[0].id > 1:
+            return Changes(rebuild=True, again=True)  # a long transaction: build again later
+        return Changes(
+            rebuild=True,
+            mark=committed[-1] if committed else None,
+            pending={(r.entity, r.key) for r in own},
+        )
