@@ -266,3 +266,20 @@ def test_home_map_is_rendered_again_only_after_a_division_change(app, client) ->
     store.upsert_divisions([replace(county, name="驿城试验区")], actor="system")
     assert "驿城试验区" in client.get("/").get_data(as_text=True)
     assert app.extensions["geociv_cached"]["home-map:411700"] is not kept
+
+
+def test_boundary_map_is_rendered_again_only_after_a_change(app, client) -> None:
+    login(client, "inspector1")
+    assert client.get("/boundaries/").status_code == 200
+    kept = dict(app.extensions["geociv_cached"])
+    (key,) = [k for k in kept if k.startswith("boundary-map:")]
+    client.get("/boundaries/")
+    assert app.extensions["geociv_cached"][key] is kept[key]
+    store = app.extensions["geociv_store"]
+    from dataclasses import replace
+
+    county = store.get_division("411721")
+    store.upsert_divisions([replace(county, name="西平试验县")], actor="system")
+    page = client.get("/boundaries/").get_data(as_text=True)
+    assert "西平试验县" in page or json.dumps("西平试验县")[1:-1] in page
+    assert app.extensions["geociv_cached"][key] is not kept[key]
