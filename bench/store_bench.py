@@ -38,6 +38,8 @@ from geociv.store import Store, open_store
 
 PASSWORD = "bench-password-9"
 QUERIES = ("驿城", "zmd", "shangcai", "王庄", "确山县", "xiping", "新华")
+#: Common simplified characters for generated road names (a serial → two of them).
+_SYLLABLES = "安宁平和兴旺福泰康乐华新光明长春永丰顺利文化建设胜团结友谊育才"
 CODE_LISTS = (
     "henan_cities_nbs.csv",
     "henan_counties_nbs.csv",
@@ -89,7 +91,8 @@ def requests(client, serial: list[int]) -> dict[str, Callable[[int], object]]:
 
     def write(i: int) -> object:
         serial[0] += 1
-        name = "试" + "".join(chr(0x4E00 + (serial[0] * 37 + k * 101) % 20000) for k in range(2))
+        a, b = divmod(serial[0], len(_SYLLABLES))
+        name = "试" + _SYLLABLES[a % len(_SYLLABLES)] + _SYLLABLES[b]
         return client.post("/api/names", json={"name": name + "路", "category": "road",
                                                "division_code": "411702",
                                                "accept": {"N2-SIMILAR": "bench"}})  # fmt: skip
