@@ -283,3 +283,16 @@ def test_boundary_map_is_rendered_again_only_after_a_change(app, client) -> None
     page = client.get("/boundaries/").get_data(as_text=True)
     assert "西平试验县" in page or json.dumps("西平试验县")[1:-1] in page
     assert app.extensions["geociv_cached"][key] is not kept[key]
+
+
+def test_warm_up_builds_the_indexes_once_before_any_request(app, client) -> None:
+    import gc
+
+    from web.caching import warm_up
+
+    warm_up(app)
+    gc.unfreeze()  # the test process keeps collecting as before
+    search = app.extensions["geociv_name_search"]
+    assert (search.builds, app.extensions["geociv_gazetteer"].builds) == (1, 1)
+    assert client.get("/api/names/search?q=zmd").get_json()["results"][0]["name"] == "驻马店市"
+    assert search.builds == 1

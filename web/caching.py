@@ -10,16 +10,21 @@
 from __future__ import annotations
 
 import functools
+import gc
 import hashlib
+import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import Response, current_app, make_response, request
+from flask import Flask, Response, current_app, make_response, request
 
 from web._helpers import store
 
 T = TypeVar("T")
+
+logger = logging.getLogger(__name__)
 
 #: Browsers and proxies keep the answer but ask again each time (cheap: a 304).
 CACHE_CONTROL = "private, no-cache"
@@ -67,3 +72,20 @@ def cached(key: str, entities: tuple[str, ...], build: Callable[[], T]) -> T:
     with _LOCK:
         kept[key] = (stamp, value)
     return value
+
+
+def warm_up(app: Flask) -> None:
+    """Build the app's long-lived caches (the name search index, the name validator) now, then
+    move everything built so far out of the garbage collector's sight (``gc.freeze``): the
+    indexes of a province-sized gazetteer are millions of objects that would otherwise be
+    walked by every full collection, during requests. ``geociv serve`` runs this in a thread
+    at start-up, so the first search does not pay for the build."""
+    from web._helpers import gazetteer, name_search
+
+    started = time.perf_counter()
+    with app.app_context():
+        name_search().index()
+        gazetteer().validator()
+    gc.collect()
+    gc.freeze()
+    logger.info("caches built in %.1f s", time.perf_counter() - started)
