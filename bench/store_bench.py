@@ -111,7 +111,6 @@ def requests(client, serial: list[int]) -> dict[str, Callable[[int], object]]:
 def measure(url: str, rounds: int) -> dict[str, tuple[float, list[float]]]:
     """Cold time and warm times (ms) per endpoint on the store at ``url``."""
     from web import create_app
-
     from web.caching import warm_up
 
     app = create_app({"GEOCIV_STORE": url, "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False})
