@@ -159,17 +159,14 @@ class Divisions:
         name = name.strip()
         if not name:
             raise ValueError("名称不能为空")
-        found = self.store.query_divisions(
+        return self.store.query_divisions(
             name=name,
             match=match,
             level=level,
             with_geometry=False,
-            limit=None if within is not None else limit,
+            limit=limit,
+            within=None if within is None else self._code_prefix(normalize_code(within)),
         )
-        if within is not None:
-            prefix = self._code_prefix(normalize_code(within))
-            found = [d for d in found if d.code.startswith(prefix)][:limit]
-        return found
 
     def children(
         self,
@@ -194,11 +191,20 @@ class Divisions:
                 Problem(f"{level} 不在 {parent.name}（{parent.level}）之下", field="level"),
                 title="查询参数有误",
             )
-        prefix = self._code_prefix(parent.code)
-        rows = self.store.query_divisions(
-            level=level, include_statistical=include_statistical, with_geometry=with_geometry
+        return self.store.query_divisions(
+            level=level,
+            include_statistical=include_statistical,
+            with_geometry=with_geometry,
+            within=self._code_prefix(parent.code),
         )
-        return [d for d in rows if d.code.startswith(prefix)]
+
+    def counts(self, code: str | int, *, include_statistical: bool = True) -> dict[str, int]:
+        """Number of divisions under ``code`` per level (counted by the store, no rows read)."""
+        parent = self.get(code)
+        counts = self.store.count_divisions(
+            within=self._code_prefix(parent.code), include_statistical=include_statistical
+        )
+        return {level: n for level, n in counts.items() if level != parent.level}
 
     def ancestors(self, code: str | int) -> list[Division]:
         """The chain of divisions above ``code``, from the province down (those the store has)."""
@@ -217,16 +223,22 @@ class Divisions:
         parent: str | int | None = None,
         level: str | None = None,
         include_statistical: bool = False,
+        with_geometry: bool = True,
     ) -> gpd.GeoDataFrame:
         """Divisions as a GeoDataFrame in EPSG:4490 (columns code, name, level, parent_code,
-        kind, area_km2, geometry)."""
+        kind, area_km2, geometry; no polygons read without ``with_geometry``)."""
         rows = (
             self.children(
-                parent, level=level, include_statistical=include_statistical, with_geometry=True
+                parent,
+                level=level,
+                include_statistical=include_statistical,
+                with_geometry=with_geometry,
             )
             if parent is not None
             else self.store.query_divisions(
-                level=self._check_level(level), include_statistical=include_statistical
+                level=self._check_level(level),
+                include_statistical=include_statistical,
+                with_geometry=with_geometry,
             )
         )
         return to_frame(rows)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -100,9 +100,10 @@ def signs() -> Signs:
     return Signs(store(), gazetteer())
 
 
-def division_labels() -> dict[str, str]:
-    """adcode → name of every division, for tables."""
-    return {d.code: d.name for d in store().query_divisions(with_geometry=False)}
+def division_labels(codes: Iterable[str | None]) -> dict[str, str]:
+    """adcode → name of the divisions a response shows (``codes``; ``None`` skipped), looked
+    up by code: the cost follows the page, not the size of the store."""
+    return store().division_names(c for c in codes if c)
 
 
 def wants_json() -> bool:

@@ -49,6 +49,11 @@ def serve(ctx: Context, host: str, port: int, threads: int, debug: bool) -> None
     if debug:
         app.run(host=host, port=port, debug=True)
         return
+    import threading
+
     import waitress
 
+    from web.caching import warm_up
+
+    threading.Thread(target=warm_up, args=(app,), name="geociv-warm-up", daemon=True).start()
     waitress.serve(app, host=host, port=port, threads=threads, ident="geociv")

@@ -14,6 +14,7 @@ Examples
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
@@ -28,6 +29,7 @@ from geociv.gazetteer.categories import CATEGORIES, committee_to_place_name, spl
 from geociv.gazetteer.pinyin import Romanizer
 from geociv.gazetteer.rules import LIST_RULES, RULES, Candidate, NameIndex, NameValidator, Report
 from geociv.store import NAME_STATUSES, FormerName, NameRecord, Store, Term, UpsertCounts
+from geociv.store.changes import ChangeFollower
 
 #: Tables whose changes make a cached validator stale.
 _GAZETTEER_TABLES = ("names", "pinyin_overrides", "name_terms", "finding_overrides", "divisions")
@@ -49,29 +51,50 @@ def division_name_id(code: str) -> str:
     return f"D{code}"
 
 
+def _index_name(index: NameIndex, rec: NameRecord, romanizer: Romanizer) -> None:
+    """Put a stored name in the validator's index under its stored (or the rules') spelling."""
+    spelling = (
+        rec.pinyin
+        or romanizer.spell(
+            rec.name,
+            specific=rec.specific or None,
+            generic=rec.generic or None,
+            category=rec.category,
+        ).text
+    )
+    index.add(rec.name, rec.name_id, rec.category, rec.division_code, spelling)
+
+
 class Gazetteer:
     """Place names kept in a :class:`~geociv.store.Store`.
 
     The validator (with its index of stored names, officers' lists, readings and accepted
-    findings) is cached and rebuilt only when one of those tables changed.
+    findings) is built once and then updated with the records changed since, whichever
+    process changed them (:class:`~geociv.store.changes.ChangeFollower`).
     """
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        # (stamp, validator) in one attribute, so that threads sharing the service never see
-        # one's stamp with another's validator.
-        self._cached: tuple[int, NameValidator] | None = None
+        self._validator: NameValidator | None = None
+        self._follower = ChangeFollower(store, _GAZETTEER_TABLES)
+        self._lock = threading.RLock()
+        #: How many times the validator was built wholesale.
+        self.builds = 0
 
     # -- cached machinery ------------------------------------------------------------------
     def validator(self) -> NameValidator:
         """A validator up to date with the store (inside a write transaction: with every
-        committed write, so a check there decides with nothing missing)."""
-        stamp = self.store.last_change(_GAZETTEER_TABLES)
-        cached = self._cached
-        if cached is None or cached[0] != stamp:
-            cached = (stamp, self._build_validator())
-            self._cached = cached
-        return cached[1]
+        committed write and the transaction's own, so a check there decides with nothing
+        missing). Built once, then updated with the records changed since (by any process)."""
+        with self._lock:
+            changes = self._follower.poll()
+            if self._validator is None or changes.rebuild or "pinyin_overrides" in changes.keys:
+                self.builds += 1
+                self._validator = self._build_validator()
+            elif changes:
+                self._validator = self._update_validator(self._validator, changes.keys)
+            self._follower.done(changes)
+            return self._validator
 
     @property
     def romanizer(self) -> Romanizer:
@@ -81,26 +104,50 @@ class Gazetteer:
     def _build_validator(self) -> NameValidator:
         extra = {word: pinyin for word, (pinyin, _note) in self.store.pinyin_overrides().items()}
         romanizer = Romanizer().with_extra(extra) if extra else Romanizer()
+        index = NameIndex()
+        for rec in self.store.query_names():
+            _index_name(index, rec, romanizer)
+        names = {d.code: d.name for d in self.store.query_divisions(with_geometry=False)}
+        return NameValidator(
+            romanizer,
+            terms=self._terms(),
+            index=index,
+            accepted=self._accepted(),
+            division_names=names,
+        )
+
+    def _update_validator(
+        self, validator: NameValidator, keys: Mapping[str, set[str]]
+    ) -> NameValidator:
+        """``validator`` with the changed names, divisions, lists and acceptances re-read."""
+        for name_id in keys.get("names", ()):
+            validator.index.remove(name_id)
+            rec = self.store.get_name(name_id)
+            if rec is not None and rec.status != "retired":
+                _index_name(validator.index, rec, validator.romanizer)
+        codes = keys.get("divisions", set())
+        for code, name in self.store.division_names(codes).items():
+            validator.division_names[code] = name
+        if "finding_overrides" in keys:
+            validator.accepted = self._accepted()
+        if "name_terms" in keys:  # the lists are compiled into patterns: a new validator
+            validator = NameValidator(
+                validator.romanizer,
+                terms=self._terms(),
+                index=validator.index,
+                accepted=validator.accepted,
+                division_names=validator.division_names,
+            )
+        return validator
+
+    def _terms(self) -> dict[str, list[str]]:
         terms: dict[str, list[str]] = {}
         for t in self.store.terms():
             terms.setdefault(t.list, []).append(t.term)
-        index = NameIndex()
-        for rec in self.store.query_names():
-            spelling = (
-                rec.pinyin
-                or romanizer.spell(
-                    rec.name,
-                    specific=rec.specific or None,
-                    generic=rec.generic or None,
-                    category=rec.category,
-                ).text
-            )
-            index.add(rec.name, rec.name_id, rec.category, rec.division_code, spelling)
-        accepted = {(o.name, o.rule_id): o.reason for o in self.store.finding_overrides()}
-        names = {d.code: d.name for d in self.store.query_divisions(with_geometry=False)}
-        return NameValidator(
-            romanizer, terms=terms, index=index, accepted=accepted, division_names=names
-        )
+        return terms
+
+    def _accepted(self) -> dict[tuple[str, str], str]:
+        return {(o.name, o.rule_id): o.reason for o in self.store.finding_overrides()}
 
     # -- checks ----------------------------------------------------------------------------
     def check(

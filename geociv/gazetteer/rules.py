@@ -236,6 +236,9 @@ class NameIndex:
         self.by_name: dict[tuple[str, str], list[_Entry]] = defaultdict(list)
         self.by_toned: dict[tuple[str, str], list[_Entry]] = defaultdict(list)
         self.by_toneless: dict[tuple[str, str], list[_Entry]] = defaultdict(list)
+        #: name_id → where its entries are, to take a changed name out again.
+        self._places: dict[str, list[tuple[dict[tuple[str, str], list[_Entry]], tuple[str, str]]]]
+        self._places = defaultdict(list)
 
     def add(
         self, name: str, name_id: str, category: str, division_code: str, spelling: str
@@ -244,10 +247,22 @@ class NameIndex:
         scope = f"{CATEGORIES[category].scope}:{scope_key(category, division_code)}"
         entry = _Entry(name, name_id, division_code)
         toned, toneless = sound_keys(spelling)
-        self.by_name[(scope, name)].append(entry)
+        places = [(self.by_name, (scope, name))]
         if toned:
-            self.by_toned[(scope, toned)].append(entry)
-            self.by_toneless[(scope, toneless)].append(entry)
+            places += [(self.by_toned, (scope, toned)), (self.by_toneless, (scope, toneless))]
+        for table, key in places:
+            table[key].append(entry)
+        self._places[name_id].extend(places)
+
+    def remove(self, name_id: str) -> None:
+        """Take the entries of ``name_id`` out (each list replaced, not changed in place, so a
+        check running meanwhile in another thread reads a whole list)."""
+        for table, key in self._places.pop(name_id, []):
+            kept = [e for e in table.get(key, []) if e.name_id != name_id]
+            if kept:
+                table[key] = kept
+            else:
+                table.pop(key, None)
 
     def __len__(self) -> int:
         return sum(len(v) for v in self.by_name.values())

@@ -16,13 +16,15 @@ Examples
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from bisect import bisect_right
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from geociv.gazetteer.rules import sound_keys
-from geociv.store import FormerName, Store
+from geociv.store import FormerName, NameRecord, Store
+from geociv.store.changes import ChangeFollower
 
 #: How a hit matched → base score.
 SCORES = {
@@ -73,20 +75,33 @@ class Hit:
 
 
 class _Blob:
-    """Keys joined as "\\nkey1\\nkey2…" with the start offset of each, for fast scans."""
+    """Keys joined as "\\nkey1\\nkey2…" with the start offset of each, for fast scans; keys
+    are appended as entries come, and a dropped key stays in the text (its entry is gone)."""
 
     def __init__(self, keys: list[str]) -> None:
         self.starts: list[int] = []
+        self.keys: list[str] = []
+        self.text = ""
+        self.exact: dict[str, list[int]] = {}
+        self.extend(keys)
+
+    def extend(self, keys: list[str]) -> None:
+        """Append ``keys`` (their indices follow the existing ones)."""
+        pos = len(self.text)
         parts = []
-        pos = 0
         for key in keys:
+            self.exact.setdefault(key, []).append(len(self.keys))
+            self.keys.append(key)
             self.starts.append(pos)
             parts.append("\n" + key)
             pos += len(key) + 1
-        self.text = "".join(parts)
-        self.exact: dict[str, list[int]] = {}
-        for i, key in enumerate(keys):
-            self.exact.setdefault(key, []).append(i)
+        self.text += "".join(parts)
+
+    def drop(self, i: int) -> None:
+        """Forget key ``i`` for exact look-ups (scans skip it by its dropped entry)."""
+        same = self.exact.get(self.keys[i], [])
+        if i in same:
+            same.remove(i)
 
     def find(self, needle: str, *, prefix: bool, cap: int) -> list[int]:
         """Entry indices whose key starts with (``prefix``) or contains ``needle``."""
@@ -115,23 +130,50 @@ def normalize_pinyin_query(q: str) -> tuple[str, bool]:
 
 
 class SearchIndex:
-    """An in-memory index over name entries."""
+    """An in-memory index over name entries, updated entry by entry (:meth:`replace`)."""
 
     def __init__(self, entries: Iterable[Entry]) -> None:
-        self.entries = list(entries)
+        self.entries: list[Entry | None] = []
+        self._of: dict[str, list[int]] = {}
+        self._live = 0
+        self._names, self._toned, self._toneless, self._initials = (_Blob([]) for _ in range(4))
+        self._append(list(entries))
+
+    def _append(self, entries: list[Entry]) -> None:
         toned, toneless, initials = [], [], []
-        for e in self.entries:
+        for e in entries:
             t, tl = sound_keys(e.pinyin)
             toned.append(t)
             toneless.append(tl)
             initials.append(_initials(e.pinyin))
-        self._names = _Blob([e.text for e in self.entries])
-        self._toned = _Blob(toned)
-        self._toneless = _Blob(toneless)
-        self._initials = _Blob(initials)
+            self._of.setdefault(e.name_id, []).append(len(self.entries))
+            self.entries.append(e)
+            self._live += 1
+        self._names.extend([e.text for e in entries])
+        self._toned.extend(toned)
+        self._toneless.extend(toneless)
+        self._initials.extend(initials)
+
+    def replace(self, name_id: str, entries: list[Entry]) -> None:
+        """Put ``entries`` in place of those of ``name_id`` (none: the name left the index)."""
+        for i in self._of.pop(name_id, []):
+            self.entries[i] = None
+            self._live -= 1
+            for blob in (self._names, self._toned, self._toneless, self._initials):
+                blob.drop(i)
+        self._append(entries)
+
+    def compacted(self) -> SearchIndex:
+        """The same entries without the dropped ones' leftovers (after many updates)."""
+        return SearchIndex(e for e in self.entries if e is not None)
+
+    @property
+    def dropped(self) -> int:
+        """How many entries were replaced and still take room."""
+        return len(self.entries) - len(self)
 
     def __len__(self) -> int:
-        return len(self.entries)
+        return self._live
 
     def search(
         self,
@@ -139,11 +181,12 @@ class SearchIndex:
         *,
         within: str | None = None,
         name_ids: set[str] | None = None,
+        keep: Callable[[str], bool] | None = None,
         limit: int = 20,
         cap: int = 5000,
     ) -> list[Hit]:
         """Ranked hits for ``q``; ``within`` is a division code prefix, ``name_ids`` restricts
-        to a set (e.g. those in the map extent)."""
+        to a set and ``keep`` to the name ids it accepts (e.g. those in the map extent)."""
         q = q.strip()
         if not q:
             return []
@@ -173,9 +216,13 @@ class SearchIndex:
         best: dict[str, Hit] = {}
         for i, (score, how) in scored.items():
             e = self.entries[i]
+            if e is None:
+                continue
             if within and not e.division_code.startswith(within):
                 continue
             if name_ids is not None and e.name_id not in name_ids:
+                continue
+            if keep is not None and not keep(e.name_id):
                 continue
             total = score - KIND_PENALTY[e.kind] + CATEGORY_BONUS.get(e.category, 0)
             hit = Hit(
@@ -224,81 +271,145 @@ def _tone3_to_marks(key: str) -> str:
     return re.sub(r"([a-zü]+)([0-5])", mark, key)
 
 
+#: Tables the search index is built from (their audit entries say what to re-read).
+_SEARCH_TABLES = ("names", "divisions")
+
+Box = tuple[float, float, float, float]
+
+
 class NameSearch:
     """Search over the gazetteer of a store: standard names, aliases and former names.
 
-    The index is rebuilt only when names changed. Each name gets a bounding box for extent
-    filters and for opening a result on the map: its own geometry's, else that of the nearest
-    division polygon above it (county, then city).
+    The index is built once, then kept up to date record by record: before each search it
+    asks the store which names and divisions changed since (:class:`~geociv.store.changes.
+    ChangeFollower`, so writes by other processes count too) and re-reads only those. Each
+    name gets a bounding box for extent filters and for opening a result on the map: its own
+    geometry's, else that of the nearest division polygon above it (county, then city).
+    Thread-safe: one lock around catching up and searching.
     """
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self._index: SearchIndex | None = None
-        self._bounds: dict[str, tuple[float, float, float, float]] = {}
-        self._stamp = -1
+        self._index = SearchIndex([])
+        self._bounds: dict[str, Box] = {}
+        self._polygons: dict[str, Box] = {}
+        #: name_id → division codes whose polygon gives the name's box (it has no geometry).
+        self._fallback: dict[str, tuple[str, ...]] = {}
+        self._follower = ChangeFollower(store, _SEARCH_TABLES)
+        self._lock = threading.RLock()
+        #: How many times the index was built wholesale (once per process, bulk loads aside).
+        self.builds = 0
 
     def refresh(self) -> None:
-        """Forget the index (the next search rebuilds it)."""
-        self._index = None
+        """Forget the index (the next search builds it again)."""
+        with self._lock:
+            self._follower = ChangeFollower(self.store, _SEARCH_TABLES)
 
     def index(self) -> SearchIndex:
-        """The current index."""
-        stamp = self.store.last_change(("names", "divisions"))
-        if self._index is None or stamp != self._stamp:
-            self._index, self._bounds = self._build()
-            self._stamp = stamp
-        return self._index
+        """The index, up to date with the store."""
+        with self._lock:
+            changes = self._follower.poll()
+            if changes.rebuild:
+                self._build()
+            else:
+                self._apply(changes.keys)
+            self._follower.done(changes)
+            return self._index
 
-    def _build(self) -> tuple[SearchIndex, dict[str, tuple[float, float, float, float]]]:
-        records = self.store.query_names(with_geometry=True)
-        polygons = {
+    def _build(self) -> None:
+        self.builds += 1
+        self._polygons = {
             d.code: d.geometry.bounds
             for d in self.store.query_divisions(with_geometry=True)
             if d.geometry is not None
         }
-        entries: list[Entry] = []
-        bounds: dict[str, tuple[float, float, float, float]] = {}
         formers: dict[str, list[FormerName]] = {}
         for f in self.store.former_names():
             formers.setdefault(f.name_id, []).append(f)
-        for r in records:
-            entries.append(Entry(r.name_id, r.name, r.name, "name", r.category,
+        self._bounds, self._fallback = {}, {}
+        entries: list[Entry] = []
+        for r in self.store.query_names(with_geometry=True):
+            entries.extend(self._entries(r, formers.get(r.name_id, [])))
+        self._index = SearchIndex(entries)
+
+    def _entries(self, r: NameRecord, formers: list[FormerName]) -> list[Entry]:
+        """The entries of one name record, its box noted on the way."""
+        entries = [Entry(r.name_id, r.name, r.name, "name", r.category, r.division_code,
+                         r.pinyin)]  # fmt: skip
+        for alias in r.aliases:
+            entries.append(Entry(r.name_id, r.name, alias, "alias", r.category,
                                  r.division_code, r.pinyin))  # fmt: skip
-            for alias in r.aliases:
-                entries.append(Entry(r.name_id, r.name, alias, "alias", r.category,
-                                     r.division_code, r.pinyin))  # fmt: skip
-            for f in formers.get(r.name_id, []):
-                entries.append(Entry(r.name_id, r.name, f.name, "former", r.category,
-                                     r.division_code, f.pinyin))  # fmt: skip
-            box = r.geometry.bounds if r.geometry is not None and not r.geometry.is_empty else None
-            for code in (r.represents, r.division_code[:6], r.division_code[:4] + "00"):
-                if box is None and code in polygons:
-                    box = polygons[code]
-            if box is not None:
-                bounds[r.name_id] = box
-        return SearchIndex(entries), bounds
+        for f in formers:
+            entries.append(Entry(r.name_id, r.name, f.name, "former", r.category,
+                                 r.division_code, f.pinyin))  # fmt: skip
+        self._fallback.pop(r.name_id, None)
+        if r.geometry is not None and not r.geometry.is_empty:
+            self._bounds[r.name_id] = r.geometry.bounds
+        else:
+            codes = tuple(c for c in (r.represents, r.division_code[:6],
+                                      r.division_code[:4] + "00") if c)  # fmt: skip
+            self._fallback[r.name_id] = codes
+            self._box_from_divisions(r.name_id)
+        return entries
+
+    def _box_from_divisions(self, name_id: str) -> None:
+        box = next((self._polygons[c] for c in self._fallback[name_id] if c in self._polygons),
+                   None)  # fmt: skip
+        if box is None:
+            self._bounds.pop(name_id, None)
+        else:
+            self._bounds[name_id] = box
+
+    def _apply(self, keys: dict[str, set[str]]) -> None:
+        """Re-read the changed divisions and names and put them in the index."""
+        codes = keys.get("divisions", set())
+        for code in codes:
+            d = self.store.get_division(code)
+            if d is None or d.geometry is None:
+                self._polygons.pop(code, None)
+            else:
+                self._polygons[code] = d.geometry.bounds
+        if codes:
+            for name_id, used in self._fallback.items():
+                if codes.intersection(used):
+                    self._box_from_divisions(name_id)
+        for name_id in keys.get("names", ()):
+            r = self.store.get_name(name_id)
+            if r is None or r.status == "retired":
+                self._index.replace(name_id, [])
+                self._bounds.pop(name_id, None)
+                self._fallback.pop(name_id, None)
+            else:
+                self._index.replace(name_id, self._entries(r, self.store.former_names(name_id)))
+        if self._index.dropped > max(1000, len(self._index) // 4):
+            self._index = self._index.compacted()
 
     def search(
         self,
         q: str,
         *,
         within: str | None = None,
-        bbox: tuple[float, float, float, float] | None = None,
+        bbox: Box | None = None,
         limit: int = 20,
     ) -> list[Hit]:
         """Ranked hits; ``bbox`` (minx, miny, maxx, maxy) keeps names whose extent meets it."""
-        index = self.index()
-        ids = None
-        if bbox is not None:
-            minx, miny, maxx, maxy = bbox
-            ids = {
-                k for k, (a, b, c, d) in self._bounds.items()
-                if a <= maxx and c >= minx and b <= maxy and d >= miny
-            }  # fmt: skip
-        return index.search(q, within=within, name_ids=ids, limit=limit)
+        with self._lock:
+            index = self.index()
+            keep = None
+            if bbox is not None:  # asked of the matches only, not of every name
 
-    def bounds(self, name_id: str) -> tuple[float, float, float, float] | None:
+                def keep(name_id: str) -> bool:
+                    box = self._bounds.get(name_id)
+                    return box is not None and _meets(box, bbox)
+
+            return index.search(q, within=within, keep=keep, limit=limit)
+
+    def bounds(self, name_id: str) -> Box | None:
         """Where to show a name on the map."""
-        self.index()
-        return self._bounds.get(name_id)
+        with self._lock:
+            return self._bounds.get(name_id)
+
+
+def _meets(box: Box, other: Box) -> bool:
+    """Whether two (minx, miny, maxx, maxy) boxes touch or overlap."""
+    return box[0] <= other[2] and box[2] >= other[0] and box[1] <= other[3] and box[3] >= other[1]

@@ -92,10 +92,11 @@ class PeoplePG:
         include_statistical: bool = True,
         with_geometry: bool = True,
         limit: int | None = None,
+        within: str | None = None,
     ) -> list[Division]:
         where, args = division_where(
             parent=parent, level=level, name=name, match=match,
-            include_statistical=include_statistical, mark="%s",
+            include_statistical=include_statistical, within=within, mark="%s",
         )  # fmt: skip
         columns = _DIVISION_COLUMNS if with_geometry else _DIVISION_COLUMNS.replace(
             GEOM_OUT, "NULL AS geom"
@@ -105,9 +106,21 @@ class PeoplePG:
         rows = self._conn().execute(sql, args).fetchall()
         return [_division(r, with_geometry) for r in rows]
 
-    def count_divisions(self) -> dict[str, int]:
-        rows = self._conn().execute("SELECT level, count(*) AS n FROM divisions GROUP BY level")
-        return {r["level"]: r["n"] for r in rows}
+    def count_divisions(
+        self, *, within: str | None = None, include_statistical: bool = True
+    ) -> dict[str, int]:
+        where, args = division_where(
+            within=within, include_statistical=include_statistical, mark="%s"
+        )
+        sql = f"SELECT level, count(*) AS n FROM divisions{where} GROUP BY level"
+        return {r["level"]: r["n"] for r in self._conn().execute(sql, args)}
+
+    def division_names(self, codes: Iterable[str]) -> dict[str, str]:
+        wanted = sorted({str(c) for c in codes if c})
+        if not wanted:
+            return {}
+        sql = "SELECT code, name FROM divisions WHERE code = ANY(%s)"
+        return {r["code"]: r["name"] for r in self._conn().execute(sql, (wanted,))}
 
     # -- users -----------------------------------------------------------------------------
     def add_user(self, user: User, password_hash: str, *, actor: str) -> None:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # shapely only for annotations: importing the store stays light
     from shapely.geometry.base import BaseGeometry
 
+from geociv.store.changes import Change
 from geociv.store.records import (
     AuditEntry,
     AuditFacets,
@@ -140,13 +141,23 @@ class Store(ABC):
         include_statistical: bool = True,
         with_geometry: bool = True,
         limit: int | None = None,
+        within: str | None = None,
     ) -> list[Division]:
         """Divisions filtered by parent code, level and name (``exact``/``prefix``/``contains``),
-        ordered by code."""
+        ordered by code. ``within`` is a code prefix (``4117`` for everything under 411700):
+        the backend reads only the divisions under it, by index, whatever the store's size."""
 
     @abstractmethod
-    def count_divisions(self) -> dict[str, int]:
-        """Number of divisions per level."""
+    def count_divisions(
+        self, *, within: str | None = None, include_statistical: bool = True
+    ) -> dict[str, int]:
+        """Number of divisions per level (under the code prefix ``within``), counted by the
+        backend without reading the rows."""
+
+    @abstractmethod
+    def division_names(self, codes: Iterable[str]) -> dict[str, str]:
+        """adcode → name of those of ``codes`` the store has: one indexed look-up per code,
+        so a page labels what it shows at a cost independent of the store's size."""
 
     # -- users -----------------------------------------------------------------------------
     @abstractmethod
@@ -266,6 +277,14 @@ class Store(ABC):
     def last_change(self, entities: tuple[str, ...]) -> int:
         """Id of the newest audit entry on any of ``entities`` (0 if none): a cheap stamp that
         tells caches built from those tables whether they are stale."""
+
+    @abstractmethod
+    def changes_since(self, entities: tuple[str, ...], after: int, *, limit: int) -> list[Change]:
+        """The audit entries on ``entities`` newer than the id ``after``, oldest first, at
+        most ``limit``, as :class:`~geociv.store.changes.Change` rows: what a cache built at
+        ``after`` must update (whichever process wrote them). Ids of committed entries must
+        only grow, so that a cache's mark never skips an entry committed after it; entries of
+        the caller's own open write transaction say ``committed=False``."""
 
     def audit_entries(
         self,

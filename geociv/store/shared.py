@@ -203,15 +203,19 @@ def division_view(division: Division) -> dict[str, Any]:
 
 def division_where(
     *,
-    parent: str | None,
-    level: str | None,
-    name: str | None,
-    match: str,
-    include_statistical: bool,
+    parent: str | None = None,
+    level: str | None = None,
+    name: str | None = None,
+    match: str = "exact",
+    include_statistical: bool = True,
+    within: str | None = None,
     mark: str,
 ) -> tuple[str, list[Any]]:
     """The ``WHERE`` clause (empty without filters) and its arguments of
     :meth:`~geociv.store.base.Store.query_divisions`, with ``mark`` as the placeholder.
+
+    ``within`` selects the codes that start with it as a range of the code index (codes are
+    digits, and ``:`` sorts right after ``9``).
 
     >>> where, args = division_where(parent="411700", level=None, name="西平", match="prefix",
     ...                              include_statistical=False, mark="?")
@@ -220,6 +224,9 @@ def division_where(
     """
     clauses: list[str] = []
     args: list[Any] = []
+    if within:
+        clauses += [f"code >= {mark}", f"code < {mark}"]
+        args += [within, within + ":"]
     for column, value in (("parent_code", parent), ("level", level)):
         if value is not None:
             clauses.append(f"{column} = {mark}")

@@ -32,6 +32,7 @@ from geociv.store._sqlite_schema import (
     read_version,
 )
 from geociv.store.base import Store
+from geociv.store.changes import Change
 from geociv.store.records import Division, UpsertCounts, User, now_utc
 from geociv.store.shared import (
     AUDIT_COLUMNS,
@@ -159,6 +160,8 @@ class SQLiteStore(
             return
         conn.execute("BEGIN IMMEDIATE")
         self._local.depth = 1
+        # Audit entries up to here are committed; this transaction's own come after them.
+        self._local.committed = conn.execute("SELECT max(id) FROM audit_log").fetchone()[0] or 0
         try:
             yield conn
         except BaseException:
@@ -335,10 +338,11 @@ class SQLiteStore(
         include_statistical: bool = True,
         with_geometry: bool = True,
         limit: int | None = None,
+        within: str | None = None,
     ) -> list[Division]:
         where, args = division_where(
             parent=parent, level=level, name=name, match=match,
-            include_statistical=include_statistical, mark="?",
+            include_statistical=include_statistical, within=within, mark="?",
         )  # fmt: skip
         columns = (
             _DIVISION_COLUMNS
@@ -351,9 +355,26 @@ class SQLiteStore(
         rows = self._conn().execute(sql, args).fetchall()
         return [self._division(r, with_geometry) for r in rows]
 
-    def count_divisions(self) -> dict[str, int]:
-        rows = self._conn().execute("SELECT level, count(*) FROM divisions GROUP BY level")
+    def count_divisions(
+        self, *, within: str | None = None, include_statistical: bool = True
+    ) -> dict[str, int]:
+        where, args = division_where(
+            within=within, include_statistical=include_statistical, mark="?"
+        )
+        sql = f"SELECT level, count(*) FROM divisions{where} GROUP BY level"
+        rows = self._conn().execute(sql, args)
         return {level: n for level, n in rows}
+
+    def division_names(self, codes: Iterable[str]) -> dict[str, str]:
+        wanted = sorted({str(c) for c in codes if c})
+        names: dict[str, str] = {}
+        conn = self._conn()
+        for start in range(0, len(wanted), 500):  # below SQLite's limit of bound parameters
+            chunk = wanted[start : start + 500]
+            marks = ", ".join("?" * len(chunk))
+            rows = conn.execute(f"SELECT code, name FROM divisions WHERE code IN ({marks})", chunk)
+            names.update((code, name) for code, name in rows)
+        return names
 
     # -- users -----------------------------------------------------------------------------
     @staticmethod
@@ -478,6 +499,21 @@ class SQLiteStore(
                 note=note,
             )
 
+    def changes_since(self, entities: tuple[str, ...], after: int, *, limit: int) -> list[Change]:
+        # Writers take the write lock (BEGIN IMMEDIATE) before their audit rows get ids and
+        # keep it until they commit, so committed ids only grow: no entry lands behind a stamp.
+        marks = ", ".join("?" * len(entities))
+        rows = self._conn().execute(
+            f"SELECT id, at, entity, entity_key FROM audit_log WHERE entity IN ({marks}) "
+            f"AND id > ? ORDER BY id LIMIT {int(limit)}",
+            (*entities, after),
+        )
+        committed = self._local.committed if getattr(self._local, "depth", 0) else None
+        return [
+            Change(i, at, entity, key, committed is None or i <= committed)
+            for i, at, entity, key in rows
+        ]
+
     def last_change(self, entities: tuple[str, ...]) -> int:
         marks = ", ".join("?" * len(entities))
         row = (
@@ -486,3 +522,4 @@ class SQLiteStore(
             .fetchone()
         )
         return row[0] or 0
+

@@ -14,6 +14,7 @@ from geociv.store import LEVELS, Division
 from geociv.uploads import DIVISION_KINDS
 from web._helpers import actor, role_required, store
 from web._uploads import received
+from web.caching import conditional
 from web.openapi import openapi_document
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -63,6 +64,7 @@ def openapi() -> Response:
 
 
 @bp.get("/divisions")
+@conditional("divisions")
 def divisions() -> Response:
     """Divisions as a GeoJSON FeatureCollection, filtered by ``parent``, ``level``, ``q``."""
     problems = _query_problems()
@@ -95,6 +97,7 @@ def divisions() -> Response:
 
 
 @bp.get("/divisions/<code>")
+@conditional("divisions")
 def division(code: str) -> Response:
     """One division as a GeoJSON Feature, with its ancestors' codes and names."""
     try:

@@ -79,6 +79,7 @@ from web.blueprints.boundaries_api import (
     user_side,
 )
 from web.blueprints.cases_api import download
+from web.caching import cached
 from web.maps import add_labels, interactive_geojson, map_parts, offline_map
 from web.maps import map_text as _text
 
@@ -375,6 +376,11 @@ def _finding_groups(found: list[BoundaryFinding]) -> dict[str, list[BoundaryFind
 # -- the map of the jurisdiction's lines --------------------------------------------------------
 
 
+#: Tables the overview map is drawn from (photos are audited under their marker or record).
+_MAP_TABLES = ("boundary_lines", "markers", "inspection_records", "inspection_plans",
+               "inspection_rounds", "divisions")  # fmt: skip
+
+
 @bp.get("/")
 @login_required
 def map_page() -> Any:
@@ -391,11 +397,17 @@ def map_page() -> Any:
     per_line = Counter(m.line_id for m in markers)
     sample_markers = Counter(m.line_id for m in markers if m.sample)
     outline = store().get_division(code)
-    bounds = _bounds(outline.geometry if outline is not None else None, *list(lines.geometry))
-    m = _base_map(bounds)
-    _add_lines(m, lines, statuses, tolerance=OVERVIEW_TOLERANCE)
-    _add_markers(m, markers, checks)
-    _add_findings(m, found)
+
+    def build() -> dict[str, Any]:  # only when the boundary tables changed since
+        bounds = _bounds(outline.geometry if outline is not None else None, *lines.geometry)
+        m = _base_map(bounds)
+        _add_lines(m, lines, statuses, tolerance=OVERVIEW_TOLERANCE)
+        _add_markers(m, markers, checks)
+        _add_findings(m, found)
+        return _map_context(m)
+
+    # the round status follows the date too
+    context = cached(f"boundary-map:{code}:{date.today()}", _MAP_TABLES, build)
     pending = svc.pending(actor())
     sample = (
         bool(sample_markers)
@@ -424,7 +436,7 @@ def map_page() -> Any:
         sample=sample,
         total_km=float(lines["length_km"].sum()) if len(lines) else 0.0,
         marker_count=len(markers),
-        **_map_context(m),
+        **context,
     )
 
 

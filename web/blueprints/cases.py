@@ -75,7 +75,7 @@ def list_page() -> Any:
         status_labels=CASE_STATUS_LABELS,
         step_labels=CASE_STEP_LABELS,
         closed_statuses=CASE_CLOSED_STATUSES,
-        labels=division_labels(),
+        labels=division_labels(c.division_code for c in found),
         deadline=DEADLINE_DAYS,
     )
 
@@ -141,7 +141,7 @@ def _render_case(case_id: str, status: int = 200) -> Any:
         required=REQUIRED_DOCUMENTS,
         overdue=[o for o in svc.overdue() if o.case_id == case.case_id],
         category=CATEGORIES.get(case.category),
-        labels=division_labels(),
+        labels=division_labels([case.division_code]),
         kind_labels=CASE_KIND_LABELS,
         status_labels=CASE_STATUS_LABELS,
         step_labels=CASE_STEP_LABELS,

@@ -513,9 +513,9 @@ def batch_detail(run_id: str) -> Response:
         frame = cached.table
     else:  # after a restart: the stored table with the divisions' polygons
         rows = run.summary.get("divisions_table") or []
-        shapes = {d.code: d.geometry for d in store().query_divisions(with_geometry=True)}
+        found = [store().get_division(str(r.get("code"))) for r in rows]
         frame = gpd.GeoDataFrame(
-            rows, geometry=[shapes.get(str(r.get("code"))) for r in rows], crs=STORAGE_CRS
+            rows, geometry=[d.geometry if d else None for d in found], crs=STORAGE_CRS
         )
     body = run_json(run)
     body["divisions"] = geojson(frame.set_geometry(frame.geometry.simplify(0.0005)))

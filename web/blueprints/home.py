@@ -10,6 +10,7 @@ from flask_login import login_required
 from geociv.divisions import Divisions, to_frame
 from geociv.store import LEVEL_LABELS
 from web._helpers import store
+from web.caching import cached
 from web.maps import division_map, map_parts
 
 bp = Blueprint("home", __name__)
@@ -22,15 +23,17 @@ def index() -> Any:
     divisions = Divisions(store())
     code = current_app.config["JURISDICTION"]
     jurisdiction = divisions.get(code)
-    city = to_frame([jurisdiction] if jurisdiction.geometry is not None else [])
-    counties = divisions.frame(parent=code, level="county")
-    counts = {
-        level: len(divisions.children(code, level=level, include_statistical=False))
-        for level in ("county", "township", "village")
-    }
-    context = map_parts(
-        division_map(city, counties, tianditu_key=current_app.config["TIANDITU_KEY"])
-    )
+    counties = divisions.frame(parent=code, level="county", with_geometry=False)
+    found = divisions.counts(code, include_statistical=False)
+    counts = {level: found.get(level, 0) for level in ("county", "township", "village")}
+    key = current_app.config["TIANDITU_KEY"]
+
+    def build() -> dict[str, Any]:  # only when divisions changed since the last render
+        city = to_frame([jurisdiction] if jurisdiction.geometry is not None else [])
+        shapes = divisions.frame(parent=code, level="county")
+        return map_parts(division_map(city, shapes, tianditu_key=key))
+
+    context = cached(f"home-map:{code}", ("divisions",), build)
     return render_template(
         "index.html",
         jurisdiction=jurisdiction,

@@ -30,6 +30,7 @@ from web._helpers import (
     store,
 )
 from web.blueprints.names_api import check_upload
+from web.caching import cached
 from web.maps import division_map, map_parts
 from web.words import tag
 
@@ -50,15 +51,21 @@ class CheckForm(FlaskForm):
 
 
 def _jurisdiction_map() -> dict[str, Any]:
+    """The search page's map, rendered again only when divisions changed."""
     divisions = Divisions(store())
     code = current_app.config["JURISDICTION"]
-    city = divisions.get(code)
-    m = division_map(
-        to_frame([city] if city.geometry is not None else []),
-        divisions.frame(parent=code, level="county"),
-        tianditu_key=current_app.config["TIANDITU_KEY"],
-    )
-    return {**map_parts(m), "map_name": m.get_name()}
+    key = current_app.config["TIANDITU_KEY"]
+
+    def build() -> dict[str, Any]:
+        city = divisions.get(code)
+        m = division_map(
+            to_frame([city] if city.geometry is not None else []),
+            divisions.frame(parent=code, level="county"),
+            tianditu_key=key,
+        )
+        return {**map_parts(m), "map_name": m.get_name()}
+
+    return cached(f"names-map:{code}", ("divisions",), build)
 
 
 @bp.get("/")
@@ -99,7 +106,7 @@ def check() -> Any:
         report=report,
         severity_labels=SEVERITY_LABELS,
         rules=RULES,
-        labels=division_labels() if report else {},
+        labels=division_labels([report.candidate.division_code]) if report else {},
     ), status
 
 
@@ -237,6 +244,6 @@ def record(name_id: str) -> Any:
         history=history,
         status_labels=NAME_STATUS_LABELS,
         category=CATEGORIES.get(rec.category),
-        labels=division_labels(),
+        labels=division_labels([rec.division_code]),
         heritage_levels=HERITAGE_LEVELS,
     )

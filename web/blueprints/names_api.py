@@ -78,7 +78,7 @@ def search() -> Response:
     limit = int_arg("limit", 20, low=1, high=100)
     searcher = name_search()
     hits = searcher.search(q, within=request.args.get("within") or None, bbox=bbox, limit=limit)
-    labels = division_labels()
+    labels = division_labels(h.division_code for h in hits)
     return jsonify(
         query=q,
         results=[

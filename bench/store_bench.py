@@ -1,0 +1,180 @@
+"""Store-size benchmark: the same request mix on the Zhumadian demo and on all of Henan.
+
+Two stores on one backend: the demo (Zhumadian, ~3,100 divisions), and the demo plus every
+city, county, township (2,586) and village/community (52 k) of Henan from the NBS code lists
+in ``../shared/data/admin-codes``, each with its name record. The app's jurisdiction stays
+Zhumadian in both, so a request that costs the same in both does not grow with the store.
+
+Request mix, through the real Flask app (in-process WSGI, as waitress would call it): the name
+search API (Chinese, pinyin, initials), the home page, the boundary page, the coverage page,
+and a write (an officer registering a road name, checked against every rule first).
+
+Each app is warmed up as ``geociv serve`` does (search index and validator built, then
+``gc.freeze``; that time is printed). Prints, per endpoint and store: the first ("cold":
+the page's own caches, e.g. a rendered map, built on the way) request, then p50/p95 over the
+warm rounds, and the ratio Henan / demo of the warm p50 and p95. The backend
+is a parameter (``--backend``); only ``gpkg`` exists today, PostGIS adds a column later.
+
+Run: ``python bench/store_bench.py [SHARED_DATA_DIR] [--rounds 40]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import statistics
+import sys
+import tempfile
+import time
+import urllib.parse
+from collections.abc import Callable
+from pathlib import Path
+
+from _shared import shared_data  # bench/ is on sys.path when run as a script
+
+from geociv.auth import Users
+from geociv.demo import load_demo
+from geociv.divisions import Divisions
+from geociv.gazetteer.names import Gazetteer
+from geociv.store import Store, open_store
+
+PASSWORD = "bench-password-9"
+QUERIES = ("驿城", "zmd", "shangcai", "王庄", "确山县", "xiping", "新华")
+#: Common simplified characters for generated road names (a serial → two of them).
+_SYLLABLES = "安宁平和兴旺福泰康乐华新光明长春永丰顺利文化建设胜团结友谊育才"
+CODE_LISTS = (
+    "henan_cities_nbs.csv",
+    "henan_counties_nbs.csv",
+    "henan_townships_nbs.csv",
+    "henan_villages_nbs.csv",
+)
+
+
+def gpkg_store(folder: Path, name: str) -> Store:
+    """A new GeoPackage store in ``folder``."""
+    return open_store(folder / f"{name}.gpkg")
+
+
+#: Backend name → how to make an empty store (PostGIS joins here).
+BACKENDS: dict[str, Callable[[Path, str], Store]] = {"gpkg": gpkg_store}
+
+
+def build(make: Callable[[Path, str], Store], folder: Path, name: str, shared: Path | None) -> str:
+    """A demo store (plus Henan's divisions and names when ``shared``); returns its URL."""
+    started = time.perf_counter()
+    store = make(folder, name)
+    load_demo(store)
+    if shared is not None:
+        codes = folder / "henan_codes.csv"
+        with open(codes, "w", newline="", encoding="utf-8") as out:
+            writer = csv.writer(out)
+            writer.writerow(["code", "name"])
+            for file in CODE_LISTS:
+                with open(shared / "admin-codes" / file, encoding="utf-8") as f:
+                    writer.writerows((r["code"], r["name"]) for r in csv.DictReader(f))
+        Divisions(store).load_code_list(codes, actor="system")
+        Gazetteer(store).load_division_names("410000", actor="system")
+    users = Users(store)
+    users.add("officer1", PASSWORD, role="officer", division_code="411702", actor="bench")
+    counts = store.count_divisions()
+    url = store.url
+    store.close()
+    took = time.perf_counter() - started
+    print(f"built {name}: {sum(counts.values()):,} divisions in {took:.0f} s", file=sys.stderr)
+    return url
+
+
+def requests(client, serial: list[int]) -> dict[str, Callable[[int], object]]:
+    """The request mix: endpoint → a call taking the round number."""
+
+    def search(i: int) -> object:
+        q = urllib.parse.quote(QUERIES[i % len(QUERIES)])
+        return client.get(f"/api/names/search?q={q}")
+
+    def write(i: int) -> object:
+        serial[0] += 1
+        a, b = divmod(serial[0], len(_SYLLABLES))
+        name = "试" + _SYLLABLES[a % len(_SYLLABLES)] + _SYLLABLES[b]
+        return client.post("/api/names", json={"name": name + "路", "category": "road",
+                                               "division_code": "411702",
+                                               "accept": {"N2-SIMILAR": "bench"}})  # fmt: skip
+
+    return {
+        "search API": search,
+        "home page": lambda i: client.get("/"),
+        "boundary page": lambda i: client.get("/boundaries/"),
+        "coverage page": lambda i: client.get("/coverage/"),
+        "write (name)": write,
+    }
+
+
+def measure(url: str, rounds: int) -> dict[str, tuple[float, list[float]]]:
+    """Cold time and warm times (ms) per endpoint on the store at ``url``."""
+    from web import create_app
+    from web.caching import warm_up
+
+    app = create_app({"GEOCIV_STORE": url, "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False})
+    started = time.perf_counter()
+    warm_up(app)  # as geociv serve does at start-up
+    print(f"start-up cache build: {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    client = app.test_client()
+    client.post("/login", data={"username": "officer1", "password": PASSWORD})
+    out: dict[str, tuple[float, list[float]]] = {}
+    for endpoint, call in requests(client, [0]).items():
+        times = []
+        for i in range(rounds + 1):
+            started = time.perf_counter()
+            answer = call(i)
+            times.append((time.perf_counter() - started) * 1000)
+            if answer.status_code >= 400:  # type: ignore[attr-defined]
+                body = answer.get_data(as_text=True)[:300]  # type: ignore[attr-defined]
+                raise SystemExit(f"{endpoint}: HTTP {answer.status_code}: {body}")  # type: ignore[attr-defined]
+        out[endpoint] = (times[0], times[1:])
+    return out
+
+
+def p95(values: list[float]) -> float:
+    return statistics.quantiles(values, n=20)[18] if len(values) >= 2 else values[0]
+
+
+def report(backend: str, results: dict[str, dict[str, tuple[float, list[float]]]]) -> None:
+    print(f"\nbackend {backend}; times in ms; cold = first request after the start-up build, "
+          "warm = the following rounds")  # fmt: skip
+    head = f"{'endpoint':<15}"
+    for size in results:
+        head += f" | {size + ' cold':>12} {'p50':>7} {'p95':>7}"
+    head += " | Henan/demo p50   p95"
+    print(head)
+    print("-" * len(head))
+    demo, henan = results.get("demo"), results.get("Henan")
+    for endpoint in next(iter(results.values())):
+        line = f"{endpoint:<15}"
+        for by_endpoint in results.values():
+            cold, warm = by_endpoint[endpoint]
+            line += f" | {cold:12.1f} {statistics.median(warm):7.1f} {p95(warm):7.1f}"
+        if demo and henan:
+            d, h = demo[endpoint][1], henan[endpoint][1]
+            line += f" | {statistics.median(h) / statistics.median(d):13.2f} {p95(h) / p95(d):5.2f}"
+        print(line)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("shared", nargs="?", default=None, help="shared data folder")
+    parser.add_argument("--backend", choices=sorted(BACKENDS), default="gpkg")
+    parser.add_argument("--rounds", type=int, default=40)
+    args = parser.parse_args()
+    shared = shared_data(args.shared, *(f"admin-codes/{f}" for f in CODE_LISTS))
+    make = BACKENDS[args.backend]
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        urls = {
+            "demo": build(make, folder, "demo", None),
+            "Henan": build(make, folder, "henan", shared),
+        }
+        results = {size: measure(url, args.rounds) for size, url in urls.items()}
+    report(args.backend, results)
+
+
+if __name__ == "__main__":
+    main()
