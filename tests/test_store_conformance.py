@@ -507,3 +507,21 @@ def test_road_networks_rasters_and_zone_sets_are_kept_listed_and_retired(any_sto
         any_store.retire_coverage_input("ZS0009", actor="planner")
     retired = [e.action for e in any_store.audit_entries() if e.action.endswith(".retire")]
     assert len(retired) == 3
+
+
+def test_changes_since_follow_commits_and_mark_the_open_transaction(any_store) -> None:
+    any_store.upsert_divisions([_county()], actor="t")
+    mark = any_store.last_change(("divisions",))
+    assert any_store.changes_since(("divisions",), mark, limit=10) == []
+    any_store.upsert_divisions([_county("411721", "西平县")], actor="t")
+    (change,) = any_store.changes_since(("divisions",), mark, limit=10)
+    assert (change.entity, change.key, change.committed) == ("divisions", "411721", True)
+    with any_store.transaction():
+        any_store.upsert_divisions([_county("411722", "上蔡县")], actor="t")
+        inside = any_store.changes_since(("divisions",), mark, limit=10)
+        assert [(c.key, c.committed) for c in inside] == [("411721", True), ("411722", False)]
+    after = any_store.changes_since(("divisions",), mark, limit=10)
+    assert [(c.key, c.committed) for c in after] == [("411721", True), ("411722", True)]
+    assert any_store.count_divisions(within="4117") == {"county": 3}
+    assert any_store.division_names(["411721", "419999"]) == {"411721": "西平县"}
+    assert [d.code for d in any_store.query_divisions(within="41172")] == ["411721", "411722"]

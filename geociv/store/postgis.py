@@ -40,6 +40,7 @@ from geociv.store._pg_people import PeoplePG
 from geociv.store._pg_schema import SCHEMA_VERSION, migrate, read_version
 from geociv.store._points_sql import PointsSQL
 from geociv.store.base import Store
+from geociv.store.changes import Change
 from geociv.store.shared import AUDIT_COLUMNS, audit_row, meta_view
 
 
@@ -71,6 +72,9 @@ class _PostgisCore(
     _for_update = " FOR UPDATE"
     #: Serialises the log-in throttle's count-then-record (any constant; "login" in ASCII).
     _LOGIN_LOCK = 0x6C6F67696E
+    #: Held from a transaction's first audit row to its commit: audit ids then commit in
+    #: order, so a cache's mark (see :meth:`changes_since`) never skips a later commit.
+    _AUDIT_LOCK = 0x6175646974
 
     def __init__(self, dsn: str, *, upgrade: bool = True) -> None:
         self._dsn = dsn
@@ -113,6 +117,10 @@ class _PostgisCore(
         import psycopg
 
         conn = self._conn()
+        depth = getattr(self._local, "depth", 0)
+        if depth == 0:
+            self._local.own_audit = set()  # audit ids written by this open transaction
+        self._local.depth = depth + 1
         try:
             with conn.transaction():
                 yield conn
@@ -120,6 +128,10 @@ class _PostgisCore(
             # the last word on uniqueness: a writer that raced past a check is refused the same
             detail = exc.diag.message_detail or exc.diag.constraint_name or ""
             raise DuplicateError(f"记录已存在（{detail}）") from exc
+        finally:
+            self._local.depth = depth
+            if depth == 0:
+                self._local.own_audit = set()
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -158,12 +170,14 @@ class _PostgisCore(
     def _serialise_logins(self, conn: Any) -> None:
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._LOGIN_LOCK,))
 
-    @staticmethod
-    def _audit(conn: Any, **entry: Any) -> None:
+    def _audit(self, conn: Any, **entry: Any) -> None:
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._AUDIT_LOCK,))
         marks = ", ".join(["%s"] * 8)
-        conn.execute(
-            f"INSERT INTO audit_log ({AUDIT_COLUMNS}) VALUES ({marks})", audit_row(**entry)
-        )
+        row = conn.execute(
+            f"INSERT INTO audit_log ({AUDIT_COLUMNS}) VALUES ({marks}) RETURNING id",
+            audit_row(**entry),
+        ).fetchone()
+        getattr(self._local, "own_audit", set()).add(row["id"])
 
     # -- meta ------------------------------------------------------------------------------
     def get_meta(self, key: str) -> str | None:
@@ -213,6 +227,19 @@ class _PostgisCore(
                 conn, actor=actor, action=action, entity=entity, key=key, before=None,
                 after=None, note=note,
             )  # fmt: skip
+
+    def changes_since(self, entities: tuple[str, ...], after: int, *, limit: int) -> list[Change]:
+        rows = self._conn().execute(
+            "SELECT id, at, entity, entity_key FROM audit_log "
+            "WHERE entity = ANY(%s) AND id > %s ORDER BY id LIMIT %s",
+            (list(entities), after, int(limit)),
+        )
+        open_tx = getattr(self._local, "depth", 0)
+        own = getattr(self._local, "own_audit", set()) if open_tx else set()
+        return [
+            Change(r["id"], r["at"], r["entity"], r["entity_key"], r["id"] not in own)
+            for r in rows
+        ]
 
     def last_change(self, entities: tuple[str, ...]) -> int:
         row = (
