@@ -26,8 +26,9 @@ import click
 from geociv import __version__
 from geociv.config import Settings
 from geociv.errors import GeocivError, InputFileError, Problem, ValidationError
+from geociv.labels import LEVEL_LABELS, ROLE_LABELS
 from geociv.localtime import cell_time
-from geociv.store import LEVEL_LABELS, LEVELS, ROLE_LABELS, ROLES, Store, open_store
+from geociv.store import LEVELS, ROLES, Store, open_store
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -514,7 +515,7 @@ def names() -> None:
 
 
 def _print_report(report: Any) -> None:
-    from geociv.gazetteer.rules import SEVERITY_LABELS
+    from geociv.labels import SEVERITY_LABELS
 
     c = report.candidate
     verdict = (
@@ -642,7 +643,7 @@ def names_search(ctx: Context, query: str, within: str | None, limit: int) -> No
 def names_show(ctx: Context, name_id: str) -> None:
     """显示一条地名记录及其曾用名。"""
     from geociv.gazetteer.names import Gazetteer
-    from geociv.store import NAME_STATUS_LABELS
+    from geociv.labels import NAME_STATUS_LABELS
 
     rec = Gazetteer(ctx.store).get(name_id)
     click.echo(
@@ -756,7 +757,7 @@ def cases() -> None:
 
 
 def _case_line(case: Any) -> str:
-    from geociv.store import CASE_KIND_LABELS, CASE_STATUS_LABELS
+    from geociv.labels import CASE_KIND_LABELS, CASE_STATUS_LABELS
 
     subject = (
         f"{case.old_name} → {case.proposed_name}" if case.kind == "renaming" else case.proposed_name
@@ -771,7 +772,7 @@ def _case_line(case: Any) -> str:
 
 def _print_case(ctx: Context, case: Any) -> None:
     from geociv.gazetteer.cases import Cases
-    from geociv.store import CASE_STEP_LABELS, DOCUMENT_TYPE_LABELS
+    from geociv.labels import CASE_STEP_LABELS, DOCUMENT_TYPE_LABELS
 
     click.echo(_case_line(case))
     click.echo(f"  位置：{case.location}；申请人：{case.applicant}；所属区划 {case.division_code}")
@@ -901,7 +902,7 @@ def cases_attach(
     consultation（征求意见报告）、protection（保护措施）、approval（批复文件）、other（其他材料），
     也可写中文名。"""
     from geociv.gazetteer.cases import Cases
-    from geociv.store import DOCUMENT_TYPE_LABELS
+    from geociv.labels import DOCUMENT_TYPE_LABELS
 
     file = Path(path)
     doc = Cases(ctx.store).attach(
@@ -944,7 +945,7 @@ def cases_step(
     """办理案件的下一步：review 审核、approve 批准、file 备案、publish 公告、effective 生效。"""
     from geociv.errors import Problem
     from geociv.gazetteer.cases import Cases
-    from geociv.store import CASE_STATUS_LABELS, CASE_STEP_LABELS
+    from geociv.labels import CASE_STATUS_LABELS, CASE_STEP_LABELS
 
     svc = Cases(ctx.store)
     common: dict[str, Any] = {"actor": actor, "on": on, "note": note}
@@ -976,7 +977,7 @@ def cases_step(
 def _close_case(ctx: Context, case_id: str, step: str, **fields: Any) -> None:
     """Withdraw or refuse a case (``step``) and say so."""
     from geociv.gazetteer.cases import Cases
-    from geociv.store import CASE_STATUS_LABELS, CASE_STEP_LABELS
+    from geociv.labels import CASE_STATUS_LABELS, CASE_STEP_LABELS
 
     svc = Cases(ctx.store)
     action = svc.withdraw if step == "withdraw" else svc.reject
@@ -1040,7 +1041,7 @@ def cases_reject(
 def cases_overdue(ctx: Context, today: str | None) -> None:
     """列出批准后超过 15 天仍未备案或公告（或备案、公告晚了）的案件；有逾期时退出码为 3。"""
     from geociv.gazetteer.cases import DEADLINE_DAYS, Cases
-    from geociv.store import CASE_STEP_LABELS
+    from geociv.labels import CASE_STEP_LABELS
 
     found = Cases(ctx.store).overdue(today)
     if not found:
@@ -1112,7 +1113,7 @@ def signs() -> None:
 def signs_list(ctx: Context, status: str | None, name_id: str | None) -> None:
     """列出标志：编号、类型、汉字、拼音、地名记录、状态、经纬度。"""
     from geociv.gazetteer.signs import Signs
-    from geociv.store import SIGN_STATUS_LABELS, SIGN_TYPE_LABELS
+    from geociv.labels import SIGN_STATUS_LABELS, SIGN_TYPE_LABELS
 
     found = Signs(ctx.store).query(status=status, name_id=name_id)
     if not found:
@@ -1207,7 +1208,7 @@ def signs_patrol(
     """记录一次巡检。CONDITION：intact 完好、soiled 污损、broken 破损、missing 缺失、
     obscured 被遮挡（也可写中文）。"""
     from geociv.gazetteer.signs import Signs
-    from geociv.store import PATROL_CONDITION_LABELS
+    from geociv.labels import PATROL_CONDITION_LABELS
 
     content = Path(photo).read_bytes() if photo else None
     done = Signs(ctx.store).patrol(
@@ -1236,7 +1237,7 @@ def signs_patrol(
 def signs_status(ctx: Context, sign_id: str, status: str, remarks: str, actor: str) -> None:
     """更改标志状态：in_service 在用、damaged 损坏、removed 已拆除（标志不删除）。"""
     from geociv.gazetteer.signs import Signs
-    from geociv.store import SIGN_STATUS_LABELS
+    from geociv.labels import SIGN_STATUS_LABELS
 
     sign = Signs(ctx.store).set_status(sign_id, status, actor=actor, remarks=remarks)
     click.echo(f"{sign.sign_id} 状态：{SIGN_STATUS_LABELS[sign.status]}")
@@ -1257,8 +1258,8 @@ def signs_status(ctx: Context, sign_id: str, status: str, remarks: str, actor: s
 def signs_findings(ctx: Context, today: str | None, patrol_days: int, as_json: bool) -> None:
     """检查全部在用标志：汉字、拼音与地名记录不符（N8-SIGN-TEXT/PINYIN），超期未巡检
     （N8-SIGN-PATROL）；有问题时退出码为 3。"""
-    from geociv.gazetteer.rules import SEVERITY_LABELS
     from geociv.gazetteer.signs import Signs
+    from geociv.labels import SEVERITY_LABELS
 
     found = Signs(ctx.store).findings(today=today, patrol_days=patrol_days)
     for f in found:

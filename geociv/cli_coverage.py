@@ -503,7 +503,7 @@ def import_zones(
 def list_zone_sets(ctx: Context, kind: str | None) -> None:
     """列出已保存的统计单元集。"""
     from geociv.coverage.stored import CoverageInputs
-    from geociv.store import ZONE_SET_KIND_LABELS
+    from geociv.labels import ZONE_SET_KIND_LABELS
 
     items = CoverageInputs(ctx.store).zone_sets(kind)
     for z in items:

@@ -20,7 +20,6 @@ from geociv.boundaries import reports
 from geociv.boundaries.inspections import Inspections
 from geociv.boundaries.reports import (
     COUNT_KEYS,
-    STATUS_LABELS,
     TOTAL_KEYS,
     InspectionReport,
     annual_report,
@@ -31,6 +30,7 @@ from geociv.boundaries.reports import (
 )
 from geociv.boundaries.rounds import Rounds
 from geociv.errors import ValidationError
+from geociv.labels import REPORT_STATUS_LABELS
 from tests.boundary_setup import LINE, add_inspector, derive_zhumadian, moved, register_samples
 from tests.conftest import PASSWORD
 
@@ -178,7 +178,7 @@ def test_unsigned_records_do_not_count(inspected) -> None:
 def test_status_overdue_scope_and_parent(inspected) -> None:
     store, round_no, _, _ = inspected
     late = annual_report(store, 2026, today="2027-01-10")
-    assert _line(late, XISUI).status == "overdue" and STATUS_LABELS["overdue"] == "逾期"
+    assert _line(late, XISUI).status == "overdue" and REPORT_STATUS_LABELS["overdue"] == "逾期"
     assert _line(late, LINE).status == "done"
 
     # the next year: nothing of 2026 counts

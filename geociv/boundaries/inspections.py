@@ -52,10 +52,9 @@ from geociv.errors import (
     ValidationError,
 )
 from geociv.gazetteer.cases import check_day, choose
+from geociv.labels import LINE_CHANGE_LABELS, MARKER_CONDITION_LABELS, SIDE_LABELS
 from geociv.store import (
-    LINE_CHANGE_LABELS,
     LINE_CHANGE_TYPES,
-    MARKER_CONDITION_LABELS,
     MARKER_CONDITIONS,
     BoundaryLine,
     BoundaryPhoto,
@@ -78,8 +77,6 @@ CORRECTABLE: dict[str, frozenset[str]] = {
     ),
     "line": frozenset({"inspected_on", "changes", "remarks"}),
 }  # fmt: skip
-
-SIDE_LABELS = {"left": "左侧", "right": "右侧"}
 
 
 class RecordFinalError(ConflictError, ValidationError):

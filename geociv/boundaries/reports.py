@@ -26,7 +26,7 @@ What counts
   no parent is given), plus closed lines with records in scope. Edge lines (one known side)
   cannot be inspected jointly and are left out. A line with nothing planned and nothing
   recorded still appears, as ``not_planned``, so the report shows the gaps.
-* Status of a line (:data:`STATUS_LABELS`) comes from its plans in scope
+* Status of a line (:data:`REPORT_STATUS_LABELS`) comes from its plans in scope
   (:meth:`~geociv.boundaries.rounds.Rounds.status`), the regular plan first: ``done``,
   ``in_progress``, ``overdue``, ``planned``; ``not_planned`` when there is none.
 * Lengths are rounded to 0.01 km per line and the totals add up the rounded figures, so the
@@ -34,7 +34,7 @@ What counts
 
 Examples
 --------
->>> STATUS_LABELS["not_planned"]
+>>> REPORT_STATUS_LABELS["not_planned"]
 '未列入计划'
 >>> _km(163.3249)
 '163.32'
@@ -61,41 +61,25 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from geociv import crs as _crs
-from geociv.boundaries.findings import (
-    DISPLACEMENT_TOLERANCE_M,
-    SEVERITY_LABELS,
-    BoundaryFinding,
-    Findings,
-)
+from geociv.boundaries.findings import DISPLACEMENT_TOLERANCE_M, BoundaryFinding, Findings
 from geociv.boundaries.markers import distance_m, to_gk
 from geociv.boundaries.registry import code_prefix, within
 from geociv.boundaries.rounds import LineStatus, Rounds
 from geociv.divisions import normalize_code
 from geociv.errors import AdcodeError, Problem, ValidationError
 from geociv.gazetteer.cases import day_asked
-from geociv.localtime import BEIJING, now_cell
-from geociv.store import (
-    LEVELS,
+from geociv.labels import (
     LINE_CHANGE_LABELS,
     LINE_LEVEL_LABELS,
-    BoundaryLine,
-    Division,
-    InspectionRecord,
-    Marker,
-    Store,
+    MARKER_CATEGORY_LABELS,
+    REPORT_STATUS_LABELS,
+    SEVERITY_LABELS,
 )
+from geociv.localtime import BEIJING, now_cell
+from geociv.store import LEVELS, BoundaryLine, Division, InspectionRecord, Marker, Store
 
 #: China Standard Time: signing dates and the generation time are given in it.
 CHINA_TZ = BEIJING  # kept for callers; see geociv.localtime
-
-#: Status of a line in a report, with its Chinese label.
-STATUS_LABELS: dict[str, str] = {
-    "planned": "计划中",
-    "in_progress": "进行中",
-    "done": "已完成",
-    "overdue": "逾期",
-    "not_planned": "未列入计划",
-}
 
 #: Report category of each recorded marker condition.
 CONDITION_CATEGORY: dict[str, str] = {
@@ -105,15 +89,6 @@ CONDITION_CATEGORY: dict[str, str] = {
     "illegible": "damaged",
     "missing": "missing",
     "displaced": "displaced",
-}
-
-#: Chinese label of each marker category on the map (``unchecked``: no final check in scope).
-CATEGORY_LABELS: dict[str, str] = {
-    "intact": "完好",
-    "damaged": "损坏（含掩埋、字迹不清）",
-    "missing": "丢失",
-    "displaced": "移位",
-    "unchecked": "本期未检查",
 }
 
 #: Marker counts of a line and of the report.
@@ -236,7 +211,7 @@ class LineReport:
     @property
     def status_label(self) -> str:
         """Chinese label of the status."""
-        return STATUS_LABELS[self.status]
+        return REPORT_STATUS_LABELS[self.status]
 
     @property
     def level_label(self) -> str:
@@ -1175,7 +1150,7 @@ def report_map_png(store: Store, report: InspectionReport, *, width_px: int = 16
                 ls=(0, (3, 2)) if code == "not_planned" else "-",
                 label=f"界线：{label}",
             )
-            for code, label in STATUS_LABELS.items()
+            for code, label in REPORT_STATUS_LABELS.items()
         ]
         handles += [
             Line2D(
@@ -1186,7 +1161,7 @@ def report_map_png(store: Store, report: InspectionReport, *, width_px: int = 16
                 markersize=np.sqrt(size) * 0.95,
                 markerfacecolor=colour,
                 markeredgecolor="#222222",
-                label=f"界桩：{CATEGORY_LABELS[category]}",
+                label=f"界桩：{MARKER_CATEGORY_LABELS[category]}",
             )
             for category, (symbol, colour, size) in CATEGORY_STYLES.items()
         ]

@@ -72,14 +72,15 @@ import shapely
 from shapely.geometry import Polygon
 
 from geociv.coverage.facilities import parse_types
-from geociv.coverage.isochrones import METHOD_LABELS, resolve_speed
+from geociv.coverage.isochrones import resolve_speed
 from geociv.coverage.network import WalkNetwork
 from geociv.coverage.population import covered_population
 from geociv.coverage.service import Coverage, circle_label, facilities_in_reach
 from geociv.crs import STORAGE_CRS, projected_crs_for
 from geociv.divisions import Divisions, normalize_code
 from geociv.errors import AdcodeError, GeocivError, Problem, ValidationError
-from geociv.store import FACILITY_TYPE_LABELS, LEVEL_LABELS, CoverageRun, Facility, Store
+from geociv.labels import FACILITY_TYPE_LABELS, LEVEL_LABELS, METHOD_LABELS
+from geociv.store import CoverageRun, Facility, Store
 
 __all__ = ["BatchResult", "Settings", "Unit", "batch_coverage", "coverage_of_unit"]
 

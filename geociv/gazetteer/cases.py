@@ -69,17 +69,19 @@ from geociv.errors import AdcodeError, NotFoundError, Problem, ValidationError
 from geociv.gazetteer.categories import CATEGORIES
 from geociv.gazetteer.names import Gazetteer
 from geociv.gazetteer.rules import RULES, SEVERITIES, Finding, Report
+from geociv.labels import (
+    CASE_KIND_LABELS,
+    CASE_STATUS_LABELS,
+    CASE_STEP_LABELS,
+    DOCUMENT_TYPE_LABELS,
+)
 from geociv.store import (
     CASE_CLOSABLE_STATUSES,
     CASE_CLOSED_STATUSES,
     CASE_CLOSING_STEPS,
-    CASE_KIND_LABELS,
     CASE_KINDS,
-    CASE_STATUS_LABELS,
     CASE_STATUSES,
-    CASE_STEP_LABELS,
     CASE_STEPS,
-    DOCUMENT_TYPE_LABELS,
     DOCUMENT_TYPES,
     CaseDocument,
     NameCase,

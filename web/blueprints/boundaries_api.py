@@ -21,21 +21,24 @@ from shapely.geometry import mapping
 from werkzeug.datastructures import FileStorage
 
 from geociv.boundaries.findings import BoundaryFinding, Findings
-from geociv.boundaries.inspections import SIDE_LABELS, Inspections
+from geociv.boundaries.inspections import Inspections
 from geociv.boundaries.markers import Markers, check_photo
 from geociv.boundaries.registry import BoundaryLines, side_of, side_unit, to_frame
 from geociv.boundaries.topology import check_topology
 from geociv.divisions import Divisions, normalize_code
 from geociv.errors import AdcodeError, GeocivError, Problem, ValidationError
-from geociv.store import (
+from geociv.labels import (
     LINE_CHANGE_LABELS,
     LINE_LEVEL_LABELS,
-    LINE_LEVELS,
     LINE_SOURCE_LABELS,
     MARKER_CONDITION_LABELS,
     MARKER_KIND_LABELS,
     RECORD_KIND_LABELS,
     RECORD_STATUS_LABELS,
+    SIDE_LABELS,
+)
+from geociv.store import (
+    LINE_LEVELS,
     RECORD_STATUSES,
     SIDES,
     BoundaryLine,

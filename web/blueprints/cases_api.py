@@ -25,19 +25,21 @@ from geociv.errors import CoordinateRangeError, Problem, ValidationError
 from geociv.gazetteer.cases import Cases
 from geociv.gazetteer.rules import Finding
 from geociv.gazetteer.signs import PATROL_DAYS, Signs
-from geociv.store import (
-    CASE_ALL_STATUSES,
-    CASE_CLOSABLE_STATUSES,
-    CASE_CLOSING_STEPS,
+from geociv.labels import (
     CASE_KIND_LABELS,
     CASE_STATUS_LABELS,
-    CASE_STATUSES,
     CASE_STEP_LABELS,
-    CASE_STEPS,
     DOCUMENT_TYPE_LABELS,
     PATROL_CONDITION_LABELS,
     SIGN_STATUS_LABELS,
     SIGN_TYPE_LABELS,
+)
+from geociv.store import (
+    CASE_ALL_STATUSES,
+    CASE_CLOSABLE_STATUSES,
+    CASE_CLOSING_STEPS,
+    CASE_STATUSES,
+    CASE_STEPS,
     CaseDocument,
     NameCase,
     Patrol,

@@ -24,19 +24,14 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from geociv import uploads
 from geociv.coverage.exports import method_text, speed_text
 from geociv.coverage.facilities import Facilities, FacilityImport, parse_type
-from geociv.coverage.isochrones import METHOD_LABELS, SPEED_LABELS, SPEEDS
+from geociv.coverage.isochrones import SPEEDS
 from geociv.coverage.requests import CoverageRequest, SuggestRequest, layers_of
 from geociv.coverage.service import CoverageResult, circle_label
 from geociv.crs import STORAGE_CRS
 from geociv.errors import Problem, ValidationError
+from geociv.labels import FACILITY_STATUS_LABELS, FACILITY_TYPE_LABELS, METHOD_LABELS, SPEED_LABELS
 from geociv.localtime import cell_time
-from geociv.store import (
-    FACILITY_STATUS_LABELS,
-    FACILITY_STATUSES,
-    FACILITY_TYPE_LABELS,
-    FACILITY_TYPES,
-    CoverageRun,
-)
+from geociv.store import FACILITY_STATUSES, FACILITY_TYPES, CoverageRun
 from web._helpers import actor, not_found, role_required, store
 from web._uploads import received, received_for_later
 from web.blueprints.cases_api import download

@@ -1,0 +1,90 @@
+"""Layering (issue 11): labels are presentation and have one home; the store owns the codes."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import geociv.labels as labels
+import geociv.store as store
+import geociv.store.records as records
+
+ROOT = Path(__file__).resolve().parents[1]
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+#: Each enumeration the store owns and the label table that reads it to an official.
+CODES_AND_LABELS = [
+    (records.LEVELS, labels.LEVEL_LABELS),
+    (records.ROLES, labels.ROLE_LABELS),
+    (records.NAME_STATUSES, labels.NAME_STATUS_LABELS),
+    (records.CASE_KINDS, labels.CASE_KIND_LABELS),
+    (records.CASE_ALL_STEPS, labels.CASE_STEP_LABELS),
+    (records.CASE_ALL_STATUSES, labels.CASE_STATUS_LABELS),
+    (records.DOCUMENT_TYPES, labels.DOCUMENT_TYPE_LABELS),
+    (records.SIGN_TYPES, labels.SIGN_TYPE_LABELS),
+    (records.SIGN_STATUSES, labels.SIGN_STATUS_LABELS),
+    (records.PATROL_CONDITIONS, labels.PATROL_CONDITION_LABELS),
+    (records.LINE_LEVELS, labels.LINE_LEVEL_LABELS),
+    (records.LINE_SOURCES, labels.LINE_SOURCE_LABELS),
+    (records.MARKER_KINDS, labels.MARKER_KIND_LABELS),
+    (records.MARKER_CONDITIONS, labels.MARKER_CONDITION_LABELS),
+    (records.LINE_CHANGE_TYPES, labels.LINE_CHANGE_LABELS),
+    (records.PLAN_KINDS, labels.PLAN_KIND_LABELS),
+    (records.RECORD_KINDS, labels.RECORD_KIND_LABELS),
+    (records.RECORD_STATUSES, labels.RECORD_STATUS_LABELS),
+    (records.FACILITY_TYPES, labels.FACILITY_TYPE_LABELS),
+    (records.FACILITY_STATUSES, labels.FACILITY_STATUS_LABELS),
+    (records.ZONE_SET_KINDS, labels.ZONE_SET_KIND_LABELS),
+]
+
+
+def _sources(*packages: str) -> list[Path]:
+    return sorted(p for pkg in packages for p in (ROOT / pkg).rglob("*.py"))
+
+
+def _label_dicts(path: Path) -> list[tuple[int, dict[str, str]]]:
+    """Dict literals of ``path`` whose keys are codes and whose values are Chinese text."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not isinstance(node, ast.Dict) or len(node.keys) < 2:
+            continue
+        pairs = [
+            (k.value, v.value)
+            for k, v in zip(node.keys, node.values, strict=True)
+            if isinstance(k, ast.Constant) and isinstance(v, ast.Constant)
+            and isinstance(k.value, str) and isinstance(v.value, str)
+        ]  # fmt: skip
+        if len(pairs) == len(node.keys) and all(CJK.search(v) for _, v in pairs):
+            found.append((node.lineno, dict(pairs)))
+    return found
+
+
+def test_store_exports_codes_not_labels() -> None:
+    """The store re-exports what persistence owns (codes), no Chinese label table."""
+    assert not [n for n in dir(store) if n.endswith("_LABELS")]
+    assert not [n for n in dir(records) if n.endswith("_LABELS")]
+    assert _label_dicts(ROOT / "geociv" / "store" / "records.py") == []
+
+
+def test_every_code_the_store_owns_has_a_label() -> None:
+    for codes, table in CODES_AND_LABELS:
+        assert set(codes) == set(table), (codes, table)
+
+
+def test_value_labels_are_written_once() -> None:
+    """No module outside :mod:`geociv.labels` repeats one of its tables (or a part of one)."""
+    tables = {
+        name: value
+        for name, value in vars(labels).items()
+        if name.endswith("_LABELS") and isinstance(value, dict)
+    }
+    copies = []
+    for path in _sources("geociv", "web"):
+        if path == ROOT / "geociv" / "labels.py":
+            continue
+        for line, found in _label_dicts(path):
+            for name, table in tables.items():
+                if found.items() <= table.items():
+                    copies.append(f"{path.relative_to(ROOT)}:{line} repeats {name}")
+    assert copies == []
