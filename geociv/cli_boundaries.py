@@ -322,16 +322,16 @@ def check(
         refs = [v.strip() in ("1", "y", "yes", "true", "有") for v in text.split(",")]
         if "," not in text:
             refs = text
-    content = None
+    found = None
     if photo:
-        content = Path(photo).read_bytes()
-        _name, problems = check_photo(Path(photo).name, content)
+        found = (Path(photo).name, Path(photo).read_bytes())
+        _name, problems = check_photo(*found)
         if problems:
             raise ValidationError(problems, title="照片有误")
-    svc = Inspections(ctx.store)
-    record = svc.record_marker(
+    record = Inspections(ctx.store).submit(
         plan_id,
-        marker_id,
+        marker_id=marker_id,
+        photo=found,
         condition=condition,
         actor=actor,
         inspected_on=on,
@@ -340,9 +340,7 @@ def check(
         references_present=refs,
         remarks=remarks,
         declared_crs=crs,
-    )
-    if content is not None and photo:
-        svc.add_photo(record.record_id, Path(photo).name, content, actor=actor)
+    ).record
     click.echo("已记录：")
     _print_record(ctx, record)
 

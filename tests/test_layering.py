@@ -88,3 +88,27 @@ def test_value_labels_are_written_once() -> None:
                 if found.items() <= table.items():
                     copies.append(f"{path.relative_to(ROOT)}:{line} repeats {name}")
     assert copies == []
+
+
+def _imports(path: Path) -> set[str]:
+    """Every module ``path`` imports (at the top or inside a function), absolute names."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return found
+
+
+def test_page_blueprints_call_no_api_blueprint() -> None:
+    """A page shares request handling with its API through :mod:`web.handlers`, never by
+    calling the API blueprint's functions (nor does an API blueprint call another's)."""
+    calls = []
+    for path in sorted((ROOT / "web" / "blueprints").glob("*.py")):
+        for name in _imports(path):
+            parts = name.split(".")
+            if parts[:2] == ["web", "blueprints"] and len(parts) > 2 and parts[2].endswith("_api"):
+                calls.append(f"{path.name} imports {name}")
+    assert calls == []

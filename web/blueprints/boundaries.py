@@ -60,7 +60,7 @@ from geociv.store import MARKER_CONDITIONS, InspectionPlan, InspectionRecord, Ma
 from geociv.uploads.limits import MAX_PHOTO_BYTES
 from web._helpers import actor, flash_problems, not_found, role_required, store
 from web._uploads import photo_bytes
-from web.blueprints.boundaries_api import (
+from web.handlers.boundaries import (
     build_report,
     correct_record,
     create_record,
@@ -78,7 +78,7 @@ from web.blueprints.boundaries_api import (
     sign_record,
     user_side,
 )
-from web.blueprints.cases_api import download
+from web.handlers.files import download
 from web.maps import add_labels, interactive_geojson, map_parts, offline_map
 from web.maps import map_text as _text
 

@@ -36,7 +36,7 @@ from web._helpers import (
     role_required,
     store,
 )
-from web.blueprints.cases_api import (
+from web.handlers.cases import (
     STEPS,
     apply_case,
     attach_upload,

@@ -34,8 +34,9 @@ from geociv.localtime import cell_time
 from geociv.store import FACILITY_STATUSES, FACILITY_TYPES, CoverageRun
 from web._helpers import actor, not_found, role_required, store
 from web._uploads import received, received_for_later
-from web.blueprints.cases_api import download
 from web.coverage_export import FACILITY_COLORS
+from web.handlers.coverage import CRS_CHOICES, READERS
+from web.handlers.files import download
 from web.jobs import Jobs
 from web.params import bbox_arg
 from web.words import labelled
@@ -45,16 +46,6 @@ if TYPE_CHECKING:
 
 bp = Blueprint("coverage_api", __name__, url_prefix="/api/coverage")
 
-#: Roles that may read facilities, runs and exports (every role; admins pass too).
-READERS: tuple[str, ...] = ("officer", "inspector", "planner")
-
-#: Declared coordinate systems of facility files.
-CRS_CHOICES = {
-    "CGCS2000": "CGCS2000（国家2000，天地图）",
-    "WGS84": "WGS84（GPS、OpenStreetMap）",
-    "GCJ02": "GCJ-02（高德、腾讯地图坐标）",
-    "BD09": "BD-09（百度地图坐标）",
-}
 
 _CACHE_SIZE = 16
 

@@ -29,7 +29,7 @@ from web._helpers import (
     role_required,
     store,
 )
-from web.blueprints.names_api import check_upload
+from web.handlers.names import check_upload
 from web.maps import division_map, map_parts
 from web.words import tag
 

@@ -42,14 +42,8 @@ from web._helpers import (
     signs,
     store,
 )
-from web.blueprints.cases_api import (
-    RENAMED,
-    download,
-    findings_by_sign,
-    get_sign,
-    record_patrol,
-    register_sign,
-)
+from web.handlers.cases import RENAMED, findings_by_sign, get_sign, record_patrol, register_sign
+from web.handlers.files import download
 from web.maps import add_labels, map_parts, offline_map
 from web.maps import map_text as _text
 from web.words import finding_html
