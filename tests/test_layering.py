@@ -112,3 +112,30 @@ def test_page_blueprints_call_no_api_blueprint() -> None:
             if parts[:2] == ["web", "blueprints"] and len(parts) > 2 and parts[2].endswith("_api"):
                 calls.append(f"{path.name} imports {name}")
     assert calls == []
+
+
+DOMAINS = ("gazetteer", "boundaries", "coverage")
+
+
+def test_no_domain_imports_another() -> None:
+    """Place names, boundaries and coverage each stand alone: what two of them need (dates,
+    codes, file readers) lives in a neutral module such as :mod:`geociv.fields`."""
+    crossings = []
+    for domain in DOMAINS:
+        for path in _sources(f"geociv/{domain}"):
+            for name in _imports(path):
+                parts = name.split(".")
+                if parts[0] == "geociv" and len(parts) > 1 and parts[1] in DOMAINS:
+                    if parts[1] != domain:
+                        crossings.append(f"{path.relative_to(ROOT)} imports {name}")
+    assert crossings == []
+
+
+def test_geociv_never_imports_web() -> None:
+    offending = [
+        f"{path.relative_to(ROOT)} imports {name}"
+        for path in _sources("geociv")
+        for name in _imports(path)
+        if name.split(".")[0] in ("web", "flask", "flask_login", "flask_wtf")
+    ]
+    assert offending == []

@@ -53,7 +53,7 @@ from geociv.errors import (
     Problem,
     ValidationError,
 )
-from geociv.gazetteer.cases import check_day, choose
+from geociv.fields import check_day, choose
 from geociv.labels import LINE_CHANGE_LABELS, MARKER_CONDITION_LABELS, SIDE_LABELS
 from geociv.store import (
     LINE_CHANGE_TYPES,

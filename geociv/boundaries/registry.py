@@ -65,7 +65,7 @@ from geociv.authority import within as within
 from geociv.boundaries.lines import derive_lines, line_level, line_name
 from geociv.divisions import normalize_code, read_vector
 from geociv.errors import AdcodeError, InputFileError, NotFoundError, Problem, ValidationError
-from geociv.gazetteer.cases import check_day
+from geociv.fields import check_day
 from geociv.store import LINE_LEVELS, BoundaryLine, Store
 
 #: A line id: both sides' codes (lower first, or ``edge``) and an optional stretch number.

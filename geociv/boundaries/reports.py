@@ -67,7 +67,7 @@ from geociv.boundaries.registry import code_prefix, within
 from geociv.boundaries.rounds import LineStatus, Rounds
 from geociv.divisions import normalize_code
 from geociv.errors import AdcodeError, Problem, ValidationError
-from geociv.gazetteer.cases import day_asked
+from geociv.fields import day_asked
 from geociv.labels import (
     LINE_CHANGE_LABELS,
     LINE_LEVEL_LABELS,

@@ -38,7 +38,7 @@ from geociv.authority import require, require_line
 from geociv.boundaries.registry import BoundaryLines, side_unit, within
 from geociv.divisions import normalize_code
 from geociv.errors import AdcodeError, NotFoundError, Problem, ValidationError
-from geociv.gazetteer.cases import choose, day_asked
+from geociv.fields import choose, day_asked
 from geociv.labels import PLAN_KIND_LABELS, PLAN_STATUS_LABELS
 from geociv.store import PLAN_KINDS, BoundaryLine, InspectionPlan, InspectionRound, Store, Team
 
