@@ -124,10 +124,9 @@ def test_no_domain_imports_another() -> None:
     for domain in DOMAINS:
         for path in _sources(f"geociv/{domain}"):
             for name in _imports(path):
-                parts = name.split(".")
-                if parts[0] == "geociv" and len(parts) > 1 and parts[1] in DOMAINS:
-                    if parts[1] != domain:
-                        crossings.append(f"{path.relative_to(ROOT)} imports {name}")
+                owner = name.split(".")[1] if name.startswith("geociv.") else None
+                if owner in DOMAINS and owner != domain:
+                    crossings.append(f"{path.relative_to(ROOT)} imports {name}")
     assert crossings == []
 
 
@@ -139,3 +138,19 @@ def test_geociv_never_imports_web() -> None:
         if name.split(".")[0] in ("web", "flask", "flask_login", "flask_wtf")
     ]
     assert offending == []
+
+
+def test_the_command_line_is_one_module_per_domain() -> None:
+    """``geociv/cli/`` holds one module per domain; they share :mod:`geociv.cli.common` and
+    never import one another (the root group loads each by name when asked for)."""
+    modules = {p.stem for p in (ROOT / "geociv" / "cli").glob("*.py")}
+    assert {"names", "cases", "signs", "boundaries", "coverage", "store", "users"} <= modules
+    assert not list((ROOT / "geociv").glob("cli_*.py"))
+    crossings = []
+    for path in sorted((ROOT / "geociv" / "cli").glob("*.py")):
+        if path.stem == "__init__":
+            continue
+        for name in _imports(path):
+            if name.startswith("geociv.cli") and not name.startswith("geociv.cli.common"):
+                crossings.append(f"{path.name} imports {name}")
+    assert crossings == []

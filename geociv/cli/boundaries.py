@@ -17,7 +17,7 @@ from typing import Any
 
 import click
 
-from geociv.cli import (
+from geociv.cli.common import (
     Context,
     InputFile,
     OutputFile,

@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from geociv.cli import Context, InputFile, OutputFile, local_admin, pass_ctx, reports_errors
+from geociv.cli.common import Context, InputFile, OutputFile, local_admin, pass_ctx, reports_errors
 
 _SYSTEMS = click.Choice(["WGS84", "CGCS2000", "GCJ02", "BD09"], case_sensitive=False)
 
