@@ -299,3 +299,19 @@ def test_a_report_without_lines(inspected) -> None:
     assert png[:8] == PNG_MAGIC
     assert "未发现问题" in report_html(report, map_png=png)
     assert report_docx(report)[:2] == b"PK"
+
+
+def test_html_page_escapes_what_people_wrote(inspected) -> None:
+    """The page is built from a template (issue 11): text from the records is escaped, the
+    page's own markup and style are not."""
+    store, _, _, xisui = inspected
+    hostile = '<script>alert("x")</script> & 新修路'
+    inspections = Inspections(store)
+    record = inspections.record_line(xisui.plan_id, actor="inspector1", inspected_on="2026-10-23",
+                                     changes=[("road", hostile)])  # fmt: skip
+    for side in ("inspector1", "inspector4"):
+        inspections.sign(record.record_id, signer=side)
+    page = report_html(annual_report(store, 2026, today=TODAY))
+    assert "<script>" not in page
+    assert "&lt;script&gt;alert(" in page and "&lt;/script&gt; &amp; 新修路" in page
+    assert '"Noto Sans CJK SC"' in page and 'class="banner"' in page

@@ -160,6 +160,7 @@ def test_the_command_line_is_one_module_per_domain() -> None:
 SPLIT = [
     ("geociv/boundaries/reports.py", "report_map_png"),
     ("geociv/boundaries/registry.py", "import_surveyed"),
+    ("geociv/boundaries/reports.py", "report_html"),
 ]
 
 

@@ -44,7 +44,6 @@ from __future__ import annotations
 
 import base64
 import functools
-import html
 import io
 import shutil
 import subprocess
@@ -1216,54 +1215,6 @@ _NOTE = (
     "界线按全长计入已检长度。"
 )
 
-_CSS = """
-@page { size: A4; margin: 15mm 14mm 16mm 14mm; }
-* { box-sizing: border-box; }
-html, body { margin: 0; padding: 0; background: #fff; }
-body { font-family: FONTS; font-size: 10pt; color: #222; line-height: 1.5; }
-.page { max-width: 182mm; margin: 0 auto; padding: 8mm 0 12mm; }
-@media print { .page { max-width: none; padding: 0; } a { color: inherit; } }
-.banner { border: 2px solid #c62828; background: #fdecea; color: #b71c1c; font-weight: bold;
-  text-align: center; padding: 2mm 4mm; margin-bottom: 4mm; }
-h1 { font-size: 17pt; text-align: center; margin: 0 0 1.5mm; letter-spacing: 0.04em; }
-.meta { text-align: center; color: #555; font-size: 9pt; margin-bottom: 4mm; }
-h2 { font-size: 12.5pt; margin: 6mm 0 2.5mm; padding-left: 2.5mm; border-left: 4px solid #1565c0;
-  page-break-after: avoid; break-after: avoid; }
-p.summary { font-size: 11pt; text-indent: 2em; margin: 0 0 3mm; }
-.totals { display: grid; grid-template-columns: repeat(4, 1fr); gap: 2mm; margin: 0 0 4mm; }
-.totals div { border: 1px solid #b8c2cc; border-radius: 1.5mm; padding: 1.5mm 2mm;
-  text-align: center; background: #f7f9fb; }
-.totals b { display: block; font-size: 13pt; }
-.totals span { font-size: 8.5pt; color: #555; }
-figure.map { margin: 0 0 3mm; text-align: center; page-break-inside: avoid;
-  break-inside: avoid; }
-figure.map img { width: 100%; border: 1px solid #ccc; }
-figure.map figcaption { font-size: 8.5pt; color: #555; }
-table { width: 100%; border-collapse: collapse; font-size: 8.5pt; margin-bottom: 2mm; }
-th, td { border: 1px solid #8a8a8a; padding: 0.8mm 1.2mm; vertical-align: top; }
-th { background: #e8eef5; font-weight: bold; text-align: center; }
-td.n { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
-td small { color: #666; }
-td.nw { white-space: nowrap; }
-tr { page-break-inside: avoid; break-inside: avoid; }
-tfoot td { font-weight: bold; background: #f3f3f3; }
-.status { white-space: nowrap; font-weight: bold; }
-.sev-error { color: #c62828; font-weight: bold; white-space: nowrap; }
-.sev-warning { color: #ef6c00; font-weight: bold; white-space: nowrap; }
-.sev-notice { color: #555; white-space: nowrap; }
-.none { color: #555; }
-.note { color: #555; font-size: 8.5pt; }
-ul.signers { margin: 0; padding-left: 4mm; }
-.sign-block { display: grid; grid-template-columns: 1fr 1fr; gap: 10mm; margin-top: 9mm;
-  page-break-inside: avoid; break-inside: avoid; }
-.sign-block div { border: 1px solid #999; padding: 3mm 4mm; min-height: 30mm; }
-.sign-block p { margin: 0 0 5mm; }
-.sign-block .line { display: inline-block; min-width: 40mm; border-bottom: 1px solid #333; }
-"""
-
-
-def _e(value: object) -> str:
-    return html.escape(str(value), quote=True)
 
 
 def _findings_rows(report: InspectionReport) -> list[tuple[str, dict[str, Any]]]:
@@ -1286,123 +1237,36 @@ def report_html(report: InspectionReport, *, map_png: bytes | None = None) -> st
         The page: 示例 banner (sample reports), title, summary, totals, map, per-line table,
         findings, changes along the lines, both sides' signatures and a blank sign-off block.
     """
-    out: list[str] = [
-        "<!DOCTYPE html>",
-        '<html lang="zh-CN"><head><meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{_e(report.title)}</title>",
-        f"<style>{_CSS.replace('FONTS', _HTML_FONTS)}</style>",
-        '</head><body><main class="page">',
-    ]
-    if report.sample:
-        out.append(
-            '<div class="banner">示例：本报告含演示用的示例数据（示例界桩、计划或检查记录），'
-            "不是真实的联检结果</div>"
-        )
-    out.append(f"<h1>{_e(report.title)}</h1>")
-    out.append(
-        f'<div class="meta">{_e(_scope_text(report))}　·　生成于 {_e(report.generated_at)}</div>'
+    page = _templates().get_template("inspection_report.html")
+    return page.render(
+        report=report,
+        fonts=_HTML_FONTS,
+        scope=_scope_text(report),
+        totals=_totals_boxes(report),
+        map_data=base64.b64encode(map_png).decode("ascii") if map_png else "",
+        columns=LINE_COLUMNS,
+        lines=[(line, _line_cells(i, line)) for i, line in enumerate(report.lines, start=1)],
+        total_cells=_total_cells(report),
+        note=_NOTE.format(tolerance=DISPLACEMENT_TOLERANCE_M),
+        findings=_findings_rows(report),
+        signed=[line for line in report.lines if any(line.signatures.values())],
+        status_colours=STATUS_COLOURS,
+        severity_labels=SEVERITY_LABELS,
+        zip=zip,
     )
-    out.append("<h2>一、总体情况</h2>")
-    out.append(f'<p class="summary">{_e(report.summary())}</p>')
-    out.append('<div class="totals">')
-    for label, value in _totals_boxes(report):
-        out.append(f"<div><b>{_e(value)}</b><span>{_e(label)}</span></div>")
-    out.append("</div>")
-    if map_png:
-        data = base64.b64encode(map_png).decode("ascii")
-        out.append(
-            f'<figure class="map"><img alt="联检示意图" src="data:image/png;base64,{data}">'
-            "<figcaption>联检示意图</figcaption></figure>"
-        )
 
-    out.append("<h2>二、分界线检查情况</h2>")
-    out.append("<table><thead><tr>")
-    out += [f"<th>{_e(h)}</th>" for h, _ in LINE_COLUMNS]
-    out.append("</tr></thead><tbody>")
-    for i, line in enumerate(report.lines, start=1):
-        cells = _line_cells(i, line)
-        out.append(f'<tr data-line="{_e(line.line_id)}">')
-        for (header, numeric), cell in zip(LINE_COLUMNS, cells, strict=True):
-            if header == "界线":
-                extra = " · ".join(x for x in (line.section, line.line_id) if x)
-                sample = " <small>（示例）</small>" if line.sample else ""
-                out.append(f"<td>{_e(cell)}{sample}<br><small>{_e(extra)}</small></td>")
-            elif header == "状态":
-                colour = STATUS_COLOURS.get(line.status, "#555")
-                out.append(f'<td class="status" style="color:{colour}">{_e(cell)}</td>')
-            else:
-                out.append(f'<td class="n">{_e(cell)}</td>' if numeric else f"<td>{_e(cell)}</td>")
-        out.append("</tr>")
-    out.append("</tbody><tfoot><tr>")
-    for (_, numeric), cell in zip(LINE_COLUMNS, _total_cells(report), strict=True):
-        out.append(f'<td class="n">{_e(cell)}</td>' if numeric else f"<td>{_e(cell)}</td>")
-    out.append("</tr></tfoot></table>")
-    out.append(f'<p class="note">{_e(_NOTE.format(tolerance=DISPLACEMENT_TOLERANCE_M))}</p>')
 
-    out.append("<h2>三、发现的问题</h2>")
-    rows = _findings_rows(report)
-    if rows:
-        out.append(
-            "<table><thead><tr><th>界线</th><th>界桩</th><th>问题</th><th>级别</th>"
-            "<th>说明</th></tr></thead><tbody>"
-        )
-        for name, f in rows:
-            severity = str(f.get("severity", ""))
-            label = f.get("severity_label") or SEVERITY_LABELS.get(severity, severity)
-            out.append(
-                f'<tr><td class="nw">{_e(name)}</td>'
-                f'<td class="nw">{_e(f.get("marker_id") or "—")}</td>'
-                f'<td class="nw">{_e(f.get("title", ""))}</td>'
-                f'<td class="sev-{_e(severity)}">{_e(label)}</td>'
-                f"<td>{_e(f.get('message', ''))}</td></tr>"
-            )
-        out.append("</tbody></table>")
-    else:
-        out.append('<p class="none">未发现问题。</p>')
+@functools.cache
+def _templates() -> Any:
+    """The report templates (``geociv/boundaries/templates``), HTML escaped."""
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-    out.append("<h2>四、界线沿线变化</h2>")
-    changed = [line for line in report.lines if line.changes]
-    if changed:
-        out.append("<table><thead><tr><th>界线</th><th>变化情况</th></tr></thead><tbody>")
-        for line in changed:
-            items = "".join(f"<li>{_e(c)}</li>" for c in line.changes)
-            out.append(
-                f'<tr><td class="nw">{_e(line.name)}</td>'
-                f'<td><ul class="signers">{items}</ul></td></tr>'
-            )
-        out.append("</tbody></table>")
-    else:
-        out.append('<p class="none">双方签字确认的界线检查记录中没有记载变化。</p>')
-
-    out.append("<h2>五、联检双方签字</h2>")
-    signed = [line for line in report.lines if any(line.signatures.values())]
-    if signed:
-        out.append(
-            "<table><thead><tr><th>界线</th><th>左侧（本方）签字</th><th>右侧（相邻方）签字</th>"
-            "</tr></thead><tbody>"
-        )
-        for line in signed:
-            cells = []
-            for side in ("left", "right"):
-                names = line.signatures.get(side, [])
-                items = "".join(f"<li>{_e(n)}</li>" for n in names) or "<li>—</li>"
-                cells.append(f'<td><ul class="signers">{items}</ul></td>')
-            out.append(f'<tr><td class="nw">{_e(line.name)}</td>{"".join(cells)}</tr>')
-        out.append("</tbody></table>")
-    else:
-        out.append('<p class="none">本期没有双方签字确认的检查记录。</p>')
-    out.append('<div class="sign-block">')
-    for side in ("本方", "相邻方"):
-        out.append(
-            f"<div><p><b>{side}联检组</b></p>"
-            '<p>负责人（签字）：<span class="line">&nbsp;</span></p>'
-            '<p>单位（盖章）：<span class="line">&nbsp;</span></p>'
-            "<p>日期：　　　　年　　月　　日</p></div>"
-        )
-    out.append("</div>")
-    out.append("</main></body></html>")
-    return "\n".join(out)
+    return Environment(
+        loader=FileSystemLoader(Path(__file__).parent / "templates"),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
 
 
 # -- the Word document -----------------------------------------------------------------------------
