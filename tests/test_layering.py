@@ -178,3 +178,25 @@ def _body_lines(path: Path, name: str) -> int:
 def test_long_functions_are_split_into_steps_that_fit_on_a_screen() -> None:
     sizes = {name: _body_lines(ROOT / module, name) for module, name in SPLIT}
     assert {name: n for name, n in sizes.items() if n > 60} == {}
+
+
+def test_audit_labels_repeat_no_field_label_of_the_forms() -> None:
+    """The audit page writes a field's label itself only where the forms' tables
+    (:mod:`web.words`) do not agree on one; a label they all give is taken from there."""
+    from web import words
+
+    tables = [words.COMMON_LABELS, *words.DOMAIN_LABELS.values()]
+    tree = ast.parse((ROOT / "web" / "audit_view.py").read_text(encoding="utf-8"))
+    (literal,) = [
+        node.value
+        for node in tree.body
+        if isinstance(node, ast.AnnAssign)
+        and getattr(node.target, "id", "") == "AUDIT_FIELD_LABELS"
+    ]
+    repeated = [
+        (key.value, value.value)
+        for key, value in zip(literal.keys, literal.values, strict=True)
+        if isinstance(key, ast.Constant) and isinstance(value, ast.Constant)
+        and {t[key.value] for t in tables if key.value in t} == {value.value}
+    ]  # fmt: skip
+    assert repeated == []
