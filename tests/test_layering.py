@@ -161,6 +161,7 @@ SPLIT = [
     ("geociv/boundaries/reports.py", "report_map_png"),
     ("geociv/boundaries/registry.py", "import_surveyed"),
     ("geociv/boundaries/reports.py", "report_html"),
+    ("geociv/coverage/suggest.py", "suggest_sites"),
 ]
 
 

@@ -156,7 +156,10 @@ class _Surveyed:
     note: str = ""
 
     def add(
-        self, row: Mapping[str, object], columns: Mapping[str, str], geometry: BaseGeometry,
+        self,
+        row: Mapping[str, object],
+        columns: Mapping[str, str],
+        geometry: BaseGeometry,
         day: str,
     ) -> None:
         """Join a row: its geometry, the latest survey day, its name and note when given."""

@@ -1216,7 +1216,6 @@ _NOTE = (
 )
 
 
-
 def _findings_rows(report: InspectionReport) -> list[tuple[str, dict[str, Any]]]:
     return [(line.name, f) for line in report.lines for f in line.findings]
 

@@ -328,19 +328,23 @@ def check(
         _name, problems = check_photo(*found)
         if problems:
             raise ValidationError(problems, title="照片有误")
-    record = Inspections(ctx.store).submit(
-        plan_id,
-        marker_id=marker_id,
-        photo=found,
-        condition=condition,
-        actor=actor,
-        inspected_on=on,
-        measured=(lon, lat) if lon is not None and lat is not None else None,
-        gps_accuracy_m=accuracy,
-        references_present=refs,
-        remarks=remarks,
-        declared_crs=crs,
-    ).record
+    record = (
+        Inspections(ctx.store)
+        .submit(
+            plan_id,
+            marker_id=marker_id,
+            photo=found,
+            condition=condition,
+            actor=actor,
+            inspected_on=on,
+            measured=(lon, lat) if lon is not None and lat is not None else None,
+            gps_accuracy_m=accuracy,
+            references_present=refs,
+            remarks=remarks,
+            declared_crs=crs,
+        )
+        .record
+    )
     click.echo("已记录：")
     _print_record(ctx, record)
 

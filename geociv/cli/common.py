@@ -186,5 +186,3 @@ def read_password(prompt: str, from_stdin: bool) -> str:
     if from_stdin:
         return sys.stdin.readline().rstrip("\r\n")
     return click.prompt(prompt, hide_input=True)
-
-

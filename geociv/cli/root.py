@@ -78,5 +78,3 @@ def main(ctx: click.Context, store: str | None) -> None:
     """geociv：民政区划地名、界线联检与 15 分钟服务圈 GIS 服务。"""
     ctx.obj = Context(store)
     ctx.call_on_close(ctx.obj.close)
-
-

@@ -122,7 +122,6 @@ def user_enable(ctx: Context, username: str, actor: str) -> None:
     click.echo(f"已启用用户 {username}")
 
 
-
 # -- audit ---------------------------------------------------------------------------------
 @click.command()
 @click.option("--limit", default=20, show_default=True)
@@ -137,4 +136,6 @@ def audit(ctx: Context, limit: int, actor: str | None, as_json: bool) -> None:
         if as_json:
             click.echo(json.dumps(e.__dict__, ensure_ascii=False))
         else:
-            click.echo(f"{cell_time(e.at)}\t{e.actor}\t{e.action}\t{e.entity}:{e.entity_key}\t{e.note}")
+            click.echo(
+                f"{cell_time(e.at)}\t{e.actor}\t{e.action}\t{e.entity}:{e.entity_key}\t{e.note}"
+            )
