@@ -162,6 +162,7 @@ SPLIT = [
     ("geociv/boundaries/registry.py", "import_surveyed"),
     ("geociv/boundaries/reports.py", "report_html"),
     ("geociv/coverage/suggest.py", "suggest_sites"),
+    ("geociv/coverage/batch.py", "batch_coverage"),
 ]
 
 
