@@ -39,8 +39,9 @@ from geociv.errors import (
     StoreError,
     ValidationError,
 )
+from geociv.labels import ROLE_LABELS
 from geociv.localtime import BEIJING
-from geociv.store import ROLE_LABELS, ROLES, Store, User, now_utc
+from geociv.store import ROLES, Store, User, now_utc
 
 log = logging.getLogger(__name__)
 

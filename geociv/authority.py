@@ -37,7 +37,8 @@ from dataclasses import dataclass
 from shapely.geometry.base import BaseGeometry
 
 from geociv.errors import PermissionDeniedError, Problem
-from geociv.store import ROLE_LABELS, BoundaryLine, Store
+from geociv.labels import ROLE_LABELS
+from geociv.store import BoundaryLine, Store
 
 logger = logging.getLogger(__name__)
 

@@ -20,7 +20,6 @@ from geociv.boundaries import reports
 from geociv.boundaries.inspections import Inspections
 from geociv.boundaries.reports import (
     COUNT_KEYS,
-    STATUS_LABELS,
     TOTAL_KEYS,
     InspectionReport,
     annual_report,
@@ -31,6 +30,7 @@ from geociv.boundaries.reports import (
 )
 from geociv.boundaries.rounds import Rounds
 from geociv.errors import ValidationError
+from geociv.labels import REPORT_STATUS_LABELS
 from tests.boundary_setup import LINE, add_inspector, derive_zhumadian, moved, register_samples
 from tests.conftest import PASSWORD
 
@@ -178,7 +178,7 @@ def test_unsigned_records_do_not_count(inspected) -> None:
 def test_status_overdue_scope_and_parent(inspected) -> None:
     store, round_no, _, _ = inspected
     late = annual_report(store, 2026, today="2027-01-10")
-    assert _line(late, XISUI).status == "overdue" and STATUS_LABELS["overdue"] == "逾期"
+    assert _line(late, XISUI).status == "overdue" and REPORT_STATUS_LABELS["overdue"] == "逾期"
     assert _line(late, LINE).status == "done"
 
     # the next year: nothing of 2026 counts
@@ -299,3 +299,19 @@ def test_a_report_without_lines(inspected) -> None:
     assert png[:8] == PNG_MAGIC
     assert "未发现问题" in report_html(report, map_png=png)
     assert report_docx(report)[:2] == b"PK"
+
+
+def test_html_page_escapes_what_people_wrote(inspected) -> None:
+    """The page is built from a template (issue 11): text from the records is escaped, the
+    page's own markup and style are not."""
+    store, _, _, xisui = inspected
+    hostile = '<script>alert("x")</script> & 新修路'
+    inspections = Inspections(store)
+    record = inspections.record_line(xisui.plan_id, actor="inspector1", inspected_on="2026-10-23",
+                                     changes=[("road", hostile)])  # fmt: skip
+    for side in ("inspector1", "inspector4"):
+        inspections.sign(record.record_id, signer=side)
+    page = report_html(annual_report(store, 2026, today=TODAY))
+    assert "<script>" not in page
+    assert "&lt;script&gt;alert(" in page and "&lt;/script&gt; &amp; 新修路" in page
+    assert '"Noto Sans CJK SC"' in page and 'class="banner"' in page

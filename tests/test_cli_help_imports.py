@@ -45,5 +45,5 @@ def test_help_imports_no_gis_or_web_stack() -> None:
     assert done.returncode == 0, done.stderr
     assert "15 分钟服务圈" in done.stdout and "serve" in done.stdout
     imported = set(json.loads(done.stdout.splitlines()[-1]))
-    assert "geociv.cli_boundaries" in imported and "web.cli" in imported
+    assert "geociv.cli.boundaries" in imported and "web.cli" in imported
     assert sorted(imported & set(HEAVY)) == []

@@ -24,7 +24,8 @@ from geociv.errors import (
     UnknownRecordError,
     ValidationError,
 )
-from geociv.store import ROLE_LABELS, Store, User
+from geociv.labels import ROLE_LABELS
+from geociv.store import Store, User
 from web.words import labelled, problem_html
 
 if TYPE_CHECKING:

@@ -9,7 +9,7 @@ import sys
 
 import click
 
-from geociv.cli import Context, pass_ctx, reports_errors
+from geociv.cli.common import Context, pass_ctx, reports_errors
 
 
 def _port_is_free(host: str, port: int) -> bool:

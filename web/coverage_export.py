@@ -37,7 +37,7 @@ from geociv.coverage.exports import (
     speed_text,
     suggestion_layer,
 )
-from geociv.store import FACILITY_TYPE_LABELS
+from geociv.labels import FACILITY_TYPE_LABELS
 from web.blueprints.vendor import package_dir
 from web.maps import add_labels, interactive_geojson, offline_map
 

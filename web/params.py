@@ -172,6 +172,15 @@ def _bad(field: str, message: str, title: str = "请求参数有误") -> Validat
     return ValidationError(Problem(message, field=field), title=title)
 
 
+#: Words of a request value that mean yes (``sign=true``, ``pending=1``, a checked box).
+YES_WORDS = frozenset({"1", "true", "yes", "on"})
+
+
+def flag(value: object) -> bool:
+    """Whether a request value says yes: ``True`` or one of :data:`YES_WORDS` (any case)."""
+    return value is True or str(value or "").strip().lower() in YES_WORDS
+
+
 def parse_int(value: object, field: str, *, low: int, high: int) -> int:
     """``value`` (an int or its decimal text) as an int in ``low``–``high``; else a
     :class:`ValidationError` naming ``field``."""

@@ -39,9 +39,8 @@ from geociv import crs as _crs
 from geociv.boundaries.markers import LINE_TOLERANCE_M, MIN_REFERENCES, distance_m
 from geociv.boundaries.registry import code_prefix
 from geociv.divisions import normalize_code
+from geociv.labels import MARKER_CONDITION_LABELS, MARKER_KIND_LABELS, SEVERITY_LABELS
 from geociv.store import (
-    MARKER_CONDITION_LABELS,
-    MARKER_KIND_LABELS,
     MARKER_SETS,
     MARKER_TYPE_CODES,
     BoundaryLine,
@@ -52,8 +51,6 @@ from geociv.store import (
 
 #: Default largest distance (m) between a marker's measured and registered positions.
 DISPLACEMENT_TOLERANCE_M = 5.0
-
-SEVERITY_LABELS: dict[str, str] = {"error": "错误", "warning": "警告", "notice": "提示"}
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -48,14 +49,14 @@ from geociv.errors import (
     CoordinateRangeError,
     CRSError,
     NotFoundError,
+    PermissionDeniedError,
     Problem,
     ValidationError,
 )
-from geociv.gazetteer.cases import check_day, choose
+from geociv.fields import check_day, choose
+from geociv.labels import LINE_CHANGE_LABELS, MARKER_CONDITION_LABELS, SIDE_LABELS
 from geociv.store import (
-    LINE_CHANGE_LABELS,
     LINE_CHANGE_TYPES,
-    MARKER_CONDITION_LABELS,
     MARKER_CONDITIONS,
     BoundaryLine,
     BoundaryPhoto,
@@ -79,8 +80,6 @@ CORRECTABLE: dict[str, frozenset[str]] = {
     "line": frozenset({"inspected_on", "changes", "remarks"}),
 }  # fmt: skip
 
-SIDE_LABELS = {"left": "左侧", "right": "右侧"}
-
 
 class RecordFinalError(ConflictError, ValidationError):
     """The record has been signed by both sides and can no longer be changed (a conflict:
@@ -95,6 +94,15 @@ class SignOffError(ValidationError):
 
     def __init__(self, message: str) -> None:
         super().__init__(Problem(message, field="signer"), title="签字未被接受")
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """What :meth:`Inspections.submit` did: the record, and why a requested signature was
+    refused (``None`` when signed or not asked)."""
+
+    record: InspectionRecord
+    sign_refused: str | None = None
 
 
 class Inspections:
@@ -483,6 +491,56 @@ class Inspections:
             BoundaryPhoto("inspection", record.record_id, name, bytes(content), note=note.strip()),
             actor=actor,
         )
+
+    def submit(
+        self,
+        plan_id: int,
+        *,
+        actor: str,
+        marker_id: str | None = None,
+        photo: tuple[str, bytes] | None = None,
+        sign: bool = False,
+        **fields: Any,
+    ) -> Submitted:
+        """Record a check with its photo and, when asked, the actor's signature: all or nothing.
+
+        The page, the API and the CLI record a check through this one call: the record, its
+        photo and the signature are written in one transaction, so a failure at any step
+        leaves no record behind. A signature the rules refuse (a division on neither side, a
+        user who is no inspector) is not a failure: the record is kept unsigned and the reason
+        returned.
+
+        Parameters
+        ----------
+        marker_id
+            The marker checked (a marker check, :meth:`record_marker`); ``None`` for a line
+            check (:meth:`record_line`).
+        photo
+            ``(filename, content)`` of a photo to keep with the record.
+        sign
+            Sign for the actor's own side once the record is written.
+        **fields
+            The check's values as :meth:`record_marker` or :meth:`record_line` take them.
+
+        Returns
+        -------
+        Submitted
+            The record (signed if asked and allowed) and why a requested signature was refused.
+        """
+        with self.store.transaction():
+            if marker_id is None:
+                record = self.record_line(plan_id, actor=actor, **fields)
+            else:
+                record = self.record_marker(plan_id, marker_id, actor=actor, **fields)
+            if photo is not None:
+                self.add_photo(record.record_id, photo[0], photo[1], actor=actor)
+            if not sign:
+                return Submitted(record)
+            try:
+                signed = self.sign(record.record_id, signer=actor, version=record.version)
+            except (SignOffError, PermissionDeniedError) as exc:
+                return Submitted(record, sign_refused=str(exc))
+            return Submitted(signed)
 
     # -- authority -------------------------------------------------------------------------
     def _require_plan_line(self, plan: InspectionPlan | None, actor: str, what: str) -> None:

@@ -44,8 +44,6 @@ PROVINCE_ABBREVIATIONS: dict[str, str] = {
     "63": "青", "64": "宁", "65": "新", "71": "台", "81": "港", "82": "澳",
 }  # fmt: skip
 
-LEVEL_LABELS = {"provincial": "省级", "city": "市级", "county": "县级"}
-
 #: Grid the end points are snapped to before matching (degrees).
 SNAP = 1e-7
 

@@ -64,9 +64,9 @@ from geociv.errors import (
     Problem,
     ValidationError,
 )
-from geociv.gazetteer.cases import check_day
+from geociv.fields import check_day
+from geociv.labels import MARKER_KIND_LABELS
 from geociv.store import (
-    MARKER_KIND_LABELS,
     MARKER_KINDS,
     MARKER_SETS,
     MARKER_TYPE_CODES,

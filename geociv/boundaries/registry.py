@@ -65,7 +65,7 @@ from geociv.authority import within as within
 from geociv.boundaries.lines import derive_lines, line_level, line_name
 from geociv.divisions import normalize_code, read_vector
 from geociv.errors import AdcodeError, InputFileError, NotFoundError, Problem, ValidationError
-from geociv.gazetteer.cases import check_day
+from geociv.fields import check_day
 from geociv.store import LINE_LEVELS, BoundaryLine, Store
 
 #: A line id: both sides' codes (lower first, or ``edge``) and an optional stretch number.
@@ -154,6 +154,78 @@ class _Surveyed:
     parts: list[BaseGeometry] = field(default_factory=list)
     name: str = ""
     note: str = ""
+
+    def add(
+        self,
+        row: Mapping[str, object],
+        columns: Mapping[str, str],
+        geometry: BaseGeometry,
+        day: str,
+    ) -> None:
+        """Join a row: its geometry, the latest survey day, its name and note when given."""
+        self.parts.append(geometry)
+        self.day = max(self.day, day)
+        for key in ("name", "note"):
+            if key in columns and not _blank(row[columns[key]]):
+                setattr(self, key, str(row[columns[key]]).strip())
+
+
+class _SurveyCheck:
+    """What the rows of a surveyed file are checked against: the file's columns, the default
+    survey day, the current lines (by id and by pair of sides) and the divisions' names."""
+
+    def __init__(self, store: Store, columns: dict[str, str], default_day: str | None) -> None:
+        self.store = store
+        self.columns = columns
+        self.default_day = default_day
+        stored = store.query_boundary_lines(current_only=True)
+        self.current = {line.line_id: line for line in stored}
+        self.by_pair: dict[str, list[BoundaryLine]] = {}
+        for line in stored:
+            self.by_pair.setdefault(make_line_id(line.left_code, line.right_code), []).append(line)
+        self._names: dict[str, str | None] = {}
+
+    def division_name(self, code: str) -> str | None:
+        """The stored name of a division, ``None`` when it is not in the store."""
+        if code not in self._names:
+            division = self.store.get_division(code)
+            self._names[code] = None if division is None else division.name
+        return self._names[code]
+
+    def sides(self, row: Mapping[str, object], i: int) -> tuple[list[str], list[Problem]]:
+        """The codes of both sides of row ``i`` (known divisions, not the same one)."""
+        sides, problems = [], []
+        for key in ("left", "right"):
+            column = self.columns[key]
+            try:
+                code = normalize_code("" if _blank(row[column]) else str(row[column]))
+            except AdcodeError as exc:
+                problems.append(Problem(str(exc), row=i, field=column))
+                continue
+            if self.division_name(code) is None:
+                problems.append(
+                    Problem(f"区划 {code} 不在库中（先导入区划代码）", row=i, field=column)
+                )
+                continue
+            sides.append(code)
+        if len(sides) == 2 and sides[0] == sides[1]:
+            problems.append(
+                Problem(f"界线两侧是同一区划 {sides[0]}", row=i, field=self.columns["right"])
+            )
+        return sides, problems
+
+
+def _survey_geometry_problems(geometry: BaseGeometry | None, i: int) -> list[Problem]:
+    """What is wrong with the geometry of row ``i`` of a surveyed file: none, not a line, or
+    of length 0."""
+    if geometry is None or geometry.is_empty:
+        return [Problem("几何为空", row=i, field="geometry")]
+    if not isinstance(geometry, LineString | MultiLineString):
+        message = f"几何类型应为线（LineString/MultiLineString），而不是 {geometry.geom_type}"
+        return [Problem(message, row=i, field="geometry")]
+    if geometry.length == 0:
+        return [Problem("线的长度为 0", row=i, field="geometry")]
+    return []
 
 
 def _blank(value: object) -> bool:
@@ -462,126 +534,94 @@ class BoundaryLines:
             raise ValidationError(problems, title=title)
         frame = _crs.to_storage_crs(read_vector(path), declared_crs)
         columns = _map_columns(list(frame.columns), SURVEY_COLUMNS, path.name, ("left", "right"))
-        stored = self.store.query_boundary_lines(current_only=True)
-        by_pair: dict[str, list[BoundaryLine]] = {}
-        for line in stored:
-            by_pair.setdefault(make_line_id(line.left_code, line.right_code), []).append(line)
-        current = {line.line_id: line for line in stored}
-        known: dict[str, str | None] = {}
-
-        def division_name(code: str) -> str | None:
-            if code not in known:
-                division = self.store.get_division(code)
-                known[code] = None if division is None else division.name
-            return known[code]
-
+        survey = _SurveyCheck(self.store, columns, default_day)
         wanted: dict[str, _Surveyed] = {}
         for i, row in enumerate(frame.to_dict("records"), start=1):
-            row_problems: list[Problem] = []
-            sides = []
-            for key in ("left", "right"):
-                column = columns[key]
-                try:
-                    code = normalize_code("" if _blank(row[column]) else str(row[column]))
-                except AdcodeError as exc:
-                    row_problems.append(Problem(str(exc), row=i, field=column))
-                    continue
-                if division_name(code) is None:
-                    row_problems.append(
-                        Problem(f"区划 {code} 不在库中（先导入区划代码）", row=i, field=column)
-                    )
-                    continue
-                sides.append(code)
-            if len(sides) == 2 and sides[0] == sides[1]:
-                row_problems.append(
-                    Problem(f"界线两侧是同一区划 {sides[0]}", row=i, field=columns["right"])
-                )
             geometry = row[frame.geometry.name]
-            if geometry is None or geometry.is_empty:
-                row_problems.append(Problem("几何为空", row=i, field="geometry"))
-            elif not isinstance(geometry, LineString | MultiLineString):
-                row_problems.append(
-                    Problem(
-                        f"几何类型应为线（LineString/MultiLineString），而不是 "
-                        f"{geometry.geom_type}",
-                        row=i,
-                        field="geometry",
-                    )
-                )
-            elif geometry.length == 0:
-                row_problems.append(Problem("线的长度为 0", row=i, field="geometry"))
-            day = default_day
-            if "surveyed_on" in columns and not _blank(row[columns["surveyed_on"]]):
-                found: list[Problem] = []
-                day = check_day(
-                    _day_text(row[columns["surveyed_on"]]), columns["surveyed_on"], found
-                )
-                row_problems += [Problem(p.message, row=i, field=p.field) for p in found]
-            line_id = None
-            if not row_problems:
-                line_id = self._survey_target(
-                    row, columns, sides, geometry, by_pair, i, row_problems
-                )
-            if (
-                line_id is not None
-                and day is not None
-                and line_id in current
-                and day < current[line_id].valid_from
-            ):
-                row_problems.append(
-                    Problem(
-                        f"勘界日期 {day} 早于界线 {line_id} 现行版本的启用日期 "
-                        f"{current[line_id].valid_from}",
-                        row=i,
-                        field=columns.get("surveyed_on", "surveyed_on"),
-                    )
-                )
+            line_id, sides, day, row_problems = self._check_survey_row(survey, row, i, geometry)
             problems += row_problems
             if row_problems or line_id is None:
                 continue
             entry = wanted.setdefault(line_id, _Surveyed(sides[0], sides[1], str(day)))
-            entry.parts.append(geometry)
-            entry.day = max(entry.day, str(day))
-            for key in ("name", "note"):
-                if key in columns and not _blank(row[columns[key]]):
-                    setattr(entry, key, str(row[columns[key]]).strip())
+            entry.add(row, columns, geometry, str(day))
         if problems:
             raise ValidationError(problems, title=title)
-        records = []
-        for line_id, entry in wanted.items():
-            geometry = _multiline(shapely.line_merge(_multiline(shapely.union_all(entry.parts))))
-            old = current.get(line_id)
-            a, b = entry.a, entry.b
-            if (old is not None and old.left_code == b) or (
-                old is None and inside is not None and a not in inside and b in inside
-            ):
-                a, b = b, a
-            level = line_level(a, b)
-            names = {a: division_name(a) or a, b: division_name(b) or b}
-            names.update(self._unit_names([a, b]))
-            records.append(
-                BoundaryLine(
-                    line_id=line_id,
-                    name=entry.name or line_name(a, b, level, names, None, official),
-                    left_code=a,
-                    right_code=b,
-                    level=level,
-                    length_km=round(float(_crs.length_km([geometry])[0]), 6),
-                    section=f"{names[a]}—{names[b]}",
-                    internal=old.internal
-                    if old is not None
-                    else inside is None or (a in inside and b in inside),
-                    source="sample" if sample else "surveyed",
-                    valid_from=entry.day,
-                    note=(entry.note or note).strip(),
-                    geometry=geometry,
-                )
-            )
+        records = [
+            self._surveyed_line(survey, line_id, entry, inside=inside, official=official,
+                                source="sample" if sample else "surveyed", note=note)
+            for line_id, entry in wanted.items()
+        ]  # fmt: skip
         self._require_lines(actor, records, "lines.survey")
         counts = self.store.save_boundary_lines(
             records, on=str(default_day), actor=actor, action="lines.survey"
         )
         return LineChanges(counts.inserted, counts.updated, counts.unchanged)
+
+    def _check_survey_row(
+        self, survey: _SurveyCheck, row: Mapping[str, object], i: int, geometry: BaseGeometry
+    ) -> tuple[str | None, list[str], str | None, list[Problem]]:
+        """Check row ``i`` of a surveyed file: its line id, its two sides, its survey day and
+        the problems found (row and field named)."""
+        columns = survey.columns
+        sides, problems = survey.sides(row, i)
+        problems += _survey_geometry_problems(geometry, i)
+        day = survey.default_day
+        if "surveyed_on" in columns and not _blank(row[columns["surveyed_on"]]):
+            found: list[Problem] = []
+            day = check_day(_day_text(row[columns["surveyed_on"]]), columns["surveyed_on"], found)
+            problems += [Problem(p.message, row=i, field=p.field) for p in found]
+        if problems:
+            return None, sides, day, problems
+        line_id = self._survey_target(row, columns, sides, geometry, survey.by_pair, i, problems)
+        old = survey.current.get(line_id or "")
+        if old is not None and day is not None and day < old.valid_from:
+            problems.append(
+                Problem(
+                    f"勘界日期 {day} 早于界线 {line_id} 现行版本的启用日期 {old.valid_from}",
+                    row=i,
+                    field=columns.get("surveyed_on", "surveyed_on"),
+                )
+            )
+        return line_id, sides, day, problems
+
+    def _surveyed_line(
+        self,
+        survey: _SurveyCheck,
+        line_id: str,
+        entry: _Surveyed,
+        *,
+        inside: set[str] | None,
+        official: Mapping[tuple[str, str], str] | None,
+        source: str,
+        note: str,
+    ) -> BoundaryLine:
+        """The new version of ``line_id`` from its surveyed rows: a line in the register keeps
+        its orientation and ``internal`` flag; a new one has its side in ``inside`` on the left."""
+        geometry = _multiline(shapely.line_merge(_multiline(shapely.union_all(entry.parts))))
+        old = survey.current.get(line_id)
+        a, b = entry.a, entry.b
+        if (old is not None and old.left_code == b) or (
+            old is None and inside is not None and a not in inside and b in inside
+        ):
+            a, b = b, a
+        level = line_level(a, b)
+        names = {a: survey.division_name(a) or a, b: survey.division_name(b) or b}
+        names.update(self._unit_names([a, b]))
+        internal = old.internal if old is not None else inside is None or {a, b} <= inside
+        return BoundaryLine(
+            line_id=line_id,
+            name=entry.name or line_name(a, b, level, names, None, official),
+            left_code=a,
+            right_code=b,
+            level=level,
+            length_km=round(float(_crs.length_km([geometry])[0]), 6),
+            section=f"{names[a]}—{names[b]}",
+            internal=internal,
+            source=source,
+            valid_from=entry.day,
+            note=(entry.note or note).strip(),
+            geometry=geometry,
+        )
 
     def _survey_target(
         self,

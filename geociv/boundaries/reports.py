@@ -26,7 +26,7 @@ What counts
   no parent is given), plus closed lines with records in scope. Edge lines (one known side)
   cannot be inspected jointly and are left out. A line with nothing planned and nothing
   recorded still appears, as ``not_planned``, so the report shows the gaps.
-* Status of a line (:data:`STATUS_LABELS`) comes from its plans in scope
+* Status of a line (:data:`REPORT_STATUS_LABELS`) comes from its plans in scope
   (:meth:`~geociv.boundaries.rounds.Rounds.status`), the regular plan first: ``done``,
   ``in_progress``, ``overdue``, ``planned``; ``not_planned`` when there is none.
 * Lengths are rounded to 0.01 km per line and the totals add up the rounded figures, so the
@@ -34,7 +34,7 @@ What counts
 
 Examples
 --------
->>> STATUS_LABELS["not_planned"]
+>>> REPORT_STATUS_LABELS["not_planned"]
 '未列入计划'
 >>> _km(163.3249)
 '163.32'
@@ -44,7 +44,6 @@ from __future__ import annotations
 
 import base64
 import functools
-import html
 import io
 import shutil
 import subprocess
@@ -61,41 +60,25 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from geociv import crs as _crs
-from geociv.boundaries.findings import (
-    DISPLACEMENT_TOLERANCE_M,
-    SEVERITY_LABELS,
-    BoundaryFinding,
-    Findings,
-)
+from geociv.boundaries.findings import DISPLACEMENT_TOLERANCE_M, BoundaryFinding, Findings
 from geociv.boundaries.markers import distance_m, to_gk
 from geociv.boundaries.registry import code_prefix, within
 from geociv.boundaries.rounds import LineStatus, Rounds
 from geociv.divisions import normalize_code
 from geociv.errors import AdcodeError, Problem, ValidationError
-from geociv.gazetteer.cases import day_asked
-from geociv.localtime import BEIJING, now_cell
-from geociv.store import (
-    LEVELS,
+from geociv.fields import day_asked
+from geociv.labels import (
     LINE_CHANGE_LABELS,
     LINE_LEVEL_LABELS,
-    BoundaryLine,
-    Division,
-    InspectionRecord,
-    Marker,
-    Store,
+    MARKER_CATEGORY_LABELS,
+    REPORT_STATUS_LABELS,
+    SEVERITY_LABELS,
 )
+from geociv.localtime import BEIJING, now_cell
+from geociv.store import LEVELS, BoundaryLine, Division, InspectionRecord, Marker, Store
 
 #: China Standard Time: signing dates and the generation time are given in it.
 CHINA_TZ = BEIJING  # kept for callers; see geociv.localtime
-
-#: Status of a line in a report, with its Chinese label.
-STATUS_LABELS: dict[str, str] = {
-    "planned": "计划中",
-    "in_progress": "进行中",
-    "done": "已完成",
-    "overdue": "逾期",
-    "not_planned": "未列入计划",
-}
 
 #: Report category of each recorded marker condition.
 CONDITION_CATEGORY: dict[str, str] = {
@@ -105,15 +88,6 @@ CONDITION_CATEGORY: dict[str, str] = {
     "illegible": "damaged",
     "missing": "missing",
     "displaced": "displaced",
-}
-
-#: Chinese label of each marker category on the map (``unchecked``: no final check in scope).
-CATEGORY_LABELS: dict[str, str] = {
-    "intact": "完好",
-    "damaged": "损坏（含掩埋、字迹不清）",
-    "missing": "丢失",
-    "displaced": "移位",
-    "unchecked": "本期未检查",
 }
 
 #: Marker counts of a line and of the report.
@@ -236,7 +210,7 @@ class LineReport:
     @property
     def status_label(self) -> str:
         """Chinese label of the status."""
-        return STATUS_LABELS[self.status]
+        return REPORT_STATUS_LABELS[self.status]
 
     @property
     def level_label(self) -> str:
@@ -864,6 +838,28 @@ def _nice_length(km: float) -> float:
     return float(power)
 
 
+@dataclass(frozen=True)
+class _MapView:
+    """What the report map shows, projected for drawing: the divisions (each with whether it
+    lies inside the report's area), the lines, the markers with their categories, the CRS
+    (``epsg`` of the Gauss-Krüger zone, ``None`` when drawn in degrees) and the padded extent
+    (min x, min y, max x, max y). ``empty`` when there is nothing to draw."""
+
+    epsg: int | None
+    divisions: list[tuple[Division, bool, BaseGeometry]]
+    lines: list[tuple[LineReport, BaseGeometry]]
+    markers: list[tuple[Marker, BaseGeometry]]
+    categories: dict[str, str]
+    bounds: tuple[float, float, float, float]
+    empty: bool
+
+    @property
+    def size(self) -> tuple[float, float]:
+        """Width and height of the extent."""
+        minx, miny, maxx, maxy = self.bounds
+        return maxx - minx, maxy - miny
+
+
 def report_map_png(store: Store, report: InspectionReport, *, width_px: int = 1600) -> bytes:
     """The report's map as a PNG (matplotlib, Agg; no basemap or tiles).
 
@@ -889,76 +885,19 @@ def report_map_png(store: Store, report: InspectionReport, *, width_px: int = 16
     """
     import matplotlib
     from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.collections import LineCollection
     from matplotlib.figure import Figure
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch, PathPatch, Rectangle
+    from matplotlib.patches import Rectangle
     from matplotlib.patheffects import withStroke
 
-    width_px = max(int(width_px), 200)
-    lines: list[tuple[LineReport, BoundaryLine]] = []
-    for entry in report.lines:
-        line = store.get_boundary_line(entry.line_id)
-        if line is None:
-            versions = store.boundary_line_versions(entry.line_id)
-            line = versions[-1] if versions else None
-        if line is not None and line.geometry is not None:
-            lines.append((entry, line))
-    line_ids = [entry.line_id for entry in report.lines]
-    markers = store.query_markers(line_ids=line_ids) if line_ids else []
-    scope = _scope_of(store, report)
-    checks = _latest_checks(
-        r for r in (_scope_records(store, scope) if scope else []) if r.line_id in set(line_ids)
-    )
-    tolerance = Findings(store).displacement_tolerance_m
-    categories = {
-        m.marker_id: (
-            marker_category(m, checks[m.marker_id], tolerance)
-            if m.marker_id in checks
-            else "unchecked"
-        )
-        for m in markers
-    }
-    home = report.parent or _jurisdiction(line for _, line in lines)
-    divisions = _outline_divisions(store, home, [line for _, line in lines])
-
-    geoms = [line.geometry for _, line in lines] + [d.geometry for d, _ in divisions]
-    epsg = None
-    if geoms:
-        centre = shapely.union_all([shapely.envelope(g) for g in geoms]).centroid
-        try:
-            epsg = _crs.gk_zone_epsg(centre.x)
-        except Exception:  # outside the Gauss-Krüger zones: draw in degrees
-            epsg = None
-
-    def project(geometry: BaseGeometry) -> BaseGeometry:
-        return geometry if epsg is None else to_gk(geometry, epsg)
-
-    division_xy = [(d, inside, project(d.geometry)) for d, inside in divisions]
-    line_xy = [(entry, line, project(line.geometry)) for entry, line in lines]
-    marker_xy = [(m, project(m.location)) for m in markers if m.location is not None]
-    shown = [g for _, _, g in division_xy] + [g for _, _, g in line_xy]
-    if shown:
-        minx, miny, maxx, maxy = shapely.union_all([shapely.envelope(g) for g in shown]).bounds
-    else:
-        minx, miny, maxx, maxy = 0.0, 0.0, 1.0, 1.0
-    w, h = max(maxx - minx, 1e-6), max(maxy - miny, 1e-6)
-    pad = 0.05 * max(w, h)
-    minx, maxx, miny, maxy = minx - pad, maxx + pad, miny - pad, maxy + pad
-    w, h = maxx - minx, maxy - miny
-    if h / w < 0.45:  # keep the map from being a thin strip
-        extra = (0.45 * w - h) / 2
-        miny, maxy, h = miny - extra, maxy + extra, 0.45 * w
-    elif h / w > 1.4:
-        extra = (h / 1.4 - w) / 2
-        minx, maxx, w = minx - extra, maxx + extra, h / 1.4
-
+    view = _map_view(store, report)
+    minx, miny, maxx, maxy = view.bounds
+    w, h = view.size
     fig_w = 10.0
     map_w = fig_w * 0.96
     map_h = map_w * h / w
     top_h, bottom_h = 0.85, 1.2
     fig_h = map_h + top_h + bottom_h
-    dpi = width_px / fig_w
+    dpi = max(int(width_px), 200) / fig_w
     font = cjk_font()
     family = [font, "DejaVu Sans"] if font else ["DejaVu Sans"]
     settings = {"font.family": "sans-serif", "font.sans-serif": family, "axes.unicode_minus": False}
@@ -975,241 +914,230 @@ def report_map_png(store: Store, report: InspectionReport, *, width_px: int = 16
             Rectangle((0, 0), 1, 1, transform=ax.transAxes, fill=False, ec="#999999", lw=0.8)
         )
         halo = [withStroke(linewidth=2.6, foreground="white")]
-
-        for division, inside, geometry in division_xy:
-            path = _polygon_path(geometry)
-            if path is None:
-                continue
-            ax.add_patch(
-                PathPatch(
-                    path,
-                    facecolor="#f6f3e8" if inside else "#ececec",
-                    edgecolor="#b4b4b4",
-                    linewidth=0.6,
-                    zorder=1,
-                )
-            )
-            spot = geometry.representative_point()
-            ax.text(
-                spot.x,
-                spot.y,
-                division.name,
-                ha="center",
-                va="center",
-                fontsize=9,
-                color="#6d6d6d" if inside else "#9a9a9a",
-                zorder=2,
-            )
-
-        label_size = 7.0 if len(line_xy) <= 30 else 6.0
-        for entry, _line, geometry in line_xy:
-            colour = STATUS_COLOURS.get(entry.status, "#9e9e9e")
-            dashed = entry.status == "not_planned"
-            ax.add_collection(
-                LineCollection(
-                    _segments(geometry),
-                    colors=colour,
-                    linewidths=1.7 if dashed else 2.8,
-                    linestyles=(0, (3, 2)) if dashed else "solid",
-                    capstyle="round",
-                    zorder=3,
-                )
-            )
-            spot = shapely.line_interpolate_point(geometry, 0.42, normalized=True)
-            ax.text(
-                spot.x,
-                spot.y,
-                entry.name,
-                ha="center",
-                va="center",
-                fontsize=label_size,
-                color=colour if not dashed else "#666666",
-                path_effects=halo,
-                zorder=4,
-            )
-
-        for category, (symbol, colour, size) in CATEGORY_STYLES.items():
-            xy = [(p.x, p.y) for m, p in marker_xy if categories.get(m.marker_id) == category]
-            if xy:
-                xs, ys = zip(*xy, strict=True)
-                ax.scatter(
-                    xs,
-                    ys,
-                    marker=symbol,
-                    s=size,
-                    c=colour,
-                    edgecolors="#222222",
-                    linewidths=0.8,
-                    zorder=6,
-                )
-
-        if not shown:
-            ax.text(
-                0.5,
-                0.5,
-                "范围内没有界线数据",
-                transform=ax.transAxes,
-                ha="center",
-                va="center",
-                fontsize=14,
-                color="#777777",
-            )
+        _draw_divisions(ax, view.divisions)
+        _draw_lines(ax, view.lines, halo)
+        _draw_markers(ax, view.markers, view.categories)
+        if view.empty:
+            ax.text(0.5, 0.5, "范围内没有界线数据", transform=ax.transAxes, ha="center",
+                    va="center", fontsize=14, color="#777777")  # fmt: skip
         else:
-            # scale bar, lower left
-            unit = 1000.0 if epsg is not None else None
-            if unit is not None:
-                length_km = _nice_length(w / unit * 0.22)
-                seg = length_km * unit / 4
-                x0, y0 = minx + 0.04 * w, miny + 0.045 * h
-                bar_h = 0.012 * h
-                for i in range(4):
-                    ax.add_patch(
-                        Rectangle(
-                            (x0 + i * seg, y0),
-                            seg,
-                            bar_h,
-                            facecolor="#222222" if i % 2 == 0 else "white",
-                            edgecolor="#222222",
-                            linewidth=0.8,
-                            zorder=7,
-                        )
-                    )
-                for i, text in ((0, "0"), (2, f"{length_km / 2:g}"), (4, f"{length_km:g} km")):
-                    ax.text(
-                        x0 + i * seg,
-                        y0 + bar_h * 1.6,
-                        text,
-                        ha="center",
-                        va="bottom",
-                        fontsize=8,
-                        path_effects=halo,
-                        zorder=7,
-                    )
-                ax.text(
-                    x0,
-                    y0 - bar_h * 0.8,
-                    "比例尺",
-                    ha="left",
-                    va="top",
-                    fontsize=8,
-                    path_effects=halo,
-                    zorder=7,
-                )
-            # north arrow, upper right
-            ax.annotate(
-                "",
-                xy=(0.955, 0.945),
-                xytext=(0.955, 0.855),
-                xycoords="axes fraction",
-                arrowprops={
-                    "facecolor": "#222222",
-                    "edgecolor": "#222222",
-                    "width": 4,
-                    "headwidth": 13,
-                    "headlength": 12,
-                },
-                zorder=8,
-            )
-            ax.text(
-                0.955,
-                0.95,
-                "北",
-                transform=ax.transAxes,
-                ha="center",
-                va="bottom",
-                fontsize=11,
-                fontweight="bold",
-                path_effects=halo,
-                zorder=8,
-            )
-            crs_note = f"CGCS2000 高斯-克吕格 3 度带（EPSG:{epsg}）" if epsg else "CGCS2000 经纬度"
-            ax.text(
-                0.995,
-                0.008,
-                crs_note,
-                transform=ax.transAxes,
-                ha="right",
-                va="bottom",
-                fontsize=7,
-                color="#777777",
-                zorder=8,
-            )
-
-        fig.text(
-            0.5,
-            1 - 0.32 / fig_h,
-            f"{report.title}（示意图）",
-            ha="center",
-            va="center",
-            fontsize=14,
-            fontweight="bold",
-        )
-        fig.text(
-            0.5,
-            1 - 0.62 / fig_h,
-            "界线按联检状态着色；界桩按本期最近一次双方签字确认的检查结果着色",
-            ha="center",
-            va="center",
-            fontsize=8.5,
-            color="#555555",
-        )
-        if report.sample:
-            fig.text(
-                0.985,
-                1 - 0.32 / fig_h,
-                "示例数据",
-                ha="right",
-                va="center",
-                fontsize=11,
-                color="#c62828",
-                fontweight="bold",
-                bbox={"boxstyle": "round,pad=0.3", "fc": "#fdecea", "ec": "#c62828"},
-            )
-
-        handles = [
-            Line2D(
-                [0],
-                [0],
-                color=STATUS_COLOURS[code],
-                lw=1.7 if code == "not_planned" else 3,
-                ls=(0, (3, 2)) if code == "not_planned" else "-",
-                label=f"界线：{label}",
-            )
-            for code, label in STATUS_LABELS.items()
-        ]
-        handles += [
-            Line2D(
-                [0],
-                [0],
-                ls="none",
-                marker=symbol,
-                markersize=np.sqrt(size) * 0.95,
-                markerfacecolor=colour,
-                markeredgecolor="#222222",
-                label=f"界桩：{CATEGORY_LABELS[category]}",
-            )
-            for category, (symbol, colour, size) in CATEGORY_STYLES.items()
-        ]
-        handles += [
-            Patch(facecolor="#f6f3e8", edgecolor="#b4b4b4", label="本辖区行政区"),
-            Patch(facecolor="#ececec", edgecolor="#b4b4b4", label="相邻行政区"),
-        ]
-        fig.legend(
-            handles=handles,
-            loc="lower center",
-            bbox_to_anchor=(0.5, 0.08 / fig_h),
-            ncol=4,
-            fontsize=8.5,
-            frameon=True,
-            edgecolor="#bbbbbb",
-            title="图例",
-            title_fontsize=9,
-            columnspacing=1.4,
-            handlelength=2.4,
-        )
+            if view.epsg is not None:
+                _draw_scale_bar(ax, view, halo)
+            _draw_north_and_crs(ax, view.epsg, halo)
+        _draw_titles(fig, report, fig_h)
+        _draw_legend(fig, fig_h)
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png", dpi=dpi, facecolor="white")
     return buffer.getvalue()
+
+
+def _map_view(store: Store, report: InspectionReport) -> _MapView:
+    """Read what the map shows from the store and project it (see :class:`_MapView`)."""
+    lines: list[tuple[LineReport, BoundaryLine]] = []
+    for entry in report.lines:
+        line = store.get_boundary_line(entry.line_id)
+        if line is None:
+            versions = store.boundary_line_versions(entry.line_id)
+            line = versions[-1] if versions else None
+        if line is not None and line.geometry is not None:
+            lines.append((entry, line))
+    line_ids = [entry.line_id for entry in report.lines]
+    markers = store.query_markers(line_ids=line_ids) if line_ids else []
+    home = report.parent or _jurisdiction(line for _, line in lines)
+    divisions = _outline_divisions(store, home, [line for _, line in lines])
+    geoms = [line.geometry for _, line in lines] + [d.geometry for d, _ in divisions]
+    epsg = _map_epsg(geoms)
+
+    def project(geometry: BaseGeometry) -> BaseGeometry:
+        return geometry if epsg is None else to_gk(geometry, epsg)
+
+    division_xy = [(d, inside, project(d.geometry)) for d, inside in divisions]
+    line_xy = [(entry, project(line.geometry)) for entry, line in lines]
+    shown = [g for _, _, g in division_xy] + [g for _, g in line_xy]
+    return _MapView(
+        epsg=epsg,
+        divisions=division_xy,
+        lines=line_xy,
+        markers=[(m, project(m.location)) for m in markers if m.location is not None],
+        categories=_marker_categories(store, report, markers, line_ids),
+        bounds=_map_bounds(shown),
+        empty=not shown,
+    )
+
+
+def _map_epsg(geoms: Sequence[BaseGeometry]) -> int | None:
+    """The Gauss-Krüger zone of the centre of ``geoms``; ``None`` (draw in degrees) when
+    there is nothing or it lies outside the zones."""
+    if not geoms:
+        return None
+    centre = shapely.union_all([shapely.envelope(g) for g in geoms]).centroid
+    try:
+        return _crs.gk_zone_epsg(centre.x)
+    except Exception:  # outside the Gauss-Krüger zones: draw in degrees
+        return None
+
+
+def _marker_categories(
+    store: Store, report: InspectionReport, markers: Sequence[Marker], line_ids: Sequence[str]
+) -> dict[str, str]:
+    """marker id → the category of its latest final check in the report's scope, or
+    ``unchecked``."""
+    scope = _scope_of(store, report)
+    checks = _latest_checks(
+        r for r in (_scope_records(store, scope) if scope else []) if r.line_id in set(line_ids)
+    )
+    tolerance = Findings(store).displacement_tolerance_m
+    return {
+        m.marker_id: (
+            marker_category(m, checks[m.marker_id], tolerance)
+            if m.marker_id in checks
+            else "unchecked"
+        )
+        for m in markers
+    }
+
+
+def _map_bounds(shown: Sequence[BaseGeometry]) -> tuple[float, float, float, float]:
+    """The extent of ``shown`` padded by 5 %, widened or heightened so that the map is
+    neither a thin strip nor a tall column."""
+    if shown:
+        minx, miny, maxx, maxy = shapely.union_all([shapely.envelope(g) for g in shown]).bounds
+    else:
+        minx, miny, maxx, maxy = 0.0, 0.0, 1.0, 1.0
+    w, h = max(maxx - minx, 1e-6), max(maxy - miny, 1e-6)
+    pad = 0.05 * max(w, h)
+    minx, maxx, miny, maxy = minx - pad, maxx + pad, miny - pad, maxy + pad
+    w, h = maxx - minx, maxy - miny
+    if h / w < 0.45:  # keep the map from being a thin strip
+        extra = (0.45 * w - h) / 2
+        miny, maxy = miny - extra, maxy + extra
+    elif h / w > 1.4:
+        extra = (h / 1.4 - w) / 2
+        minx, maxx = minx - extra, maxx + extra
+    return minx, miny, maxx, maxy
+
+
+def _draw_divisions(ax: Any, divisions: Sequence[tuple[Division, bool, BaseGeometry]]) -> None:
+    """Division areas (inside the report's area lighter) with their names."""
+    from matplotlib.patches import PathPatch
+
+    for division, inside, geometry in divisions:
+        path = _polygon_path(geometry)
+        if path is None:
+            continue
+        ax.add_patch(
+            PathPatch(path, facecolor="#f6f3e8" if inside else "#ececec", edgecolor="#b4b4b4",
+                      linewidth=0.6, zorder=1)
+        )  # fmt: skip
+        spot = geometry.representative_point()
+        ax.text(spot.x, spot.y, division.name, ha="center", va="center", fontsize=9,
+                color="#6d6d6d" if inside else "#9a9a9a", zorder=2)  # fmt: skip
+
+
+def _draw_lines(ax: Any, lines: Sequence[tuple[LineReport, BaseGeometry]], halo: list) -> None:
+    """The lines coloured by status (dashed: not planned), each named along its course."""
+    from matplotlib.collections import LineCollection
+
+    label_size = 7.0 if len(lines) <= 30 else 6.0
+    for entry, geometry in lines:
+        colour = STATUS_COLOURS.get(entry.status, "#9e9e9e")
+        dashed = entry.status == "not_planned"
+        ax.add_collection(
+            LineCollection(_segments(geometry), colors=colour,
+                           linewidths=1.7 if dashed else 2.8,
+                           linestyles=(0, (3, 2)) if dashed else "solid", capstyle="round",
+                           zorder=3)
+        )  # fmt: skip
+        spot = shapely.line_interpolate_point(geometry, 0.42, normalized=True)
+        ax.text(spot.x, spot.y, entry.name, ha="center", va="center", fontsize=label_size,
+                color=colour if not dashed else "#666666", path_effects=halo,
+                zorder=4)  # fmt: skip
+
+
+def _draw_markers(
+    ax: Any, markers: Sequence[tuple[Marker, BaseGeometry]], categories: dict[str, str]
+) -> None:
+    """The markers, one symbol per category (:data:`CATEGORY_STYLES`)."""
+    for category, (symbol, colour, size) in CATEGORY_STYLES.items():
+        xy = [(p.x, p.y) for m, p in markers if categories.get(m.marker_id) == category]
+        if xy:
+            xs, ys = zip(*xy, strict=True)
+            ax.scatter(xs, ys, marker=symbol, s=size, c=colour, edgecolors="#222222",
+                       linewidths=0.8, zorder=6)  # fmt: skip
+
+
+def _draw_scale_bar(ax: Any, view: _MapView, halo: list) -> None:
+    """A scale bar in km, four black and white segments, in the lower left corner."""
+    from matplotlib.patches import Rectangle
+
+    minx, miny, _maxx, _maxy = view.bounds
+    w, h = view.size
+    length_km = _nice_length(w / 1000.0 * 0.22)
+    seg = length_km * 1000.0 / 4
+    x0, y0 = minx + 0.04 * w, miny + 0.045 * h
+    bar_h = 0.012 * h
+    for i in range(4):
+        ax.add_patch(
+            Rectangle((x0 + i * seg, y0), seg, bar_h,
+                      facecolor="#222222" if i % 2 == 0 else "white", edgecolor="#222222",
+                      linewidth=0.8, zorder=7)
+        )  # fmt: skip
+    for i, text in ((0, "0"), (2, f"{length_km / 2:g}"), (4, f"{length_km:g} km")):
+        ax.text(x0 + i * seg, y0 + bar_h * 1.6, text, ha="center", va="bottom", fontsize=8,
+                path_effects=halo, zorder=7)  # fmt: skip
+    ax.text(x0, y0 - bar_h * 0.8, "比例尺", ha="left", va="top", fontsize=8, path_effects=halo,
+            zorder=7)  # fmt: skip
+
+
+def _draw_north_and_crs(ax: Any, epsg: int | None, halo: list) -> None:
+    """A north arrow in the upper right corner and the CRS in the lower right one."""
+    arrow = {"facecolor": "#222222", "edgecolor": "#222222", "width": 4, "headwidth": 13,
+             "headlength": 12}  # fmt: skip
+    ax.annotate("", xy=(0.955, 0.945), xytext=(0.955, 0.855), xycoords="axes fraction",
+                arrowprops=arrow, zorder=8)  # fmt: skip
+    ax.text(0.955, 0.95, "北", transform=ax.transAxes, ha="center", va="bottom", fontsize=11,
+            fontweight="bold", path_effects=halo, zorder=8)  # fmt: skip
+    crs_note = f"CGCS2000 高斯-克吕格 3 度带（EPSG:{epsg}）" if epsg else "CGCS2000 经纬度"
+    ax.text(0.995, 0.008, crs_note, transform=ax.transAxes, ha="right", va="bottom",
+            fontsize=7, color="#777777", zorder=8)  # fmt: skip
+
+
+def _draw_titles(fig: Any, report: InspectionReport, fig_h: float) -> None:
+    """The report's title, what the colours mean, and the 示例数据 tag of a sample report."""
+    fig.text(0.5, 1 - 0.32 / fig_h, f"{report.title}（示意图）", ha="center", va="center",
+             fontsize=14, fontweight="bold")  # fmt: skip
+    fig.text(0.5, 1 - 0.62 / fig_h,
+             "界线按联检状态着色；界桩按本期最近一次双方签字确认的检查结果着色",
+             ha="center", va="center", fontsize=8.5, color="#555555")  # fmt: skip
+    if report.sample:
+        fig.text(0.985, 1 - 0.32 / fig_h, "示例数据", ha="right", va="center", fontsize=11,
+                 color="#c62828", fontweight="bold",
+                 bbox={"boxstyle": "round,pad=0.3", "fc": "#fdecea", "ec": "#c62828"})  # fmt: skip
+
+
+def _draw_legend(fig: Any, fig_h: float) -> None:
+    """The legend in Chinese: line statuses, marker categories, inside and neighbouring areas."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    handles = [
+        Line2D([0], [0], color=STATUS_COLOURS[code], lw=1.7 if code == "not_planned" else 3,
+               ls=(0, (3, 2)) if code == "not_planned" else "-", label=f"界线：{label}")
+        for code, label in REPORT_STATUS_LABELS.items()
+    ]  # fmt: skip
+    handles += [
+        Line2D([0], [0], ls="none", marker=symbol, markersize=np.sqrt(size) * 0.95,
+               markerfacecolor=colour, markeredgecolor="#222222",
+               label=f"界桩：{MARKER_CATEGORY_LABELS[category]}")
+        for category, (symbol, colour, size) in CATEGORY_STYLES.items()
+    ]  # fmt: skip
+    handles += [
+        Patch(facecolor="#f6f3e8", edgecolor="#b4b4b4", label="本辖区行政区"),
+        Patch(facecolor="#ececec", edgecolor="#b4b4b4", label="相邻行政区"),
+    ]
+    fig.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 0.08 / fig_h), ncol=4,
+               fontsize=8.5, frameon=True, edgecolor="#bbbbbb", title="图例", title_fontsize=9,
+               columnspacing=1.4, handlelength=2.4)  # fmt: skip
 
 
 # -- the printable page ----------------------------------------------------------------------------
@@ -1287,55 +1215,6 @@ _NOTE = (
     "界线按全长计入已检长度。"
 )
 
-_CSS = """
-@page { size: A4; margin: 15mm 14mm 16mm 14mm; }
-* { box-sizing: border-box; }
-html, body { margin: 0; padding: 0; background: #fff; }
-body { font-family: FONTS; font-size: 10pt; color: #222; line-height: 1.5; }
-.page { max-width: 182mm; margin: 0 auto; padding: 8mm 0 12mm; }
-@media print { .page { max-width: none; padding: 0; } a { color: inherit; } }
-.banner { border: 2px solid #c62828; background: #fdecea; color: #b71c1c; font-weight: bold;
-  text-align: center; padding: 2mm 4mm; margin-bottom: 4mm; }
-h1 { font-size: 17pt; text-align: center; margin: 0 0 1.5mm; letter-spacing: 0.04em; }
-.meta { text-align: center; color: #555; font-size: 9pt; margin-bottom: 4mm; }
-h2 { font-size: 12.5pt; margin: 6mm 0 2.5mm; padding-left: 2.5mm; border-left: 4px solid #1565c0;
-  page-break-after: avoid; break-after: avoid; }
-p.summary { font-size: 11pt; text-indent: 2em; margin: 0 0 3mm; }
-.totals { display: grid; grid-template-columns: repeat(4, 1fr); gap: 2mm; margin: 0 0 4mm; }
-.totals div { border: 1px solid #b8c2cc; border-radius: 1.5mm; padding: 1.5mm 2mm;
-  text-align: center; background: #f7f9fb; }
-.totals b { display: block; font-size: 13pt; }
-.totals span { font-size: 8.5pt; color: #555; }
-figure.map { margin: 0 0 3mm; text-align: center; page-break-inside: avoid;
-  break-inside: avoid; }
-figure.map img { width: 100%; border: 1px solid #ccc; }
-figure.map figcaption { font-size: 8.5pt; color: #555; }
-table { width: 100%; border-collapse: collapse; font-size: 8.5pt; margin-bottom: 2mm; }
-th, td { border: 1px solid #8a8a8a; padding: 0.8mm 1.2mm; vertical-align: top; }
-th { background: #e8eef5; font-weight: bold; text-align: center; }
-td.n { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
-td small { color: #666; }
-td.nw { white-space: nowrap; }
-tr { page-break-inside: avoid; break-inside: avoid; }
-tfoot td { font-weight: bold; background: #f3f3f3; }
-.status { white-space: nowrap; font-weight: bold; }
-.sev-error { color: #c62828; font-weight: bold; white-space: nowrap; }
-.sev-warning { color: #ef6c00; font-weight: bold; white-space: nowrap; }
-.sev-notice { color: #555; white-space: nowrap; }
-.none { color: #555; }
-.note { color: #555; font-size: 8.5pt; }
-ul.signers { margin: 0; padding-left: 4mm; }
-.sign-block { display: grid; grid-template-columns: 1fr 1fr; gap: 10mm; margin-top: 9mm;
-  page-break-inside: avoid; break-inside: avoid; }
-.sign-block div { border: 1px solid #999; padding: 3mm 4mm; min-height: 30mm; }
-.sign-block p { margin: 0 0 5mm; }
-.sign-block .line { display: inline-block; min-width: 40mm; border-bottom: 1px solid #333; }
-"""
-
-
-def _e(value: object) -> str:
-    return html.escape(str(value), quote=True)
-
 
 def _findings_rows(report: InspectionReport) -> list[tuple[str, dict[str, Any]]]:
     return [(line.name, f) for line in report.lines for f in line.findings]
@@ -1357,123 +1236,36 @@ def report_html(report: InspectionReport, *, map_png: bytes | None = None) -> st
         The page: 示例 banner (sample reports), title, summary, totals, map, per-line table,
         findings, changes along the lines, both sides' signatures and a blank sign-off block.
     """
-    out: list[str] = [
-        "<!DOCTYPE html>",
-        '<html lang="zh-CN"><head><meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{_e(report.title)}</title>",
-        f"<style>{_CSS.replace('FONTS', _HTML_FONTS)}</style>",
-        '</head><body><main class="page">',
-    ]
-    if report.sample:
-        out.append(
-            '<div class="banner">示例：本报告含演示用的示例数据（示例界桩、计划或检查记录），'
-            "不是真实的联检结果</div>"
-        )
-    out.append(f"<h1>{_e(report.title)}</h1>")
-    out.append(
-        f'<div class="meta">{_e(_scope_text(report))}　·　生成于 {_e(report.generated_at)}</div>'
+    page = _templates().get_template("inspection_report.html")
+    return page.render(
+        report=report,
+        fonts=_HTML_FONTS,
+        scope=_scope_text(report),
+        totals=_totals_boxes(report),
+        map_data=base64.b64encode(map_png).decode("ascii") if map_png else "",
+        columns=LINE_COLUMNS,
+        lines=[(line, _line_cells(i, line)) for i, line in enumerate(report.lines, start=1)],
+        total_cells=_total_cells(report),
+        note=_NOTE.format(tolerance=DISPLACEMENT_TOLERANCE_M),
+        findings=_findings_rows(report),
+        signed=[line for line in report.lines if any(line.signatures.values())],
+        status_colours=STATUS_COLOURS,
+        severity_labels=SEVERITY_LABELS,
+        zip=zip,
     )
-    out.append("<h2>一、总体情况</h2>")
-    out.append(f'<p class="summary">{_e(report.summary())}</p>')
-    out.append('<div class="totals">')
-    for label, value in _totals_boxes(report):
-        out.append(f"<div><b>{_e(value)}</b><span>{_e(label)}</span></div>")
-    out.append("</div>")
-    if map_png:
-        data = base64.b64encode(map_png).decode("ascii")
-        out.append(
-            f'<figure class="map"><img alt="联检示意图" src="data:image/png;base64,{data}">'
-            "<figcaption>联检示意图</figcaption></figure>"
-        )
 
-    out.append("<h2>二、分界线检查情况</h2>")
-    out.append("<table><thead><tr>")
-    out += [f"<th>{_e(h)}</th>" for h, _ in LINE_COLUMNS]
-    out.append("</tr></thead><tbody>")
-    for i, line in enumerate(report.lines, start=1):
-        cells = _line_cells(i, line)
-        out.append(f'<tr data-line="{_e(line.line_id)}">')
-        for (header, numeric), cell in zip(LINE_COLUMNS, cells, strict=True):
-            if header == "界线":
-                extra = " · ".join(x for x in (line.section, line.line_id) if x)
-                sample = " <small>（示例）</small>" if line.sample else ""
-                out.append(f"<td>{_e(cell)}{sample}<br><small>{_e(extra)}</small></td>")
-            elif header == "状态":
-                colour = STATUS_COLOURS.get(line.status, "#555")
-                out.append(f'<td class="status" style="color:{colour}">{_e(cell)}</td>')
-            else:
-                out.append(f'<td class="n">{_e(cell)}</td>' if numeric else f"<td>{_e(cell)}</td>")
-        out.append("</tr>")
-    out.append("</tbody><tfoot><tr>")
-    for (_, numeric), cell in zip(LINE_COLUMNS, _total_cells(report), strict=True):
-        out.append(f'<td class="n">{_e(cell)}</td>' if numeric else f"<td>{_e(cell)}</td>")
-    out.append("</tr></tfoot></table>")
-    out.append(f'<p class="note">{_e(_NOTE.format(tolerance=DISPLACEMENT_TOLERANCE_M))}</p>')
 
-    out.append("<h2>三、发现的问题</h2>")
-    rows = _findings_rows(report)
-    if rows:
-        out.append(
-            "<table><thead><tr><th>界线</th><th>界桩</th><th>问题</th><th>级别</th>"
-            "<th>说明</th></tr></thead><tbody>"
-        )
-        for name, f in rows:
-            severity = str(f.get("severity", ""))
-            label = f.get("severity_label") or SEVERITY_LABELS.get(severity, severity)
-            out.append(
-                f'<tr><td class="nw">{_e(name)}</td>'
-                f'<td class="nw">{_e(f.get("marker_id") or "—")}</td>'
-                f'<td class="nw">{_e(f.get("title", ""))}</td>'
-                f'<td class="sev-{_e(severity)}">{_e(label)}</td>'
-                f"<td>{_e(f.get('message', ''))}</td></tr>"
-            )
-        out.append("</tbody></table>")
-    else:
-        out.append('<p class="none">未发现问题。</p>')
+@functools.cache
+def _templates() -> Any:
+    """The report templates (``geociv/boundaries/templates``), HTML escaped."""
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-    out.append("<h2>四、界线沿线变化</h2>")
-    changed = [line for line in report.lines if line.changes]
-    if changed:
-        out.append("<table><thead><tr><th>界线</th><th>变化情况</th></tr></thead><tbody>")
-        for line in changed:
-            items = "".join(f"<li>{_e(c)}</li>" for c in line.changes)
-            out.append(
-                f'<tr><td class="nw">{_e(line.name)}</td>'
-                f'<td><ul class="signers">{items}</ul></td></tr>'
-            )
-        out.append("</tbody></table>")
-    else:
-        out.append('<p class="none">双方签字确认的界线检查记录中没有记载变化。</p>')
-
-    out.append("<h2>五、联检双方签字</h2>")
-    signed = [line for line in report.lines if any(line.signatures.values())]
-    if signed:
-        out.append(
-            "<table><thead><tr><th>界线</th><th>左侧（本方）签字</th><th>右侧（相邻方）签字</th>"
-            "</tr></thead><tbody>"
-        )
-        for line in signed:
-            cells = []
-            for side in ("left", "right"):
-                names = line.signatures.get(side, [])
-                items = "".join(f"<li>{_e(n)}</li>" for n in names) or "<li>—</li>"
-                cells.append(f'<td><ul class="signers">{items}</ul></td>')
-            out.append(f'<tr><td class="nw">{_e(line.name)}</td>{"".join(cells)}</tr>')
-        out.append("</tbody></table>")
-    else:
-        out.append('<p class="none">本期没有双方签字确认的检查记录。</p>')
-    out.append('<div class="sign-block">')
-    for side in ("本方", "相邻方"):
-        out.append(
-            f"<div><p><b>{side}联检组</b></p>"
-            '<p>负责人（签字）：<span class="line">&nbsp;</span></p>'
-            '<p>单位（盖章）：<span class="line">&nbsp;</span></p>'
-            "<p>日期：　　　　年　　月　　日</p></div>"
-        )
-    out.append("</div>")
-    out.append("</main></body></html>")
-    return "\n".join(out)
+    return Environment(
+        loader=FileSystemLoader(Path(__file__).parent / "templates"),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
 
 
 # -- the Word document -----------------------------------------------------------------------------

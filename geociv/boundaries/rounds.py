@@ -38,16 +38,9 @@ from geociv.authority import require, require_line
 from geociv.boundaries.registry import BoundaryLines, side_unit, within
 from geociv.divisions import normalize_code
 from geociv.errors import AdcodeError, NotFoundError, Problem, ValidationError
-from geociv.gazetteer.cases import choose, day_asked
-from geociv.store import (
-    PLAN_KIND_LABELS,
-    PLAN_KINDS,
-    BoundaryLine,
-    InspectionPlan,
-    InspectionRound,
-    Store,
-    Team,
-)
+from geociv.fields import choose, day_asked
+from geociv.labels import PLAN_KIND_LABELS, PLAN_STATUS_LABELS
+from geociv.store import PLAN_KINDS, BoundaryLine, InspectionPlan, InspectionRound, Store, Team
 
 #: Years in a round.
 ROUND_YEARS = 5
@@ -56,14 +49,6 @@ ROUND_YEARS = 5
 REFERENCE_ROUND: tuple[int, int] = (5, 2021)
 
 PLAN_STATUSES: tuple[str, ...] = ("planned", "in_progress", "done", "overdue")
-
-PLAN_STATUS_LABELS: dict[str, str] = {
-    "planned": "计划中",
-    "in_progress": "进行中",
-    "done": "已完成",
-    "overdue": "逾期",
-    "unplanned": "未列入计划",
-}
 
 
 def round_for_year(

@@ -39,16 +39,7 @@ from shapely.geometry.base import BaseGeometry
 
 from geociv import crs as _crs
 from geociv.boundaries.lines import shared_segments
-
-KIND_LABELS = {
-    "hole": "区划内空洞（飞地）",
-    "invalid": "几何无效",
-    "gap": "缝隙",
-    "overlap": "重叠",
-    "sliver": "细长碎片",
-    "multi_owner": "同一边被两个以上区划共用",
-    "dangle": "悬挂线",
-}
+from geociv.labels import TOPOLOGY_KIND_LABELS
 
 #: A face thinner than this (4πA/P²; 1 for a circle) is a sliver.
 SLIVER_THINNESS = 0.05
@@ -68,7 +59,7 @@ class TopologyIssue:
         """JSON-ready form (geometry as GeoJSON)."""
         return {
             "kind": self.kind,
-            "label": KIND_LABELS[self.kind],
+            "label": TOPOLOGY_KIND_LABELS[self.kind],
             "codes": list(self.codes),
             "size": self.size,
             "message": self.message,
@@ -107,7 +98,7 @@ class TopologyReport:
         )
         if self.clean:
             return f"{self.divisions} 个区划，未发现拓扑问题{holes}"
-        parts = "，".join(f"{KIND_LABELS[k]} {n} 处" for k, n in self.counts().items())
+        parts = "，".join(f"{TOPOLOGY_KIND_LABELS[k]} {n} 处" for k, n in self.counts().items())
         return f"{self.divisions} 个区划：{parts}{holes}"
 
     def frame(self) -> gpd.GeoDataFrame:
@@ -115,7 +106,7 @@ class TopologyReport:
         return gpd.GeoDataFrame(
             {
                 "kind": [i.kind for i in self.issues],
-                "label": [KIND_LABELS[i.kind] for i in self.issues],
+                "label": [TOPOLOGY_KIND_LABELS[i.kind] for i in self.issues],
                 "codes": [",".join(i.codes) for i in self.issues],
                 "size": [i.size for i in self.issues],
                 "message": [i.message for i in self.issues],

@@ -72,14 +72,15 @@ import shapely
 from shapely.geometry import Polygon
 
 from geociv.coverage.facilities import parse_types
-from geociv.coverage.isochrones import METHOD_LABELS, resolve_speed
+from geociv.coverage.isochrones import resolve_speed
 from geociv.coverage.network import WalkNetwork
 from geociv.coverage.population import covered_population
 from geociv.coverage.service import Coverage, circle_label, facilities_in_reach
 from geociv.crs import STORAGE_CRS, projected_crs_for
 from geociv.divisions import Divisions, normalize_code
 from geociv.errors import AdcodeError, GeocivError, Problem, ValidationError
-from geociv.store import FACILITY_TYPE_LABELS, LEVEL_LABELS, CoverageRun, Facility, Store
+from geociv.labels import FACILITY_TYPE_LABELS, LEVEL_LABELS, METHOD_LABELS
+from geociv.store import CoverageRun, Facility, Store
 
 __all__ = ["BatchResult", "Settings", "Unit", "batch_coverage", "coverage_of_unit"]
 
@@ -581,104 +582,22 @@ def batch_coverage(
     step = progress or (lambda fraction, message: None)
     step(0.0, "读取区划与设施")
     type_codes = _type_codes(types)
-    if not (isinstance(minutes, int | float) and 0 < minutes <= 120):
-        raise ValidationError(
-            Problem(f"时间必须在 0–120 分钟之间，收到 {minutes!r}", field="minutes"), title=_TITLE
-        )
+    _check_minutes(minutes)
     speed_mps = resolve_speed(speed)
     _check_scheduler(scheduler, workers)
-    choices = (("parent", parent), ("codes", codes), ("zone_set", zone_set))
-    given = [name for name, value in choices if value is not None and value != ""]
-    if len(given) != 1:
-        raise ValidationError(
-            Problem(
-                "请只给出以下之一：上级区划 parent、区划代码 codes、统计单元集 zone_set",
-                field="parent",
-            ),
-            title=_TITLE,
-        )
-    if codes is not None:
-        units, scope = _units_of_codes(store, list(codes))
-    elif parent is not None:
-        units, scope = _units_of_parent(store, parent, level)
-    else:
-        assert zone_set is not None
-        units, scope = _units_of_zone_set(store, zone_set)
-
+    units, scope, selection = _selected_units(store, parent, level, codes, zone_set)
     statuses = tuple(statuses)
-    facilities = [
-        f
-        for code in type_codes
-        for f in store.query_facilities(type=code, include_retired=True)
-        if f.status in statuses and f.location is not None
-    ]
-    if not facilities:
-        labels = "、".join(FACILITY_TYPE_LABELS[c] for c in type_codes)
-        raise ValidationError(
-            Problem(f"没有状态为 {'/'.join(statuses)} 的{labels}", field="types"),
-            title="没有设施",
-        )
-    network: WalkNetwork | None = None
-    raster: Path | None = None
-    raster_label = "老年人口"
-    if network_id or raster_id:
-        from geociv.coverage.stored import CoverageInputs
-
-        inputs = CoverageInputs(store)
-        if network_id:
-            network = inputs.load_network(network_id)
-        if raster_id:
-            raster = inputs.raster_path(raster_id)
-            raster_label = inputs.raster(raster_id).label or raster_label
+    facilities = _facilities_of(store, type_codes, statuses)
+    network, raster, raster_label = _stored_inputs(store, network_id, raster_id)
     settings = Settings(
-        types=tuple(type_codes),
-        minutes=float(minutes),
-        speed=speed,
-        statuses=statuses,
-        detour=detour,
-        access_m=access_m,
-        raster=None if raster is None else str(raster),
+        types=tuple(type_codes), minutes=float(minutes), speed=speed, statuses=statuses,
+        detour=detour, access_m=access_m, raster=None if raster is None else str(raster),
         raster_label=raster_label,
-    )
-
+    )  # fmt: skip
     step(0.0, f"开始分区县计算，共 {len(units)} 个区县")
-    cluster = _connect(scheduler, workers, connect_timeout)
-    rows: list[dict[str, Any] | None] = [None] * len(units)
-    try:
-        from distributed import as_completed
-
-        client = cluster.client
-        n_threads = _threads(client)
-        [shared_facilities] = client.scatter([facilities], broadcast=True, hash=False)
-        [shared_network] = (
-            client.scatter([network], broadcast=True, hash=False) if network else [None]
-        )
-        futures = {
-            client.submit(
-                coverage_of_unit, unit, shared_facilities, shared_network, settings, pure=False
-            ): i
-            for i, unit in enumerate(units)
-        }
-        for done, future in enumerate(as_completed(futures), start=1):
-            i = futures[future]
-            unit = units[i]
-            try:
-                rows[i] = future.result()
-            except GeocivError as exc:
-                for other in futures:
-                    other.cancel()
-                problems = getattr(exc, "problems", [Problem(str(exc))])
-                raise ValidationError(
-                    [
-                        Problem(f"{unit.name}（{unit.code}）：{p.message}", p.row, p.field)
-                        for p in problems
-                    ],
-                    title=getattr(exc, "title", "计算失败"),
-                ) from exc
-            step(done / len(units), f"{unit.name} 完成（{done}/{len(units)}）")
-    finally:
-        cluster.close()
-
+    rows, cluster_info = _compute_units(
+        units, facilities, network, settings, _connect(scheduler, workers, connect_timeout), step
+    )
     method = "network" if network is not None else "fallback"
     table = _table(units, [r for r in rows if r is not None], raster is not None)
     overall = _overall(table, rows)
@@ -697,19 +616,11 @@ def batch_coverage(
         "raster_id": raster_id,
         "raster": settings.raster,
         "raster_label": raster_label if raster is not None else None,
-        "selection": {"parent": parent, "level": level}
-        if parent is not None
-        else {"zone_set": zone_set}
-        if zone_set is not None
-        else {"codes": [u.code for u in units]},
+        "selection": selection or {"codes": [u.code for u in units]},
         "codes": [u.code for u in units],
         "facility_ids": [f.facility_id for f in facilities],
         "crs": STORAGE_CRS,
-        "scheduler": {
-            "kind": cluster.kind,
-            "address": cluster.address,
-            "n_workers": n_threads,
-        },
+        "scheduler": cluster_info,
     }
     result = BatchResult(
         table=table,
@@ -720,18 +631,134 @@ def batch_coverage(
         params=params,
     )
     if record:
-        run = store.add_coverage_run(
-            CoverageRun(
-                "",
-                kind="batch:" + ",".join(type_codes),
-                params=params,
-                summary=result.summary(),
-            ),
-            actor=actor,
-        )
-        result.run_id = run.run_id
+        kind = "batch:" + ",".join(type_codes)
+        run = CoverageRun("", kind=kind, params=params, summary=result.summary())
+        result.run_id = store.add_coverage_run(run, actor=actor).run_id
         result.elapsed_s = time.perf_counter() - started
     return result
+
+
+def _check_minutes(minutes: object) -> None:
+    """Refuse a time budget outside 0–120 minutes."""
+    if not (isinstance(minutes, int | float) and 0 < minutes <= 120):
+        raise ValidationError(
+            Problem(f"时间必须在 0–120 分钟之间，收到 {minutes!r}", field="minutes"), title=_TITLE
+        )
+
+
+def _selected_units(
+    store: Store,
+    parent: str | None,
+    level: str,
+    codes: Sequence[str] | None,
+    zone_set: str | None,
+) -> tuple[list[Unit], str, dict[str, Any] | None]:
+    """The units to measure, the scope's name, and how they were chosen (``None`` for a list
+    of codes): exactly one of ``parent`` (with ``level``), ``codes`` and ``zone_set``."""
+    choices = (("parent", parent), ("codes", codes), ("zone_set", zone_set))
+    given = [name for name, value in choices if value is not None and value != ""]
+    if len(given) != 1:
+        raise ValidationError(
+            Problem(
+                "请只给出以下之一：上级区划 parent、区划代码 codes、统计单元集 zone_set",
+                field="parent",
+            ),
+            title=_TITLE,
+        )
+    if codes is not None:
+        return (*_units_of_codes(store, list(codes)), None)
+    if parent is not None:
+        return (*_units_of_parent(store, parent, level), {"parent": parent, "level": level})
+    assert zone_set is not None
+    return (*_units_of_zone_set(store, zone_set), {"zone_set": zone_set})
+
+
+def _facilities_of(
+    store: Store, type_codes: Sequence[str], statuses: tuple[str, ...]
+) -> list[Facility]:
+    """The located facilities of the types in the statuses (retired ones only if asked)."""
+    facilities = [
+        f
+        for code in type_codes
+        for f in store.query_facilities(type=code, include_retired=True)
+        if f.status in statuses and f.location is not None
+    ]
+    if not facilities:
+        labels = "、".join(FACILITY_TYPE_LABELS[c] for c in type_codes)
+        raise ValidationError(
+            Problem(f"没有状态为 {'/'.join(statuses)} 的{labels}", field="types"),
+            title="没有设施",
+        )
+    return facilities
+
+
+def _stored_inputs(
+    store: Store, network_id: str | None, raster_id: str | None
+) -> tuple[WalkNetwork | None, Path | None, str]:
+    """The stored road network and population raster asked for, and the raster's label."""
+    network: WalkNetwork | None = None
+    raster: Path | None = None
+    raster_label = "老年人口"
+    if network_id or raster_id:
+        from geociv.coverage.stored import CoverageInputs
+
+        inputs = CoverageInputs(store)
+        if network_id:
+            network = inputs.load_network(network_id)
+        if raster_id:
+            raster = inputs.raster_path(raster_id)
+            raster_label = inputs.raster(raster_id).label or raster_label
+    return network, raster, raster_label
+
+
+def _compute_units(
+    units: list[Unit],
+    facilities: list[Facility],
+    network: WalkNetwork | None,
+    settings: Settings,
+    cluster: _Cluster,
+    step: Progress,
+) -> tuple[list[dict[str, Any] | None], dict[str, Any]]:
+    """Measure every unit on the cluster (closed when done), one task each; returns the rows
+    in the order of ``units`` and what ran them. The first unit that fails stops the rest and
+    is named in the error."""
+    rows: list[dict[str, Any] | None] = [None] * len(units)
+    try:
+        from distributed import as_completed
+
+        client = cluster.client
+        n_threads = _threads(client)
+        [shared_facilities] = client.scatter([facilities], broadcast=True, hash=False)
+        [shared_network] = (
+            client.scatter([network], broadcast=True, hash=False) if network else [None]
+        )
+        futures = {
+            client.submit(
+                coverage_of_unit, unit, shared_facilities, shared_network, settings, pure=False
+            ): i
+            for i, unit in enumerate(units)
+        }
+        for done, future in enumerate(as_completed(futures), start=1):
+            unit = units[futures[future]]
+            try:
+                rows[futures[future]] = future.result()
+            except GeocivError as exc:
+                for other in futures:
+                    other.cancel()
+                raise _unit_failed(unit, exc) from exc
+            step(done / len(units), f"{unit.name} 完成（{done}/{len(units)}）")
+    finally:
+        cluster.close()
+    return rows, {"kind": cluster.kind, "address": cluster.address, "n_workers": n_threads}
+
+
+def _unit_failed(unit: Unit, exc: GeocivError) -> ValidationError:
+    """The error of one unit's computation, each problem prefixed with the unit's name."""
+    problems = getattr(exc, "problems", [Problem(str(exc))])
+    return ValidationError(
+        [Problem(f"{unit.name}（{unit.code}）：{p.message}", p.row, p.field) for p in problems],
+        title=getattr(exc, "title", "计算失败"),
+    )
 
 
 def _table(

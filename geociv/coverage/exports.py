@@ -33,11 +33,10 @@ import numpy as np
 import pandas as pd
 import pyogrio
 
-from geociv.coverage.isochrones import METHOD_LABELS, SPEED_LABELS
 from geociv.crs import STORAGE_CRS
 from geociv.errors import Problem, ValidationError
+from geociv.labels import FACILITY_STATUS_LABELS, FACILITY_TYPE_LABELS, METHOD_LABELS, SPEED_LABELS
 from geociv.localtime import now_cell
-from geociv.store import FACILITY_STATUS_LABELS, FACILITY_TYPE_LABELS
 
 if TYPE_CHECKING:
     from geociv.coverage.service import CoverageResult

@@ -46,14 +46,8 @@ from geociv.coverage.offsets import check_datum_offset
 from geociv.crs import STORAGE_CRS, check_lonlat, convert_lonlat, to_storage_crs
 from geociv.divisions import read_vector
 from geociv.errors import CoordinateRangeError, Problem, ValidationError
-from geociv.store import (
-    FACILITY_STATUS_LABELS,
-    FACILITY_STATUSES,
-    FACILITY_TYPE_LABELS,
-    FACILITY_TYPES,
-    Facility,
-    Store,
-)
+from geociv.labels import FACILITY_STATUS_LABELS, FACILITY_TYPE_LABELS
+from geociv.store import FACILITY_STATUSES, FACILITY_TYPES, Facility, Store
 from geociv.uploads import FACILITY_KINDS, TABLE_KINDS, VECTOR_KINDS, kind_of, read_table
 from geociv.uploads.rejected import RejectedRow, rejected_rows_csv, row_problems
 from geociv.uploads.tables import numbered_records

@@ -48,6 +48,7 @@ from scipy.sparse.csgraph import dijkstra
 from geociv.coverage.network import SnapResult, WalkNetwork, local_metric_crs
 from geociv.crs import STORAGE_CRS
 from geociv.errors import Problem, ValidationError
+from geociv.labels import METHOD_LABELS, SPEED_LABELS
 
 __all__ = [
     "METHOD_LABELS",
@@ -71,18 +72,6 @@ SPEEDS: dict[str, float] = {
     "car": 8.3,
 }
 """Speed presets in metres per second (see the module docstring for their sources)."""
-
-#: Speed preset → (mode, who or what the preset stands for), for legends and tables.
-SPEED_LABELS: dict[str, tuple[str, str]] = {
-    "elderly": ("步行", "老年人"),
-    "design": ("步行", "设计步速"),
-    "adult": ("步行", "成年人"),
-    "ebike": ("电动自行车", "约 15 km/h"),
-    "car": ("小汽车", "约 30 km/h"),
-}
-
-#: How service areas were drawn (``IsochroneResult.method``), in Chinese.
-METHOD_LABELS: dict[str, str] = {"network": "路网步行计算", "fallback": "直线距离估算"}
 
 DEFAULT_MAX_SNAP_M = 500.0
 """Facilities farther than this from the network are rejected by :func:`reach`."""

@@ -30,13 +30,7 @@ import pandas as pd
 import shapely
 
 from geociv.coverage.facilities import parse_types
-from geociv.coverage.isochrones import (
-    METHOD_LABELS,
-    IsochroneResult,
-    fallback_circles,
-    resolve_speed,
-    rings,
-)
+from geociv.coverage.isochrones import IsochroneResult, fallback_circles, resolve_speed, rings
 from geociv.coverage.network import WalkNetwork
 from geociv.coverage.population import (
     PopulationCoverage,
@@ -46,7 +40,8 @@ from geociv.coverage.population import (
 )
 from geociv.crs import STORAGE_CRS, projected_crs_for
 from geociv.errors import Problem, ValidationError
-from geociv.store import FACILITY_TYPE_LABELS, CoverageRun, Facility, Store
+from geociv.labels import FACILITY_TYPE_LABELS, METHOD_LABELS
+from geociv.store import CoverageRun, Facility, Store
 
 __all__ = [
     "SERVED_SHARE",

@@ -56,9 +56,8 @@ from geociv.coverage.offsets import OffsetCheck, check_datum_offset
 from geociv.crs import STORAGE_CRS, area_km2, to_storage_crs
 from geociv.divisions import polygon_problem, read_vector
 from geociv.errors import InputFileError, Problem, StoreError, UnknownRecordError, ValidationError
+from geociv.labels import FACILITY_TYPE_LABELS, ZONE_SET_KIND_LABELS
 from geociv.store import (
-    FACILITY_TYPE_LABELS,
-    ZONE_SET_KIND_LABELS,
     ZONE_SET_KINDS,
     CoverageZone,
     Facility,

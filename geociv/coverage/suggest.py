@@ -646,6 +646,70 @@ def suggest_sites(
         if progress is not None:
             progress(fraction, message)
 
+    _check_request(k, target_share, method, cell_m, candidate_spacing_m, minutes, detour, network)
+    speed_mps = resolve_speed(speed)
+    given = candidates is not None
+    params = {
+        "target_share": None if target_share is None else float(target_share),
+        "minutes": float(minutes), "speed_mps": speed_mps, "detour": float(detour),
+        "access_m": float(access_m), "cell_m": float(cell_m),
+        "candidate_spacing_m": None if given else float(candidate_spacing_m),
+        "candidates_given": given, "raster": None if raster is None else str(raster),
+    }  # fmt: skip
+    budget = float(minutes) * 60.0 * speed_mps
+    existing = _points(existing, "已有设施", "existing")
+    aoi_geo = _aoi_geometry(aoi)
+    notes: list[str] = []
+    report(0.0, "正在生成需求网格")
+    demand = _demand_points(aoi_geo, network, raster, float(cell_m))
+    report(0.2, "正在生成候选站点")
+    cand_xy, cand_ids = _candidate_sites(
+        candidates, candidate_ids, demand.aoi_m, demand.metric, network,
+        float(candidate_spacing_m), notes,
+    )  # fmt: skip
+    existing_ids = _ids(existing.index, "E")
+    all_ids = existing_ids + cand_ids
+    _check_sites(all_ids, k, len(cand_xy))
+    report(0.35, "正在计算覆盖矩阵")
+    matrix, coverage_method = _coverage_matrix(
+        network, demand, existing, cand_xy, budget, float(detour)
+    )
+    model = SiteCoverage(matrix, demand.weights, existing=existing_ids, site_ids=all_ids)
+    report(0.7, "正在优化选址")
+    res, used, k_eff = _optimise(model, k, target_share, method, exact_time_limit)
+    notes.extend(res.notes)
+    bound = _bound_of(model, res, used, k_eff)
+    order = model.marginal_order(res.selected)
+    frames = _result_frames(model, order, matrix, demand, cand_xy, cand_ids, given)
+    report(1.0, "选址完成")
+    return SiteSuggestion(
+        sites=frames["sites"], before=model.existing_covered, after=float(res.covered),
+        total=model.total, objective=demand.objective, unit=demand.unit, method=used,
+        bound=bound, bound_text=_bound_text(bound, target_share), model=model,
+        coverage_method=coverage_method, demand=frames["demand"], demand_xy=demand.xy,
+        metric_crs=demand.metric, candidates=frames["candidates"], existing_ids=existing_ids,
+        result=res, notes=notes,
+        _params={
+            **params,
+            "aliases": {} if given else {f"S{i + 1}": str(s) for i, (s, _) in enumerate(order)},
+            "known": set(all_ids),
+            "seconds": time.perf_counter() - t0,
+        },
+        _network=network,
+    )  # fmt: skip
+
+
+def _check_request(
+    k: int | None,
+    target_share: float | None,
+    method: str,
+    cell_m: float,
+    candidate_spacing_m: float,
+    minutes: float,
+    detour: float,
+    network: WalkNetwork | None,
+) -> None:
+    """Refuse a request whose numbers cannot be used, naming every field at once."""
     problems: list[Problem] = []
     if k is None and target_share is None:
         problems.append(Problem("请给出新增站点数 k 或目标覆盖比例", field="k"))
@@ -664,102 +728,150 @@ def suggest_sites(
         problems.append(Problem(f"绕行系数必须不小于 1，收到 {detour}", field="detour"))
     if problems:
         raise ValidationError(problems, title=_TITLE)
-    speed_mps = resolve_speed(speed)
-    budget = float(minutes) * 60.0 * speed_mps
-    existing = _points(existing, "已有设施", "existing")
-    aoi_geo = _aoi_geometry(aoi)
-    notes: list[str] = []
 
-    # -- demand --------------------------------------------------------------------------
-    report(0.0, "正在生成需求网格")
+
+@dataclass(frozen=True)
+class _Demand:
+    """The demand of a suggestion: points (``xy``, metres in ``metric``) with their weights
+    (people with a raster, else km² of area), and the area of interest in ``metric``."""
+
+    metric: Any
+    aoi_m: shapely.Geometry
+    xy: NDArray[np.float64]
+    weights: NDArray[np.float64]
+    objective: str
+    unit: str
+
+
+def _demand_points(
+    aoi_geo: shapely.Geometry,
+    network: WalkNetwork | None,
+    raster: str | Path | None,
+    cell_m: float,
+) -> _Demand:
+    """The demand grid of the area of interest, in the network's CRS (else a local one)."""
     if network is not None:
         metric = network.crs
     else:
         c = shapely.centroid(aoi_geo)
         metric = local_metric_crs(c.x, c.y)
     aoi_m = gpd.GeoSeries([aoi_geo], crs=STORAGE_CRS).to_crs(metric).iloc[0]
-    if raster is not None:
-        demand_xy, weights = _raster_demand(raster, aoi_geo, metric, float(cell_m))
-        objective, unit = "population", "人"
-        if weights.sum() <= 0:
-            raise ValidationError(
-                Problem("统计范围内人口为 0（栅格未覆盖该范围？）", field="raster"), title=_TITLE
-            )
-    else:
-        demand_xy, weights = _area_demand(aoi_m, float(cell_m))
-        objective, unit = "area", "km²"
+    if raster is None:
+        xy, weights = _area_demand(aoi_m, cell_m)
+        return _Demand(metric, aoi_m, xy, weights, "area", "km²")
+    xy, weights = _raster_demand(raster, aoi_geo, metric, cell_m)
+    if weights.sum() <= 0:
+        raise ValidationError(
+            Problem("统计范围内人口为 0（栅格未覆盖该范围？）", field="raster"), title=_TITLE
+        )
+    return _Demand(metric, aoi_m, xy, weights, "population", "人")
 
-    # -- candidates ----------------------------------------------------------------------
-    report(0.2, "正在生成候选站点")
+
+def _candidate_sites(
+    candidates: gpd.GeoSeries | None,
+    candidate_ids: Sequence[str] | None,
+    aoi_m: shapely.Geometry,
+    metric: Any,
+    network: WalkNetwork | None,
+    spacing: float,
+    notes: list[str],
+) -> tuple[NDArray[np.float64], list[str]]:
+    """The candidate sites inside the area (metres) and their ids: the given points, or a grid
+    (snapped to the network's nodes when there is one). What is left out goes to ``notes``."""
     if candidates is not None:
-        cand = _points(candidates, "候选站点", "candidates")
-        if candidate_ids is not None:
-            ids = [str(s) for s in candidate_ids]
-            if len(ids) != len(cand):
-                raise ValidationError(
-                    Problem(
-                        f"候选站点编号有 {len(ids)} 个，候选站点有 {len(cand)} 个",
-                        field="candidate_ids",
-                    ),
-                    title=_TITLE,
-                )
-        else:
-            ids = _ids(cand.index, "C")
-        cand_m = shapely.get_coordinates(cand.to_crs(metric).to_numpy()) if len(cand) else None
-        if cand_m is None:
-            inside = np.zeros(0, dtype=bool)
-            cand_m = np.zeros((0, 2))
-        else:
-            shapely.prepare(aoi_m)
-            inside = shapely.intersects_xy(aoi_m, cand_m[:, 0], cand_m[:, 1])
-        if (~inside).any():
-            notes.append(f"{int((~inside).sum())} 个候选站点在统计范围外，已忽略")
-        cand_xy = cand_m[inside]
-        cand_ids = [i for i, ok in zip(ids, inside, strict=True) if ok]
+        cand_xy, cand_ids = _given_candidates(candidates, candidate_ids, aoi_m, metric, notes)
     else:
-        cand_xy = _grid_candidates(aoi_m, float(candidate_spacing_m))
+        cand_xy = _grid_candidates(aoi_m, spacing)
         if network is not None and len(cand_xy):
             nodes, dist = network.nearest_nodes(cand_xy)
             near = dist <= DEFAULT_MAX_SNAP_M
             if (~near).any():
                 far = int((~near).sum())
                 notes.append(f"{far} 个网格候选点距路网超过 {DEFAULT_MAX_SNAP_M:.0f} 米，已舍弃")
-            uniq = np.unique(nodes[near])
-            cand_xy = network.xy[uniq]
+            cand_xy = network.xy[np.unique(nodes[near])]
         cand_ids = [f"C{i + 1}" for i in range(len(cand_xy))]
     if len(cand_xy) == 0:
         raise ValidationError(
             Problem("统计范围内没有候选站点", field="candidates"), title="无候选站点"
         )
-    existing_ids = _ids(existing.index, "E")
-    all_ids = existing_ids + cand_ids
+    return cand_xy, cand_ids
+
+
+def _given_candidates(
+    candidates: gpd.GeoSeries,
+    candidate_ids: Sequence[str] | None,
+    aoi_m: shapely.Geometry,
+    metric: Any,
+    notes: list[str],
+) -> tuple[NDArray[np.float64], list[str]]:
+    """The given candidates inside the area (metres) with their ids."""
+    cand = _points(candidates, "候选站点", "candidates")
+    if candidate_ids is not None:
+        ids = [str(s) for s in candidate_ids]
+        if len(ids) != len(cand):
+            raise ValidationError(
+                Problem(f"候选站点编号有 {len(ids)} 个，候选站点有 {len(cand)} 个",
+                        field="candidate_ids"),
+                title=_TITLE,
+            )  # fmt: skip
+    else:
+        ids = _ids(cand.index, "C")
+    if len(cand):
+        cand_m = shapely.get_coordinates(cand.to_crs(metric).to_numpy())
+        shapely.prepare(aoi_m)
+        inside = shapely.intersects_xy(aoi_m, cand_m[:, 0], cand_m[:, 1])
+    else:
+        cand_m, inside = np.zeros((0, 2)), np.zeros(0, dtype=bool)
+    if (~inside).any():
+        notes.append(f"{int((~inside).sum())} 个候选站点在统计范围外，已忽略")
+    return cand_m[inside], [i for i, ok in zip(ids, inside, strict=True) if ok]
+
+
+def _check_sites(all_ids: list[str], k: int | None, n_candidates: int) -> None:
+    """Refuse ids shared by an existing site and a candidate, and more new sites than
+    candidates."""
     if len(set(all_ids)) != len(all_ids):
         raise ValidationError(
             Problem("已有设施与候选站点的编号有重复", field="candidate_ids"), title=_TITLE
         )
+    if k is not None and int(k) > n_candidates:
+        raise ValidationError(
+            Problem(f"新增站点数 k = {k} 大于候选站点数 {n_candidates}", field="k"), title=_TITLE
+        )
+
+
+def _coverage_matrix(
+    network: WalkNetwork | None,
+    demand: _Demand,
+    existing: gpd.GeoSeries,
+    cand_xy: NDArray[np.float64],
+    budget: float,
+    detour: float,
+) -> tuple[Any, str]:
+    """Which demand points each site (the existing ones, then the candidates) reaches within
+    ``budget`` metres: along the network, or in a straight line shortened by the detour
+    factor; with the method used."""
     exist_xy = (
-        shapely.get_coordinates(existing.to_crs(metric).to_numpy())
+        shapely.get_coordinates(existing.to_crs(demand.metric).to_numpy())
         if len(existing)
         else np.zeros((0, 2))
     )
-    if k is not None and int(k) > len(cand_xy):
-        raise ValidationError(
-            Problem(f"新增站点数 k = {k} 大于候选站点数 {len(cand_xy)}", field="k"), title=_TITLE
-        )
-
-    # -- coverage ------------------------------------------------------------------------
-    report(0.35, "正在计算覆盖矩阵")
     sites_xy = np.vstack([exist_xy, cand_xy])
     if network is not None:
-        matrix = _network_coverage(network, demand_xy, sites_xy, budget)
-        coverage_method = "network"
-    else:
-        matrix = coverage_within_distance(demand_xy, sites_xy, budget / float(detour))
-        coverage_method = "fallback"
-    model = SiteCoverage(matrix, weights, existing=existing_ids, site_ids=all_ids)
+        return _network_coverage(network, demand.xy, sites_xy, budget), "network"
+    return coverage_within_distance(demand.xy, sites_xy, budget / detour), "fallback"
 
-    # -- optimisation --------------------------------------------------------------------
-    report(0.7, "正在优化选址")
+
+def _optimise(
+    model: SiteCoverage,
+    k: int | None,
+    target_share: float | None,
+    method: str,
+    exact_time_limit: float | None,
+) -> tuple[Any, str, int]:
+    """Solve: the fewest sites for ``target_share`` (LSCP) without ``k``, else the best ``k``
+    (MCLP), exactly or greedily (see :func:`suggest_sites`). Returns the result, the method
+    used and the number of new sites."""
     sub, _ = model._reduced()
     moderate = sub.shape[0] * sub.shape[1] <= AUTO_EXACT_MAX_ENTRIES
     use_exact = method == "exact" or (
@@ -768,41 +880,47 @@ def suggest_sites(
     if k is None:
         assert target_share is not None
         res = model.lscp(float(target_share), exact=use_exact)
-        used = "lscp-exact" if use_exact else "lscp-greedy"
-        k_eff = len(res.selected)
-    else:
-        k_eff = int(k)
-        greedy = model.greedy_mclp(k_eff)
-        # "auto" skips the integer program when the LP bound already proves greedy optimal.
-        if use_exact and not (method == "auto" and greedy.optimal):
-            res, used = model.exact_mclp(k_eff, time_limit=exact_time_limit), "exact"
-            if greedy.covered > res.covered:  # a time limit can leave exact behind
-                res = greedy
-        else:
-            res, used = greedy, "greedy"
-    notes.extend(res.notes)
-    if k_eff > 0:
-        raw = model.feasibility_bound(k_eff)
-        lower, upper = raw.lower, raw.upper
-        if res.optimal and used in ("exact", "lscp-exact"):
-            upper = min(upper, res.covered)
-        lower = max(lower, res.covered)
-        bound = FeasibilityBound(k=k_eff, lower=lower, upper=max(upper, lower), total=model.total)
-    else:
-        bound = FeasibilityBound(
-            k=0, lower=model.existing_covered, upper=model.existing_covered, total=model.total
-        )
-    bound_text = _bound_text(bound, target_share)
+        return res, "lscp-exact" if use_exact else "lscp-greedy", len(res.selected)
+    greedy = model.greedy_mclp(int(k))
+    # "auto" skips the integer program when the LP bound already proves greedy optimal.
+    if use_exact and not (method == "auto" and greedy.optimal):
+        res = model.exact_mclp(int(k), time_limit=exact_time_limit)
+        if greedy.covered > res.covered:  # a time limit can leave exact behind
+            return greedy, "exact", int(k)
+        return res, "exact", int(k)
+    return greedy, "greedy", int(k)
 
-    # -- result --------------------------------------------------------------------------
-    order = model.marginal_order(res.selected)
-    pos = {s: i for i, s in enumerate(all_ids)}
-    picked = [pos[s] - len(existing_ids) for s, _ in order]
+
+def _bound_of(model: SiteCoverage, res: Any, used: str, k_eff: int) -> FeasibilityBound:
+    """The feasibility bound for ``k_eff`` new sites, tightened by the answer found."""
+    if k_eff <= 0:
+        covered = model.existing_covered
+        return FeasibilityBound(k=0, lower=covered, upper=covered, total=model.total)
+    raw = model.feasibility_bound(k_eff)
+    lower, upper = raw.lower, raw.upper
+    if res.optimal and used in ("exact", "lscp-exact"):
+        upper = min(upper, res.covered)
+    lower = max(lower, res.covered)
+    return FeasibilityBound(k=k_eff, lower=lower, upper=max(upper, lower), total=model.total)
+
+
+def _result_frames(
+    model: SiteCoverage,
+    order: list[tuple[str, float]],
+    matrix: Any,
+    demand: _Demand,
+    cand_xy: NDArray[np.float64],
+    cand_ids: list[str],
+    given: bool,
+) -> dict[str, gpd.GeoDataFrame]:
+    """The suggestion's tables in EPSG:4490: ``sites`` (ranked by what each adds),
+    ``demand`` (covered before and after) and ``candidates``."""
+    pos = {s: i for i, s in enumerate(model.site_ids)}
+    n_existing = len(model.existing)
+    picked = [pos[s] - n_existing for s, _ in order]
     added = np.array([g for _, g in order], dtype=np.float64)
-    total = model.total
-    before = model.existing_covered
-    pts = gpd.GeoSeries(shapely.points(cand_xy[picked]) if picked else [], crs=metric)
-    given = candidates is not None
+    total, before = model.total, model.existing_covered
+    pts = gpd.GeoSeries(shapely.points(cand_xy[picked]) if picked else [], crs=demand.metric)
     sites = gpd.GeoDataFrame(
         {
             "rank": np.arange(1, len(order) + 1),
@@ -818,59 +936,23 @@ def suggest_sites(
         crs=STORAGE_CRS,
     )
     a_csr = sp.csr_array(matrix)
-    exist_cols = np.arange(len(existing_ids))
     new_cols = np.asarray([pos[s] for s, _ in order], dtype=np.int64)
-    cov_before = np.asarray(a_csr[:, exist_cols].sum(axis=1)).ravel() > 0
+    cov_before = np.asarray(a_csr[:, np.arange(n_existing)].sum(axis=1)).ravel() > 0
     cov_after = cov_before | (np.asarray(a_csr[:, new_cols].sum(axis=1)).ravel() > 0)
-    demand = gpd.GeoDataFrame(
-        {"weight": weights, "covered_before": cov_before, "covered_after": cov_after},
-        geometry=gpd.GeoSeries(shapely.points(demand_xy), crs=metric)
-        .to_crs(STORAGE_CRS)
-        .to_numpy(),
-        crs=STORAGE_CRS,
-    )
-    cand_frame = gpd.GeoDataFrame(
-        {"candidate_id": cand_ids},
-        geometry=gpd.GeoSeries(shapely.points(cand_xy), crs=metric).to_crs(STORAGE_CRS).to_numpy(),
-        crs=STORAGE_CRS,
-    )
-    aliases = {} if given else {f"S{i + 1}": str(s) for i, (s, _) in enumerate(order)}
-    report(1.0, "选址完成")
-    return SiteSuggestion(
-        sites=sites,
-        before=before,
-        after=float(res.covered),
-        total=total,
-        objective=objective,
-        unit=unit,
-        method=used,
-        bound=bound,
-        bound_text=bound_text,
-        model=model,
-        coverage_method=coverage_method,
-        demand=demand,
-        demand_xy=demand_xy,
-        metric_crs=metric,
-        candidates=cand_frame,
-        existing_ids=existing_ids,
-        result=res,
-        notes=notes,
-        _params={
-            "target_share": None if target_share is None else float(target_share),
-            "minutes": float(minutes),
-            "speed_mps": speed_mps,
-            "detour": float(detour),
-            "access_m": float(access_m),
-            "cell_m": float(cell_m),
-            "candidate_spacing_m": None if given else float(candidate_spacing_m),
-            "candidates_given": given,
-            "raster": None if raster is None else str(raster),
-            "aliases": aliases,
-            "known": set(all_ids),
-            "seconds": time.perf_counter() - t0,
-        },
-        _network=network,
-    )
+
+    def storage(xy: NDArray[np.float64]) -> Any:
+        return gpd.GeoSeries(shapely.points(xy), crs=demand.metric).to_crs(STORAGE_CRS).to_numpy()
+
+    return {
+        "sites": sites,
+        "demand": gpd.GeoDataFrame(
+            {"weight": demand.weights, "covered_before": cov_before, "covered_after": cov_after},
+            geometry=storage(demand.xy), crs=STORAGE_CRS,
+        ),
+        "candidates": gpd.GeoDataFrame(
+            {"candidate_id": cand_ids}, geometry=storage(cand_xy), crs=STORAGE_CRS
+        ),
+    }  # fmt: skip
 
 
 def _bound_text(bound: FeasibilityBound, target_share: float | None) -> str:

@@ -58,7 +58,6 @@ Examples
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -66,20 +65,23 @@ from datetime import date
 from geociv.authority import require
 from geociv.divisions import Divisions, normalize_code
 from geociv.errors import AdcodeError, NotFoundError, Problem, ValidationError
+from geociv.fields import check_day, choose, day_asked
 from geociv.gazetteer.categories import CATEGORIES
 from geociv.gazetteer.names import Gazetteer
 from geociv.gazetteer.rules import RULES, SEVERITIES, Finding, Report
+from geociv.labels import (
+    CASE_KIND_LABELS,
+    CASE_STATUS_LABELS,
+    CASE_STEP_LABELS,
+    DOCUMENT_TYPE_LABELS,
+)
 from geociv.store import (
     CASE_CLOSABLE_STATUSES,
     CASE_CLOSED_STATUSES,
     CASE_CLOSING_STEPS,
-    CASE_KIND_LABELS,
     CASE_KINDS,
-    CASE_STATUS_LABELS,
     CASE_STATUSES,
-    CASE_STEP_LABELS,
     CASE_STEPS,
-    DOCUMENT_TYPE_LABELS,
     DOCUMENT_TYPES,
     CaseDocument,
     NameCase,
@@ -101,95 +103,9 @@ NOTICE_STATUSES: tuple[str, ...] = CASE_STATUSES[CASE_STATUSES.index("approved")
 #: Largest document accepted (bytes).
 MAX_DOCUMENT_BYTES = 50 * 1024 * 1024
 
-_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
 
 class CaseStatusError(ValidationError):
     """A step was asked of a case that is not in the status the step needs."""
-
-
-# -- small validation helpers shared with :mod:`geociv.gazetteer.signs` ----------------------
-
-
-def as_day(value: str | date | None) -> date:
-    """``value`` (``YYYY-MM-DD`` or a date; ``None`` for today) as a date; ``ValueError`` if
-    it is not a valid ISO day."""
-    if value is None:
-        return date.today()
-    if isinstance(value, date):
-        return value
-    text = str(value).strip()
-    if not _ISO_DAY.match(text):
-        raise ValueError(f"日期 {text!r} 应为 YYYY-MM-DD 格式")
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise ValueError(f"日期 {text!r} 不存在") from None
-
-
-def day_asked(value: str | date | None, field: str = "today") -> date:
-    """:func:`as_day` for a day a caller asks about, a :class:`ValidationError` if invalid."""
-    try:
-        return as_day(value)
-    except ValueError as exc:
-        raise ValidationError(Problem(str(exc), field=field)) from None
-
-
-def check_day(
-    value: str | date | None,
-    field: str,
-    problems: list[Problem],
-    *,
-    not_before: str | None = None,
-    not_before_label: str = "",
-    default_today: bool = True,
-) -> str | None:
-    """Validate a step date: a real ISO day, not after today, not before ``not_before``.
-
-    Appends to ``problems`` and returns ``None`` when invalid; returns the ISO text otherwise
-    (``None`` is today when ``default_today``, else stays ``None``).
-    """
-    if value is None or (isinstance(value, str) and not value.strip()):
-        if not default_today:
-            return None
-        value = None
-    try:
-        day = as_day(value)
-    except ValueError as exc:
-        problems.append(Problem(str(exc), field=field))
-        return None
-    if day > date.today():
-        problems.append(Problem(f"日期 {day.isoformat()} 晚于今天", field=field))
-        return None
-    if not_before is not None and day < date.fromisoformat(not_before):
-        problems.append(
-            Problem(f"日期 {day.isoformat()} 早于{not_before_label}日期 {not_before}", field=field)
-        )
-        return None
-    return day.isoformat()
-
-
-def choose(
-    value: str | None,
-    codes: tuple[str, ...],
-    labels: Mapping[str, str],
-    field: str,
-    what: str,
-    problems: list[Problem],
-) -> str | None:
-    """The code of ``value`` given as a code or its Chinese label; a problem if unknown."""
-    text = (value or "").strip()
-    if text in codes:
-        return text
-    for code, label in labels.items():
-        if text == label:
-            return code
-    allowed = "、".join(labels[c] for c in codes)
-    if not text:
-        problems.append(Problem(f"请选择{what}；可用：{allowed}", field=field))
-    else:
-        problems.append(Problem(f"未知的{what}“{text}”；可用：{allowed}", field=field))
-    return None
 
 
 def chinese_date(day: object) -> str:

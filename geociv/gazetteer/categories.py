@@ -20,12 +20,6 @@ from dataclasses import dataclass
 
 #: Scope levels and how many leading digits of a division code identify the scope.
 SCOPE_DIGITS: dict[str, int] = {"nation": 0, "province": 2, "city": 4, "county": 6}
-SCOPE_LABELS: dict[str, str] = {
-    "nation": "全国",
-    "province": "省内",
-    "city": "市（建成区）内",
-    "county": "县内",
-}
 
 
 @dataclass(frozen=True)

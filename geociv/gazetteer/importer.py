@@ -20,7 +20,8 @@ from geociv import uploads
 from geociv.divisions import read_vector
 from geociv.errors import InputFileError, Problem
 from geociv.gazetteer.categories import CATEGORIES
-from geociv.gazetteer.rules import SEVERITY_LABELS, Candidate, Report
+from geociv.gazetteer.rules import Candidate, Report
+from geociv.labels import SEVERITY_LABELS
 from geociv.uploads.tables import numbered_records
 
 COLUMN_ALIASES: dict[str, tuple[str, ...]] = {

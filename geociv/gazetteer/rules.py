@@ -23,18 +23,17 @@ from pathlib import Path
 
 from geociv.gazetteer.categories import (
     CATEGORIES,
-    SCOPE_LABELS,
     STACKABLE,
     STACKING_CATEGORIES,
     scope_key,
     split_generic,
 )
 from geociv.gazetteer.pinyin import Romanizer
+from geociv.labels import SCOPE_LABELS, SEVERITY_LABELS
 
 LISTS_DIR = Path(__file__).resolve().parents[2] / "data" / "gazetteer" / "lists"
 
 SEVERITIES: tuple[str, ...] = ("error", "warning", "notice")
-SEVERITY_LABELS: dict[str, str] = {"error": "错误", "warning": "警告", "notice": "提示"}
 
 #: Longest standard name accepted without a warning (characters).
 MAX_NAME_LENGTH = 20

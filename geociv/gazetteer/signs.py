@@ -39,15 +39,13 @@ from shapely.geometry.base import BaseGeometry
 from geociv.authority import require
 from geociv.crs import in_china
 from geociv.errors import NotFoundError, Problem, ValidationError
-from geociv.gazetteer.cases import check_day, choose, day_asked
+from geociv.fields import check_day, choose, day_asked
 from geociv.gazetteer.names import Gazetteer
 from geociv.gazetteer.rules import RULES, Finding, traditional_characters
+from geociv.labels import PATROL_CONDITION_LABELS, SIGN_STATUS_LABELS, SIGN_TYPE_LABELS
 from geociv.store import (
-    PATROL_CONDITION_LABELS,
     PATROL_CONDITIONS,
-    SIGN_STATUS_LABELS,
     SIGN_STATUSES,
-    SIGN_TYPE_LABELS,
     SIGN_TYPES,
     NameRecord,
     Patrol,

@@ -18,28 +18,12 @@ def now_utc() -> str:
 #: Division levels from the top of the adcode hierarchy down.
 LEVELS: tuple[str, ...] = ("province", "city", "county", "township", "village")
 
-#: Chinese label of each level, for UI and messages.
-LEVEL_LABELS: dict[str, str] = {
-    "province": "省级",
-    "city": "地级",
-    "county": "县级",
-    "township": "乡级",
-    "village": "村级",
-}
-
 #: ``statutory`` divisions are in GB/T 2260; ``statistical`` ones are units that only the
 #: National Bureau of Statistics codes (development zones and the like).
 KINDS: tuple[str, ...] = ("statutory", "statistical")
 
 #: User roles. ``admin`` may do everything.
 ROLES: tuple[str, ...] = ("officer", "inspector", "planner", "admin")
-
-ROLE_LABELS: dict[str, str] = {
-    "officer": "地名管理员",
-    "inspector": "界线联检人员",
-    "planner": "规划人员",
-    "admin": "系统管理员",
-}
 
 
 @dataclass(frozen=True)
@@ -162,13 +146,6 @@ class UpsertCounts:
 #: Life cycle of a name record. Nothing is deleted: a name is ``retired``.
 NAME_STATUSES: tuple[str, ...] = ("proposed", "approved", "published", "retired")
 
-NAME_STATUS_LABELS: dict[str, str] = {
-    "proposed": "拟用",
-    "approved": "已批准",
-    "published": "已公告",
-    "retired": "已停用",
-}
-
 
 @dataclass(frozen=True)
 class NameRecord:
@@ -243,8 +220,6 @@ class FindingOverride:
 #: ``naming`` gives a new name; ``renaming`` changes the standard name of an existing record.
 CASE_KINDS: tuple[str, ...] = ("naming", "renaming")
 
-CASE_KIND_LABELS: dict[str, str] = {"naming": "命名", "renaming": "更名"}
-
 #: The steps of a case that takes effect, in order (its path), each with the status the case
 #: has after it.
 CASE_STEPS: tuple[str, ...] = ("apply", "review", "approve", "file", "publish", "effective")
@@ -256,17 +231,6 @@ CASE_CLOSING_STEPS: tuple[str, ...] = ("withdraw", "reject")
 
 #: Every step a case can record: its path, then the closing steps.
 CASE_ALL_STEPS: tuple[str, ...] = CASE_STEPS + CASE_CLOSING_STEPS
-
-CASE_STEP_LABELS: dict[str, str] = {
-    "apply": "申请",
-    "review": "审核",
-    "approve": "批准",
-    "file": "备案",
-    "publish": "公告",
-    "effective": "生效",
-    "withdraw": "撤回",
-    "reject": "不予批准",
-}
 
 #: Statuses along the path, in the order of :data:`CASE_STEPS`.
 CASE_STATUSES: tuple[str, ...] = (
@@ -291,17 +255,6 @@ CASE_CLOSABLE_STATUSES: tuple[str, ...] = ("applied", "reviewed")
 #: Statuses in which a case is finished (办结) and takes no further step.
 CASE_FINAL_STATUSES: tuple[str, ...] = ("effective", *CASE_CLOSED_STATUSES)
 
-CASE_STATUS_LABELS: dict[str, str] = {
-    "applied": "已申请",
-    "reviewed": "已审核",
-    "approved": "已批准",
-    "filed": "已备案",
-    "published": "已公告",
-    "effective": "已生效",
-    "withdrawn": "已撤回",
-    "rejected": "不予批准",
-}
-
 #: Status a case is in after each step.
 STEP_STATUS: dict[str, str] = {
     **dict(zip(CASE_STEPS, CASE_STATUSES, strict=True)),
@@ -318,15 +271,6 @@ DOCUMENT_TYPES: tuple[str, ...] = (
     "approval",
     "other",
 )
-
-DOCUMENT_TYPE_LABELS: dict[str, str] = {
-    "assessment": "综合评估报告",
-    "expert": "专家论证报告",
-    "consultation": "征求意见报告",
-    "protection": "保护措施",
-    "approval": "批复文件",
-    "other": "其他材料",
-}
 
 
 @dataclass(frozen=True)
@@ -425,32 +369,10 @@ class CaseDocument:
 
 SIGN_TYPES: tuple[str, ...] = ("road", "house_number", "village", "natural", "other")
 
-SIGN_TYPE_LABELS: dict[str, str] = {
-    "road": "路牌",
-    "house_number": "门牌",
-    "village": "村牌",
-    "natural": "自然实体标志",
-    "other": "其他",
-}
-
 #: Life cycle of a sign. Nothing is deleted: a sign taken down is ``removed``.
 SIGN_STATUSES: tuple[str, ...] = ("in_service", "damaged", "removed")
 
-SIGN_STATUS_LABELS: dict[str, str] = {
-    "in_service": "在用",
-    "damaged": "损坏",
-    "removed": "已拆除",
-}
-
 PATROL_CONDITIONS: tuple[str, ...] = ("intact", "soiled", "broken", "missing", "obscured")
-
-PATROL_CONDITION_LABELS: dict[str, str] = {
-    "intact": "完好",
-    "soiled": "污损",
-    "broken": "破损",
-    "missing": "缺失",
-    "obscured": "被遮挡",
-}
 
 
 @dataclass(frozen=True)
@@ -511,22 +433,9 @@ class Patrol:
 #: have one known side only (the outline of the divisions they were derived from).
 LINE_LEVELS: tuple[str, ...] = ("provincial", "city", "county", "edge")
 
-LINE_LEVEL_LABELS: dict[str, str] = {
-    "provincial": "省级",
-    "city": "市级",
-    "county": "县级",
-    "edge": "外界（仅一侧）",
-}
-
 #: Where a line's geometry comes from: derived from division polygons, a survey (勘界), or
 #: made up for the demo (示例).
 LINE_SOURCES: tuple[str, ...] = ("derived", "surveyed", "sample")
-
-LINE_SOURCE_LABELS: dict[str, str] = {
-    "derived": "由区划面推算",
-    "surveyed": "勘界测量",
-    "sample": "示例",
-}
 
 #: Marker type codes: ``Q`` single (单立, on the line); ``A``/``B`` a paired set (双立, one on
 #: each side, same serial); ``C``/``D``/``E`` a triple set (三立, same serial).
@@ -540,8 +449,6 @@ MARKER_TYPE_CODES: dict[str, str] = {
 }
 
 MARKER_KINDS: tuple[str, ...] = ("single", "paired", "triple")
-
-MARKER_KIND_LABELS: dict[str, str] = {"single": "单立", "paired": "双立", "triple": "三立"}
 
 #: Letters of each complete set.
 MARKER_SETS: dict[str, tuple[str, ...]] = {
@@ -560,45 +467,18 @@ MARKER_CONDITIONS: tuple[str, ...] = (
     "illegible",
 )
 
-MARKER_CONDITION_LABELS: dict[str, str] = {
-    "intact": "完好",
-    "damaged": "损坏",
-    "missing": "丢失",
-    "displaced": "移位",
-    "buried": "掩埋",
-    "illegible": "字迹不清",
-}
-
 #: Kinds of change along a line recorded in a line inspection.
 LINE_CHANGE_TYPES: tuple[str, ...] = ("construction", "river", "road", "dispute", "other")
-
-LINE_CHANGE_LABELS: dict[str, str] = {
-    "construction": "跨界建设",
-    "river": "河道变化",
-    "road": "道路变化",
-    "dispute": "边界争议",
-    "other": "其他变化",
-}
 
 #: ``regular``: the once-per-round inspection of a line; ``ad_hoc``: after a flood, a river
 #: course or road change, a dispute.
 PLAN_KINDS: tuple[str, ...] = ("regular", "ad_hoc")
 
-PLAN_KIND_LABELS: dict[str, str] = {"regular": "例行联检", "ad_hoc": "专项检查"}
-
 RECORD_KINDS: tuple[str, ...] = ("marker", "line")
-
-RECORD_KIND_LABELS: dict[str, str] = {"marker": "界桩检查", "line": "界线检查"}
 
 #: ``draft`` until both sides have signed, then ``final``; a version replaced by a correction
 #: is ``superseded`` (kept, with its signatures).
 RECORD_STATUSES: tuple[str, ...] = ("draft", "final", "superseded")
-
-RECORD_STATUS_LABELS: dict[str, str] = {
-    "draft": "待签字",
-    "final": "双方已签字",
-    "superseded": "已被更正",
-}
 
 SIDES: tuple[str, ...] = ("left", "right")
 
@@ -855,23 +735,8 @@ FACILITY_TYPES = (
     "fitting_center",
     "experience_hall",
 )
-FACILITY_TYPE_LABELS = {
-    "nursing_home": "养老院/敬老院",
-    "subdistrict_center": "街道综合养老服务中心",
-    "day_care": "社区日间照料中心",
-    "rural_mutual_aid": "农村幸福院",
-    "rental_station": "辅具租赁服务站",
-    "fitting_center": "适配服务中心",
-    "experience_hall": "综合体验馆",
-}
 #: ``retired`` marks a closed facility: rows are never deleted.
 FACILITY_STATUSES = ("existing", "planned", "candidate", "retired")
-FACILITY_STATUS_LABELS = {
-    "existing": "已建",
-    "planned": "规划",
-    "candidate": "候选",
-    "retired": "已撤销",
-}
 
 
 @dataclass(frozen=True)
@@ -915,12 +780,6 @@ class CoverageRun:
 #: Kinds of zone set: an area of interest (统计范围, e.g. the main urban area), subdistricts
 #: (街道/乡镇), communities (社区/村) or anything else.
 ZONE_SET_KINDS = ("aoi", "subdistrict", "community", "other")
-ZONE_SET_KIND_LABELS = {
-    "aoi": "统计范围",
-    "subdistrict": "街道（乡镇）",
-    "community": "社区（村）",
-    "other": "其他",
-}
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from wtforms.validators import DataRequired, Length
 from geociv.auth import MAX_PASSWORD_LENGTH, Users
 from geociv.backup import BackupInfo, backup, last_backup
 from geociv.errors import DuplicateError, Problem, StoreError, ValidationError
-from geociv.store import ROLE_LABELS
+from geociv.labels import ROLE_LABELS
 from web._helpers import actor, flash_error, role_required, store
 from web.audit_view import (
     AUDIT_PAGE_SIZE,

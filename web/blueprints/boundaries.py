@@ -35,32 +35,33 @@ from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 
 from geociv.boundaries import exports
-from geociv.boundaries.findings import SEVERITY_LABELS, BoundaryFinding, Findings
-from geociv.boundaries.inspections import SIDE_LABELS
+from geociv.boundaries.findings import BoundaryFinding, Findings
 from geociv.boundaries.markers import Markers
 from geociv.boundaries.registry import BoundaryLines
-from geociv.boundaries.rounds import PLAN_STATUS_LABELS, LineStatus, Rounds
-from geociv.boundaries.topology import KIND_LABELS, check_topology
+from geociv.boundaries.rounds import LineStatus, Rounds
+from geociv.boundaries.topology import check_topology
 from geociv.divisions import Divisions
 from geociv.errors import Problem, ValidationError
-from geociv.store import (
+from geociv.labels import (
     LINE_CHANGE_LABELS,
     LINE_LEVEL_LABELS,
     LINE_SOURCE_LABELS,
     MARKER_CONDITION_LABELS,
-    MARKER_CONDITIONS,
     MARKER_KIND_LABELS,
     PLAN_KIND_LABELS,
+    PLAN_STATUS_LABELS,
     RECORD_KIND_LABELS,
     RECORD_STATUS_LABELS,
-    InspectionPlan,
-    InspectionRecord,
-    Marker,
+    SEVERITY_LABELS,
+    SIDE_LABELS,
+    TOPOLOGY_KIND_LABELS,
 )
+from geociv.store import MARKER_CONDITIONS, InspectionPlan, InspectionRecord, Marker
 from geociv.uploads.limits import MAX_PHOTO_BYTES
 from web._helpers import actor, flash_problems, not_found, role_required, store
 from web._uploads import photo_bytes
-from web.blueprints.boundaries_api import (
+from web.caching import cached
+from web.handlers.boundaries import (
     build_report,
     correct_record,
     create_record,
@@ -78,8 +79,7 @@ from web.blueprints.boundaries_api import (
     sign_record,
     user_side,
 )
-from web.blueprints.cases_api import download
-from web.caching import cached
+from web.handlers.files import download
 from web.maps import add_labels, interactive_geojson, map_parts, offline_map
 from web.maps import map_text as _text
 
@@ -1035,18 +1035,19 @@ def topology_page() -> Any:
     report = check_topology(counties)
     m = _base_map(_bounds(*list(counties.geometry)), outline=True)
     names = dict(zip(counties["code"], counties["name"], strict=True))
-    for label, items, colour in (("拓扑问题", report.issues, "#c0392b"),
-                                 ("区划内空洞（飞地）", report.holes, "#d68910")):  # fmt: skip
+    layers = (("拓扑问题", report.issues, "#c0392b"),
+              (TOPOLOGY_KIND_LABELS["hole"], report.holes, "#d68910"))  # fmt: skip
+    for label, items, colour in layers:
         group = folium.FeatureGroup(name=label)
         for issue in items:
-            _issue_layer(issue.geometry, colour, f"{KIND_LABELS[issue.kind]}：{issue.message}"
-                         ).add_to(group)  # fmt: skip
+            text = f"{TOPOLOGY_KIND_LABELS[issue.kind]}：{issue.message}"
+            _issue_layer(issue.geometry, colour, text).add_to(group)
         group.add_to(m)
     return render_template(
         "boundaries_topology.html",
         report=report,
         names=names,
-        kind_labels=KIND_LABELS,
+        kind_labels=TOPOLOGY_KIND_LABELS,
         **_map_context(m),
     )
 

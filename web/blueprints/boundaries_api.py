@@ -5,122 +5,79 @@ role). Every write goes through :mod:`geociv.boundaries` (the services audit it)
 inspector's side of a line is decided by the services from the user's division. Bad input is
 a 400 with ``{"error", "problems": [{row, field, message}]}`` whose fields are the request's
 (``lon``/``lat``/``location`` for the measured position, ``photo`` for a photo, ``file`` for
-an import). The helpers here are shared with the pages in :mod:`web.blueprints.boundaries`.
+an import). What the page :mod:`web.blueprints.boundaries` shares with it is in
+:mod:`web.handlers.boundaries`.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 from shapely.geometry import mapping
-from werkzeug.datastructures import FileStorage
 
 from geociv.boundaries.findings import BoundaryFinding, Findings
-from geociv.boundaries.inspections import SIDE_LABELS, Inspections
-from geociv.boundaries.markers import Markers, check_photo
-from geociv.boundaries.registry import BoundaryLines, side_of, side_unit, to_frame
+from geociv.boundaries.markers import Markers
+from geociv.boundaries.registry import BoundaryLines, to_frame
 from geociv.boundaries.topology import check_topology
 from geociv.divisions import Divisions, normalize_code
-from geociv.errors import AdcodeError, GeocivError, Problem, ValidationError
-from geociv.store import (
+from geociv.errors import AdcodeError, Problem, ValidationError
+from geociv.labels import (
     LINE_CHANGE_LABELS,
     LINE_LEVEL_LABELS,
-    LINE_LEVELS,
     LINE_SOURCE_LABELS,
     MARKER_CONDITION_LABELS,
     MARKER_KIND_LABELS,
     RECORD_KIND_LABELS,
     RECORD_STATUS_LABELS,
+)
+from geociv.store import (
+    LINE_LEVELS,
     RECORD_STATUSES,
     SIDES,
-    BoundaryLine,
     BoundaryPhoto,
     InspectionRecord,
     Marker,
-    User,
 )
-from geociv.uploads import TABLE_KINDS
-from geociv.uploads.limits import MAX_PHOTO_BYTES
-from web._helpers import actor, fields_renamed, not_found, role_required, store
-from web._uploads import photo_bytes, received
-from web.blueprints.cases_api import download, parse_point
-from web.params import ID_INT_MAX, int_arg, parse_int
+from web._helpers import actor, not_found, role_required, store
+from web.handlers.boundaries import (
+    build_report,
+    correct_record,
+    create_record,
+    division_name,
+    get_line,
+    get_record,
+    import_markers,
+    inspections,
+    jurisdiction,
+    latest_checks,
+    report_docx_file,
+    report_filename,
+    report_html_page,
+    side_info,
+    sign_record,
+)
+from web.params import ID_INT_MAX, flag, int_arg, parse_int
 
 if TYPE_CHECKING:
-    from geociv.boundaries.reports import InspectionReport
+    pass
 
 bp = Blueprint("boundaries_api", __name__, url_prefix="/api/boundaries")
 
 #: Roles that may read lines, markers, records and reports (every role; admins pass too).
 READERS: tuple[str, ...] = ("officer", "inspector", "planner")
 
-#: The services' field names → the request's.
-RENAMED = {"measured": "location", "filename": "photo", "content": "photo"}
-
-_TRUE = {"1", "true", "yes", "on"}
 
 #: Bounds of round numbers and report years in requests.
 ROUND_MAX = 999
 YEAR_MIN, YEAR_MAX = 1949, 2100
 
 
-# -- look-ups shared with the pages -------------------------------------------------------------
-
-
-def jurisdiction() -> str:
-    """Adcode of the jurisdiction the app serves (``JURISDICTION``, the demo's 411700)."""
-    return str(current_app.config["JURISDICTION"])
-
-
-def inspections() -> Inspections:
-    """The inspection-record service on the app's store."""
-    return Inspections(store())
-
-
-def get_line(line_id: str) -> BoundaryLine:
-    """The current version of a line, else its last version (a closed line), else a 404."""
-    line = store().get_boundary_line(line_id.strip())
-    if line is None:
-        versions = store().boundary_line_versions(line_id.strip())
-        if not versions:
-            not_found(f"未找到界线 {line_id}")
-        line = versions[-1]
-    return line
-
-
-def get_record(record_id: str) -> InspectionRecord:
-    """The latest version of an inspection record, or a 404 naming it."""
-    try:
-        return inspections().get(record_id)
-    except LookupError as exc:
-        not_found(str(exc))
-
-
-def division_name(code: str) -> str:
-    """The stored name of a division, or its code."""
-    division = store().get_division(code) if code else None
-    return division.name if division is not None else code
-
-
-def side_info(line: BoundaryLine) -> dict[str, dict[str, str]]:
-    """``left``/``right`` → the side's division at the line's level: ``code``, ``name`` and
-    ``label`` (左侧/右侧)."""
-    out = {}
-    for side in SIDES:
-        code = line.left_code if side == "left" else line.right_code
-        unit = side_unit(code, line.level)
-        out[side] = {"code": unit, "name": division_name(unit), "label": SIDE_LABELS[side]}
-    return out
-
-
-def user_side(user: User, line: BoundaryLine) -> str | None:
-    """``left``/``right``: the side of ``line`` the user's division is on, or ``None``."""
-    return side_of(user.division_code, line)
+# -- query arguments ----------------------------------------------------------------------------
 
 
 def parent_arg(default: str | None = None) -> str | None:
@@ -132,22 +89,6 @@ def parent_arg(default: str | None = None) -> str | None:
         return normalize_code(text)
     except AdcodeError as exc:
         raise ValidationError(Problem(str(exc), field="parent"), title="查询参数有误") from None
-
-
-def latest_checks(records: Iterable[InspectionRecord]) -> dict[str, InspectionRecord]:
-    """marker id → its latest marker check (by inspection date, then record id), whatever its
-    status (a draft waiting for signatures included)."""
-    out: dict[str, InspectionRecord] = {}
-    for record in records:
-        if record.kind != "marker" or not record.marker_id:
-            continue
-        old = out.get(record.marker_id)
-        if old is None or (record.inspected_on, record.record_id) >= (
-            old.inspected_on,
-            old.record_id,
-        ):
-            out[record.marker_id] = record
-    return out
 
 
 # -- JSON shapes --------------------------------------------------------------------------------
@@ -272,196 +213,7 @@ def record_json(record: InspectionRecord, *, full: bool = False) -> dict[str, An
     return data
 
 
-# -- writes shared with the pages ---------------------------------------------------------------
-
-
-def _text(data: Mapping[str, Any], key: str) -> str:
-    value = data.get(key)
-    return "" if value is None else str(value).strip()
-
-
-def parse_position(data: Mapping[str, Any]) -> tuple[Any, list[Problem]]:
-    """The measured point from ``lon``/``lat`` (both empty: no position), with problems."""
-    if not _text(data, "lon") and not _text(data, "lat"):
-        return None, []
-    return parse_point(data.get("lon"), data.get("lat"))
-
-
-def _photo(upload: FileStorage | None) -> tuple[str, bytes] | None:
-    """An uploaded photo as ``(filename, content)``; checked first so that a bad photo stores
-    nothing at all."""
-    found = photo_bytes(upload, limit=MAX_PHOTO_BYTES)
-    if found is None:
-        return None
-    _name, content = found
-    with fields_renamed(**RENAMED):
-        name, problems = check_photo(upload.filename, content)
-        if problems:
-            raise ValidationError(problems, title="照片有误")
-    return name, content
-
-
-def _line_changes(data: Mapping[str, Any]) -> list[Any]:
-    value = data.get("changes")
-    if value is None or value == "":
-        return []
-    if isinstance(value, list | tuple):
-        return list(value)
-    raise ValidationError(
-        Problem("changes 应为数组：[{change_type, description}]", field="changes"),
-        title="请求有误",
-    )
-
-
-def create_record(
-    data: Mapping[str, Any], upload: FileStorage | None = None
-) -> tuple[InspectionRecord, str | None]:
-    """Record a marker check (``marker_id`` given, or ``kind="marker"``) or a line check from
-    request fields, keep the photo, and sign for the user's own side when ``sign`` is true.
-
-    Fields: ``plan_id``, ``marker_id``, ``inspected_on``, ``lon``, ``lat``,
-    ``gps_accuracy_m``, ``condition``, ``references_present`` (a count or one true/false per
-    registered reference object), ``remarks``, ``crs`` (of lon/lat, default CGCS2000),
-    ``changes`` (line checks: ``[{change_type, description}]``), ``sign``.
-
-    Returns
-    -------
-    tuple
-        The record (signed if asked and allowed) and the reason a requested signature was
-        not given (``None`` when signed or not asked).
-    """
-    kind = _text(data, "kind") or ("marker" if _text(data, "marker_id") else "line")
-    if kind not in ("marker", "line"):
-        raise ValidationError(
-            Problem(f"未知的记录类型 {kind!r}；可用：marker、line", field="kind"), title="请求有误"
-        )
-    photo = _photo(upload)
-    svc = inspections()
-    plan_id = _text(data, "plan_id")
-    common: dict[str, Any] = {
-        "actor": actor(),
-        "inspected_on": _text(data, "inspected_on") or None,
-        "remarks": _text(data, "remarks"),
-    }
-    if kind == "marker":
-        point, problems = parse_position(data)
-        crs = _text(data, "crs") or None
-        try:
-            with fields_renamed(**RENAMED):
-                record = svc.record_marker(
-                    plan_id,  # type: ignore[arg-type]
-                    _text(data, "marker_id"),
-                    condition=_text(data, "condition"),
-                    measured=None if problems else point,
-                    gps_accuracy_m=data.get("gps_accuracy_m"),
-                    references_present=data.get("references_present"),
-                    declared_crs=crs,
-                    **common,
-                )
-        except ValidationError as exc:
-            others = [p for p in exc.problems if not (problems and p.field == "location")]
-            raise ValidationError(problems + others, title=exc.title) from None
-        if problems:
-            raise ValidationError(problems, title="界桩检查记录有误")
-    else:
-        with fields_renamed(**RENAMED):
-            record = svc.record_line(plan_id, changes=_line_changes(data), **common)  # type: ignore[arg-type]
-    if photo is not None:
-        svc.add_photo(record.record_id, photo[0], photo[1], actor=actor())
-    refused = None
-    if str(data.get("sign") or "").lower() in _TRUE or data.get("sign") is True:
-        try:
-            record = svc.sign(record.record_id, signer=actor(), version=record.version)
-        except GeocivError as exc:
-            refused = str(exc)
-    return record, refused
-
-
-def sign_record(record_id: str, data: Mapping[str, Any]) -> InspectionRecord:
-    """Sign a record for the logged-in user's side (``note``; ``version``: the version read)."""
-    record = get_record(record_id)
-    version = _text(data, "version")
-    return inspections().sign(
-        record.record_id,
-        signer=actor(),
-        note=_text(data, "note"),
-        version=parse_int(version, "version", low=1, high=ID_INT_MAX) if version else None,
-    )
-
-
-def correct_record(record_id: str, data: Mapping[str, Any]) -> InspectionRecord:
-    """Correct a record (``reason`` required) with the fields given: ``inspected_on``,
-    ``lon``/``lat``, ``gps_accuracy_m``, ``condition``, ``references_present``, ``remarks``;
-    ``changes`` for a line check."""
-    record = get_record(record_id)
-    changes: dict[str, Any] = {}
-    problems: list[Problem] = []
-    for key in ("inspected_on", "gps_accuracy_m", "condition", "references_present", "remarks"):
-        if key in data:
-            changes[key] = data[key]
-    if "lon" in data or "lat" in data:
-        point, problems = parse_position(data)
-        changes["measured"] = point
-    if "changes" in data:
-        changes["changes"] = _line_changes(data)
-    try:
-        with fields_renamed(**RENAMED):
-            return inspections().correct(
-                record.record_id,
-                actor=actor(),
-                reason=_text(data, "reason"),
-                declared_crs=_text(data, "crs") or None,
-                **changes,
-            )
-    except ValidationError as exc:
-        if not problems:
-            raise
-        others = [p for p in exc.problems if p.field != "location"]
-        raise ValidationError(problems + others, title=exc.title) from None
-
-
-def import_markers(upload: FileStorage | None, data: Mapping[str, Any]) -> list[Marker]:
-    """Import an uploaded 界桩登记表 (CSV in UTF-8/GBK or XLSX); ``crs`` of its coordinates,
-    ``sample`` to label the markers 示例."""
-    with received(upload, TABLE_KINDS) as copy:
-        return Markers(store()).import_file(
-            copy.path,
-            actor=actor(),
-            sample=str(data.get("sample") or "").lower() in _TRUE,
-            declared_crs=_text(data, "crs") or None,
-        )
-
-
 # -- reports ------------------------------------------------------------------------------------
-
-
-def build_report(kind: str, number: int, parent: str | None) -> InspectionReport:
-    """The annual (``kind="annual"``, ``number`` a year) or round report."""
-    from geociv.boundaries import reports
-
-    if kind == "annual":
-        return reports.annual_report(store(), number, parent=parent)
-    return reports.round_report(store(), number, parent=parent)
-
-
-def report_html_page(report: InspectionReport) -> str:
-    """The printable report page with its map."""
-    from geociv.boundaries import reports
-
-    return reports.report_html(report, map_png=reports.report_map_png(store(), report))
-
-
-def report_docx_file(report: InspectionReport, filename: str) -> Response:
-    """The report as a Word document download."""
-    from geociv.boundaries import reports
-
-    content = reports.report_docx(report, map_png=reports.report_map_png(store(), report))
-    return download(content, filename)
-
-
-def report_filename(kind: str, number: int) -> str:
-    """File name of a report download (without extension)."""
-    return f"界线联检年度报告-{number}" if kind == "annual" else f"界线联检第{number}轮报告"
 
 
 def _report_response(kind: str, number: int) -> Response:
@@ -541,7 +293,7 @@ def markers() -> Response:
     """Markers as GeoJSON with their latest check; ``parent``, ``line_id``,
     ``include_retired`` filter."""
     parent = parent_arg()
-    include_retired = request.args.get("include_retired", "").lower() in _TRUE
+    include_retired = flag(request.args.get("include_retired"))
     line_id = request.args.get("line_id") or None
     found = Markers(store()).query(line_id=line_id, parent=parent, include_retired=include_retired)
     checks = latest_checks(inspections().query(kind="marker"))
@@ -597,7 +349,7 @@ def records() -> Response:
         problems += exc.problems
     if problems:
         raise ValidationError(problems, title="查询参数有误")
-    if request.args.get("pending", "").lower() in _TRUE:
+    if flag(request.args.get("pending")):
         found = inspections().pending(actor())
     else:
         found = inspections().query(

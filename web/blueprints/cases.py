@@ -13,16 +13,19 @@ from flask_login import current_user, login_required
 from geociv.errors import ValidationError
 from geociv.gazetteer.cases import DEADLINE_DAYS, NOTICE_STATUSES, REQUIRED_DOCUMENTS
 from geociv.gazetteer.categories import CATEGORIES
-from geociv.gazetteer.rules import RULES, SEVERITY_LABELS
+from geociv.gazetteer.rules import RULES
+from geociv.labels import (
+    CASE_KIND_LABELS,
+    CASE_STATUS_LABELS,
+    CASE_STEP_LABELS,
+    DOCUMENT_TYPE_LABELS,
+    SEVERITY_LABELS,
+)
 from geociv.store import (
     CASE_ALL_STATUSES,
     CASE_CLOSABLE_STATUSES,
     CASE_CLOSED_STATUSES,
-    CASE_KIND_LABELS,
-    CASE_STATUS_LABELS,
-    CASE_STEP_LABELS,
     CASE_STEPS,
-    DOCUMENT_TYPE_LABELS,
     NameCase,
 )
 from web._helpers import (
@@ -33,7 +36,7 @@ from web._helpers import (
     role_required,
     store,
 )
-from web.blueprints.cases_api import (
+from web.handlers.cases import (
     STEPS,
     apply_case,
     attach_upload,

@@ -12,9 +12,9 @@ from flask import Blueprint, current_app, render_template
 from flask_login import current_user
 
 from geociv.auth import has_role
-from geociv.store import FACILITY_TYPE_LABELS
+from geociv.labels import FACILITY_TYPE_LABELS
 from web._helpers import role_required, store
-from web.blueprints.coverage_api import CRS_CHOICES, READERS
+from web.handlers.coverage import CRS_CHOICES, READERS
 
 bp = Blueprint("coverage", __name__, url_prefix="/coverage")
 

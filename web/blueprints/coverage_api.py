@@ -24,23 +24,19 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from geociv import uploads
 from geociv.coverage.exports import method_text, speed_text
 from geociv.coverage.facilities import Facilities, FacilityImport, parse_type
-from geociv.coverage.isochrones import METHOD_LABELS, SPEED_LABELS, SPEEDS
+from geociv.coverage.isochrones import SPEEDS
 from geociv.coverage.requests import CoverageRequest, SuggestRequest, layers_of
 from geociv.coverage.service import CoverageResult, circle_label
 from geociv.crs import STORAGE_CRS
 from geociv.errors import Problem, ValidationError
+from geociv.labels import FACILITY_STATUS_LABELS, FACILITY_TYPE_LABELS, METHOD_LABELS, SPEED_LABELS
 from geociv.localtime import cell_time
-from geociv.store import (
-    FACILITY_STATUS_LABELS,
-    FACILITY_STATUSES,
-    FACILITY_TYPE_LABELS,
-    FACILITY_TYPES,
-    CoverageRun,
-)
+from geociv.store import FACILITY_STATUSES, FACILITY_TYPES, CoverageRun
 from web._helpers import actor, not_found, role_required, store
 from web._uploads import received, received_for_later
-from web.blueprints.cases_api import download
 from web.coverage_export import FACILITY_COLORS
+from web.handlers.coverage import CRS_CHOICES, READERS
+from web.handlers.files import download
 from web.jobs import Jobs
 from web.params import bbox_arg
 from web.words import labelled
@@ -50,16 +46,6 @@ if TYPE_CHECKING:
 
 bp = Blueprint("coverage_api", __name__, url_prefix="/api/coverage")
 
-#: Roles that may read facilities, runs and exports (every role; admins pass too).
-READERS: tuple[str, ...] = ("officer", "inspector", "planner")
-
-#: Declared coordinate systems of facility files.
-CRS_CHOICES = {
-    "CGCS2000": "CGCS2000（国家2000，天地图）",
-    "WGS84": "WGS84（GPS、OpenStreetMap）",
-    "GCJ02": "GCJ-02（高德、腾讯地图坐标）",
-    "BD09": "BD-09（百度地图坐标）",
-}
 
 _CACHE_SIZE = 16
 

@@ -8,7 +8,7 @@ from flask import Blueprint, current_app, render_template
 from flask_login import login_required
 
 from geociv.divisions import Divisions, to_frame
-from geociv.store import LEVEL_LABELS
+from geociv.labels import LEVEL_LABELS
 from web._helpers import store
 from web.caching import cached
 from web.maps import division_map, map_parts

@@ -18,8 +18,8 @@ from geociv.errors import GeocivError, ValidationError
 from geociv.gazetteer.categories import CATEGORIES
 from geociv.gazetteer.importer import report_csv, report_xlsx, summary
 from geociv.gazetteer.names import HERITAGE_LEVELS
-from geociv.gazetteer.rules import RULES, SEVERITY_LABELS
-from geociv.store import NAME_STATUS_LABELS
+from geociv.gazetteer.rules import RULES
+from geociv.labels import NAME_STATUS_LABELS, SEVERITY_LABELS
 from web._helpers import (
     actor,
     division_labels,
@@ -29,8 +29,8 @@ from web._helpers import (
     role_required,
     store,
 )
-from web.blueprints.names_api import check_upload
 from web.caching import cached
+from web.handlers.names import check_upload
 from web.maps import division_map, map_parts
 from web.words import tag
 

@@ -10,10 +10,8 @@ from shapely.geometry import mapping, shape
 
 from geociv.errors import Problem, ValidationError
 from geociv.gazetteer.categories import CATEGORIES, split_generic
-from geociv.gazetteer.importer import read_name_file, report_csv, report_xlsx, summary
-from geociv.gazetteer.names import Gazetteer
+from geociv.gazetteer.importer import report_csv, report_xlsx, summary
 from geociv.store import NameRecord
-from geociv.uploads import NAME_KINDS
 from web._helpers import (
     actor,
     division_labels,
@@ -23,7 +21,7 @@ from web._helpers import (
     role_required,
     store,
 )
-from web._uploads import received
+from web.handlers.names import check_upload
 from web.params import bbox_arg, int_arg
 
 bp = Blueprint("names_api", __name__, url_prefix="/api")
@@ -196,15 +194,6 @@ def add_term() -> Response:
         str(data["list"]), str(data["term"]), note=str(data.get("note") or ""), actor=actor()
     )
     return jsonify(ok=True)
-
-
-def check_upload(gaz: Gazetteer) -> tuple[list[Any], dict[int, Any], str]:
-    """Read the uploaded names file (field ``file``) and check it; returns reports,
-    geometries by row and the file name."""
-    with received(request.files.get("file"), NAME_KINDS) as upload:
-        rows = read_name_file(upload.path)
-        filename = upload.filename
-    return gaz.check_many(rows.candidates), rows.geometries, filename
 
 
 @bp.post("/names/import")

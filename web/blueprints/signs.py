@@ -24,14 +24,15 @@ from flask_login import current_user, login_required
 from geociv.auth import has_role
 from geociv.divisions import Divisions
 from geociv.errors import ValidationError
-from geociv.gazetteer.rules import RULES, SEVERITY_LABELS, Finding
+from geociv.gazetteer.rules import RULES, Finding
 from geociv.gazetteer.signs import PATROL_DAYS
-from geociv.store import (
+from geociv.labels import (
     PATROL_CONDITION_LABELS,
+    SEVERITY_LABELS,
     SIGN_STATUS_LABELS,
     SIGN_TYPE_LABELS,
-    Sign,
 )
+from geociv.store import Sign
 from web._helpers import (
     actor,
     fields_renamed,
@@ -41,14 +42,8 @@ from web._helpers import (
     signs,
     store,
 )
-from web.blueprints.cases_api import (
-    RENAMED,
-    download,
-    findings_by_sign,
-    get_sign,
-    record_patrol,
-    register_sign,
-)
+from web.handlers.cases import RENAMED, findings_by_sign, get_sign, record_patrol, register_sign
+from web.handlers.files import download
 from web.maps import add_labels, map_parts, offline_map
 from web.maps import map_text as _text
 from web.words import finding_html

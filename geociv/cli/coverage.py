@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from geociv.cli import Context, InputFile, OutputFile, local_admin, pass_ctx, reports_errors
+from geociv.cli.common import Context, InputFile, OutputFile, local_admin, pass_ctx, reports_errors
 
 _SYSTEMS = click.Choice(["WGS84", "CGCS2000", "GCJ02", "BD09"], case_sensitive=False)
 
@@ -503,7 +503,7 @@ def import_zones(
 def list_zone_sets(ctx: Context, kind: str | None) -> None:
     """列出已保存的统计单元集。"""
     from geociv.coverage.stored import CoverageInputs
-    from geociv.store import ZONE_SET_KIND_LABELS
+    from geociv.labels import ZONE_SET_KIND_LABELS
 
     items = CoverageInputs(ctx.store).zone_sets(kind)
     for z in items:

@@ -17,7 +17,7 @@ from typing import Any
 
 import click
 
-from geociv.cli import (
+from geociv.cli.common import (
     Context,
     InputFile,
     OutputFile,
@@ -151,8 +151,9 @@ def derive(
 def qa(ctx: Context, parent: str | None, as_json: bool) -> None:
     """县级区划面的拓扑检查：缝隙、重叠、细长碎片、无效几何、两侧不一致的共用边、悬挂线；
     有问题时退出码为 3。区划内空洞（多为飞地）仅作提示。"""
-    from geociv.boundaries.topology import KIND_LABELS, check_topology
+    from geociv.boundaries.topology import check_topology
     from geociv.divisions import Divisions
+    from geociv.labels import TOPOLOGY_KIND_LABELS
 
     code = _parent(ctx, parent)
     frame = Divisions(ctx.store).frame(parent=code, level="county")
@@ -163,7 +164,7 @@ def qa(ctx: Context, parent: str | None, as_json: bool) -> None:
         else:
             where = issue.geometry.representative_point()
             click.echo(
-                f"{KIND_LABELS[issue.kind]}\t{','.join(issue.codes)}\t"
+                f"{TOPOLOGY_KIND_LABELS[issue.kind]}\t{','.join(issue.codes)}\t"
                 f"{where.x:.6f},{where.y:.6f}\t{issue.message}"
             )
     if not as_json:
@@ -185,7 +186,7 @@ def qa(ctx: Context, parent: str | None, as_json: bool) -> None:
 def lines_list(ctx: Context, parent: str | None, level: str | None, as_json: bool) -> None:
     """列出现行界线：编号、名称、走向、级别、内部/外界、长度 km、来源。"""
     from geociv.boundaries.registry import BoundaryLines
-    from geociv.store import LINE_LEVEL_LABELS, LINE_SOURCE_LABELS
+    from geociv.labels import LINE_LEVEL_LABELS, LINE_SOURCE_LABELS
 
     frame = BoundaryLines(ctx.store).current(parent=_parent(ctx, parent), level=level)
     for row in frame.drop(columns="geometry").to_dict("records"):
@@ -236,7 +237,7 @@ def markers_import(ctx: Context, path: str, crs: str | None, sample: bool, actor
 def markers_list(ctx: Context, line_id: str | None, parent: str | None) -> None:
     """列出界桩：编号、类型、材质、登记坐标、方位物个数、是否示例。"""
     from geociv.boundaries.markers import Markers
-    from geociv.store import MARKER_KIND_LABELS
+    from geociv.labels import MARKER_KIND_LABELS
 
     found = Markers(ctx.store).query(
         line_id=line_id, parent=None if line_id else _parent(ctx, parent)
@@ -253,8 +254,7 @@ def markers_list(ctx: Context, line_id: str | None, parent: str | None) -> None:
 
 # -- inspections --------------------------------------------------------------------------------
 def _print_record(ctx: Context, record: Any) -> None:
-    from geociv.boundaries.inspections import SIDE_LABELS
-    from geociv.store import MARKER_CONDITION_LABELS, RECORD_STATUS_LABELS
+    from geociv.labels import MARKER_CONDITION_LABELS, RECORD_STATUS_LABELS, SIDE_LABELS
 
     what = (
         f"界桩 {record.marker_id} {MARKER_CONDITION_LABELS.get(record.condition or '', '')}"
@@ -322,27 +322,29 @@ def check(
         refs = [v.strip() in ("1", "y", "yes", "true", "有") for v in text.split(",")]
         if "," not in text:
             refs = text
-    content = None
+    found = None
     if photo:
-        content = Path(photo).read_bytes()
-        _name, problems = check_photo(Path(photo).name, content)
+        found = (Path(photo).name, Path(photo).read_bytes())
+        _name, problems = check_photo(*found)
         if problems:
             raise ValidationError(problems, title="照片有误")
-    svc = Inspections(ctx.store)
-    record = svc.record_marker(
-        plan_id,
-        marker_id,
-        condition=condition,
-        actor=actor,
-        inspected_on=on,
-        measured=(lon, lat) if lon is not None and lat is not None else None,
-        gps_accuracy_m=accuracy,
-        references_present=refs,
-        remarks=remarks,
-        declared_crs=crs,
+    record = (
+        Inspections(ctx.store)
+        .submit(
+            plan_id,
+            marker_id=marker_id,
+            photo=found,
+            condition=condition,
+            actor=actor,
+            inspected_on=on,
+            measured=(lon, lat) if lon is not None and lat is not None else None,
+            gps_accuracy_m=accuracy,
+            references_present=refs,
+            remarks=remarks,
+            declared_crs=crs,
+        )
+        .record
     )
-    if content is not None and photo:
-        svc.add_photo(record.record_id, Path(photo).name, content, actor=actor)
     click.echo("已记录：")
     _print_record(ctx, record)
 
@@ -485,7 +487,8 @@ def records(ctx: Context, line_id: str | None, pending_for: str | None) -> None:
 def findings(ctx: Context, parent: str | None, line_id: str | None, as_json: bool) -> None:
     """发现问题：界桩移位、偏离界线、丢失、损坏、方位物缺失、双立/三立不成套；
     有问题时退出码为 3。检查记录经双方签字后才计入。"""
-    from geociv.boundaries.findings import SEVERITY_LABELS, Findings
+    from geociv.boundaries.findings import Findings
+    from geociv.labels import SEVERITY_LABELS
 
     found = Findings(ctx.store).list(line_id=line_id, parent=_parent(ctx, parent))
     for f in found:

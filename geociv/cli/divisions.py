@@ -1,0 +1,101 @@
+"""``geociv divisions``: look up and import administrative divisions (行政区划)."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from geociv.cli.common import (
+    Context,
+    InputFile,
+    local_admin,
+    pass_ctx,
+    reports_errors,
+)
+from geociv.labels import LEVEL_LABELS
+from geociv.store import LEVELS
+
+
+# -- divisions -----------------------------------------------------------------------------
+@click.group()
+def divisions() -> None:
+    """行政区划查询与导入。"""
+
+
+@divisions.command("show")
+@click.argument("code")
+@pass_ctx
+@reports_errors
+def divisions_show(ctx: Context, code: str) -> None:
+    """显示区划 CODE 及其上级与下级。"""
+    from geociv.divisions import Divisions
+
+    divs = Divisions(ctx.store)
+    d = divs.get(code)
+    chain = " > ".join(a.name for a in divs.ancestors(d.code))
+    click.echo(f"{d.code} {d.name}（{LEVEL_LABELS[d.level]}）")
+    if chain:
+        click.echo(f"上级：{chain}")
+    if d.area_km2 is not None:
+        click.echo(f"面积：{d.area_km2:,.1f} km²")
+    kids = divs.children(d.code)
+    if kids:
+        click.echo(
+            f"下级 {len(kids)} 个："
+            + "、".join(k.name for k in kids[:30])
+            + ("…" if len(kids) > 30 else "")
+        )
+
+
+@divisions.command("find")
+@click.argument("name")
+@click.option(
+    "--match",
+    type=click.Choice(["exact", "prefix", "contains"]),
+    default="contains",
+    show_default=True,
+)
+@click.option("--level", type=click.Choice(LEVELS))
+@click.option("--within", metavar="ADCODE", help="只在该区划内查找")
+@pass_ctx
+@reports_errors
+def divisions_find(
+    ctx: Context, name: str, match: str, level: str | None, within: str | None
+) -> None:
+    """按名称查找区划。"""
+    from geociv.divisions import Divisions
+
+    found = Divisions(ctx.store).find(name, match=match, level=level, within=within)
+    if not found:
+        click.echo("未找到")
+    for d in found:
+        click.echo(f"{d.code}\t{d.name}\t{LEVEL_LABELS[d.level]}")
+
+
+@divisions.command("import")
+@click.argument("path", type=InputFile())
+@click.option(
+    "--crs",
+    "declared_crs",
+    metavar="CRS",
+    help="文件坐标系（EPSG:4490、EPSG:4326、GCJ02、BD09 …），文件未声明时必填",
+)
+@click.option(
+    "--codes", is_flag=True, help="PATH 是区划代码表 CSV（code,name[,kind]）而不是边界文件"
+)
+@local_admin
+@pass_ctx
+@reports_errors
+def divisions_import(
+    ctx: Context, path: str, declared_crs: str | None, codes: bool, actor: str
+) -> None:
+    """导入区划边界（GeoJSON/GeoPackage…）或区划代码表；任何一行有误则整体不导入。"""
+    from geociv.divisions import Divisions
+
+    divs = Divisions(ctx.store)
+    if codes:
+        counts = divs.load_code_list(path, actor=actor, progress=sys.stderr.isatty())
+    else:
+        counts = divs.load_polygons(path, actor=actor, declared_crs=declared_crs)
+    click.echo(f"新增 {counts.inserted}，更新 {counts.updated}，未变 {counts.unchanged}")
