@@ -190,6 +190,25 @@ def _move_aside(store_path: Path) -> Path:
     return aside
 
 
+def new_backup_path(folder: Path) -> Path:
+    """A file name in ``folder`` for a backup made now that no file has yet
+    (``geociv-20261203T063000Z.gpkg``, then ``…-2.gpkg`` for a second one in the same second).
+
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> first = new_backup_path(folder); first.touch()
+    >>> new_backup_path(folder).name == first.name.replace(".gpkg", "-2.gpkg")
+    True
+    """
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    path = folder / f"geociv-{stamp}.gpkg"
+    n = 1
+    while path.exists():
+        n += 1
+        path = folder / f"geociv-{stamp}-{n}.gpkg"
+    return path
+
+
 def _check_file(path: Path) -> tuple[str, int]:
     """``(integrity_check result, schema version)`` of a database file, opened read-only."""
     conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)

@@ -135,6 +135,10 @@ def test_admin_page_shows_the_last_backup_and_makes_one(client, app, demo_path: 
     conn = sqlite3.connect(made)
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     conn.close()
+    for _ in range(2):  # two more at once: each gets its own file (same second: …-2.gpkg)
+        again = client.post("/admin/backups", follow_redirects=True).get_data(as_text=True)
+        assert "已备份到" in again and "目标文件已存在" not in again
+    assert len(list((demo_path.parent / "backups").glob("geociv-*.gpkg"))) == 3
     client.post("/logout")
     login(client, "planner1")
     assert client.get("/admin/backups").status_code == 403

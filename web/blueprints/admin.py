@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +12,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from geociv.auth import MAX_PASSWORD_LENGTH, Users
-from geociv.backup import BackupInfo, backup, last_backup
+from geociv.backup import BackupInfo, backup, last_backup, new_backup_path
 from geociv.errors import DuplicateError, Problem, StoreError, ValidationError
 from geociv.labels import ROLE_LABELS
 from web._helpers import actor, flash_error, role_required, store
@@ -169,9 +168,8 @@ def make_backup() -> Any:
     """Back the store up now into the backups folder (consistent while the service runs)."""
     folder = _backup_folder()
     folder.mkdir(exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     try:
-        info = backup(store(), folder / f"geociv-{stamp}.gpkg", actor=actor())
+        info = backup(store(), new_backup_path(folder), actor=actor())
     except ValidationError as exc:
         flash_error(exc)
     else:
