@@ -21,7 +21,7 @@ run: install
 
 test: install chromium gdal postgis
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadfile
 
 install: $(VENV)/.installed
 
