@@ -23,7 +23,7 @@ from tests.pg_cluster import missing_reason as pg_missing_reason
 
 ROOT = Path(__file__).resolve().parents[1]
 #: Extracts of the real open data the tests read (sources and licences: tests/data/README.md);
-#: the same folder layout as the project's ``shared/data``, which a fresh clone does not have.
+#: the same folder layout as the project's open-data folder, which a fresh clone does not have.
 OPEN_DATA = ROOT / "tests" / "data" / "open"
 BEIJING_PBF = OPEN_DATA / "roads" / "beijing_cau_haidian_map.osm.pbf"
 BEIJING_ROADS = OPEN_DATA / "roads" / "beijing_cau_haidian_roads.geojson"
