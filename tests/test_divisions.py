@@ -78,7 +78,7 @@ def test_demo_has_every_zhumadian_unit(demo_store) -> None:
     assert all(c.geometry is not None and c.geometry.is_valid for c in counties)
     zone = divs.get("411771")
     assert (zone.kind, zone.geometry) == ("statistical", None)
-    # 驿城区 has 21 township-level units and 206 villages/communities (NBS code list, data/README.md)
+    # 驿城区 has 21 township-level units and 206 villages/communities (data/README.md)
     assert len(divs.children("411702")) == 21
     assert len(divs.children("411702", level="village")) == 206
 
