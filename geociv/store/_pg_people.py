@@ -7,26 +7,20 @@ from collections.abc import Iterable
 from typing import Any
 
 from geociv.errors import DuplicateError, StoreError
-from geociv.store._pg_geometry import GEOM_IN, GEOM_OUT, for_column, from_wkb, to_wkb
+from geociv.store._pg_geometry import GEOM_IN, for_column, to_wkb
 from geociv.store._rows import from_row
 from geociv.store.records import Division, UpsertCounts, User, now_utc
 from geociv.store.shared import (
     division_view,
-    division_where,
     upsert_outcome,
     user_change,
     user_view,
 )
 
-_DIVISION_COLUMNS = f"code, name, level, parent_code, kind, {GEOM_OUT}, area_km2, source"
 _USER_COLUMNS = (
     "username, role, division_code, display_name, active, created_at, last_login_at, "
     "session_version"
 )
-
-
-def _division(row: dict[str, Any], with_geometry: bool = True) -> Division:
-    return from_row(Division, row, geometry=from_wkb(row["geom"]) if with_geometry else None)
 
 
 def _user(row: dict[str, Any]) -> User:
@@ -49,10 +43,10 @@ class PeoplePG:
         with self._write() as conn:
             for rec in records:
                 row = conn.execute(
-                    f"SELECT {_DIVISION_COLUMNS} FROM divisions WHERE code = %s FOR UPDATE",
+                    f"SELECT {self._division_columns()} FROM divisions WHERE code = %s FOR UPDATE",
                     (rec.code,),
                 ).fetchone()
-                old = None if row is None else _division(row)
+                old = None if row is None else self._division(row)
                 geometry = for_column("divisions", rec.geometry)
                 outcome = upsert_outcome(old, rec, old.geometry if old else None, geometry)
                 setattr(counts, outcome, getattr(counts, outcome) + 1)
@@ -73,54 +67,6 @@ class PeoplePG:
                     before=None if old is None else division_view(old), after=division_view(rec),
                 )  # fmt: skip
         return counts
-
-    def get_division(self, code: str) -> Division | None:
-        row = (
-            self._conn()
-            .execute(f"SELECT {_DIVISION_COLUMNS} FROM divisions WHERE code = %s", (code,))
-            .fetchone()
-        )
-        return None if row is None else _division(row)
-
-    def query_divisions(
-        self,
-        *,
-        parent: str | None = None,
-        level: str | None = None,
-        name: str | None = None,
-        match: str = "exact",
-        include_statistical: bool = True,
-        with_geometry: bool = True,
-        limit: int | None = None,
-        within: str | None = None,
-    ) -> list[Division]:
-        where, args = division_where(
-            parent=parent, level=level, name=name, match=match,
-            include_statistical=include_statistical, within=within, mark="%s",
-        )  # fmt: skip
-        columns = _DIVISION_COLUMNS if with_geometry else _DIVISION_COLUMNS.replace(
-            GEOM_OUT, "NULL AS geom"
-        )  # fmt: skip
-        sql = f"SELECT {columns} FROM divisions{where} ORDER BY code"
-        sql += "" if limit is None else f" LIMIT {int(limit)}"
-        rows = self._conn().execute(sql, args).fetchall()
-        return [_division(r, with_geometry) for r in rows]
-
-    def count_divisions(
-        self, *, within: str | None = None, include_statistical: bool = True
-    ) -> dict[str, int]:
-        where, args = division_where(
-            within=within, include_statistical=include_statistical, mark="%s"
-        )
-        sql = f"SELECT level, count(*) AS n FROM divisions{where} GROUP BY level"
-        return {r["level"]: r["n"] for r in self._conn().execute(sql, args)}
-
-    def division_names(self, codes: Iterable[str]) -> dict[str, str]:
-        wanted = sorted({str(c) for c in codes if c})
-        if not wanted:
-            return {}
-        sql = "SELECT code, name FROM divisions WHERE code = ANY(%s)"
-        return {r["code"]: r["name"] for r in self._conn().execute(sql, (wanted,))}
 
     # -- users -----------------------------------------------------------------------------
     def add_user(self, user: User, password_hash: str, *, actor: str) -> None:

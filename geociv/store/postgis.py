@@ -31,6 +31,7 @@ from geociv.errors import (
 )
 from geociv.store._audit_reads import AuditSQL
 from geociv.store._cases_sql import CasesSQL
+from geociv.store._divisions_sql import DivisionReadsSQL
 from geociv.store._gazetteer_sql import GazetteerSQL
 from geociv.store._inputs_sql import InputsSQL
 from geociv.store._logins_sql import LoginsSQL
@@ -59,6 +60,7 @@ def _connect(dsn: str) -> Any:
 
 
 class _PostgisCore(
+    DivisionReadsSQL,
     GazetteerSQL, CasesSQL, InputsSQL, PointsSQL, PeoplePG, LoginsSQL, AuditSQL, Store
 ):
     """The implemented part of :class:`PostgisStore`."""

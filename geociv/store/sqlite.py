@@ -17,6 +17,7 @@ from geociv.errors import DuplicateError, SchemaVersionError, StoreError
 from geociv.store import _gpkg
 from geociv.store._audit_reads import AuditSQL
 from geociv.store._cases_sql import CasesSQL
+from geociv.store._divisions_sql import DivisionReadsSQL
 from geociv.store._gazetteer_sql import GazetteerSQL
 from geociv.store._inputs_sql import InputsSQL
 from geociv.store._logins_sql import LoginsSQL
@@ -39,7 +40,6 @@ from geociv.store.shared import (
     ID_FORMATS,
     audit_row,
     division_view,
-    division_where,
     meta_view,
     upsert_outcome,
     user_change,
@@ -50,7 +50,6 @@ from geociv.uploads.guard import protect
 if TYPE_CHECKING:
     from shapely.geometry.base import BaseGeometry
 
-_DIVISION_COLUMNS = "code, name, level, parent_code, kind, geom, area_km2, source"
 _USER_COLUMNS = (
     "username, role, division_code, display_name, active, created_at, last_login_at, "
     "session_version"
@@ -58,6 +57,7 @@ _USER_COLUMNS = (
 
 
 class SQLiteStore(
+    DivisionReadsSQL,
     GazetteerSQL,
     CasesSQL,
     PointsSQL,
@@ -262,12 +262,6 @@ class SQLiteStore(
         return True
 
     # -- divisions -------------------------------------------------------------------------
-    @staticmethod
-    def _division(row: sqlite3.Row, with_geometry: bool = True) -> Division:
-        return from_row(
-            Division, row, geometry=_gpkg.decode(row["geom"]) if with_geometry else None
-        )
-
     def upsert_divisions(
         self, records: Iterable[Division], *, actor: str, action: str = "divisions.upsert"
     ) -> UpsertCounts:
@@ -276,7 +270,7 @@ class SQLiteStore(
         with self._write() as conn:
             for rec in records:
                 row = conn.execute(
-                    f"SELECT {_DIVISION_COLUMNS} FROM divisions WHERE code = ?", (rec.code,)
+                    f"SELECT {self._division_columns()} FROM divisions WHERE code = ?", (rec.code,)
                 ).fetchone()
                 blob = _gpkg.encode(rec.geometry, STORAGE_SRS_ID)
                 values = (
@@ -319,62 +313,6 @@ class SQLiteStore(
                     after=division_view(rec),
                 )
         return counts
-
-    def get_division(self, code: str) -> Division | None:
-        row = (
-            self._conn()
-            .execute(f"SELECT {_DIVISION_COLUMNS} FROM divisions WHERE code = ?", (code,))
-            .fetchone()
-        )
-        return None if row is None else self._division(row)
-
-    def query_divisions(
-        self,
-        *,
-        parent: str | None = None,
-        level: str | None = None,
-        name: str | None = None,
-        match: str = "exact",
-        include_statistical: bool = True,
-        with_geometry: bool = True,
-        limit: int | None = None,
-        within: str | None = None,
-    ) -> list[Division]:
-        where, args = division_where(
-            parent=parent, level=level, name=name, match=match,
-            include_statistical=include_statistical, within=within, mark="?",
-        )  # fmt: skip
-        columns = (
-            _DIVISION_COLUMNS
-            if with_geometry
-            else _DIVISION_COLUMNS.replace("geom", "NULL AS geom")
-        )
-        sql = f"SELECT {columns} FROM divisions{where} ORDER BY code"
-        if limit is not None:
-            sql += f" LIMIT {int(limit)}"
-        rows = self._conn().execute(sql, args).fetchall()
-        return [self._division(r, with_geometry) for r in rows]
-
-    def count_divisions(
-        self, *, within: str | None = None, include_statistical: bool = True
-    ) -> dict[str, int]:
-        where, args = division_where(
-            within=within, include_statistical=include_statistical, mark="?"
-        )
-        sql = f"SELECT level, count(*) FROM divisions{where} GROUP BY level"
-        rows = self._conn().execute(sql, args)
-        return {level: n for level, n in rows}
-
-    def division_names(self, codes: Iterable[str]) -> dict[str, str]:
-        wanted = sorted({str(c) for c in codes if c})
-        names: dict[str, str] = {}
-        conn = self._conn()
-        for start in range(0, len(wanted), 500):  # below SQLite's limit of bound parameters
-            chunk = wanted[start : start + 500]
-            marks = ", ".join("?" * len(chunk))
-            rows = conn.execute(f"SELECT code, name FROM divisions WHERE code IN ({marks})", chunk)
-            names.update((code, name) for code, name in rows)
-        return names
 
     # -- users -----------------------------------------------------------------------------
     @staticmethod

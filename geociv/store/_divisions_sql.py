@@ -1,0 +1,81 @@
+"""SQL of the division reads, shared by both backends.
+
+Mixed into :class:`~geociv.store.sqlite.SQLiteStore` and
+:class:`~geociv.store.postgis.PostgisStore`; what differs is asked of the store: the driver's
+placeholder (``_mark``) and the geometry hooks (``_geom_out``, ``_decode_geom``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from geociv.store._rows import from_row
+from geociv.store.records import Division
+from geociv.store.shared import division_where
+
+#: Codes looked up per statement (below SQLite's limit of bound parameters).
+_CHUNK = 500
+
+
+class DivisionReadsSQL:
+    """``get_division``, ``query_divisions``, ``count_divisions`` and ``division_names``
+    (expects ``_conn``, ``_mark``, ``_geom_out`` and ``_decode_geom``)."""
+
+    _conn: Any
+    _mark: str
+    _geom_out = "geom"
+    _decode_geom: Any
+
+    def _division_columns(self, with_geometry: bool = True) -> str:
+        geom = self._geom_out if with_geometry else "NULL AS geom"
+        return f"code, name, level, parent_code, kind, {geom}, area_km2, source"
+
+    def _division(self, row: Any, with_geometry: bool = True) -> Division:
+        geometry = self._decode_geom(row["geom"]) if with_geometry else None
+        return from_row(Division, row, geometry=geometry)
+
+    def get_division(self, code: str) -> Division | None:
+        sql = f"SELECT {self._division_columns()} FROM divisions WHERE code = {self._mark}"
+        row = self._conn().execute(sql, (code,)).fetchone()
+        return None if row is None else self._division(row)
+
+    def query_divisions(
+        self,
+        *,
+        parent: str | None = None,
+        level: str | None = None,
+        name: str | None = None,
+        match: str = "exact",
+        include_statistical: bool = True,
+        with_geometry: bool = True,
+        limit: int | None = None,
+        within: str | None = None,
+    ) -> list[Division]:
+        where, args = division_where(
+            parent=parent, level=level, name=name, match=match,
+            include_statistical=include_statistical, within=within, mark=self._mark,
+        )  # fmt: skip
+        sql = f"SELECT {self._division_columns(with_geometry)} FROM divisions{where} ORDER BY code"
+        sql += "" if limit is None else f" LIMIT {int(limit)}"
+        rows = self._conn().execute(sql, args).fetchall()
+        return [self._division(r, with_geometry) for r in rows]
+
+    def count_divisions(
+        self, *, within: str | None = None, include_statistical: bool = True
+    ) -> dict[str, int]:
+        where, args = division_where(
+            within=within, include_statistical=include_statistical, mark=self._mark
+        )
+        sql = f"SELECT level, count(*) AS n FROM divisions{where} GROUP BY level"
+        return {r["level"]: r["n"] for r in self._conn().execute(sql, args)}
+
+    def division_names(self, codes: Iterable[str]) -> dict[str, str]:
+        wanted = sorted({str(c) for c in codes if c})
+        names: dict[str, str] = {}
+        for start in range(0, len(wanted), _CHUNK):
+            chunk = wanted[start : start + _CHUNK]
+            marks = ", ".join([self._mark] * len(chunk))
+            sql = f"SELECT code, name FROM divisions WHERE code IN ({marks})"
+            names.update((r["code"], r["name"]) for r in self._conn().execute(sql, chunk))
+        return names
