@@ -19,9 +19,12 @@ run: install
 	$(BIN)/geociv --store $(STORE) init --demo
 	$(BIN)/geociv --store $(STORE) serve --host $(HOST) --port $(PORT)
 
+# the whole suite on the GeoPackage store, then the web, end-to-end and trust suites again with
+# the demo store in a PostGIS database (tests/conftest.py: POSTGIS_SUITES)
 test: install chromium gdal postgis
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -n auto --dist loadfile
+	$(BIN)/python -m pytest -n auto --dist loadfile --backend postgis
 
 install: $(VENV)/.installed
 

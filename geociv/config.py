@@ -43,8 +43,9 @@ class Settings:
     Parameters
     ----------
     store
-        Path of the embedded GeoPackage store, or a database URL (``sqlite:///path`` or, in a
-        later release, ``postgresql://…``). Default ``instance/geociv.gpkg``.
+        Path of the embedded GeoPackage store, or a database URL (``sqlite:///path`` or
+        ``postgresql://user@host:port/db`` for a PostGIS database). Default
+        ``instance/geociv.gpkg``.
     secret_key
         Flask session-signing key. When empty a generated one is kept in the file
         ``geociv-session.key`` of the instance folder (never in the store).

@@ -12,6 +12,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -56,10 +57,43 @@ SLOW_MODULES = {
 }
 
 
+#: The suites that run a second time with ``--backend postgis`` (``make test`` does): the web
+#: app, the API, the end-to-end browser suites and the trust suites (races, kill -9, fuzz, the
+#: route sweep, hostile uploads) on a demo store in a PostGIS database. The store's own
+#: conformance suite runs on both backends in every run (``any_store``).
+POSTGIS_SUITES = {
+    "test_api",
+    "test_web_names",
+    "test_web_cases",
+    "test_web_signs",
+    "test_web_map",
+    "test_web_boundaries",
+    "test_web_coverage",
+    "test_map_escaping",
+    "test_e2e_browser",
+    "test_e2e_names",
+    "test_e2e_cases",
+    "test_e2e_boundaries",
+    "test_e2e_coverage",
+    "test_races",
+    "test_durability",
+    "test_upload_durability",
+    "test_route_sweep",
+    "test_hostile_uploads",
+    "test_fuzz_api",
+}
+
+
 @pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Mark the end-to-end suites ``slow`` (browser, fuzz and :data:`SLOW_MODULES`), so that
-    ``pytest -m "not slow"`` gives the quick subset while developing; ``make test`` runs all."""
+    ``pytest -m "not slow"`` gives the quick subset while developing; ``make test`` runs all.
+    With ``--backend postgis`` only :data:`POSTGIS_SUITES` are run."""
+    if _on_postgis(config):
+        left_out = [item for item in items if item.path.stem not in POSTGIS_SUITES]
+        if left_out:
+            config.hook.pytest_deselected(items=left_out)
+            items[:] = [item for item in items if item.path.stem in POSTGIS_SUITES]
     for item in items:
         module = item.path.stem
         end_to_end = any(item.get_closest_marker(m) for m in ("browser", "fuzz"))
@@ -77,29 +111,86 @@ def read_henan_divisions():
         return gpd.read_file(f)
 
 
-@pytest.fixture(scope="session")
-def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A demo store built once per session (copied for each test that writes)."""
-    path = tmp_path_factory.mktemp("template") / "demo.gpkg"
-    store = open_store(path)
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--backend",
+        choices=("gpkg", "postgis"),
+        default="gpkg",
+        help="store behind the demo fixtures (demo_path, demo_store, app, live_server): a "
+        "GeoPackage file (default) or a database of a throw-away PostGIS cluster",
+    )
+
+
+def _on_postgis(config: pytest.Config) -> bool:
+    return config.getoption("--backend") == "postgis"
+
+
+def _fill_demo(store: Store) -> None:
     load_demo(store, boundaries=False)  # the boundary tests build their own lines and markers
     users = Users(store)
     for name, (role, division) in ACCOUNTS.items():
         users.add(name, PASSWORD, role=role, division_code=division, actor="pytest")
     store.close()
-    return path
+
+
+class StoreMaker:
+    """New stores of the backend under test: GeoPackage files, or with ``--backend postgis``
+    databases of the session's cluster (a copy is ``CREATE DATABASE … TEMPLATE``)."""
+
+    def __init__(self, cluster: Cluster | None) -> None:
+        self.cluster = cluster
+
+    def new(self, folder: Path, name: str):
+        """Where a new, empty store named ``name`` goes (a path or a ``postgresql://`` URL)."""
+        if self.cluster is None:
+            return folder / f"{name}.gpkg"
+        return self.cluster.new_database(f"{name}_{next(_PG_DATABASES)}")
+
+    def copy(self, source, folder: Path, name: str):
+        """A copy of the closed store ``source`` (nobody may be connected to it)."""
+        if self.cluster is None:
+            target = folder / f"{name}.gpkg"
+            shutil.copy(source, target)
+            return target
+        template = urlsplit(str(source)).path.lstrip("/")
+        return self.cluster.new_database(f"{name}_{next(_PG_DATABASES)}", template=template)
+
+
+@pytest.fixture(scope="session")
+def store_maker(request: pytest.FixtureRequest) -> StoreMaker:
+    """The :class:`StoreMaker` of the backend under test (``--backend``)."""
+    if _on_postgis(request.config):
+        return StoreMaker(request.getfixturevalue("pg_cluster"))
+    return StoreMaker(None)
+
+
+@pytest.fixture(scope="session")
+def demo_template(store_maker: StoreMaker, tmp_path_factory: pytest.TempPathFactory):
+    """A demo store built once per session (copied for each test that writes): a GeoPackage
+    file, or with ``--backend postgis`` a database of the session's cluster."""
+    location = store_maker.new(tmp_path_factory.mktemp("template"), "demo_template")
+    _fill_demo(open_store(location))
+    return location
 
 
 @pytest.fixture
-def demo_path(demo_template: Path, tmp_path: Path) -> Path:
-    """Path of a fresh copy of the demo store."""
-    target = tmp_path / "demo.gpkg"
-    shutil.copy(demo_template, target)
-    return target
+def demo_path(store_maker: StoreMaker, demo_template, tmp_path: Path):
+    """Where a fresh copy of the demo store is: a GeoPackage path, or with ``--backend postgis``
+    the ``postgresql://`` URL of a new database copied from the template (either one goes to
+    :func:`open_store` and ``GEOCIV_STORE`` as it is)."""
+    return store_maker.copy(demo_template, tmp_path, "demo")
 
 
 @pytest.fixture
-def demo_store(demo_path: Path) -> Iterator[Store]:
+def gpkg_path(request: pytest.FixtureRequest, demo_path) -> Path:
+    """:func:`demo_path` for a test about the GeoPackage file itself (skipped on PostGIS)."""
+    if _on_postgis(request.config):
+        pytest.skip("a test of the GeoPackage file itself")
+    return demo_path
+
+
+@pytest.fixture
+def demo_store(demo_path) -> Iterator[Store]:
     """An open copy of the demo store."""
     store = open_store(demo_path)
     yield store
@@ -107,15 +198,18 @@ def demo_store(demo_path: Path) -> Iterator[Store]:
 
 
 @pytest.fixture
-def empty_store(tmp_path: Path) -> Iterator[Store]:
-    """A new, empty store."""
-    store = open_store(tmp_path / "empty.gpkg")
+def empty_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """A new, empty store (a new database with ``--backend postgis``)."""
+    if _on_postgis(request.config):
+        store = open_store(request.getfixturevalue("pg_dsn"))
+    else:
+        store = open_store(tmp_path / "empty.gpkg")
     yield store
     store.close()
 
 
 @pytest.fixture
-def app(demo_path: Path):
+def app(demo_path):
     """The Flask app on a copy of the demo store (CSRF off; one test turns it on)."""
     from web import create_app
 
@@ -171,10 +265,10 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def live_server(demo_path: Path) -> Iterator[str]:
+def live_server(demo_path, tmp_path: Path) -> Iterator[str]:
     """``geociv serve`` (waitress) running in a subprocess on a free port; yields its URL."""
     port = free_port()
-    env = {**os.environ, "GEOCIV_STORE": str(demo_path)}
+    env = {**os.environ, "GEOCIV_STORE": str(demo_path), "GEOCIV_INSTANCE": str(tmp_path)}
     proc = subprocess.Popen(
         [sys.executable, "-m", "geociv", "serve", "--port", str(port)],
         env=env,

@@ -49,7 +49,8 @@ class Server:
     def __init__(self, store: Path) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, "GEOCIV_STORE": str(store)}
+        # a database URL has no folder for the session key file: one key for every restart
+        env = {**os.environ, "GEOCIV_STORE": str(store), "GEOCIV_SECRET_KEY": "test-server-key"}
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "geociv", "serve", "--port", str(self.port)],
             env=env,

@@ -118,12 +118,13 @@ class Cluster:
         with psycopg.connect(self.dsn(TEMPLATE), autocommit=True) as conn:
             conn.execute("CREATE EXTENSION postgis")
 
-    def new_database(self, name: str) -> str:
-        """Create database ``name`` with PostGIS (copied from the template); return its DSN."""
+    def new_database(self, name: str, template: str = TEMPLATE) -> str:
+        """Create database ``name`` as a copy of ``template`` (by default an empty database
+        with PostGIS); return its DSN."""
         import psycopg
 
         with psycopg.connect(self.dsn(), autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE {TEMPLATE}')
+            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
         return self.dsn(name)
 
     def stop(self) -> None:

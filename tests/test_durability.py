@@ -1,13 +1,13 @@
 """Nothing acknowledged is lost (issue 9): real writes through HTTP from many threads, mixed with
 uploads, on a real ``geociv serve``; then the server is stopped or killed with SIGKILL and a new
-one started on the same file. Every write that was answered 201 must be there, and SQLite's
-integrity check must pass. A killed import leaves all of its rows or none."""
+one started on the same store. Every write that was answered 201 must be there, and the store's
+integrity check must pass (SQLite's; ``amcheck`` on PostGIS). A killed import leaves all of its
+rows or none. The same on a PostGIS database with ``--backend postgis``."""
 
 from __future__ import annotations
 
 import itertools
 import json
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -19,6 +19,8 @@ import pytest
 
 from tests.conftest import ROOT
 from tests.http_client import Client, Server
+from tests.store_probe import integrity, scalar, writing
+from tests.store_probe import rows as store_rows
 
 #: Characters for distinct road names (no polyphones, no list terms): 春松路, 春柏路 …
 _FIRST = "春夏秋冬东西南北"
@@ -42,19 +44,6 @@ ZONES = {
         }
     ],
 }
-
-
-def _scalar(path: Path, sql: str) -> object:
-    """One value read from the store file by a fresh connection (as after a restart)."""
-    conn = sqlite3.connect(path)
-    try:
-        return conn.execute(sql).fetchone()[0]
-    finally:
-        conn.close()
-
-
-def _integrity(path: Path) -> object:
-    return _scalar(path, "PRAGMA integrity_check")
 
 
 def _add_name(officer: Client, name: str) -> str | None:
@@ -109,7 +98,7 @@ def test_fifty_threads_of_writes_and_uploads_all_survive_a_restart(demo_path: Pa
     acknowledged = [n for n in names if n]
     assert len(acknowledged) == 44, "every distinct name is accepted"
     assert all(uploads)
-    assert _integrity(demo_path) == "ok"
+    assert integrity(demo_path) == "ok"
 
     again = Server(demo_path)
     try:
@@ -157,7 +146,7 @@ def test_sigkill_under_load_loses_no_acknowledged_write(demo_path: Path) -> None
     for t in threads:
         t.join(timeout=60)
     assert len(acknowledged) >= 10
-    assert _integrity(demo_path) == "ok"
+    assert integrity(demo_path) == "ok"
 
     again = Server(demo_path)
     try:
@@ -171,16 +160,14 @@ def test_sigkill_under_load_loses_no_acknowledged_write(demo_path: Path) -> None
 
 def _village_codes(store: Path, path: Path, count: int) -> None:
     """``count`` new village codes under the store's townships (suffixes 600–999 are free)."""
-    conn = sqlite3.connect(store)
-    towns = [r[0] for r in conn.execute("SELECT code FROM divisions WHERE level = 'township'")]
-    conn.close()
+    towns = [r[0] for r in store_rows(store, "SELECT code FROM divisions WHERE level = 'township'")]
     codes = [f"{t}{s:03d}" for s in range(600, 1000) for t in towns][:count]
     rows = "\n".join(f"{c},测试村{i}" for i, c in enumerate(codes))
     path.write_text(f"code,name\n{rows}\n", encoding="utf-8")
 
 
 def _count(store: Path) -> object:
-    return _scalar(store, "SELECT count(*) FROM divisions")
+    return scalar(store, "SELECT count(*) FROM divisions")
 
 
 @pytest.mark.parametrize("when", ["mid-transaction", "after"])
@@ -190,7 +177,6 @@ def test_sigkill_of_an_import_leaves_all_rows_or_none(
     codes, count = tmp_path / "codes.csv", 20000
     _village_codes(demo_path, codes, count)
     before = _count(demo_path)
-    wal = demo_path.with_name(demo_path.name + "-wal")
     proc = subprocess.Popen(
         [sys.executable, "-m", "geociv", "--store", str(demo_path), "divisions", "import",
          "--codes", str(codes)],
@@ -199,12 +185,12 @@ def test_sigkill_of_an_import_leaves_all_rows_or_none(
         stderr=subprocess.DEVNULL,
     )  # fmt: skip
     deadline = time.monotonic() + 120
-    if when == "mid-transaction":  # the transaction has spilled megabytes into the WAL
-        while not (wal.exists() and wal.stat().st_size > 2_000_000):
+    if when == "mid-transaction":  # inside the import's transaction (megabytes into the WAL)
+        while not writing(demo_path):
             assert proc.poll() is None and time.monotonic() < deadline, "import ended too soon"
             time.sleep(0.01)
         proc.kill()
     assert proc.wait(timeout=120) == (-9 if when == "mid-transaction" else 0)
-    assert _integrity(demo_path) == "ok"
+    assert integrity(demo_path) == "ok"
     after = _count(demo_path)
     assert after == (before if when == "mid-transaction" else before + count)

@@ -16,7 +16,6 @@ import re
 import time
 import warnings
 from collections import Counter
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, Phase, given, seed, settings
@@ -26,6 +25,7 @@ from geociv.auth import Users
 from geociv.demo import load_demo
 from geociv.store import open_store
 from tests.conftest import ACCOUNTS, PASSWORD
+from tests.store_probe import integrity
 
 pytestmark = pytest.mark.fuzz
 
@@ -38,11 +38,11 @@ FUZZ_USERS = ("anonymous", "admin1", "planner1")
 
 
 @pytest.fixture(scope="module")
-def fuzz_app(tmp_path_factory: pytest.TempPathFactory):
+def fuzz_app(store_maker, tmp_path_factory: pytest.TempPathFactory):
     """The app with CSRF on, on a demo store with the boundary and coverage samples."""
     from web import create_app
 
-    path = tmp_path_factory.mktemp("fuzz") / "demo.gpkg"
+    path = store_maker.new(tmp_path_factory.mktemp("fuzz"), "fuzz")
     store = open_store(path)
     load_demo(store)
     users = Users(store)
@@ -224,8 +224,4 @@ def test_malformed_bodies_on_every_post_route_are_4xx(fuzz_app) -> None:
 
 
 def test_fuzz_store_is_intact(fuzz_app) -> None:
-    import sqlite3
-
-    path = Path(fuzz_app.config["GEOCIV_STORE"])
-    with sqlite3.connect(path) as conn:
-        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert integrity(fuzz_app.config["GEOCIV_STORE"]) == "ok"

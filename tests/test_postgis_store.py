@@ -198,8 +198,22 @@ def test_what_is_not_built_yet_says_so_and_the_url_is_still_refused(pg_store) ->
         pg_store.add_markers([], actor="t")
     with pytest.raises(BackendUnavailableError, match="pg_dump"):
         pg_store.backup_to(Path("x"))
-    with pytest.raises(BackendUnavailableError, match="建设中"):
-        open_store(pg_store._dsn)
+
+
+def test_open_store_and_the_cli_select_postgis_by_url(pg_dsn, monkeypatch, tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from geociv.cli import main
+    from geociv.store.postgis import PostgisStore
+
+    store = open_store(pg_dsn)
+    assert isinstance(store, PostgisStore) and store.schema_version >= 10
+    store.close()
+    monkeypatch.setenv("GEOCIV_STORE", pg_dsn)
+    monkeypatch.chdir(tmp_path)  # the session key file goes to ./instance for a URL
+    result = CliRunner().invoke(main, ["init"])
+    assert result.exit_code == 0, result.output
+    assert "postgresql://" in result.output and "结构版本" in result.output
 
 
 def _gdal_source(dsn: str) -> str:

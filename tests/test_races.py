@@ -65,7 +65,9 @@ def stored_names(store: Store, name: str) -> list[str]:
     return [r.name_id for r in store.query_names() if r.name == name]
 
 
-def test_same_name_registered_by_many_officers_at_once_is_stored_once(demo_store) -> None:
+def test_same_name_registered_by_many_officers_at_once_is_stored_once(
+    demo_store, demo_path
+) -> None:
     gaz = Gazetteer(demo_store)  # one service shared by every thread, as the web app does
     assert not gaz.check(NAME, "road", "411702").blocking
     results, errors = race(
@@ -75,7 +77,7 @@ def test_same_name_registered_by_many_officers_at_once_is_stored_once(demo_store
     assert len(errors) == THREADS - 1
     assert all(isinstance(e, ValidationError) for e in errors), errors
     assert all("N2-DUPLICATE" in str(e) for e in errors)
-    with open_store(demo_store.path) as fresh:  # what is on disk
+    with open_store(demo_path) as fresh:  # what is stored, through a new connection
         assert len(stored_names(fresh, NAME)) == 1
 
 

@@ -14,10 +14,7 @@ from __future__ import annotations
 import io
 import json
 import re
-import shutil
-import sqlite3
 from collections.abc import Callable
-from contextlib import closing
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -36,6 +33,7 @@ from geociv.store import ROLES, Store, open_store
 from tests.boundary_field import Q1, prepare_field
 from tests.boundary_setup import LINE, REFERENCES, point_on
 from tests.conftest import PASSWORD
+from tests.store_probe import scalar
 
 TODAY = date.today().isoformat()
 #: Audit actions a refused request may leave (the refusal itself); logins happen before.
@@ -527,10 +525,11 @@ def _write_endpoints(app: Any) -> set[str]:
 
 # -- the prepared store --------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def prepared(demo_template: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+def prepared(
+    demo_template, store_maker, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, dict]:
     """One store with every record the routes act on; each test copies it."""
-    path = tmp_path_factory.mktemp("sweep") / "sweep.gpkg"
-    shutil.copy(demo_template, path)
+    path = store_maker.copy(demo_template, tmp_path_factory.mktemp("sweep"), "sweep")
     store = open_store(path)
     plan, markers = prepare_field(store)
     users = Users(store)
@@ -616,12 +615,10 @@ def _client(app: Any, username: str | None) -> tuple[Any, str]:
 
 
 def _writes(store_path: Path) -> int:
-    """Audit entries that are not log-ins or refusals (read with a plain SQLite query)."""
-    skipped = sorted(REFUSAL_ACTIONS | LOGIN_ACTIONS)
-    marks = ", ".join("?" * len(skipped))
-    with closing(sqlite3.connect(store_path)) as conn:
-        sql = f"SELECT count(*) FROM audit_log WHERE action NOT IN ({marks})"
-        return int(conn.execute(sql, skipped).fetchone()[0])
+    """Audit entries that are not log-ins or refusals (read with a plain SQL query)."""
+    skipped = ", ".join(f"'{action}'" for action in sorted(REFUSAL_ACTIONS | LOGIN_ACTIONS))
+    sql = f"SELECT count(*) FROM audit_log WHERE action NOT IN ({skipped})"
+    return int(scalar(store_path, sql))
 
 
 def _refused(response: Any) -> bool:
@@ -650,13 +647,12 @@ def test_every_write_route_is_in_the_table(app) -> None:
 
 @pytest.mark.parametrize("endpoint", sorted(ROUTES))
 def test_route_refuses_every_wrong_identity_and_accepts_the_right_one(
-    endpoint: str, prepared, tmp_path: Path
+    endpoint: str, prepared, store_maker, tmp_path: Path
 ) -> None:
     from web import create_app
 
     template, ctx = prepared
-    path = tmp_path / "s.gpkg"
-    shutil.copy(template, path)
+    path = store_maker.copy(template, tmp_path, "s")
     app = create_app(
         {
             "GEOCIV_STORE": str(path),

@@ -57,11 +57,11 @@ def _store_fds(path: Path) -> set[str]:
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_acknowledged_writes_survive_every_kind_of_upload(demo_path: Path, case: str) -> None:
-    ctx = Context.make(demo_path)
-    route, content, filename = _uploads(demo_path)[case]
-    hashes = [r[0] for r in sqlite3.connect(demo_path).execute("SELECT password_hash FROM users")]
-    fds_before = _store_fds(demo_path)
+def test_acknowledged_writes_survive_every_kind_of_upload(gpkg_path: Path, case: str) -> None:
+    ctx = Context.make(gpkg_path)
+    route, content, filename = _uploads(gpkg_path)[case]
+    hashes = [r[0] for r in sqlite3.connect(gpkg_path).execute("SELECT password_hash FROM users")]
+    fds_before = _store_fds(gpkg_path)
     response = post_file(ctx, route, content, filename)
     answer = response.get_data(as_text=True)
     assert response.status_code < 500, answer
@@ -73,28 +73,28 @@ def test_acknowledged_writes_survive_every_kind_of_upload(demo_path: Path, case:
         assert response.status_code == 400 and "GDAL VRT" in answer, answer
     assert not any(h in answer for h in hashes), "the upload answered with password hashes"
     if route != "networks":  # the network import runs in a job thread with its own connection
-        assert _store_fds(demo_path) <= fds_before, "something else opened the live store"
-    assert Path(f"{demo_path}-wal").exists(), "the store's WAL was deleted by the upload"
-    _writes_survive(ctx, demo_path, hashes)
+        assert _store_fds(gpkg_path) <= fds_before, "something else opened the live store"
+    assert Path(f"{gpkg_path}-wal").exists(), "the store's WAL was deleted by the upload"
+    _writes_survive(ctx, gpkg_path, hashes)
 
 
-def test_surveyed_lines_are_read_the_same_way(demo_path: Path, tmp_path: Path) -> None:
+def test_surveyed_lines_are_read_the_same_way(gpkg_path: Path, tmp_path: Path) -> None:
     """Surveyed lines have no upload route (CLI only): the same reader, in the server's
     process, refuses the VRT and the store keeps every later write."""
     from geociv.boundaries.registry import BoundaryLines
     from geociv.errors import InputFileError
 
-    ctx = Context.make(demo_path)
-    hashes = [r[0] for r in sqlite3.connect(demo_path).execute("SELECT password_hash FROM users")]
+    ctx = Context.make(gpkg_path)
+    hashes = [r[0] for r in sqlite3.connect(gpkg_path).execute("SELECT password_hash FROM users")]
     vrt = tmp_path / "界线.geojson"
-    vrt.write_bytes(vrt_for(demo_path))
+    vrt.write_bytes(vrt_for(gpkg_path))
     with ctx.app.app_context(), pytest.raises(InputFileError, match="GDAL VRT"):
         BoundaryLines(ctx.app.extensions["geociv_store"]).import_surveyed(vrt, actor="admin1")
-    assert Path(f"{demo_path}-wal").exists()
-    _writes_survive(ctx, demo_path, hashes)
+    assert Path(f"{gpkg_path}-wal").exists()
+    _writes_survive(ctx, gpkg_path, hashes)
 
 
-def _writes_survive(ctx: Context, demo_path: Path, hashes: list[str]) -> None:
+def _writes_survive(ctx: Context, gpkg_path: Path, hashes: list[str]) -> None:
     """N acknowledged writes, then a restart on the same file finds them all."""
     officer = ctx.clients["officer1"]
     for i in range(N):
@@ -104,15 +104,15 @@ def _writes_survive(ctx: Context, demo_path: Path, hashes: list[str]) -> None:
     del ctx
     gc.collect()
     # restart: a new app on the same file
-    again = Context.make(demo_path)
+    again = Context.make(gpkg_path)
     again.app.extensions["geociv_store"].close()
-    store = open_store(demo_path)
+    store = open_store(gpkg_path)
     try:
         terms = {t.term for t in store.terms("brand")}
         assert {f"持久{i:02d}" for i in range(N)} <= terms
     finally:
         store.close()
-    conn = sqlite3.connect(demo_path)
+    conn = sqlite3.connect(gpkg_path)
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert all(h not in n for (n,) in conn.execute("SELECT name FROM coverage_zones")
                for h in hashes)  # fmt: skip

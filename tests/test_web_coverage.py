@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import sqlite3
 import time
 
 import pyogrio
@@ -12,6 +11,7 @@ import shapely
 from shapely.geometry import shape
 
 from geociv.demo import main_urban_area
+from geociv.store import open_store
 from tests.conftest import BEIJING_PBF, BEIJING_ROADS, WUHAN_60, WUHAN_80_F, login
 
 
@@ -249,9 +249,8 @@ def test_network_upload_reports_connectivity_and_snapping(planner, app) -> None:
     snap = planner.get(f"/api/coverage/networks/{report['network_id']}/snap").get_json()
     # The demo facilities are in Zhumadian, ~700 km away: all flagged as far from this network.
     assert snap["far"] == len(snap["facilities"]) > 0
-    with sqlite3.connect(app.config["GEOCIV_STORE"]) as conn:
-        n = conn.execute("SELECT count(*) FROM road_edges").fetchone()[0]
-    assert n > 0
+    with open_store(app.config["GEOCIV_STORE"]) as store:
+        assert len(store.road_edges(report["network_id"])) > 0  # the street pieces are stored
 
 
 def test_facility_import_can_take_the_valid_rows_and_give_back_the_rejected(

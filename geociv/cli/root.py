@@ -70,8 +70,9 @@ class _PluginGroup(click.Group):
 @click.option(
     "--store",
     envvar="GEOCIV_STORE",
-    metavar="PATH",
-    help="GeoPackage 存储文件（默认 instance/geociv.gpkg，或环境变量 GEOCIV_STORE）",
+    metavar="PATH|URL",
+    help="存储位置：GeoPackage 文件（默认 instance/geociv.gpkg）或 PostgreSQL 数据库 "
+    "postgresql://用户@主机:端口/库名；也可用环境变量 GEOCIV_STORE",
 )
 @click.pass_context
 def main(ctx: click.Context, store: str | None) -> None:

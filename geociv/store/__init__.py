@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from geociv.errors import BackendUnavailableError, StoreError
+from geociv.errors import StoreError
 from geociv.store.base import Store
 from geociv.store.records import (
     CASE_ALL_STATUSES,
@@ -163,21 +163,29 @@ def open_store(url: str | Path, *, upgrade: bool = True) -> Store:
     Parameters
     ----------
     url
-        A file path or ``sqlite:///path`` for the embedded GeoPackage store. ``postgresql://``
-        URLs are reserved for the PostGIS backend, refused while it is under construction.
+        A file path or ``sqlite:///path`` for the embedded GeoPackage store; a
+        ``postgresql://user@host:port/db`` URL (or ``postgres://``) for a PostgreSQL database
+        with the PostGIS extension, shared by a city and its counties (the geociv tables are
+        created in it on first use).
     upgrade
-        Bring an older store file up to the current schema.
+        Bring an older store up to the current schema.
+
+    Raises
+    ------
+    StoreError
+        The address is neither a path nor a known URL, or the database cannot be reached.
+    geociv.errors.BackendUnavailableError
+        A PostgreSQL URL without the ``psycopg`` driver installed.
     """
     text = str(url)
-    if text.startswith(("postgresql://", "postgres://", "postgis://")):
-        # geociv.store.postgis.PostgisStore is under construction (PENDING_METHODS): it is
-        # tested on its own, and selected here once it implements the whole Store API.
-        raise BackendUnavailableError(
-            "PostGIS 后端尚未在本版本中提供（正在建设中，尚不能选用）；"
-            "请使用 GeoPackage 文件路径作为存储位置"
-        )
+    if text.startswith(("postgresql://", "postgres://")):
+        from geociv.store.postgis import PostgisStore
+
+        return PostgisStore(text, upgrade=upgrade)
     if "://" in text and not text.startswith("sqlite:///"):
-        raise StoreError(f"无法识别的存储地址 {text!r}：应为文件路径或 sqlite:///路径")
+        raise StoreError(
+            f"无法识别的存储地址 {text!r}：应为文件路径、sqlite:///路径或 postgresql://用户@主机/数据库"
+        )
     from geociv.store.sqlite import SQLiteStore
 
     return SQLiteStore(Path(text.removeprefix("sqlite:///")), upgrade=upgrade)

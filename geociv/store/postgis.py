@@ -74,8 +74,9 @@ class _PostgisCore(
     _for_update = " FOR UPDATE"
     #: Serialises the log-in throttle's count-then-record (any constant; "login" in ASCII).
     _LOGIN_LOCK = 0x6C6F67696E
-    #: Held from a transaction's first audit row to its commit: audit ids then commit in
-    #: order, so a cache's mark (see :meth:`changes_since`) never skips a later commit.
+    #: Held by every write transaction from its start to its commit: writes are serialised as
+    #: on the GeoPackage store, and audit ids commit in order, so a cache's mark (see
+    #: :meth:`changes_since`) never skips a later commit.
     _AUDIT_LOCK = 0x6175646974
 
     def __init__(self, dsn: str, *, upgrade: bool = True) -> None:
@@ -125,6 +126,11 @@ class _PostgisCore(
         self._local.depth = depth + 1
         try:
             with conn.transaction():
+                if depth == 0:
+                    # one writer at a time, as on the GeoPackage store: every rule a write checks
+                    # (uniqueness, one case per record, numbering) is decided against the data
+                    # committed before it, not against rows another writer has not committed yet
+                    conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._AUDIT_LOCK,))
                 yield conn
         except psycopg.errors.UniqueViolation as exc:
             # the last word on uniqueness: a writer that raced past a check is refused the same
@@ -173,7 +179,7 @@ class _PostgisCore(
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._LOGIN_LOCK,))
 
     def _audit(self, conn: Any, **entry: Any) -> None:
-        conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._AUDIT_LOCK,))
+        # inside a write transaction, which holds the write lock (see _write)
         marks = ", ".join(["%s"] * 8)
         row = conn.execute(
             f"INSERT INTO audit_log ({AUDIT_COLUMNS}) VALUES ({marks}) RETURNING id",
