@@ -39,6 +39,7 @@ from geociv.store._pg_geometry import GEOM_IN, GEOM_OUT, from_wkb, to_wkb
 from geociv.store._pg_ids import new_id, note_given_id
 from geociv.store._pg_people import PeoplePG
 from geociv.store._pg_schema import SCHEMA_VERSION, migrate, read_version
+from geociv.store._pg_tables import PgTables
 from geociv.store._points_sql import PointsSQL
 from geociv.store.base import Store
 from geociv.store.changes import Change
@@ -61,7 +62,7 @@ def _connect(dsn: str) -> Any:
 
 class _PostgisCore(
     DivisionReadsSQL,
-    GazetteerSQL, CasesSQL, InputsSQL, PointsSQL, PeoplePG, LoginsSQL, AuditSQL, Store
+    GazetteerSQL, CasesSQL, InputsSQL, PointsSQL, PeoplePG, LoginsSQL, AuditSQL, PgTables, Store
 ):
     """The implemented part of :class:`PostgisStore`."""
 
