@@ -19,20 +19,15 @@ _BOOKKEEPING = frozenset({"geociv_schema", "id_counters", "spatial_ref_sys"})
 _BATCH = 500
 
 _COLUMNS = """
-SELECT c.table_name, c.column_name, c.data_type,
-       coalesce(k.is_key, false) AS is_key
-FROM information_schema.columns c
-JOIN information_schema.tables t
-  ON t.table_schema = c.table_schema AND t.table_name = c.table_name
-LEFT JOIN (
-    SELECT u.table_name, u.column_name, true AS is_key
-    FROM information_schema.table_constraints tc
-    JOIN information_schema.key_column_usage u
-      ON u.constraint_schema = tc.constraint_schema AND u.constraint_name = tc.constraint_name
-    WHERE tc.constraint_type = 'PRIMARY KEY' AND tc.table_schema = current_schema()
-) k ON k.table_name = c.table_name AND k.column_name = c.column_name
-WHERE c.table_schema = current_schema() AND t.table_type = 'BASE TABLE'
-ORDER BY c.table_name, c.ordinal_position
+SELECT c.relname AS table_name, a.attname AS column_name,
+       format_type(a.atttypid, a.atttypmod) AS data_type,
+       coalesce(a.attnum = ANY(i.indkey), false) AS is_key
+FROM pg_class c
+JOIN pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+LEFT JOIN pg_index i ON i.indrelid = c.oid AND i.indisprimary
+WHERE n.nspname = current_schema() AND c.relkind = 'r'
+ORDER BY c.relname, a.attnum
 """
 
 _IDENTITIES = """
