@@ -142,9 +142,10 @@ class _PostgisCore(
             yield
 
     def backup_to(self, path: Path) -> None:
-        raise BackendUnavailableError(
-            "PostGIS 后端仍在建设中：备份请暂用 pg_dump（geociv backup 尚不支持 PostgreSQL）"
-        )
+        """A ``pg_dump -Fc`` archive of the database (see :mod:`geociv.store._pg_dump`)."""
+        from geociv.store._pg_dump import dump
+
+        dump(self._dsn, path)
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
