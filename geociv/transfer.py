@@ -93,6 +93,8 @@ class StoreCopy:
     def __init__(self, source: str | Path, target: str | Path) -> None:
         if not is_server_url(source) and not Path(source).is_file():
             raise ValidationError(Problem(f"源存储文件不存在：{source}", field="SRC"))
+        if _same_place(source, target):
+            raise ValidationError(Problem("源存储与目标存储是同一个", field="DST"))
         self.source = open_any(source, upgrade=False)
         self.target: Store | None = None
         try:
@@ -157,6 +159,12 @@ def checksums(store: Store) -> dict[str, tuple[int, str]]:
         digest = table_digest(shapes[name], store.iter_rows(shapes[name]))  # type: ignore[attr-defined]
         result[name] = (digest.rows, digest.hexdigest())
     return result
+
+
+def _same_place(source: str | Path, target: str | Path) -> bool:
+    if is_server_url(source) or is_server_url(target):
+        return str(source) == str(target)
+    return Path(source).resolve() == Path(target).resolve()
 
 
 def _open_target(target: str | Path) -> Store:

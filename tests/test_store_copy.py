@@ -159,6 +159,14 @@ def test_a_destination_with_data_is_refused(demo: Path, tmp_path: Path) -> None:
     done = _cli("store", "copy", str(demo), str(other))
     assert done.exit_code == 2
     assert "目标存储不是空的" in done.output and "divisions" in done.output
+    itself = _cli("store", "copy", str(demo), str(tmp_path / "." / demo.name))
+    assert itself.exit_code == 2 and "同一个" in itself.output
+
+
+def test_every_table_of_both_backends_is_one_the_copy_knows(any_store) -> None:
+    """A table added to the schema must be added to ``TABLES`` (in load order), or the copy
+    would refuse every store as having a table it does not know."""
+    assert set(any_store.table_shapes()) == set(TABLES)
 
 
 def test_a_destination_of_another_schema_version_is_refused(demo: Path, tmp_path: Path):
