@@ -5,8 +5,9 @@ geometries, blobs, the audit log, users with their password hashes and the setti
 row and record id counters moved on so that new ids continue after the copied ones. The copy
 goes into an empty store of the same schema version, in one transaction, and is then checked:
 each table's rows are counted and digested on both sides the same way; any difference is a
-:class:`~geociv.errors.CopyMismatchError`. The source is only read (stop the service first, so
-that nothing is written to it while it is copied).
+:class:`~geociv.errors.CopyMismatchError`. The source is only read, every table as of the same
+moment (a read snapshot): what is written to it during the copy is not copied, so stop the
+service first if nothing may be left behind.
 
 Examples
 --------
@@ -116,7 +117,7 @@ class StoreCopy:
         source, target = self.source, self.target
         assert target is not None
         digests: dict[str, TableDigest] = {}
-        with target.transaction():
+        with source.read_snapshot(), target.transaction():  # type: ignore[attr-defined]
             for plan in self._plans:
                 with _bar(progress, plan) as bar:
                     digests[plan.source.name] = _copy_table(source, target, plan, bar.update)

@@ -4,6 +4,7 @@ PostgreSQL cluster, GDAL's validator on the copied GeoPackage."""
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import sqlite3
 from pathlib import Path
@@ -17,7 +18,7 @@ from geociv.cli import main
 from geociv.store import AuditQuery, Facility, open_store
 from geociv.store.postgis import PostgisStore
 from geociv.store.tables import TABLES, table_digest
-from geociv.transfer import checksums, copy_store
+from geociv.transfer import checksums, copy_store, open_any
 from tests.test_gpkg_conformance import validate
 
 pytestmark = pytest.mark.postgis
@@ -196,3 +197,36 @@ def test_a_missing_source_is_refused_without_creating_it(tmp_path: Path) -> None
     done = _cli("store", "copy", str(tmp_path / "nope.gpkg"), str(tmp_path / "to.gpkg"))
     assert done.exit_code == 2 and "源存储文件不存在" in done.output
     assert not (tmp_path / "nope.gpkg").exists()
+
+
+@pytest.mark.parametrize("backend", ["gpkg", "postgis"])
+def test_what_is_written_to_the_source_during_a_copy_is_not_half_copied(
+    backend: str, demo_path: Path, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """Every table is read as of one moment: a facility added (with its audit entry) while
+    the names are being copied is in neither the facilities nor the audit log of the copy."""
+    source: str | Path = demo_path
+    if backend == "postgis":
+        source = request.getfixturevalue("pg_dsn")
+        copy_store(demo_path, source, actor="pytest")
+    with open_any(source, upgrade=False) as store:
+        facilities, audit = store.count_rows("facilities"), store.count_rows("audit_log")
+
+    @contextlib.contextmanager
+    def write_meanwhile(table: str, rows: int):
+        if table == "names":
+            with open_any(source, upgrade=False) as writer:
+                writer.add_facilities([Facility("", "复制中新增", "day_care")], actor="pytest")
+        yield _Quiet()
+
+    target = tmp_path / "copy.gpkg"
+    assert all(c.ok for c in copy_store(source, target, actor="pytest", progress=write_meanwhile))
+    with open_store(target) as copy, open_any(source, upgrade=False) as store:
+        assert copy.count_rows("facilities") == facilities
+        assert copy.count_rows("audit_log") == audit + 1  # the copy's own entry
+        assert store.count_rows("facilities") == facilities + 1  # the write did happen
+
+
+class _Quiet:
+    def update(self, rows: int) -> None:
+        pass

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from geociv.store._pg_geometry import GEOM_IN, GEOM_OUT, from_wkb, to_wkb
@@ -59,6 +60,13 @@ class PgTables(TableAccess):
             name: TableShape(name, tuple(cols), keys.get(name, cols[0]))
             for name, cols in columns.items()
         }
+
+    @contextmanager
+    def read_snapshot(self) -> Iterator[None]:
+        conn = self._conn()  # type: ignore[attr-defined]
+        with conn.transaction():
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            yield
 
     def count_rows(self, table: str) -> int:
         row = self._conn().execute(f'SELECT count(*) AS n FROM "{table}"').fetchone()  # type: ignore[attr-defined]

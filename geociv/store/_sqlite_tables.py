@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 import sqlite3
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from geociv.store.tables import GEOMETRY_COLUMN, SCHEMA_KEY, TABLES, TableAccess, TableShape
@@ -43,6 +44,17 @@ class SQLiteTables(TableAccess):
             key = next((r[1] for r in info if r[5] == 1), "rowid")
             shapes[name] = TableShape(name, tuple(r[1] for r in info), key)
         return shapes
+
+    @contextmanager
+    def read_snapshot(self) -> Iterator[None]:
+        # in WAL mode a read transaction sees the file as of its first read, whatever commits
+        conn = self._conn()  # type: ignore[attr-defined]
+        conn.execute("BEGIN")
+        try:
+            conn.execute("SELECT count(*) FROM geociv_meta").fetchone()  # the snapshot starts
+            yield
+        finally:
+            conn.execute("ROLLBACK")
 
     def count_rows(self, table: str) -> int:
         return self._conn().execute(f"SELECT count(*) {_select(table)}").fetchone()[0]  # type: ignore[attr-defined]

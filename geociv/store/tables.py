@@ -17,6 +17,7 @@ import hashlib
 import struct
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,6 +61,11 @@ class TableAccess(ABC):
     @abstractmethod
     def table_shapes(self) -> dict[str, TableShape]:
         """Every table of the store that is not the backend's own bookkeeping, by name."""
+
+    @abstractmethod
+    def read_snapshot(self) -> AbstractContextManager[None]:
+        """Read every table as of one moment, while other connections go on writing (the
+        reads of this thread inside the block; nothing is written in it)."""
 
     @abstractmethod
     def count_rows(self, table: str) -> int:
