@@ -92,7 +92,7 @@ class StoreCopy:
     """
 
     def __init__(self, source: str | Path, target: str | Path) -> None:
-        if not is_server_url(source) and not Path(source).is_file():
+        if not is_server_url(source) and not _file_of(source).is_file():
             raise ValidationError(Problem(f"源存储文件不存在：{source}", field="SRC"))
         if _same_place(source, target):
             raise ValidationError(Problem("源存储与目标存储是同一个", field="DST"))
@@ -162,10 +162,15 @@ def checksums(store: Store) -> dict[str, tuple[int, str]]:
     return result
 
 
+def _file_of(url: str | Path) -> Path:
+    """The file of a GeoPackage store given as a path or ``sqlite:///path``."""
+    return Path(str(url).removeprefix("sqlite:///"))
+
+
 def _same_place(source: str | Path, target: str | Path) -> bool:
     if is_server_url(source) or is_server_url(target):
         return str(source) == str(target)
-    return Path(source).resolve() == Path(target).resolve()
+    return _file_of(source).resolve() == _file_of(target).resolve()
 
 
 def _open_target(target: str | Path) -> Store:

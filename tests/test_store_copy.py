@@ -160,7 +160,7 @@ def test_a_destination_with_data_is_refused(demo: Path, tmp_path: Path) -> None:
     done = _cli("store", "copy", str(demo), str(other))
     assert done.exit_code == 2
     assert "目标存储不是空的" in done.output and "divisions" in done.output
-    itself = _cli("store", "copy", str(demo), str(tmp_path / "." / demo.name))
+    itself = _cli("store", "copy", str(demo), f"sqlite:///{tmp_path}/./{demo.name}")
     assert itself.exit_code == 2 and "同一个" in itself.output
 
 
