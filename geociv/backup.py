@@ -5,6 +5,9 @@ copies page by page under the database's own locks; a file copy of a live WAL da
 miss acknowledged writes or be torn). The copy is checked (``PRAGMA integrity_check``) and its
 size and SHA-256 are kept in the store as the *last backup*, which the admin page shows.
 
+A PostgreSQL store is backed up with ``pg_dump -Fc`` and restored with ``pg_restore``
+(:mod:`geociv.store._pg_dump`); the replaced tables are kept in a schema of their own.
+
 ``restore`` checks a backup before it touches anything: a geociv store, intact, written by this
 geociv or an older one. The replaced store is kept aside (``<name>.replaced-<time>.gpkg``),
 never deleted; the restored copy is then upgraded to the current schema like any older file.
@@ -32,7 +35,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from geociv.errors import Problem, StoreError, ValidationError
-from geociv.store import Store, open_store
+from geociv.store import Store, is_server_url, open_store
+from geociv.store._pg_dump import check_dump, is_dump
 from geociv.store._sqlite_schema import SCHEMA_VERSION, read_version
 
 log = logging.getLogger(__name__)
@@ -148,9 +152,21 @@ def restore(store_path: str | Path, source: str | Path, *, actor: str) -> Restor
 
     The backup is checked before anything changes (:func:`check_backup`); the replaced store is
     moved aside, never deleted; the restored store is upgraded and the restore audited in it.
+    A PostgreSQL store (``postgresql://…``) takes a ``pg_dump`` backup (:func:`_restore_server`).
     """
+    if is_server_url(store_path):
+        return _restore_server(str(store_path), Path(source), actor=actor)
     store_path, source = Path(store_path), Path(source)
     check_backup(source)
+    if is_dump(source):
+        raise ValidationError(
+            Problem(
+                "这是 PostgreSQL 数据库的备份（pg_dump），只能恢复到 PostgreSQL 存储；"
+                "要得到 GeoPackage 文件，先恢复到数据库，再用 geociv store copy 复制",
+                field="path",
+            ),
+            title="无法恢复",
+        )
     if source.resolve() == store_path.resolve():
         raise ValidationError(Problem("备份文件就是当前存储文件", field="path"), title="无法恢复")
     replaced = _move_aside(store_path) if store_path.exists() else None
@@ -174,6 +190,35 @@ def restore(store_path: str | Path, source: str | Path, *, actor: str) -> Restor
     return RestoreInfo(str(source), str(store_path), replaced and str(replaced), version)
 
 
+def _restore_server(url: str, source: Path, *, actor: str) -> RestoreInfo:
+    """Restore a ``pg_dump`` backup into the PostgreSQL store at ``url``: the tables there are
+    kept in a schema of their own (its name is :attr:`RestoreInfo.replaced`)."""
+    from geociv.store._pg_dump import restore as restore_dump
+
+    check_backup(source)
+    if not is_dump(source):
+        raise ValidationError(
+            Problem(
+                "这是 GeoPackage 备份文件，不能直接恢复到 PostgreSQL 数据库："
+                "请用 geociv store copy 把它复制到一个空数据库",
+                field="path",
+            ),
+            title="无法恢复",
+        )
+    replaced = restore_dump(url, source)
+    restored = open_store(url, upgrade=True)
+    try:
+        note = f"由备份 {source} 恢复；原数据表保存在模式 {replaced or '（无）'}"
+        restored.record_event(
+            actor=actor, action="store.restore", entity="store", key=restored.url, note=note
+        )
+        version, shown = restored.schema_version, restored.url
+    finally:
+        restored.close()
+    log.info("store %s restored from %s; the old tables kept in %s", shown, source, replaced)
+    return RestoreInfo(str(source), shown, replaced, version)
+
+
 def _move_aside(store_path: Path) -> Path:
     """Fold the WAL into the store file, then rename it (with its name and the time)."""
     conn = sqlite3.connect(store_path, isolation_level=None)
@@ -190,9 +235,10 @@ def _move_aside(store_path: Path) -> Path:
     return aside
 
 
-def new_backup_path(folder: Path) -> Path:
+def new_backup_path(folder: Path, suffix: str = ".gpkg") -> Path:
     """A file name in ``folder`` for a backup made now that no file has yet
-    (``geociv-20261203T063000Z.gpkg``, then ``…-2.gpkg`` for a second one in the same second).
+    (``geociv-20261203T063000Z.gpkg``, then ``…-2.gpkg`` for a second one in the same second;
+    ``suffix=".dump"`` for a PostgreSQL dump).
 
     >>> import tempfile
     >>> folder = Path(tempfile.mkdtemp())
@@ -201,16 +247,19 @@ def new_backup_path(folder: Path) -> Path:
     True
     """
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    path = folder / f"geociv-{stamp}.gpkg"
+    path = folder / f"geociv-{stamp}{suffix}"
     n = 1
     while path.exists():
         n += 1
-        path = folder / f"geociv-{stamp}-{n}.gpkg"
+        path = folder / f"geociv-{stamp}-{n}{suffix}"
     return path
 
 
 def _check_file(path: Path) -> tuple[str, int]:
-    """``(integrity_check result, schema version)`` of a database file, opened read-only."""
+    """``(integrity_check result, schema version)`` of a database file, opened read-only, or
+    of a ``pg_dump`` archive (read by ``pg_restore``)."""
+    if is_dump(path):
+        return check_dump(path)
     conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
     try:
         rows = conn.execute("PRAGMA integrity_check").fetchall()

@@ -109,6 +109,15 @@ class SchemaVersionError(StoreError):
     """The store file was written by a newer geociv than this one."""
 
 
+class CopyMismatchError(StoreError):
+    """A copied store does not hold what its source holds (row counts or checksums differ);
+    ``checks`` are the tables compared (:class:`geociv.transfer.TableCheck`)."""
+
+    def __init__(self, message: str, checks: list) -> None:
+        super().__init__(message)
+        self.checks = checks
+
+
 class BackendUnavailableError(StoreError, NotImplementedError):
     """The database URL names a backend that this installation cannot use."""
 

@@ -6,10 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-
-def is_server(store: str | Path) -> bool:
-    """Whether ``store`` is a ``postgresql://`` URL rather than a GeoPackage path."""
-    return str(store).startswith(("postgresql://", "postgres://"))
+from geociv.store import is_server_url as is_server
 
 
 def rows(store: str | Path, sql: str) -> list[tuple[Any, ...]]:

@@ -27,6 +27,7 @@ class _PluginGroup(click.Group):
         "init": "geociv.cli.store:init",
         "backup": "geociv.cli.store:backup_command",
         "restore": "geociv.cli.store:restore_command",
+        "store": "geociv.cli.transfer:store",
         "user": "geociv.cli.users:user",
         "audit": "geociv.cli.users:audit",
         "divisions": "geociv.cli.divisions:divisions",

@@ -21,7 +21,10 @@ from geociv.store import LEVELS
 @pass_ctx
 @reports_errors
 def backup_command(ctx: Context, path: str, actor: str) -> None:
-    """备份存储文件到 PATH（服务运行时也可执行：SQLite 在线备份，得到一致的副本）。
+    """备份存储到 PATH（服务运行时也可执行：SQLite 在线备份，得到一致的副本）。
+
+    PostgreSQL 存储（--store postgresql://…）用 pg_dump -Fc 备份（需要 Debian 软件包
+    postgresql-client；密码经环境变量传给 pg_dump，不出现在命令行上）。
 
     \b
     每晚备份一次的 cron 示例：
@@ -43,10 +46,11 @@ def backup_command(ctx: Context, path: str, actor: str) -> None:
 @pass_ctx
 @reports_errors
 def restore_command(ctx: Context, path: str, yes: bool, actor: str) -> None:
-    """用备份 PATH 替换当前存储文件（先停止 geociv 服务）。
+    """用备份 PATH 替换当前存储（先停止 geociv 服务）。
 
     先检查备份（geociv 存储、完整性、结构版本不高于本程序），再把当前存储文件改名保存
-    （*.replaced-时间.gpkg，不删除），最后放入备份并升级到当前结构版本。
+    （*.replaced-时间.gpkg，不删除），最后放入备份并升级到当前结构版本。PostgreSQL 存储
+    用 pg_restore 恢复 pg_dump 备份，原有数据表移入模式 geociv_replaced_时间（不删除）。
     """
     from geociv.backup import check_backup, restore
 
@@ -57,7 +61,7 @@ def restore_command(ctx: Context, path: str, yes: bool, actor: str) -> None:
             f"用 {path}（结构版本 {version}）替换 {store_path}？原文件会改名保存", abort=True
         )
     info = restore(store_path, path, actor=actor)
-    kept = f"原存储文件已保存为 {info.replaced}" if info.replaced else "原来没有存储文件"
+    kept = f"原存储已保存为 {info.replaced}" if info.replaced else "原来没有存储"
     click.echo(f"已由 {info.source} 恢复 {info.store}（结构版本 {info.schema_version}）；{kept}")
 
 

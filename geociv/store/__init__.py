@@ -152,9 +152,19 @@ __all__ = [
     "UpsertCounts",
     "User",
     "ZoneSet",
+    "is_server_url",
     "now_utc",
     "open_store",
 ]
+
+
+def is_server_url(url: str | Path) -> bool:
+    """Whether ``url`` names a PostgreSQL database rather than a GeoPackage file.
+
+    >>> is_server_url("postgresql://geociv@db.example/geociv"), is_server_url("instance/a.gpkg")
+    (True, False)
+    """
+    return str(url).startswith(("postgresql://", "postgres://"))
 
 
 def open_store(url: str | Path, *, upgrade: bool = True) -> Store:
@@ -178,7 +188,7 @@ def open_store(url: str | Path, *, upgrade: bool = True) -> Store:
         A PostgreSQL URL without the ``psycopg`` driver installed.
     """
     text = str(url)
-    if text.startswith(("postgresql://", "postgres://")):
+    if is_server_url(text):
         from geociv.store.postgis import PostgisStore
 
         return PostgisStore(text, upgrade=upgrade)

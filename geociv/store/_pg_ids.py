@@ -6,6 +6,7 @@ series; a rolled-back write gives its serial back.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from geociv.store.shared import ID_FORMATS
@@ -32,4 +33,33 @@ def note_given_id(conn: Any, table: str, key: str, year: str | None = None) -> N
             "INSERT INTO id_counters (series, last) VALUES (%s, %s) ON CONFLICT (series) "
             "DO UPDATE SET last = greatest(id_counters.last, excluded.last)",
             (ids.prefix(year), serial),
+        )
+
+
+def series_tops(table: str, keys: Iterable[str]) -> dict[str, int]:
+    """The largest serial of each series (prefix) among ids of ``table`` (other forms ignored).
+
+    >>> series_tops("name_cases", ["C2025-0003", "C2026-0001", "C2026-0012", "x"])
+    {'C2025-': 3, 'C2026-': 12}
+    """
+    ids = ID_FORMATS[table]
+    tops: dict[str, int] = {}
+    for key in keys:
+        year = key[len(ids.letter) : len(ids.letter) + 4] if ids.yearly else None
+        if ids.yearly and not (year and year.isdigit()):
+            continue
+        serial = ids.serial_of(key, year)
+        if serial is not None:
+            prefix = ids.prefix(year)
+            tops[prefix] = max(tops.get(prefix, 0), serial)
+    return tops
+
+
+def keep_series(conn: Any, table: str, keys: Iterable[str]) -> None:
+    """Move the counters of ``table``'s series past ``keys`` (ids loaded as they are)."""
+    for prefix, serial in series_tops(table, keys).items():
+        conn.execute(
+            "INSERT INTO id_counters (series, last) VALUES (%s, %s) ON CONFLICT (series) "
+            "DO UPDATE SET last = greatest(id_counters.last, excluded.last)",
+            (prefix, serial),
         )

@@ -39,6 +39,7 @@ from geociv.store._pg_geometry import GEOM_IN, GEOM_OUT, from_wkb, to_wkb
 from geociv.store._pg_ids import new_id, note_given_id
 from geociv.store._pg_people import PeoplePG
 from geociv.store._pg_schema import SCHEMA_VERSION, migrate, read_version
+from geociv.store._pg_tables import PgTables
 from geociv.store._points_sql import PointsSQL
 from geociv.store.base import Store
 from geociv.store.changes import Change
@@ -61,7 +62,7 @@ def _connect(dsn: str) -> Any:
 
 class _PostgisCore(
     DivisionReadsSQL,
-    GazetteerSQL, CasesSQL, InputsSQL, PointsSQL, PeoplePG, LoginsSQL, AuditSQL, Store
+    GazetteerSQL, CasesSQL, InputsSQL, PointsSQL, PeoplePG, LoginsSQL, AuditSQL, PgTables, Store
 ):
     """The implemented part of :class:`PostgisStore`."""
 
@@ -147,9 +148,10 @@ class _PostgisCore(
             yield
 
     def backup_to(self, path: Path) -> None:
-        raise BackendUnavailableError(
-            "PostGIS 后端仍在建设中：备份请暂用 pg_dump（geociv backup 尚不支持 PostgreSQL）"
-        )
+        """A ``pg_dump -Fc`` archive of the database (see :mod:`geociv.store._pg_dump`)."""
+        from geociv.store._pg_dump import dump
+
+        dump(self._dsn, path)
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)

@@ -32,6 +32,7 @@ from geociv.store._sqlite_schema import (
     migrate,
     read_version,
 )
+from geociv.store._sqlite_tables import SQLiteTables
 from geociv.store.base import Store
 from geociv.store.changes import Change
 from geociv.store.records import Division, UpsertCounts, User, now_utc
@@ -65,6 +66,7 @@ class SQLiteStore(
     InputsSQL,
     LoginsSQL,
     AuditSQL,
+    SQLiteTables,
     Store,
 ):
     """geociv store in a GeoPackage file.

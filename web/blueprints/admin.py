@@ -15,6 +15,7 @@ from geociv.auth import MAX_PASSWORD_LENGTH, Users
 from geociv.backup import BackupInfo, backup, last_backup, new_backup_path
 from geociv.errors import DuplicateError, Problem, StoreError, ValidationError
 from geociv.labels import ROLE_LABELS
+from geociv.store import is_server_url
 from web._helpers import actor, flash_error, role_required, store
 from web.audit_view import (
     AUDIT_PAGE_SIZE,
@@ -148,8 +149,9 @@ def audit() -> Any:
 
 
 def _backup_folder() -> Path:
-    """Where backups made from the page go: ``backups/`` beside the store file."""
-    return Path(current_app.config["GEOCIV_STORE"]).resolve().parent / "backups"
+    """Where backups made from the page go: ``backups/`` in the instance folder (beside the
+    store file unless ``GEOCIV_INSTANCE`` says otherwise)."""
+    return Path(current_app.config["GEOCIV_INSTANCE"]).resolve() / "backups"
 
 
 @bp.get("/backups")
@@ -169,7 +171,8 @@ def make_backup() -> Any:
     folder = _backup_folder()
     folder.mkdir(exist_ok=True)
     try:
-        info = backup(store(), new_backup_path(folder), actor=actor())
+        suffix = ".dump" if is_server_url(current_app.config["GEOCIV_STORE"]) else ".gpkg"
+        info = backup(store(), new_backup_path(folder, suffix), actor=actor())
     except ValidationError as exc:
         flash_error(exc)
     else:
