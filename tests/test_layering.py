@@ -163,6 +163,7 @@ SPLIT = [
     ("geociv/boundaries/reports.py", "report_html"),
     ("geociv/coverage/suggest.py", "suggest_sites"),
     ("geociv/coverage/batch.py", "batch_coverage"),
+    ("geociv/coverage/service.py", "run"),
 ]
 
 
@@ -178,8 +179,8 @@ def _body_lines(path: Path, name: str) -> int:
 
 
 def test_long_functions_are_split_into_steps_that_fit_on_a_screen() -> None:
-    sizes = {name: _body_lines(ROOT / module, name) for module, name in SPLIT}
-    assert {name: n for name, n in sizes.items() if n > 60} == {}
+    sizes = {f"{module}:{name}": _body_lines(ROOT / module, name) for module, name in SPLIT}
+    assert {where: n for where, n in sizes.items() if n > 60} == {}
 
 
 def test_audit_labels_repeat_no_field_label_of_the_forms() -> None:
