@@ -164,6 +164,7 @@ SPLIT = [
     ("geociv/coverage/suggest.py", "suggest_sites"),
     ("geociv/coverage/batch.py", "batch_coverage"),
     ("geociv/coverage/service.py", "run"),
+    ("geociv/boundaries/reports.py", "report_docx"),
 ]
 
 
