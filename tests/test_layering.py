@@ -165,6 +165,7 @@ SPLIT = [
     ("geociv/coverage/batch.py", "batch_coverage"),
     ("geociv/coverage/service.py", "run"),
     ("geociv/boundaries/reports.py", "report_docx"),
+    ("geociv/boundaries/registry.py", "derive_from_divisions"),
 ]
 
 
