@@ -166,6 +166,7 @@ SPLIT = [
     ("geociv/coverage/service.py", "run"),
     ("geociv/boundaries/reports.py", "report_docx"),
     ("geociv/boundaries/registry.py", "derive_from_divisions"),
+    ("geociv/coverage/offsets.py", "check_datum_offset"),
 ]
 
 
