@@ -167,6 +167,7 @@ SPLIT = [
     ("geociv/boundaries/reports.py", "report_docx"),
     ("geociv/boundaries/registry.py", "derive_from_divisions"),
     ("geociv/coverage/offsets.py", "check_datum_offset"),
+    ("geociv/crs.py", "to_storage_crs"),
 ]
 
 
