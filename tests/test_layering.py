@@ -168,6 +168,7 @@ SPLIT = [
     ("geociv/boundaries/registry.py", "derive_from_divisions"),
     ("geociv/coverage/offsets.py", "check_datum_offset"),
     ("geociv/crs.py", "to_storage_crs"),
+    ("geociv/gazetteer/cases.py", "apply"),
 ]
 
 

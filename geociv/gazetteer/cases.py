@@ -267,7 +267,6 @@ class Cases:
         if not (location or "").strip():
             problems.append(Problem("位置描述不能为空", field="location"))
         day = check_day(on, "on", problems)
-        old_name = ""
         record: NameRecord | None = None
         if kind_code == "naming":
             if name_id:
@@ -279,25 +278,8 @@ class Cases:
         elif kind_code == "renaming":
             record = self._check_record(name_id, problems)
             if record is not None:
-                old_name = record.name
-                if category and category != record.category:
-                    problems.append(
-                        Problem(
-                            f"更名不改变地名类别（{record.name} 为 {record.category}）",
-                            field="category",
-                        )
-                    )
-                if division_code and division_code.strip() != record.division_code:
-                    problems.append(
-                        Problem(
-                            f"更名不改变所属区划（{record.name} 属 {record.division_code}）",
-                            field="division_code",
-                        )
-                    )
+                problems.extend(self._renaming_problems(record, name, category, division_code))
                 category, division_code = record.category, record.division_code
-                if name == record.name:
-                    problems.append(Problem(f"拟用名称与现名“{name}”相同", field="proposed_name"))
-                problems.extend(self._open_case_problems(record))
         if problems:
             raise ValidationError(problems, title="命名更名申请有误")
         assert kind_code and category and division_code and day
@@ -311,7 +293,7 @@ class Cases:
             applicant=applicant.strip(),
             location=location.strip(),
             name_id=record.name_id if record is not None else None,
-            old_name=old_name,
+            old_name=record.name if record is not None else "",
             pinyin=(pinyin or "").strip(),
             reason=(reason or "").strip(),
         )
@@ -319,6 +301,33 @@ class Cases:
             if record is not None and (taken := self._open_case_problems(record)):
                 raise ValidationError(taken, title="命名更名申请有误")
             return self.store.add_case(case, on=day, actor=actor, note=note)
+
+    def _renaming_problems(
+        self, record: NameRecord, name: str, category: str | None, division_code: str | None
+    ) -> list[Problem]:
+        """What is wrong with renaming ``record`` to ``name``.
+
+        A renaming keeps the record's category and division, changes the name, and waits
+        for no other open case on the record.
+        """
+        problems = []
+        if category and category != record.category:
+            problems.append(
+                Problem(
+                    f"更名不改变地名类别（{record.name} 为 {record.category}）",
+                    field="category",
+                )
+            )
+        if division_code and division_code.strip() != record.division_code:
+            problems.append(
+                Problem(
+                    f"更名不改变所属区划（{record.name} 属 {record.division_code}）",
+                    field="division_code",
+                )
+            )
+        if name == record.name:
+            problems.append(Problem(f"拟用名称与现名“{name}”相同", field="proposed_name"))
+        return problems + self._open_case_problems(record)
 
     def _open_case_problems(self, record: NameRecord) -> list[Problem]:
         """A problem if ``record`` already has an open (renaming) case."""
