@@ -169,6 +169,7 @@ SPLIT = [
     ("geociv/coverage/offsets.py", "check_datum_offset"),
     ("geociv/crs.py", "to_storage_crs"),
     ("geociv/gazetteer/cases.py", "apply"),
+    ("geociv/coverage/stored.py", "import_raster"),
 ]
 
 
