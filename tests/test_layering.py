@@ -189,6 +189,37 @@ def test_long_functions_are_split_into_steps_that_fit_on_a_screen() -> None:
     assert {where: n for where, n in sizes.items() if n > 60} == {}
 
 
+#: An HTML element opening, as a report assembled from strings in Python would hold.
+HTML_TAG = re.compile(r"<(?:!DOCTYPE|html|head|body|style|script|table|tr|th|td|div|h[1-6]|p)[\s>]",
+                      re.IGNORECASE)  # fmt: skip
+#: Modules besides ``geociv/`` whose printable pages come from templates.
+TEMPLATED: list[str] = []
+
+
+def _html_literals(path: Path) -> list[int]:
+    """Lines of ``path`` with a string (not a docstring, not a Jinja ``Template``) holding HTML."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    skip: set[int] = set()
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(body, list) and body and isinstance(body[0], ast.Expr):
+            skip.add(id(body[0].value))
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Template":
+            skip.update(id(n) for n in ast.walk(node))
+    return sorted(
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str)
+        and id(node) not in skip and HTML_TAG.search(node.value)
+    )  # fmt: skip
+
+
+def test_printable_pages_are_rendered_from_templates_not_strings() -> None:
+    sources = [*_sources("geociv"), *(ROOT / m for m in TEMPLATED)]
+    found = [f"{p.relative_to(ROOT)}:{n}" for p in sources for n in _html_literals(p)]
+    assert found == []
+
+
 def test_audit_labels_repeat_no_field_label_of_the_forms() -> None:
     """The audit page writes a field's label itself only where the forms' tables
     (:mod:`web.words`) do not agree on one; a label they all give is taken from there."""

@@ -76,6 +76,7 @@ from geociv.labels import (
 )
 from geociv.localtime import BEIJING, now_cell
 from geociv.store import LEVELS, BoundaryLine, Division, InspectionRecord, Marker, Store
+from geociv.templating import templates
 
 #: China Standard Time: signing dates and the generation time are given in it.
 CHINA_TZ = BEIJING  # kept for callers; see geociv.localtime
@@ -1255,17 +1256,9 @@ def report_html(report: InspectionReport, *, map_png: bytes | None = None) -> st
     )
 
 
-@functools.cache
 def _templates() -> Any:
     """The report templates (``geociv/boundaries/templates``), HTML escaped."""
-    from jinja2 import Environment, FileSystemLoader, select_autoescape
-
-    return Environment(
-        loader=FileSystemLoader(Path(__file__).parent / "templates"),
-        autoescape=select_autoescape(["html"]),
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    return templates(Path(__file__).parent / "templates")
 
 
 # -- the Word document -----------------------------------------------------------------------------
