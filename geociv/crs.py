@@ -863,6 +863,85 @@ def _raise_if_not_degrees(
     )
 
 
+def _source_crs(
+    system: str | None, declared_crs: pyproj.CRS | None, file_crs: pyproj.CRS | None
+) -> tuple[pyproj.CRS | None, str]:
+    """The CRS the coordinates are in (``None`` for an offset system) and its name.
+
+    Raises :class:`CRSError` when nothing is declared or the declaration and the file disagree.
+    """
+    if system is None and declared_crs is None and file_crs is None:
+        raise CRSError(
+            "未声明坐标系：文件中没有坐标系信息，请注明数据的坐标系"
+            "（如 EPSG:4490、EPSG:4326、EPSG:4547、GCJ02、BD09）"
+        )
+    if system is not None:
+        if file_crs is not None and not file_crs.is_geographic:
+            raise CRSError(
+                f"声明的坐标系 {system} 是经纬度，但文件的坐标系是投影坐标系 "
+                f"{_crs_name(file_crs)}，二者不一致"
+            )
+        return None, system
+    if declared_crs is not None and file_crs is not None and not _same_crs(file_crs, declared_crs):
+        raise CRSError(
+            f"文件的坐标系 {_crs_name(file_crs)} 与声明的坐标系 {_crs_name(declared_crs)} 不一致"
+        )
+    src_crs = declared_crs if declared_crs is not None else file_crs
+    return src_crs, _crs_name(src_crs)
+
+
+def _check_units(
+    coords: NDArray[np.float64], idx: NDArray[np.int64], src_crs: pyproj.CRS | None, src_name: str
+) -> str | None:
+    """Refuse metres in a geographic CRS; a hint when a projected CRS holds degree-like values.
+
+    ``src_crs`` is ``None`` for an offset system (GCJ-02/BD-09, longitude/latitude).
+    """
+    if src_crs is None or src_crs.is_geographic:
+        _raise_if_not_degrees(coords, idx, src_name)
+        return None
+    if (
+        len(coords)
+        and (np.nanmax(np.abs(coords[:, 0]), initial=0) <= 180)
+        and (np.nanmax(np.abs(coords[:, 1]), initial=0) <= 90)
+    ):
+        return f"提示：坐标数值看起来是经纬度，但坐标系 {src_name} 是投影坐标系，坐标系可能有误"
+    return None
+
+
+def _from_offset_system(
+    gdf: gpd.GeoDataFrame,
+    geoms: NDArray[np.object_],
+    coords: NDArray[np.float64],
+    idx: NDArray[np.int64],
+    system: str,
+) -> gpd.GeoDataFrame:
+    """``gdf`` in GCJ-02 or BD-09 converted point by point to EPSG:4490 (after a range check)."""
+    _raise_if_outside(
+        coords[:, 0],
+        coords[:, 1],
+        _feature_labels(idx),
+        margin=_OFFSET_MARGIN,
+        one_per_label=True,
+        limit=_MAX_LISTED,
+    )
+    steps = _STEPS[(system, "WGS84")]
+
+    def func(c: NDArray[np.float64]) -> NDArray[np.float64]:
+        lon, lat = c[:, 0], c[:, 1]
+        for step in steps:
+            lon, lat = step(lon, lat)
+        out = np.array(c, dtype=np.float64)
+        out[:, 0], out[:, 1] = lon, lat
+        return out
+
+    out = gdf.set_crs(STORAGE_EPSG, allow_override=True)
+    out[gdf.geometry.name] = gpd.GeoSeries(
+        shapely.transform(geoms, func, include_z=None), index=gdf.index, crs=STORAGE_EPSG
+    )
+    return out
+
+
 def to_storage_crs(gdf: gpd.GeoDataFrame, declared: str | None = None) -> gpd.GeoDataFrame:
     """Return ``gdf`` in :data:`STORAGE_CRS` (EPSG:4490), checking every coordinate.
 
@@ -901,67 +980,12 @@ def to_storage_crs(gdf: gpd.GeoDataFrame, declared: str | None = None) -> gpd.Ge
     4490
     """
     system, declared_crs = _parse_declared(declared)
-    file_crs = gdf.crs
-    if system is None and declared_crs is None and file_crs is None:
-        raise CRSError(
-            "未声明坐标系：文件中没有坐标系信息，请注明数据的坐标系"
-            "（如 EPSG:4490、EPSG:4326、EPSG:4547、GCJ02、BD09）"
-        )
-    if system is not None:
-        if file_crs is not None and not file_crs.is_geographic:
-            raise CRSError(
-                f"声明的坐标系 {system} 是经纬度，但文件的坐标系是投影坐标系 "
-                f"{_crs_name(file_crs)}，二者不一致"
-            )
-        src_name = system
-    else:
-        if (
-            declared_crs is not None
-            and file_crs is not None
-            and not _same_crs(file_crs, declared_crs)
-        ):
-            raise CRSError(
-                f"文件的坐标系 {_crs_name(file_crs)} 与声明的坐标系 "
-                f"{_crs_name(declared_crs)} 不一致"
-            )
-        src_crs = declared_crs if declared_crs is not None else file_crs
-        src_name = _crs_name(src_crs)
-
+    src_crs, src_name = _source_crs(system, declared_crs, gdf.crs)
     geoms = np.asarray(gdf.geometry.to_numpy(), dtype=object)
     coords, idx = shapely.get_coordinates(geoms, return_index=True)
-    hint = None
-    if system is not None or src_crs.is_geographic:
-        _raise_if_not_degrees(coords, idx, src_name)
-    elif (
-        len(coords)
-        and (np.nanmax(np.abs(coords[:, 0]), initial=0) <= 180)
-        and (np.nanmax(np.abs(coords[:, 1]), initial=0) <= 90)
-    ):
-        hint = f"提示：坐标数值看起来是经纬度，但坐标系 {src_name} 是投影坐标系，坐标系可能有误"
-
+    hint = _check_units(coords, idx, src_crs, src_name)
     if system is not None:
-        _raise_if_outside(
-            coords[:, 0],
-            coords[:, 1],
-            _feature_labels(idx),
-            margin=_OFFSET_MARGIN,
-            one_per_label=True,
-            limit=_MAX_LISTED,
-        )
-        steps = _STEPS[(system, "WGS84")]
-
-        def func(c: NDArray[np.float64]) -> NDArray[np.float64]:
-            lon, lat = c[:, 0], c[:, 1]
-            for step in steps:
-                lon, lat = step(lon, lat)
-            out = np.array(c, dtype=np.float64)
-            out[:, 0], out[:, 1] = lon, lat
-            return out
-
-        out = gdf.set_crs(STORAGE_EPSG, allow_override=True)
-        out[gdf.geometry.name] = gpd.GeoSeries(
-            shapely.transform(geoms, func, include_z=None), index=gdf.index, crs=STORAGE_EPSG
-        )
+        out = _from_offset_system(gdf, geoms, coords, idx, system)
     elif _wgs_like(src_crs):
         out = gdf.set_crs(STORAGE_EPSG, allow_override=True)
     else:

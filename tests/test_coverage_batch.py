@@ -120,6 +120,9 @@ def test_ten_counties_match_one_by_one_runs_and_are_stored_once(
     assert inputs["types"] == ["rental_station"] and inputs["minutes"] == 15.0
     assert inputs["method"] == "fallback" and inputs["speed_mps"] == 0.8
     assert inputs["codes"] == COUNTIES and inputs["network_snapshot"] is None
+    assert inputs["statuses"] == ["existing"] and inputs["speed"] == "elderly"
+    assert (inputs["detour"], inputs["access_m"]) == (1.3, None)
+    assert inputs["raster"] is None and inputs["raster_label"] is None
     assert inputs["scheduler"] == {"kind": "distributed", "address": scheduler, "n_workers": 2}
     assert result.elapsed_s > 0
 

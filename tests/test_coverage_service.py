@@ -118,3 +118,19 @@ def test_elderly_population_covered_in_wuhan(empty_store, tmp_path: Path) -> Non
     stored = empty_store.get_coverage_run(result.run_id)
     assert stored.summary["population_covered"] == pytest.approx(pop.covered)
     assert stored.params["raster"] == str(RASTER)
+
+
+def test_a_further_raster_is_measured_and_named_in_the_headline(empty_store, tmp_path) -> None:
+    path = tmp_path / "wh.csv"
+    path.write_text("名称,类型,经度,纬度\n一号日照,社区日间照料中心,114.300,30.580\n")
+    Facilities(empty_store).import_file(path, declared_crs="CGCS2000", actor="t")
+    aoi = shapely.box(114.25, 30.54, 114.35, 30.62)
+    result = Coverage(empty_store).run(
+        "day_care", actor="t", aoi=aoi, other_rasters=[(RASTER, "全部人口")], record=False
+    )
+    other = result.other_populations["全部人口"]
+    assert result.population is None and 0 < other.share < 1
+    assert f"，全部人口 {other.share * 100:.1f} %（直线距离估算）" in result.headline
+    assert result.inputs["raster"] is None and result.inputs["raster_label"] is None
+    assert result.inputs["other_rasters"] == [{"raster": str(RASTER), "label": "全部人口"}]
+    assert result.run_id == ""

@@ -414,3 +414,18 @@ def test_demo_stores_the_main_urban_area_and_its_sample_grid(demo_store) -> None
     assert cells["code"].is_unique
     assert load_coverage_demo(demo_store) == 0  # a second run adds nothing
     assert len(inputs.zone_sets(include_retired=True)) == 2
+
+
+def test_a_rotated_raster_is_refused_by_name(empty_store, tmp_path: Path) -> None:
+    path = tmp_path / "tilted.tif"
+    tilted = rasterio.Affine(0.001, 0.0005, 114.0, 0.0005, -0.001, 33.0)
+    with rasterio.open(
+        path, "w", driver="GTiff", width=4, height=4, count=1, dtype="float32",
+        crs="EPSG:4490", transform=tilted,
+    ) as dst:  # fmt: skip
+        dst.write(np.ones((4, 4), dtype="float32"), 1)
+    before = _snapshot(empty_store)
+    with pytest.raises(InputFileError, match=r"tilted\.tif 带旋转，不支持") as caught:
+        CoverageInputs(empty_store).import_raster(path, label="人口", actor="t")
+    assert caught.value.title == "人口栅格 tilted.tif 无法使用"
+    assert _snapshot(empty_store) == before

@@ -256,3 +256,21 @@ def test_given_candidates_and_bad_inputs(
         suggest_sites(gpd.GeoSeries([Point(114.0, 32.96)]), aoi, 1, cell_m=500)
     with pytest.raises(ValidationError, match="目标覆盖比例"):
         suggest_sites(existing, aoi, target_share=1.5, cell_m=500)
+
+
+def test_bad_numbers_are_refused_at_once_quoted_as_given() -> None:
+    aoi, existing = box(114.0, 32.95, 114.03, 32.98), gpd.GeoSeries([], crs="EPSG:4490")
+    with pytest.raises(ValidationError) as caught:
+        suggest_sites(
+            existing, aoi, 0, minutes=0, cell_m=0, candidate_spacing_m=-5, detour=0.5,
+            method="best",
+        )  # fmt: skip
+    found = {(p.field, p.message) for p in caught.value.problems}
+    assert found == {
+        ("k", "新增站点数 k 必须是正整数，收到 0"),
+        (None, "未知的求解方法 'best'，可选 auto、greedy、exact"),
+        ("cell_m", "cell_m 必须为正数，收到 0"),
+        ("candidate_spacing_m", "candidate_spacing_m 必须为正数，收到 -5"),
+        ("minutes", "时间必须为正数（分钟），收到 0"),
+        ("detour", "绕行系数必须不小于 1，收到 0.5"),
+    }

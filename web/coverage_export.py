@@ -18,11 +18,11 @@ method.
 from __future__ import annotations
 
 import base64
-import html
 import math
 import re
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import folium
 import geopandas as gpd
@@ -30,6 +30,7 @@ import pandas as pd
 import shapely
 from branca.element import Element, MacroElement
 from jinja2 import Template
+from markupsafe import Markup
 
 from geociv.coverage.exports import (
     facilities_layer,
@@ -38,6 +39,7 @@ from geociv.coverage.exports import (
     suggestion_layer,
 )
 from geociv.labels import FACILITY_TYPE_LABELS
+from geociv.templating import templates
 from web.blueprints.vendor import package_dir
 from web.maps import add_labels, interactive_geojson, offline_map
 
@@ -79,6 +81,9 @@ _DARK_GREEN = (0x0B, 0x6E, 0x35)
 _LIGHT_GREEN = (0xC2, 0xE8, 0xB8)
 _CSS_IMAGE = re.compile(r"url\((['\"]?)images/([\w.-]+\.png)\1\)")
 _JQUERY_CALL = re.compile(r"\$\(|\$\.ajax|jQuery")
+_TEMPLATES = Path(__file__).parent / "templates"
+#: Where the inline assets go in the rendered page.
+_ASSETS_MARK = "<!-- inline assets -->"
 
 
 def ring_colors(n: int) -> list[str]:
@@ -108,6 +113,11 @@ def _safe(text: str, tag: str) -> str:
     return re.sub(f"</({tag})", r"<\\/\1", text, flags=re.IGNORECASE)
 
 
+def _render(template: str, **values: Any) -> str:
+    """A fragment of the page from ``web/templates/coverage_export/<template>``."""
+    return templates(_TEMPLATES).get_template(f"coverage_export/{template}").render(**values)
+
+
 def inline_assets(*, jquery: bool = False) -> str:
     """Leaflet's CSS and JavaScript (and jQuery) as inline ``<style>``/``<script>`` blocks.
 
@@ -126,13 +136,14 @@ def inline_assets(*, jquery: bool = False) -> str:
         return f"url(data:image/png;base64,{data})"
 
     css = _CSS_IMAGE.sub(embed, css)
-    parts = [f"<style>\n{_safe(css, 'style')}\n</style>"]
     scripts = [leaflet / "leaflet.js"]
     if jquery:
         scripts.insert(0, package_dir("jquery") / "jquery.min.js")
-    for path in scripts:
-        parts.append(f"<script>\n{_safe(path.read_text(encoding='utf-8'), 'script')}\n</script>")
-    return "\n".join(parts)
+    return _render(
+        "assets.html",
+        css=Markup(_safe(css, "style")),
+        scripts=[Markup(_safe(path.read_text(encoding="utf-8"), "script")) for path in scripts],
+    )
 
 
 class _Panel(MacroElement):
@@ -209,45 +220,28 @@ def _headline_panel(
     n_facilities: int,
     sites: gpd.GeoDataFrame | None,
 ) -> str:
-    e = html.escape
+    """The panel of the headline and key figures (``coverage_export/panel.html``)."""
     aoi_name = result.inputs.get("aoi", {}).get("name") or "统计范围"
     rows = [
-        ("统计范围", f"{e(aoi_name)}，{_fmt(result.aoi_area_km2)} km²"),
-        (
-            "覆盖面积",
-            f"<b>{_fmt(result.covered_area_km2)} km²（{_pct(result.area_share)}）</b>",
-        ),
-        ("未覆盖面积", f"{_fmt(result.aoi_area_km2 - result.covered_area_km2)} km²"),
-        ("参与计算设施", f"{n_facilities} 处"),
+        ("统计范围", f"{aoi_name}，{_fmt(result.aoi_area_km2)} km²", False),
+        ("覆盖面积", f"{_fmt(result.covered_area_km2)} km²（{_pct(result.area_share)}）", True),
+        ("未覆盖面积", f"{_fmt(result.aoi_area_km2 - result.covered_area_km2)} km²", False),
+        ("参与计算设施", f"{n_facilities} 处", False),
     ]
     pop = result.population
     if pop is not None:
-        label = e(result.inputs.get("raster_label") or "人口")
-        rows.append(
-            (f"{label}覆盖", f"{_fmt(pop.covered, 0)} / {_fmt(pop.total, 0)}（{_pct(pop.share)}）")
-        )
+        label = result.inputs.get("raster_label") or "人口"
+        figures = f"{_fmt(pop.covered, 0)} / {_fmt(pop.total, 0)}（{_pct(pop.share)}）"
+        rows.append((f"{label}覆盖", figures, False))
     if result.zones is not None:
         served = int(result.zones["served"].sum())
-        rows.append(
-            (
-                "服务单元达标",
-                f"{served} / {len(result.zones)}（{_pct(result.zones_served_share)}）",
-            )
-        )
+        figures = f"{served} / {len(result.zones)}（{_pct(result.zones_served_share)}）"
+        rows.append(("服务单元达标", figures, False))
     if sites is not None and len(sites):
-        rows.append(
-            (
-                "建议新增站点",
-                f"{len(sites)} 处，新增后覆盖 {_pct(float(sites['cumulative_share'].iloc[-1]))}",
-            )
-        )
-    table = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)
-    run = f"计算编号 {e(result.run_id)} · " if result.run_id else ""
-    return (
-        f'<div class="cov-title">{e(title)}</div>'
-        f'<div class="cov-headline">{e(result.headline)}</div>'
-        f'<table class="cov-figures">{table}</table>'
-        f'<div class="cov-note">{run}坐标系 CGCS2000（EPSG:4490）</div>'
+        after = _pct(float(sites["cumulative_share"].iloc[-1]))
+        rows.append(("建议新增站点", f"{len(sites)} 处，新增后覆盖 {after}", False))
+    return _render(
+        "panel.html", title=title, headline=result.headline, rows=rows, run_id=result.run_id
     )
 
 
@@ -259,77 +253,23 @@ def _legend(
     hollow: bool,
     sites: gpd.GeoDataFrame | None,
 ) -> str:
-    def item(swatch: str, text: str) -> str:
-        return f'<div class="cov-item">{swatch}<span>{html.escape(text)}</span></div>'
-
-    def box(color: str, opacity: float = 0.75, border: str | None = None) -> str:
-        edge = border or color
-        return (
-            f'<i class="cov-box" style="background:{color};opacity:{opacity};'
-            f'border-color:{edge}"></i>'
-        )
-
-    def dot(color: str, fill: str | None = None, size: int = 12) -> str:
-        return (
-            f'<i class="cov-dot" style="background:{fill or color};border-color:{color};'
-            f'width:{size}px;height:{size}px"></i>'
-        )
-
-    minutes = result.isochrones.minutes[-1]
-    parts = [
-        f'<div class="cov-legend-title">图例 · {minutes:g} 分钟服务圈</div>',
-        f'<div class="cov-mode">{html.escape(speed_text(result))}</div>',
-        f'<div class="cov-method">{html.escape(method_text(result))}</div>',
-    ]
-    parts += [item(box(c), label) for c, label in zip(colors, rings["label"], strict=True)]
-    parts.append(item(box(UNCOVERED_COLOR, 0.45), "未覆盖区域"))
-    parts.append(item(f'<i class="cov-line" style="border-color:{AOI_COLOR}"></i>', "统计范围边界"))
-    if result.zones is not None:
-        parts.append('<div class="cov-sub">服务单元面积覆盖率（≥ 50 % 为达标）</div>')
-        parts += [
-            item(box(c or "#ffffff", 0.8 if c else 1.0, "#4a3c8c"), label)
-            for _, c, label in ZONE_BINS
-        ]
-    parts.append('<div class="cov-sub">设施</div>')
-    parts += [
-        item(dot(FACILITY_COLORS.get(t, "#333")), FACILITY_TYPE_LABELS.get(t, t)) for t in types
-    ]
-    if hollow:
-        parts.append(item(dot("#555", "#fff"), "空心：规划/候选（未参与计算）"))
-    if sites is not None and len(sites):
-        parts.append(item(dot("#7a4a00", SITE_COLOR, 16), "建议新增站点（数字为优先顺序）"))
-    return "".join(parts)
-
-
-_PAGE_CSS = """<style>
-body{font-family:"Noto Sans CJK SC","Source Han Sans SC","Microsoft YaHei","PingFang SC",
-sans-serif}
-.leaflet-container{background:#f4f6f4;font-family:inherit}
-.cov-panel,.cov-legend{background:rgba(255,255,255,.95);border-radius:6px;
-box-shadow:0 1px 5px rgba(0,0,0,.35);color:#1b2631;font-size:13px;line-height:1.5}
-.cov-panel{padding:10px 14px;max-width:350px}
-.cov-title{font-size:18px;font-weight:700;margin-bottom:4px}
-.cov-headline{font-size:14px;font-weight:600;color:#0b5a2c;margin-bottom:6px}
-.cov-figures{border-collapse:collapse}
-.cov-figures th{text-align:left;font-weight:400;color:#555;padding:1px 12px 1px 0;
-white-space:nowrap;vertical-align:top}
-.cov-figures td{padding:1px 0}
-.cov-note{color:#777;font-size:12px;margin-top:4px}
-.cov-legend{padding:6px 10px;max-width:300px;font-size:12px;line-height:1.35}
-.cov-legend-title{font-weight:700;font-size:14px;margin-bottom:2px}
-.cov-mode{font-weight:600}
-.cov-method{color:#444;font-size:12px;margin-bottom:4px}
-.cov-sub{font-weight:600;margin-top:6px}
-.cov-item{display:flex;align-items:center;gap:7px;margin:1px 0}
-.cov-box{display:inline-block;width:18px;height:12px;border:1px solid;flex:none}
-.cov-line{display:inline-block;width:18px;height:0;border-top:2.5px dashed;flex:none}
-.cov-dot{display:inline-block;border-radius:50%;border:2px solid;flex:none;box-sizing:border-box}
-.cov-rank-icon{background:none;border:none}
-.cov-rank{font:700 12px/18px sans-serif;color:#3d2600;text-align:center;pointer-events:none}
-.leaflet-tooltip table,.leaflet-popup-content table{font-size:13px}
-.leaflet-popup-content th{text-align:left;padding-right:.6em;font-weight:400;color:#555}
-.leaflet-control-layers{font-size:13px}
-</style>"""
+    """The legend: minutes, mode, method, a swatch per layer (``coverage_export/legend.html``)."""
+    return _render(
+        "legend.html",
+        minutes=f"{result.isochrones.minutes[-1]:g}",
+        mode=speed_text(result),
+        method=method_text(result),
+        rings=list(zip(colors, rings["label"], strict=True)),
+        uncovered_color=UNCOVERED_COLOR,
+        aoi_color=AOI_COLOR,
+        zone_bins=[(c, label) for _, c, label in ZONE_BINS] if result.zones is not None else [],
+        facility_types=[
+            (FACILITY_COLORS.get(t, "#333"), FACILITY_TYPE_LABELS.get(t, t)) for t in types
+        ],
+        hollow=hollow,
+        sites=sites is not None and len(sites) > 0,
+        site_color=SITE_COLOR,
+    )
 
 
 def standalone_map_html(
@@ -368,164 +308,20 @@ def standalone_map_html(
         Path("覆盖图.html").write_text(page, encoding="utf-8")
     """
     facs = facilities_layer(facilities, result)
+    facs = facs[facs.geometry.notna() & ~facs.geometry.is_empty].copy()
     sites = suggestion_layer(suggestion) if suggestion is not None else None
     rings = _rings(result)
     colors = ring_colors(len(rings))
-    color_of = dict(zip(rings["minutes"], colors, strict=True))
-
-    minx, miny, maxx, maxy = result.aoi.total_bounds
-    m = offline_map((minx, miny, maxx, maxy))
-    m.default_js = []
-    m.default_css = []
-    # leave room for the headline panel (top left) and the legend (bottom right)
-    m.options["zoom_snap"] = 0.25
-    m.fit_bounds(
-        [[miny, minx], [maxy, maxx]], padding_top_left=(380, 10), padding_bottom_right=(290, 10)
-    )
-    _ZoomBottomLeft().add_to(m)
-    for name, z in (("uncovered", 402), ("rings", 404), ("zones", 406), ("aoi", 408)):
-        folium.map.CustomPane(name, z_index=z, pointer_events=True).add_to(m)
-    folium.map.CustomPane("points", z_index=450, pointer_events=True).add_to(m)
-
-    # Uncovered areas (none when everything is covered: folium cannot draw an empty layer).
-    if len(result.uncovered):
-        uncovered = result.uncovered[["area_km2", "geometry"]].copy()
-        uncovered["text"] = uncovered["area_km2"].map(lambda a: f"未覆盖区域 {a:,.2f} km²")
-        interactive_geojson(
-            uncovered,
-            name="未覆盖区域",
-            style_function=lambda _f: {
-                "color": UNCOVERED_COLOR,
-                "weight": 1,
-                "fillColor": UNCOVERED_COLOR,
-                "fillOpacity": 0.25,
-            },
-            tooltip=["text"],
-            tooltip_options={"labels": False},
-            pane="uncovered",
-        ).add_to(m)
-
-    # Isochrone rings, dark (near) to light (far).
-    interactive_geojson(
-        rings,
-        name="步行等时圈（" + "/".join(f"{t:g}" for t in rings["minutes"]) + " 分钟）",
-        style_function=lambda f: {
-            "color": color_of[f["properties"]["minutes"]],
-            "weight": 1,
-            "fillColor": color_of[f["properties"]["minutes"]],
-            "fillOpacity": 0.6,
-        },
-        tooltip=["label"],
-        tooltip_options={"labels": False},
-        pane="rings",
-    ).add_to(m)
-
-    # Zones by covered area share.
+    m = _base_map(result)
+    _add_uncovered(m, result)
+    _add_rings(m, rings, colors)
     if result.zones is not None and len(result.zones):
-        zones = result.zones.reset_index(drop=True).copy()
-        if "name" not in zones:
-            zones["name"] = zones.get("code", "统计单元")
-        zones["name"] = zones["name"].astype(str)
-        zones["cover_text"] = [
-            f"{_pct(s)}（{'达标' if ok else '未达标'}）"
-            for s, ok in zip(zones["area_share"], zones["served"], strict=True)
-        ]
-        zones["fac_text"] = zones["facilities"].map(lambda n: f"{int(n)} 处")
-        fields, aliases = ["name", "cover_text", "fac_text"], ["单元", "覆盖", "设施"]
-        if "share" in zones:
-            zones["pop_text"] = zones["share"].map(_pct)
-            fields.append("pop_text")
-            aliases.append("人口覆盖")
-        zones["fill"] = zones["area_share"].map(_zone_color)
-        keep = [*fields, "fill", "served", "geometry"]
-        interactive_geojson(
-            zones[keep],
-            name="服务单元覆盖率",
-            style_function=lambda f: {
-                "color": "#4a3c8c",
-                "weight": 2.5 if f["properties"]["served"] else 1.2,
-                "fillColor": f["properties"]["fill"] or "#ffffff",
-                # unfilled zones still take the mouse (an SVG fill of opacity 0 is "painted")
-                "fillOpacity": 0.45 if f["properties"]["fill"] else 0.0,
-            },
-            highlight_function=lambda _f: {"weight": 3.5, "fillOpacity": 0.55},
-            tooltip=fields,
-            tooltip_options={"aliases": aliases, "sticky": True},
-            pane="zones",
-        ).add_to(m)
-        add_labels(m, zones, name="服务单元名称")
-
-    # Area of interest outline.
-    folium.GeoJson(
-        result.aoi[["geometry"]].to_json(),  # the outline only: no text to show
-        name="统计范围边界",
-        style_function=lambda _f: {
-            "color": AOI_COLOR,
-            "weight": 2.5,
-            "dashArray": "8 5",
-            "fill": False,
-        },
-        interactive=False,
-        pane="aoi",
-    ).add_to(m)
-
-    # Facilities, coloured by type; those outside the run hollow.
-    facs = facs[facs.geometry.notna() & ~facs.geometry.is_empty].copy()
+        _add_zones(m, result.zones)
+    _add_aoi(m, result)
     if len(facs):
-        facs["beds_text"] = facs["capacity_beds"].map(lambda b: "—" if pd.isna(b) else f"{b} 张")
-        interactive_geojson(
-            facs[["name", "type", "type_label", "status_label", "beds_text", "in_run", "geometry"]],
-            name="设施",
-            marker=folium.CircleMarker(radius=7, weight=2.5, fill=True),
-            style_function=lambda f: {
-                "color": FACILITY_COLORS.get(f["properties"]["type"], "#333333"),
-                "fillColor": (
-                    FACILITY_COLORS.get(f["properties"]["type"], "#333333")
-                    if f["properties"]["in_run"]
-                    else "#ffffff"
-                ),
-                "fillOpacity": 0.95,
-                "pane": "points",
-            },
-            tooltip=["name"],
-            tooltip_options={"labels": False},
-            popup=["name", "type_label", "status_label", "beds_text"],
-            popup_options={"aliases": ["名称", "类型", "状态", "床位"]},
-        ).add_to(m)
-
-    # Suggested sites with their rank.
+        _add_facilities(m, facs)
     if sites is not None and len(sites):
-        group = folium.FeatureGroup(name="建议新增站点")
-        table = sites[["rank", "site_id", "geometry"]].copy()
-        table["title"] = table["rank"].map(lambda r: f"建议站点 第 {int(r)} 位")
-        table["added_text"] = sites["added_share"].map(_pct)
-        table["cum_text"] = sites["cumulative_share"].map(_pct)
-        interactive_geojson(
-            table,
-            marker=folium.CircleMarker(radius=10, weight=2, fill=True),
-            style_function=lambda _f: {
-                "color": "#7a4a00",
-                "fillColor": SITE_COLOR,
-                "fillOpacity": 0.95,
-                "pane": "points",
-            },
-            popup=["title", "site_id", "added_text", "cum_text"],
-            popup_options={"aliases": ["", "站点编号", "新增覆盖", "累计覆盖"]},
-            control=False,
-        ).add_to(group)
-        for row in table.itertuples():
-            folium.Marker(
-                [row.geometry.y, row.geometry.x],
-                icon=folium.DivIcon(
-                    html=f'<div class="cov-rank">{int(row.rank)}</div>',
-                    icon_size=(20, 18),
-                    icon_anchor=(10, 9),
-                    class_name="cov-rank-icon",
-                ),
-                interactive=False,
-            ).add_to(group)
-        group.add_to(m)
-
+        _add_sites(m, sites)
     types = [t for t in FACILITY_COLORS if t in set(facs["type"])]
     types += sorted(set(facs["type"]) - set(types))
     hollow = bool((~facs["in_run"]).any())
@@ -540,14 +336,185 @@ def standalone_map_html(
         css_class="cov-legend",
     ).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
-    root = m.get_root()
-    root.header.add_child(Element(_PAGE_CSS), name="coverage_css")
+    return _page(m, title)
 
-    page = root.render()
-    head = (
-        '<head>\n<meta charset="utf-8">\n'
-        f"<title>{html.escape(title)}</title>\n"
-        f"{inline_assets(jquery=bool(_JQUERY_CALL.search(page)))}\n"
+
+def _base_map(result: CoverageResult) -> folium.Map:
+    """An offline map of the area with no asset links, its panes stacked for the layers."""
+    minx, miny, maxx, maxy = result.aoi.total_bounds
+    m = offline_map((minx, miny, maxx, maxy))
+    m.default_js = []
+    m.default_css = []
+    # leave room for the headline panel (top left) and the legend (bottom right)
+    m.options["zoom_snap"] = 0.25
+    m.fit_bounds(
+        [[miny, minx], [maxy, maxx]], padding_top_left=(380, 10), padding_bottom_right=(290, 10)
     )
-    page = page.replace("<html>", '<html lang="zh-CN">', 1).replace("<head>", head, 1)
-    return page
+    _ZoomBottomLeft().add_to(m)
+    for name, z in (("uncovered", 402), ("rings", 404), ("zones", 406), ("aoi", 408)):
+        folium.map.CustomPane(name, z_index=z, pointer_events=True).add_to(m)
+    folium.map.CustomPane("points", z_index=450, pointer_events=True).add_to(m)
+    return m
+
+
+def _add_uncovered(m: folium.Map, result: CoverageResult) -> None:
+    """Uncovered areas (none when everything is covered: folium cannot draw an empty layer)."""
+    if not len(result.uncovered):
+        return
+    uncovered = result.uncovered[["area_km2", "geometry"]].copy()
+    uncovered["text"] = uncovered["area_km2"].map(lambda a: f"未覆盖区域 {a:,.2f} km²")
+    interactive_geojson(
+        uncovered,
+        name="未覆盖区域",
+        style_function=lambda _f: {
+            "color": UNCOVERED_COLOR,
+            "weight": 1,
+            "fillColor": UNCOVERED_COLOR,
+            "fillOpacity": 0.25,
+        },
+        tooltip=["text"],
+        tooltip_options={"labels": False},
+        pane="uncovered",
+    ).add_to(m)
+
+
+def _add_rings(m: folium.Map, rings: gpd.GeoDataFrame, colors: Sequence[str]) -> None:
+    """Isochrone rings, dark (near) to light (far)."""
+    color_of = dict(zip(rings["minutes"], colors, strict=True))
+    interactive_geojson(
+        rings,
+        name="步行等时圈（" + "/".join(f"{t:g}" for t in rings["minutes"]) + " 分钟）",
+        style_function=lambda f: {
+            "color": color_of[f["properties"]["minutes"]],
+            "weight": 1,
+            "fillColor": color_of[f["properties"]["minutes"]],
+            "fillOpacity": 0.6,
+        },
+        tooltip=["label"],
+        tooltip_options={"labels": False},
+        pane="rings",
+    ).add_to(m)
+
+
+def _add_zones(m: folium.Map, table: gpd.GeoDataFrame) -> None:
+    """Zones coloured by covered area share, with their names."""
+    zones = table.reset_index(drop=True).copy()
+    if "name" not in zones:
+        zones["name"] = zones.get("code", "统计单元")
+    zones["name"] = zones["name"].astype(str)
+    zones["cover_text"] = [
+        f"{_pct(s)}（{'达标' if ok else '未达标'}）"
+        for s, ok in zip(zones["area_share"], zones["served"], strict=True)
+    ]
+    zones["fac_text"] = zones["facilities"].map(lambda n: f"{int(n)} 处")
+    fields, aliases = ["name", "cover_text", "fac_text"], ["单元", "覆盖", "设施"]
+    if "share" in zones:
+        zones["pop_text"] = zones["share"].map(_pct)
+        fields.append("pop_text")
+        aliases.append("人口覆盖")
+    zones["fill"] = zones["area_share"].map(_zone_color)
+    keep = [*fields, "fill", "served", "geometry"]
+    interactive_geojson(
+        zones[keep],
+        name="服务单元覆盖率",
+        style_function=lambda f: {
+            "color": "#4a3c8c",
+            "weight": 2.5 if f["properties"]["served"] else 1.2,
+            "fillColor": f["properties"]["fill"] or "#ffffff",
+            # unfilled zones still take the mouse (an SVG fill of opacity 0 is "painted")
+            "fillOpacity": 0.45 if f["properties"]["fill"] else 0.0,
+        },
+        highlight_function=lambda _f: {"weight": 3.5, "fillOpacity": 0.55},
+        tooltip=fields,
+        tooltip_options={"aliases": aliases, "sticky": True},
+        pane="zones",
+    ).add_to(m)
+    add_labels(m, zones, name="服务单元名称")
+
+
+def _add_aoi(m: folium.Map, result: CoverageResult) -> None:
+    """The outline of the area of interest (no text to show, so not interactive)."""
+    folium.GeoJson(
+        result.aoi[["geometry"]].to_json(),
+        name="统计范围边界",
+        style_function=lambda _f: {
+            "color": AOI_COLOR,
+            "weight": 2.5,
+            "dashArray": "8 5",
+            "fill": False,
+        },
+        interactive=False,
+        pane="aoi",
+    ).add_to(m)
+
+
+def _add_facilities(m: folium.Map, facs: gpd.GeoDataFrame) -> None:
+    """Facilities, coloured by type; those outside the run hollow."""
+    facs = facs.copy()
+    facs["beds_text"] = facs["capacity_beds"].map(lambda b: "—" if pd.isna(b) else f"{b} 张")
+    interactive_geojson(
+        facs[["name", "type", "type_label", "status_label", "beds_text", "in_run", "geometry"]],
+        name="设施",
+        marker=folium.CircleMarker(radius=7, weight=2.5, fill=True),
+        style_function=lambda f: {
+            "color": FACILITY_COLORS.get(f["properties"]["type"], "#333333"),
+            "fillColor": (
+                FACILITY_COLORS.get(f["properties"]["type"], "#333333")
+                if f["properties"]["in_run"]
+                else "#ffffff"
+            ),
+            "fillOpacity": 0.95,
+            "pane": "points",
+        },
+        tooltip=["name"],
+        tooltip_options={"labels": False},
+        popup=["name", "type_label", "status_label", "beds_text"],
+        popup_options={"aliases": ["名称", "类型", "状态", "床位"]},
+    ).add_to(m)
+
+
+def _add_sites(m: folium.Map, sites: gpd.GeoDataFrame) -> None:
+    """Suggested sites with their rank written on them."""
+    group = folium.FeatureGroup(name="建议新增站点")
+    table = sites[["rank", "site_id", "geometry"]].copy()
+    table["title"] = table["rank"].map(lambda r: f"建议站点 第 {int(r)} 位")
+    table["added_text"] = sites["added_share"].map(_pct)
+    table["cum_text"] = sites["cumulative_share"].map(_pct)
+    interactive_geojson(
+        table,
+        marker=folium.CircleMarker(radius=10, weight=2, fill=True),
+        style_function=lambda _f: {
+            "color": "#7a4a00",
+            "fillColor": SITE_COLOR,
+            "fillOpacity": 0.95,
+            "pane": "points",
+        },
+        popup=["title", "site_id", "added_text", "cum_text"],
+        popup_options={"aliases": ["", "站点编号", "新增覆盖", "累计覆盖"]},
+        control=False,
+    ).add_to(group)
+    for row in table.itertuples():
+        folium.Marker(
+            [row.geometry.y, row.geometry.x],
+            icon=folium.DivIcon(
+                html=_render("rank.html", rank=int(row.rank)),
+                icon_size=(20, 18),
+                icon_anchor=(10, 9),
+                class_name="cov-rank-icon",
+            ),
+            interactive=False,
+        ).add_to(group)
+    group.add_to(m)
+
+
+def _page(m: folium.Map, title: str) -> str:
+    """The rendered map as one page (``coverage_export/page.html``): our styles and title, and
+    the inline assets (jQuery only if the rendered map calls it)."""
+    root = m.get_root()
+    root.header.add_child(Element(_render("style.html")), name="coverage_css")
+    root._template = templates(_TEMPLATES).get_template("coverage_export/page.html")
+    root.page_title = title
+    root.assets_mark = Markup(_ASSETS_MARK)
+    page = root.render()
+    assets = inline_assets(jquery=bool(_JQUERY_CALL.search(page)))
+    return page.replace(_ASSETS_MARK, assets, 1)

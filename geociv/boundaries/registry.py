@@ -286,6 +286,93 @@ def _match_stretches(new: list[BaseGeometry], old: list[BoundaryLine]) -> dict[i
     return out
 
 
+def _derive_day(frame: gpd.GeoDataFrame, on: str | date | None, code_column: str) -> date:
+    """The day derived lines take effect, the frame's code column checked."""
+    problems: list[Problem] = []
+    day = check_day(on, "on", problems)
+    if code_column not in frame.columns:
+        problems.append(Problem(f"区划数据缺少代码列 {code_column!r}", field=code_column))
+    if problems:
+        raise ValidationError(problems, title="界线推算参数有误")
+    assert day is not None
+    return day
+
+
+def _stretch_ids(
+    derived: gpd.GeoDataFrame, stored: list[BoundaryLine], taken: set[str]
+) -> list[tuple[int, str, BoundaryLine | None]]:
+    """Each derived row's line id: the stored stretch it matches, else the next free one.
+
+    Returns ``(row, line_id, matched stored line or None)`` grouped by pair of sides;
+    ``taken`` (every line id ever used) receives the new ids.
+    """
+    by_pair: dict[str, list[BoundaryLine]] = {}
+    for line in stored:
+        by_pair.setdefault(make_line_id(line.left_code, line.right_code), []).append(line)
+    groups: dict[str, list[int]] = {}
+    for i, row in enumerate(derived.itertuples(index=False)):
+        groups.setdefault(make_line_id(row.left, row.right), []).append(i)
+    out: list[tuple[int, str, BoundaryLine | None]] = []
+    for base, rows in groups.items():
+        matched = _match_stretches([derived.geometry.iloc[i] for i in rows], by_pair.get(base, []))
+        stretch = 1
+        for k, i in enumerate(rows):
+            old = matched.get(k)
+            if old is not None:
+                line_id = old.line_id
+            else:
+                while _stretch_id(base, stretch) in taken:
+                    stretch += 1
+                line_id = _stretch_id(base, stretch)
+                taken.add(line_id)
+            out.append((i, line_id, old))
+    return out
+
+
+def _derived_line(
+    row: pd.Series, line_id: str, old: BoundaryLine | None, day: date
+) -> BoundaryLine:
+    """The new version of a derived line from its row of :func:`derive_lines`."""
+    left, right, section = str(row["left"]), str(row["right"]), str(row["section"])
+    if old is not None and bool(row["internal"]) and old.left_code == right:
+        # both sides are the jurisdiction's: keep the stored orientation
+        left, right = right, left
+        section = "—".join(section.split("—")[::-1])
+    return BoundaryLine(
+        line_id=line_id,
+        name=str(row["name"]),
+        left_code=left,
+        right_code=right,
+        level=str(row["level"]),
+        length_km=round(float(row["length_km"]), 6),
+        section=section,
+        internal=bool(row["internal"]),
+        source="derived",
+        valid_from=day,
+        geometry=_multiline(row.geometry),
+    )
+
+
+def _no_longer_derived(
+    stored: list[BoundaryLine],
+    produced: set[str],
+    covered: set[str],
+    inside: set[str] | None,
+    include_edge: bool,
+) -> list[str]:
+    """Ids of stored derived lines between the frame's divisions that were not derived again."""
+    own = inside if inside is not None else covered
+    return [
+        line.line_id
+        for line in stored
+        if line.source == "derived"
+        and line.line_id not in produced
+        and line.left_code in covered
+        and (line.right_code in covered if line.right_code else include_edge)
+        and (line.left_code in own or line.right_code in own)
+    ]
+
+
 class BoundaryLines:
     """Boundary lines kept in a :class:`~geociv.store.Store`, with their versions."""
 
@@ -384,13 +471,7 @@ class BoundaryLines:
             Same geometry and fields → ``unchanged``; surveyed lines are ``kept``; lines
             between the frame's divisions no longer found are ``closed``.
         """
-        problems: list[Problem] = []
-        day = check_day(on, "on", problems)
-        if code_column not in frame.columns:
-            problems.append(Problem(f"区划数据缺少代码列 {code_column!r}", field=code_column))
-        if problems:
-            raise ValidationError(problems, title="界线推算参数有误")
-        assert day is not None
+        day = _derive_day(frame, on, code_column)
         frame = _crs.to_storage_crs(frame, None).reset_index(drop=True)
         codes = [str(c) for c in frame[code_column]]
         label = self._unit_names(codes)
@@ -406,67 +487,18 @@ class BoundaryLines:
         )
         stored = self.store.query_boundary_lines(current_only=True)
         every = self.store.query_boundary_lines(current_only=False, with_geometry=False)
-        taken = {line.line_id for line in every}
-        by_pair: dict[str, list[BoundaryLine]] = {}
-        for line in stored:
-            by_pair.setdefault(make_line_id(line.left_code, line.right_code), []).append(line)
-        groups: dict[str, list[int]] = {}
-        for i, row in enumerate(derived.itertuples(index=False)):
-            groups.setdefault(make_line_id(row.left, row.right), []).append(i)
         records: list[BoundaryLine] = []
         produced: set[str] = set()
         kept = 0
-        for base, rows in groups.items():
-            geoms = [derived.geometry.iloc[i] for i in rows]
-            matched = _match_stretches(geoms, by_pair.get(base, []))
-            stretch = 1
-            for k, i in enumerate(rows):
-                old = matched.get(k)
-                if old is not None:
-                    line_id = old.line_id
-                else:
-                    while _stretch_id(base, stretch) in taken:
-                        stretch += 1
-                    line_id = _stretch_id(base, stretch)
-                    taken.add(line_id)
-                produced.add(line_id)
-                if old is not None and old.source != "derived":
-                    kept += 1
-                    continue
-                row = derived.iloc[i]
-                left, right, section = str(row["left"]), str(row["right"]), str(row["section"])
-                if old is not None and bool(row["internal"]) and old.left_code == right:
-                    # both sides are the jurisdiction's: keep the stored orientation
-                    left, right = right, left
-                    section = "—".join(section.split("—")[::-1])
-                records.append(
-                    BoundaryLine(
-                        line_id=line_id,
-                        name=str(row["name"]),
-                        left_code=left,
-                        right_code=right,
-                        level=str(row["level"]),
-                        length_km=round(float(row["length_km"]), 6),
-                        section=section,
-                        internal=bool(row["internal"]),
-                        source="derived",
-                        valid_from=day,
-                        geometry=_multiline(row.geometry),
-                    )
-                )
+        for i, line_id, old in _stretch_ids(derived, stored, {line.line_id for line in every}):
+            produced.add(line_id)
+            if old is not None and old.source != "derived":
+                kept += 1
+                continue
+            records.append(_derived_line(derived.iloc[i], line_id, old, day))
         self._require_lines(actor, records, "lines.derive")
         counts = self.store.save_boundary_lines(records, on=day, actor=actor, action="lines.derive")
-        covered = set(codes)
-        own = inside if inside is not None else covered
-        gone = [
-            line.line_id
-            for line in stored
-            if line.source == "derived"
-            and line.line_id not in produced
-            and line.left_code in covered
-            and (line.right_code in covered if line.right_code else include_edge)
-            and (line.left_code in own or line.right_code in own)
-        ]
+        gone = _no_longer_derived(stored, produced, set(codes), inside, include_edge)
         closed = self.store.close_boundary_lines(
             gone, on=day, actor=actor, note="重新推算时已不存在"
         )

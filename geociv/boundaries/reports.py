@@ -76,6 +76,7 @@ from geociv.labels import (
 )
 from geociv.localtime import BEIJING, now_cell
 from geociv.store import LEVELS, BoundaryLine, Division, InspectionRecord, Marker, Store
+from geociv.templating import templates
 
 #: China Standard Time: signing dates and the generation time are given in it.
 CHINA_TZ = BEIJING  # kept for callers; see geociv.localtime
@@ -1255,17 +1256,9 @@ def report_html(report: InspectionReport, *, map_png: bytes | None = None) -> st
     )
 
 
-@functools.cache
 def _templates() -> Any:
     """The report templates (``geociv/boundaries/templates``), HTML escaped."""
-    from jinja2 import Environment, FileSystemLoader, select_autoescape
-
-    return Environment(
-        loader=FileSystemLoader(Path(__file__).parent / "templates"),
-        autoescape=select_autoescape(["html"]),
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    return templates(Path(__file__).parent / "templates")
 
 
 # -- the Word document -----------------------------------------------------------------------------
@@ -1355,9 +1348,22 @@ def report_docx(report: InspectionReport, *, map_png: bytes | None = None) -> by
     bytes
         The ``.docx`` file.
     """
+    document = _docx_page(report)
+    _docx_title(document, report)
+    _docx_summary(document, report, map_png)
+    _docx_lines(document, report)
+    _docx_findings(document, report)
+    _docx_changes(document, report)
+    _docx_signatures(document, report)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def _docx_page(report: InspectionReport) -> Any:
+    """A new A4 document with the report's fonts, margins and properties."""
     from docx import Document
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.shared import Mm, Pt, RGBColor
+    from docx.shared import Mm, Pt
 
     document = Document()
     section = document.sections[0]
@@ -1368,6 +1374,13 @@ def report_docx(report: InspectionReport, *, map_png: bytes | None = None) -> by
     document.styles["Normal"].font.size = Pt(10.5)
     document.core_properties.title = report.title
     document.core_properties.subject = "行政区域界线联合检查报告"
+    return document
+
+
+def _docx_title(document: Any, report: InspectionReport) -> None:
+    """The sample banner (if any), the title and the scope line."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Pt, RGBColor
 
     if report.sample:
         banner = document.add_paragraph()
@@ -1382,6 +1395,12 @@ def report_docx(report: InspectionReport, *, map_png: bytes | None = None) -> by
     meta = document.add_paragraph(f"{_scope_text(report)}　·　生成于 {report.generated_at}")
     meta.alignment = WD_ALIGN_PARAGRAPH.CENTER
 
+
+def _docx_summary(document: Any, report: InspectionReport, map_png: bytes | None) -> None:
+    """Section 一: the summary, the totals and the map."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Mm, Pt
+
     document.add_heading("一、总体情况", level=1)
     summary = document.add_paragraph(report.summary())
     summary.paragraph_format.first_line_indent = Pt(21)
@@ -1394,6 +1413,11 @@ def report_docx(report: InspectionReport, *, map_png: bytes | None = None) -> by
         document.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
         caption = document.add_paragraph("联检示意图")
         caption.alignment = WD_ALIGN_PARAGRAPH.CENTER
+
+
+def _docx_lines(document: Any, report: InspectionReport) -> None:
+    """Section 二: the per-line table with its total row and the note on displacement."""
+    from docx.shared import Pt
 
     document.add_heading("二、分界线检查情况", level=1)
     rows = []
@@ -1415,38 +1439,47 @@ def report_docx(report: InspectionReport, *, map_png: bytes | None = None) -> by
     for run in note.runs:
         run.font.size = Pt(8)
 
+
+def _docx_findings(document: Any, report: InspectionReport) -> None:
+    """Section 三: the findings, one row each."""
     document.add_heading("三、发现的问题", level=1)
     found = _findings_rows(report)
-    if found:
-        _docx_table(
-            document,
-            ["界线", "界桩", "问题", "级别", "说明"],
-            [
-                [
-                    name,
-                    str(f.get("marker_id") or "—"),
-                    str(f.get("title", "")),
-                    str(f.get("severity_label", "")),
-                    str(f.get("message", "")),
-                ]
-                for name, f in found
-            ],
-        )
-    else:
+    if not found:
         document.add_paragraph("未发现问题。")
+        return
+    _docx_table(
+        document,
+        ["界线", "界桩", "问题", "级别", "说明"],
+        [
+            [
+                name,
+                str(f.get("marker_id") or "—"),
+                str(f.get("title", "")),
+                str(f.get("severity_label", "")),
+                str(f.get("message", "")),
+            ]
+            for name, f in found
+        ],
+    )
 
+
+def _docx_changes(document: Any, report: InspectionReport) -> None:
+    """Section 四: the changes along the lines recorded by signed inspections."""
     document.add_heading("四、界线沿线变化", level=1)
     changed = [line for line in report.lines if line.changes]
-    if changed:
-        _docx_table(
-            document,
-            ["界线", "变化情况"],
-            [[line.name, "\n".join(line.changes)] for line in changed],
-            size=9,
-        )
-    else:
+    if not changed:
         document.add_paragraph("双方签字确认的界线检查记录中没有记载变化。")
+        return
+    _docx_table(
+        document,
+        ["界线", "变化情况"],
+        [[line.name, "\n".join(line.changes)] for line in changed],
+        size=9,
+    )
 
+
+def _docx_signatures(document: Any, report: InspectionReport) -> None:
+    """Section 五: who signed for each side, and the blank signature block."""
     document.add_heading("五、联检双方签字", level=1)
     signed = [line for line in report.lines if any(line.signatures.values())]
     if signed:
@@ -1472,7 +1505,3 @@ def report_docx(report: InspectionReport, *, map_png: bytes | None = None) -> by
         cell.add_paragraph("负责人（签字）：＿＿＿＿＿＿＿＿")
         cell.add_paragraph("单位（盖章）：＿＿＿＿＿＿＿＿")
         cell.add_paragraph("日期：　　　　年　　月　　日")
-
-    buffer = io.BytesIO()
-    document.save(buffer)
-    return buffer.getvalue()

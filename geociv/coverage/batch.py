@@ -583,7 +583,7 @@ def batch_coverage(
     step(0.0, "读取区划与设施")
     type_codes = _type_codes(types)
     _check_minutes(minutes)
-    speed_mps = resolve_speed(speed)
+    resolve_speed(speed)  # a bad speed is refused before anything is read
     _check_scheduler(scheduler, workers)
     units, scope, selection = _selected_units(store, parent, level, codes, zone_set)
     statuses = tuple(statuses)
@@ -602,26 +602,11 @@ def batch_coverage(
     table = _table(units, [r for r in rows if r is not None], raster is not None)
     overall = _overall(table, rows)
     headline = _headline(scope, type_codes, float(minutes), table, overall, method, raster_label)
-    params: dict[str, Any] = {
-        "types": type_codes,
-        "statuses": list(statuses),
-        "minutes": float(minutes),
-        "speed": speed,
-        "speed_mps": speed_mps,
-        "method": method,
-        "detour": detour if network is None else None,
-        "access_m": access_m if network is not None else None,
-        "network_id": network_id,
-        "network_snapshot": None if network is None else network.snapshot_id,
-        "raster_id": raster_id,
-        "raster": settings.raster,
-        "raster_label": raster_label if raster is not None else None,
-        "selection": selection or {"codes": [u.code for u in units]},
-        "codes": [u.code for u in units],
-        "facility_ids": [f.facility_id for f in facilities],
-        "crs": STORAGE_CRS,
-        "scheduler": cluster_info,
-    }
+    params = _batch_params(
+        settings, network, network_id=network_id, raster_id=raster_id,
+        selection=selection or {"codes": [u.code for u in units]}, units=units,
+        facilities=facilities, cluster_info=cluster_info,
+    )  # fmt: skip
     result = BatchResult(
         table=table,
         overall=overall,
@@ -636,6 +621,40 @@ def batch_coverage(
         result.run_id = store.add_coverage_run(run, actor=actor).run_id
         result.elapsed_s = time.perf_counter() - started
     return result
+
+
+def _batch_params(
+    settings: Settings,
+    network: WalkNetwork | None,
+    *,
+    network_id: str | None,
+    raster_id: str | None,
+    selection: dict[str, Any],
+    units: Sequence[Unit],
+    facilities: Sequence[Facility],
+    cluster_info: dict[str, Any],
+) -> dict[str, Any]:
+    """Everything needed to run a batch again, kept with its run."""
+    return {
+        "types": list(settings.types),
+        "statuses": list(settings.statuses),
+        "minutes": settings.minutes,
+        "speed": settings.speed,
+        "speed_mps": resolve_speed(settings.speed),
+        "method": "network" if network is not None else "fallback",
+        "detour": settings.detour if network is None else None,
+        "access_m": settings.access_m if network is not None else None,
+        "network_id": network_id,
+        "network_snapshot": None if network is None else network.snapshot_id,
+        "raster_id": raster_id,
+        "raster": settings.raster,
+        "raster_label": settings.raster_label if settings.raster is not None else None,
+        "selection": selection,
+        "codes": [u.code for u in units],
+        "facility_ids": [f.facility_id for f in facilities],
+        "crs": STORAGE_CRS,
+        "scheduler": cluster_info,
+    }
 
 
 def _check_minutes(minutes: object) -> None:

@@ -230,20 +230,8 @@ def check_datum_offset(
     lonlat = _lonlat(points)
     n_points = len(lonlat)
     lonlat = lonlat[np.asarray(in_china(lonlat[:, 0], lonlat[:, 1]), dtype=bool)]
-    hypotheses = [lonlat]
-    for system, *_ in _ALTERNATIVES:
-        if len(lonlat):
-            lon, lat = convert_lonlat(lonlat[:, 0], lonlat[:, 1], system, "WGS84")
-            hypotheses.append(np.column_stack([np.atleast_1d(lon), np.atleast_1d(lat)]))
-        else:
-            hypotheses.append(lonlat)
+    projected = [_projected(network, h) for h in _hypotheses(lonlat)]
     low, high = network.xy.min(axis=0), network.xy.max(axis=0)
-    projected = [
-        network.project(gpd.GeoSeries.from_xy(h[:, 0], h[:, 1], crs=STORAGE_CRS))
-        if len(h)
-        else np.zeros((0, 2))
-        for h in hypotheses
-    ]
     inside = np.ones(len(lonlat), dtype=bool)
     for xy in projected:
         inside &= np.all((xy >= low) & (xy <= high), axis=1)
@@ -254,43 +242,99 @@ def check_datum_offset(
             f"没有设施位于路网范围内（共 {n_points} 处设施），无法据路网检查坐标系是否有误",
             declared, n_points, 0, None, None, None, None, None,
         )  # fmt: skip
-    distances = [network.snap(xy[inside]).distance_m for xy in projected]
-    medians = [float(np.median(d)) for d in distances]
-    closer_counts = [int(np.count_nonzero(d < distances[0])) for d in distances[1:]]
-    shares = [count / n_used for count in closer_counts]
-    figures: dict[str, Any] = {
-        "declared_median_m": round(medians[0], 1),
-        "gcj02_median_m": round(medians[1], 1),
-        "bd09_median_m": round(medians[2], 1),
-        "gcj02_closer_share": round(shares[0], 3),
-        "bd09_closer_share": round(shares[1], 3),
-    }
-    base = f"按所声明的 {declared}，设施到道路的中位距离为 {_fmt_m(medians[0])}"
+    snaps = _Snaps([network.snap(xy[inside]).distance_m for xy in projected])
     if n_used < MIN_POINTS:
         return OffsetCheck(
             "undecided",
             f"只有 {n_used} 处设施位于路网范围内（共 {n_points} 处），少于 {MIN_POINTS} 处，"
             "无法据路网判断坐标系是否有误",
-            declared, n_points, n_used, **figures,
+            declared, n_points, n_used, **snaps.figures(),
         )  # fmt: skip
-    # The alternative nearer to the roads for more of the points (paired), then by median.
-    gcj_nearer = int(np.count_nonzero(distances[1] < distances[2]))
-    bd_nearer = int(np.count_nonzero(distances[2] < distances[1]))
-    if gcj_nearer != bd_nearer:
-        best = 1 if gcj_nearer > bd_nearer else 2
-    else:
-        best = 1 + int(np.argmin(medians[1:]))
+    return _judged(snaps, declared, n_points)
+
+
+def _hypotheses(lonlat: NDArray[np.float64]) -> list[NDArray[np.float64]]:
+    """The points as declared, then as if they were each alternative system (in WGS84)."""
+    hypotheses = [lonlat]
+    for system, *_ in _ALTERNATIVES:
+        if len(lonlat):
+            lon, lat = convert_lonlat(lonlat[:, 0], lonlat[:, 1], system, "WGS84")
+            hypotheses.append(np.column_stack([np.atleast_1d(lon), np.atleast_1d(lat)]))
+        else:
+            hypotheses.append(lonlat)
+    return hypotheses
+
+
+def _projected(network: WalkNetwork, lonlat: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Longitude/latitude points in the network's projected CRS."""
+    if not len(lonlat):
+        return np.zeros((0, 2))
+    return network.project(gpd.GeoSeries.from_xy(lonlat[:, 0], lonlat[:, 1], crs=STORAGE_CRS))
+
+
+@dataclass(frozen=True)
+class _Snaps:
+    """Snap distances (metres) of the used points as declared, as GCJ-02 and as BD-09."""
+
+    distances: list[NDArray[np.float64]]
+
+    @property
+    def n_used(self) -> int:
+        return len(self.distances[0])
+
+    @property
+    def medians(self) -> list[float]:
+        return [float(np.median(d)) for d in self.distances]
+
+    @property
+    def closer_counts(self) -> list[int]:
+        """Points each alternative brings closer to a road than the declared system."""
+        return [int(np.count_nonzero(d < self.distances[0])) for d in self.distances[1:]]
+
+    @property
+    def shares(self) -> list[float]:
+        return [count / self.n_used for count in self.closer_counts]
+
+    def figures(self) -> dict[str, Any]:
+        """The rounded figures of :class:`OffsetCheck`."""
+        medians, shares = self.medians, self.shares
+        return {
+            "declared_median_m": round(medians[0], 1),
+            "gcj02_median_m": round(medians[1], 1),
+            "bd09_median_m": round(medians[2], 1),
+            "gcj02_closer_share": round(shares[0], 3),
+            "bd09_closer_share": round(shares[1], 3),
+        }
+
+    def best(self) -> int:
+        """The alternative nearer to the roads for more of the points (paired), then by median.
+
+        1 is GCJ-02, 2 is BD-09 (their index in :attr:`distances`).
+        """
+        gcj_nearer = int(np.count_nonzero(self.distances[1] < self.distances[2]))
+        bd_nearer = int(np.count_nonzero(self.distances[2] < self.distances[1]))
+        if gcj_nearer != bd_nearer:
+            return 1 if gcj_nearer > bd_nearer else 2
+        return 1 + int(np.argmin(self.medians[1:]))
+
+
+def _judged(snaps: _Snaps, declared: str, n_points: int) -> OffsetCheck:
+    """The verdict and message of enough compared points (the rule of the module notes)."""
+    medians, n_used = snaps.medians, snaps.n_used
+    best = snaps.best()
     system, name, maps, verdict = _ALTERNATIVES[best - 1]
     other_name = _ALTERNATIVES[2 - best][1]
+    figures = snaps.figures()
+    base = f"按所声明的 {declared}，设施到道路的中位距离为 {_fmt_m(medians[0])}"
     if (
         medians[0] >= MIN_DECLARED_M
         and medians[best] <= MAX_RATIO * medians[0]
-        and shares[best - 1] >= MIN_CLOSER_SHARE
+        and snaps.shares[best - 1] >= MIN_CLOSER_SHARE
     ):
         message = (
             f"{base}；若按 {name}（{maps}）坐标换算则为 {_fmt_m(medians[best])}"
             f"（按 {other_name} 为 {_fmt_m(medians[3 - best])}；{n_used} 处设施中 "
-            f"{closer_counts[best - 1]} 处因此更靠近道路）："
+            f"{snaps.closer_counts[best - 1]} 处因此更靠近道路）："
             f"文件很可能是 {name} 坐标，请以 {system} 重新导入"
         )
         return OffsetCheck(verdict, message, declared, n_points, n_used, **figures)

@@ -203,6 +203,75 @@ def _pct(x: float) -> str:
     return "—" if math.isnan(x) else f"{x * 100:.1f} %"
 
 
+def _checked_types(types: str | Sequence[str], minutes: float) -> list[str]:
+    """The facility type codes of a run, its time budget checked."""
+    codes, problems = parse_types(types)
+    if problems:
+        raise ValidationError(problems)
+    if not (isinstance(minutes, int | float) and 0 < minutes <= 120):
+        raise ValidationError(
+            Problem(f"时间必须在 0–120 分钟之间，收到 {minutes!r}", field="minutes")
+        )
+    return codes
+
+
+def _raster_inputs(
+    raster: str | Path | None, raster_label: str, other_rasters: Sequence[tuple[str | Path, str]]
+) -> dict[str, Any]:
+    """The population rasters of a run as kept with its inputs."""
+    return {
+        "raster": None if raster is None else str(raster),
+        "raster_label": raster_label if raster is not None else None,
+        "other_rasters": [{"raster": str(path), "label": label} for path, label in other_rasters],
+    }
+
+
+@dataclass
+class _AreaFigures:
+    """The covered and uncovered area of an area of interest (Gauss-Krüger)."""
+
+    uncovered: gpd.GeoDataFrame
+    aoi_km2: float
+    covered_km2: float
+    share: float
+
+    @classmethod
+    def measure(cls, aoi_frame: gpd.GeoDataFrame, covered: gpd.GeoDataFrame) -> _AreaFigures:
+        """Measure ``covered`` against ``aoi_frame`` (both EPSG:4490) in their GK zone."""
+        gk = projected_crs_for(aoi_frame.geometry)
+        aoi_gk = shapely.union_all(aoi_frame.to_crs(gk).geometry.to_numpy())
+        cov_gk = shapely.union_all(shapely.make_valid(covered.to_crs(gk).geometry.to_numpy()))
+        parts = shapely.get_parts(shapely.difference(aoi_gk, cov_gk))
+        parts = parts[shapely.area(parts) > 0]
+        uncovered = gpd.GeoDataFrame(
+            {"area_km2": shapely.area(parts) / 1e6},
+            geometry=gpd.GeoSeries(parts, crs=gk).to_crs(STORAGE_CRS).to_numpy(),
+            crs=STORAGE_CRS,
+        )
+        return cls(
+            uncovered=uncovered,
+            aoi_km2=float(shapely.area(aoi_gk) / 1e6),
+            covered_km2=float(shapely.area(shapely.intersection(aoi_gk, cov_gk)) / 1e6),
+            share=area_share(aoi_frame, covered),
+        )
+
+
+def _headline(result: CoverageResult) -> str:
+    """The Chinese headline of a run: area share, people, zones served, and the method."""
+    inputs = result.inputs
+    label = circle_label(inputs["types"])
+    place = inputs["aoi"]["name"]
+    minutes = result.isochrones.minutes[-1]
+    parts = [f"{minutes:g}分钟{label}覆盖{place}面积 {_pct(result.area_share)}"]
+    if result.population is not None:
+        parts.append(f"{inputs['raster_label']} {_pct(result.population.share)}")
+    for other, figures in result.other_populations.items():
+        parts.append(f"{other} {_pct(figures.share)}")
+    if result.zones_served_share is not None:
+        parts.append(f"服务单元覆盖达标（≥50 % 面积）{_pct(result.zones_served_share)}")
+    return "，".join(parts) + f"（{METHOD_LABELS[result.method]}）"
+
+
 class Coverage:
     """Coverage computations on the facilities of a store.
 
@@ -324,18 +393,76 @@ class Coverage:
         """
         step = progress or (lambda fraction, message: None)
         step(0.02, "读取设施")
-        codes, problems = parse_types(types)
-        if problems:
-            raise ValidationError(problems)
-        if not (isinstance(minutes, int | float) and 0 < minutes <= 120):
-            raise ValidationError(
-                Problem(f"时间必须在 0–120 分钟之间，收到 {minutes!r}", field="minutes")
-            )
+        codes = _checked_types(types, minutes)
         aoi_frame, aoi_record = self.area_of_interest(aoi, aoi_name)
-        # Facilities serve the area when they can reach it: those within the time budget of
-        # its boundary (outside it too), not the ones across the country.
         reach_m = resolve_speed(speed) * minutes * 60.0
-        gk = projected_crs_for(aoi_frame.geometry)
+        facilities = self._serving(codes, statuses, aoi_frame, aoi_record["name"], reach_m)
+        times = sorted({float(m) for m in ring_minutes if 0 < float(m) < minutes} | {minutes})
+        points = gpd.GeoSeries([f.location for f in facilities], crs=STORAGE_CRS)
+        step(0.1, f"计算 {len(facilities)} 处设施的服务范围")
+        if network is not None:
+            iso = rings(network, points, times, speed, access_m)
+        else:
+            iso = fallback_circles(points, times, speed, detour)
+        covered = iso.polygons.iloc[[-1]]
+
+        step(0.5, "计算覆盖面积与未覆盖区域")
+        area = _AreaFigures.measure(aoi_frame, covered)
+        population = None
+        if raster is not None:
+            step(0.65, "统计覆盖人口")
+            population = covered_population(raster, covered, aoi=aoi_frame)
+        others = {
+            label: covered_population(path, covered, aoi=aoi_frame) for path, label in other_rasters
+        }
+        zone_table, served_share = self._served(zones, covered, points, raster, step)
+
+        inputs: dict[str, Any] = {
+            **iso.inputs(),
+            "types": codes,
+            "statuses": list(statuses),
+            "facility_ids": [f.facility_id for f in facilities],
+            "speed": speed,
+            "aoi": {**aoi_record, "area_km2": area.aoi_km2},
+            **_raster_inputs(raster, raster_label, other_rasters),
+            "zones": None if zones is None else len(zones),
+            "served_rule": f"covered area share >= {SERVED_SHARE}",
+            "request": request,
+        }
+        result = CoverageResult(
+            run_id="",
+            isochrones=iso,
+            aoi=aoi_frame,
+            uncovered=area.uncovered,
+            area_share=area.share,
+            aoi_area_km2=area.aoi_km2,
+            covered_area_km2=area.covered_km2,
+            population=population,
+            zones=zone_table,
+            zones_served_share=served_share,
+            headline="",
+            inputs=inputs,
+            other_populations=others,
+        )
+        result.headline = _headline(result)
+        if record:
+            step(0.95, "保存计算记录")
+            self._record(result, actor)
+        return result
+
+    def _serving(
+        self,
+        codes: list[str],
+        statuses: Sequence[str],
+        aoi_frame: gpd.GeoDataFrame,
+        place: str,
+        reach_m: float,
+    ) -> list[Facility]:
+        """The located facilities of ``codes`` and ``statuses`` that reach the area.
+
+        Facilities serve the area when they can reach it: those within the time budget of
+        its boundary (outside it too), not the ones across the country.
+        """
         labels = "、".join(FACILITY_TYPE_LABELS[c] for c in codes)
         of_type = [
             f
@@ -352,101 +479,38 @@ class Coverage:
         if not facilities:
             raise ValidationError(
                 Problem(
-                    f"{aoi_record['name']}及其周边 {reach_m:,.0f} 米内没有状态为 "
+                    f"{place}及其周边 {reach_m:,.0f} 米内没有状态为 "
                     f"{'/'.join(statuses)} 的{labels}（共有 {len(of_type)} 处，均在范围外）",
                     field="aoi",
                 ),
                 title="没有设施",
             )
-        times = sorted({float(m) for m in ring_minutes if 0 < float(m) < minutes} | {minutes})
-        points = gpd.GeoSeries([f.location for f in facilities], crs=STORAGE_CRS)
-        step(0.1, f"计算 {len(facilities)} 处设施的服务范围")
-        if network is not None:
-            iso = rings(network, points, times, speed, access_m)
-        else:
-            iso = fallback_circles(points, times, speed, detour)
-        covered = iso.polygons.iloc[[-1]]
+        return facilities
 
-        step(0.5, "计算覆盖面积与未覆盖区域")
-        aoi_gk = shapely.union_all(aoi_frame.to_crs(gk).geometry.to_numpy())
-        cov_gk = shapely.union_all(shapely.make_valid(covered.to_crs(gk).geometry.to_numpy()))
-        gap = shapely.difference(aoi_gk, cov_gk)
-        parts = shapely.get_parts(gap)
-        parts = parts[shapely.area(parts) > 0]
-        uncovered = gpd.GeoDataFrame(
-            {"area_km2": shapely.area(parts) / 1e6},
-            geometry=gpd.GeoSeries(parts, crs=gk).to_crs(STORAGE_CRS).to_numpy(),
-            crs=STORAGE_CRS,
+    @classmethod
+    def _served(
+        cls,
+        zones: gpd.GeoDataFrame | None,
+        covered: gpd.GeoDataFrame,
+        points: gpd.GeoSeries,
+        raster: str | Path | None,
+        step: Callable[[float, str], None],
+    ) -> tuple[gpd.GeoDataFrame | None, float | None]:
+        """The per-zone table and the share of zones served (``None`` without zones)."""
+        if zones is None:
+            return None, None
+        step(0.8, f"统计 {len(zones)} 个统计单元")
+        table = cls._zones(zones, covered, points, raster)
+        return table, float(table["served"].mean()) if len(table) else math.nan
+
+    def _record(self, result: CoverageResult, actor: str) -> None:
+        """Store ``result`` as a coverage run and give it the run's id."""
+        kind = ",".join(result.inputs["types"])
+        run = self.store.add_coverage_run(
+            CoverageRun("", kind=kind, params=result.inputs, summary=result.summary()),
+            actor=actor,
         )
-        aoi_km2 = float(shapely.area(aoi_gk) / 1e6)
-        share = area_share(aoi_frame, covered)
-        covered_km2 = float(shapely.area(shapely.intersection(aoi_gk, cov_gk)) / 1e6)
-
-        population = None
-        if raster is not None:
-            step(0.65, "统计覆盖人口")
-            population = covered_population(raster, covered, aoi=aoi_frame)
-        others = {
-            label: covered_population(path, covered, aoi=aoi_frame) for path, label in other_rasters
-        }
-
-        zone_table = None
-        served_share = None
-        if zones is not None:
-            step(0.8, f"统计 {len(zones)} 个统计单元")
-            zone_table = self._zones(zones, covered, points, raster)
-            served_share = float(zone_table["served"].mean()) if len(zone_table) else math.nan
-
-        label = circle_label(codes)
-        parts_text = [f"{iso.minutes[-1]:g}分钟{label}覆盖{aoi_record['name']}面积 {_pct(share)}"]
-        if population is not None:
-            parts_text.append(f"{raster_label} {_pct(population.share)}")
-        for label, other in others.items():
-            parts_text.append(f"{label} {_pct(other.share)}")
-        if served_share is not None:
-            parts_text.append(f"服务单元覆盖达标（≥50 % 面积）{_pct(served_share)}")
-        method_text = METHOD_LABELS[iso.method]
-        headline = "，".join(parts_text) + f"（{method_text}）"
-
-        inputs: dict[str, Any] = {
-            **iso.inputs(),
-            "types": codes,
-            "statuses": list(statuses),
-            "facility_ids": [f.facility_id for f in facilities],
-            "speed": speed,
-            "aoi": {**aoi_record, "area_km2": aoi_km2},
-            "raster": None if raster is None else str(raster),
-            "raster_label": raster_label if raster is not None else None,
-            "other_rasters": [
-                {"raster": str(path), "label": label} for path, label in other_rasters
-            ],
-            "zones": None if zones is None else len(zones),
-            "served_rule": f"covered area share >= {SERVED_SHARE}",
-            "request": request,
-        }
-        result = CoverageResult(
-            run_id="",
-            isochrones=iso,
-            aoi=aoi_frame,
-            uncovered=uncovered,
-            area_share=share,
-            aoi_area_km2=aoi_km2,
-            covered_area_km2=covered_km2,
-            population=population,
-            zones=zone_table,
-            zones_served_share=served_share,
-            headline=headline,
-            inputs=inputs,
-            other_populations=others,
-        )
-        if record:
-            step(0.95, "保存计算记录")
-            run = self.store.add_coverage_run(
-                CoverageRun("", kind=",".join(codes), params=inputs, summary=result.summary()),
-                actor=actor,
-            )
-            result.run_id = run.run_id
-        return result
+        result.run_id = run.run_id
 
     @staticmethod
     def _zones(

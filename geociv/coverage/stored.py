@@ -222,6 +222,66 @@ def _display_lines(network: WalkNetwork) -> list[tuple[BaseGeometry, float]]:
     return [(line, float(length)) for line, length in zip(lines, lengths, strict=True)]
 
 
+@dataclass(frozen=True)
+class _RasterFigures:
+    """What a population GeoTIFF holds: valid cells, people, CRS, lon/lat bounds."""
+
+    cells: int
+    total: float
+    crs: str
+    bounds: tuple[float, float, float, float]
+
+    @classmethod
+    def read(cls, data: bytes, name: str, title: str) -> _RasterFigures:
+        """Read the GeoTIFF ``data`` (named ``name`` in messages) in the GDAL fence.
+
+        Raises :class:`InputFileError` titled ``title`` for anything but a north-up GeoTIFF
+        with a CRS within :data:`MAX_RASTER_CELLS`.
+        """
+        import rasterio
+        import rasterio.warp
+        from rasterio.errors import RasterioIOError
+
+        try:
+            with (
+                fence.rasterio_env(),
+                rasterio.MemoryFile(data) as memory,
+                memory.open(driver="GTiff") as src,
+            ):
+                _check_grid(src, name, title)
+                values = np.ma.filled(src.read(1, masked=True).astype(np.float64), np.nan)
+                valid = np.isfinite(values)
+                bounds = rasterio.warp.transform_bounds(
+                    src.crs, "EPSG:4326", *src.bounds, densify_pts=21
+                )
+                return cls(int(valid.sum()), float(values[valid].sum()), src.crs.to_string(),
+                           bounds)  # fmt: skip
+        except RasterioIOError as exc:
+            raise InputFileError(
+                Problem(f"{name} 不是可读取的 GeoTIFF（{exc}）"), title=title
+            ) from exc
+
+
+def _check_grid(src: Any, name: str, title: str) -> None:
+    """Refuse an open raster that is not a GeoTIFF, has no CRS, is rotated or too large."""
+    if src.driver != "GTiff":
+        raise InputFileError(Problem(f"{name} 是 {src.driver} 格式，应为 GeoTIFF"), title=title)
+    if src.crs is None:
+        raise InputFileError(
+            Problem(f"{name} 没有坐标系（CRS 缺失），无法与服务范围叠加；请先为其指定坐标系"),
+            title=title,
+        )
+    t = src.transform
+    if t.b != 0 or t.d != 0:
+        raise InputFileError(Problem(f"{name} 带旋转，不支持"), title=title)
+    if src.width * src.height > MAX_RASTER_CELLS:
+        raise InputFileError(
+            Problem(f"{name} 有 {src.width * src.height:,} 个像元，超过上限 "
+                    f"{MAX_RASTER_CELLS:,}（像元数上限）", field="file"),
+            title=title,
+        )  # fmt: skip
+
+
 def _unknown(what: str, key: str, field: str) -> UnknownRecordError:
     return UnknownRecordError(Problem(f"{what} {key} 不存在", field=field), title=f"{what}不存在")
 
@@ -514,10 +574,6 @@ class CoverageInputs:
         ValidationError
             No valid cell, or an empty label.
         """
-        import rasterio
-        import rasterio.warp
-        from rasterio.errors import RasterioIOError
-
         require(self.store, actor, ("planner",), what="rasters.add")  # before any parsing
         path = Path(path)
         if not label.strip():
@@ -528,47 +584,8 @@ class CoverageInputs:
         title = f"人口栅格 {path.name} 无法使用"
         if not data:
             raise InputFileError(Problem("文件为空", field="file"), title=title)
-        try:
-            with (
-                fence.rasterio_env(),
-                rasterio.MemoryFile(data) as memory,
-                memory.open(driver="GTiff") as src,
-            ):
-                if src.driver != "GTiff":
-                    raise InputFileError(
-                        Problem(f"{path.name} 是 {src.driver} 格式，应为 GeoTIFF"), title=title
-                    )
-                if src.crs is None:
-                    raise InputFileError(
-                        Problem(
-                            f"{path.name} 没有坐标系（CRS 缺失），无法与服务范围叠加；"
-                            "请先为其指定坐标系"
-                        ),
-                        title=title,
-                    )
-                t = src.transform
-                if t.b != 0 or t.d != 0:
-                    raise InputFileError(Problem(f"{path.name} 带旋转，不支持"), title=title)
-                if src.width * src.height > MAX_RASTER_CELLS:
-                    raise InputFileError(
-                        Problem(f"{path.name} 有 {src.width * src.height:,} 个像元，超过上限 "
-                                f"{MAX_RASTER_CELLS:,}（像元数上限）", field="file"),
-                        title=title,
-                    )  # fmt: skip
-                band = src.read(1, masked=True).astype(np.float64)
-                values = np.ma.filled(band, np.nan)
-                valid = np.isfinite(values)
-                cells = int(valid.sum())
-                total = float(values[valid].sum())
-                crs_text = src.crs.to_string()
-                bounds = rasterio.warp.transform_bounds(
-                    src.crs, "EPSG:4326", *src.bounds, densify_pts=21
-                )
-        except RasterioIOError as exc:
-            raise InputFileError(
-                Problem(f"{path.name} 不是可读取的 GeoTIFF（{exc}）"), title=title
-            ) from exc
-        if cells == 0:
+        figures = _RasterFigures.read(data, path.name, title)
+        if figures.cells == 0:
             raise ValidationError(
                 Problem(f"{path.name} 没有有效像元（全部为无数据值）"), title=title
             )
@@ -576,10 +593,10 @@ class CoverageInputs:
             raster_id="",
             label=label.strip(),
             filename=path.name,
-            crs=crs_text,
-            bounds=tuple(round(float(b), 7) for b in bounds),  # type: ignore[arg-type]
-            total=total,
-            cells=cells,
+            crs=figures.crs,
+            bounds=tuple(round(float(b), 7) for b in figures.bounds),  # type: ignore[arg-type]
+            total=figures.total,
+            cells=figures.cells,
             data=data,
         )
         return self.store.add_population_raster(record, actor=actor)

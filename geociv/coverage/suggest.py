@@ -641,22 +641,10 @@ def suggest_sites(
         target, an empty AOI, no candidates in the AOI, or bad points.
     """
     t0 = time.perf_counter()
-
-    def report(fraction: float, message: str) -> None:
-        if progress is not None:
-            progress(fraction, message)
-
-    _check_request(k, target_share, method, cell_m, candidate_spacing_m, minutes, detour, network)
-    speed_mps = resolve_speed(speed)
-    given = candidates is not None
-    params = {
-        "target_share": None if target_share is None else float(target_share),
-        "minutes": float(minutes), "speed_mps": speed_mps, "detour": float(detour),
-        "access_m": float(access_m), "cell_m": float(cell_m),
-        "candidate_spacing_m": None if given else float(candidate_spacing_m),
-        "candidates_given": given, "raster": None if raster is None else str(raster),
-    }  # fmt: skip
-    budget = float(minutes) * 60.0 * speed_mps
+    report = progress or (lambda fraction, message: None)
+    options = _SiteOptions(minutes, speed, detour, access_m, cell_m, candidate_spacing_m, method)
+    options.check(k, target_share, network)
+    budget = options.budget_m()
     existing = _points(existing, "已有设施", "existing")
     aoi_geo = _aoi_geometry(aoi)
     notes: list[str] = []
@@ -680,6 +668,7 @@ def suggest_sites(
     notes.extend(res.notes)
     bound = _bound_of(model, res, used, k_eff)
     order = model.marginal_order(res.selected)
+    given = candidates is not None
     frames = _result_frames(model, order, matrix, demand, cand_xy, cand_ids, given)
     report(1.0, "选址完成")
     return SiteSuggestion(
@@ -690,7 +679,7 @@ def suggest_sites(
         metric_crs=demand.metric, candidates=frames["candidates"], existing_ids=existing_ids,
         result=res, notes=notes,
         _params={
-            **params,
+            **options.params(target_share, given, raster),
             "aliases": {} if given else {f"S{i + 1}": str(s) for i, (s, _) in enumerate(order)},
             "known": set(all_ids),
             "seconds": time.perf_counter() - t0,
@@ -699,35 +688,62 @@ def suggest_sites(
     )  # fmt: skip
 
 
-def _check_request(
-    k: int | None,
-    target_share: float | None,
-    method: str,
-    cell_m: float,
-    candidate_spacing_m: float,
-    minutes: float,
-    detour: float,
-    network: WalkNetwork | None,
-) -> None:
-    """Refuse a request whose numbers cannot be used, naming every field at once."""
-    problems: list[Problem] = []
-    if k is None and target_share is None:
-        problems.append(Problem("请给出新增站点数 k 或目标覆盖比例", field="k"))
-    if k is not None and (isinstance(k, bool) or not isinstance(k, int | np.integer) or int(k) < 1):
-        problems.append(Problem(f"新增站点数 k 必须是正整数，收到 {k!r}", field="k"))
-    if target_share is not None and not (0.0 < float(target_share) <= 1.0):
-        problems.append(Problem("目标覆盖比例必须在 0 到 1 之间", field="target_share"))
-    if method not in ("auto", "greedy", "exact"):
-        problems.append(Problem(f"未知的求解方法 {method!r}，可选 auto、greedy、exact"))
-    for name, value in (("cell_m", cell_m), ("candidate_spacing_m", candidate_spacing_m)):
-        if not (np.isfinite(value) and value > 0):
-            problems.append(Problem(f"{name} 必须为正数，收到 {value}", field=name))
-    if not (np.isfinite(minutes) and minutes > 0):
-        problems.append(Problem(f"时间必须为正数（分钟），收到 {minutes}", field="minutes"))
-    if network is None and not detour >= 1.0:
-        problems.append(Problem(f"绕行系数必须不小于 1，收到 {detour}", field="detour"))
-    if problems:
-        raise ValidationError(problems, title=_TITLE)
+@dataclass(frozen=True)
+class _SiteOptions:
+    """How a suggestion measures reach and searches: the options of :func:`suggest_sites`.
+
+    Numbers are kept as given, so that a refusal quotes them as the caller wrote them.
+    """
+
+    minutes: float
+    speed: float | str
+    detour: float
+    access_m: float
+    cell_m: float
+    candidate_spacing_m: float
+    method: str
+
+    def budget_m(self) -> float:
+        """The distance walked in the time budget, metres."""
+        return float(self.minutes) * 60.0 * resolve_speed(self.speed)
+
+    def params(
+        self, target_share: float | None, given: bool, raster: str | Path | None
+    ) -> dict[str, Any]:
+        """The inputs kept with the suggestion (:meth:`SiteSuggestion.inputs`)."""
+        return {
+            "target_share": None if target_share is None else float(target_share),
+            "minutes": float(self.minutes), "speed_mps": resolve_speed(self.speed),
+            "detour": float(self.detour), "access_m": float(self.access_m),
+            "cell_m": float(self.cell_m),
+            "candidate_spacing_m": None if given else float(self.candidate_spacing_m),
+            "candidates_given": given, "raster": None if raster is None else str(raster),
+        }  # fmt: skip
+
+    def check(self, k: int | None, target_share: float | None, network: WalkNetwork | None) -> None:
+        """Refuse a request whose numbers cannot be used, naming every field at once."""
+        problems: list[Problem] = []
+        if k is None and target_share is None:
+            problems.append(Problem("请给出新增站点数 k 或目标覆盖比例", field="k"))
+        if k is not None and (
+            isinstance(k, bool) or not isinstance(k, int | np.integer) or int(k) < 1
+        ):
+            problems.append(Problem(f"新增站点数 k 必须是正整数，收到 {k!r}", field="k"))
+        if target_share is not None and not (0.0 < float(target_share) <= 1.0):
+            problems.append(Problem("目标覆盖比例必须在 0 到 1 之间", field="target_share"))
+        if self.method not in ("auto", "greedy", "exact"):
+            problems.append(Problem(f"未知的求解方法 {self.method!r}，可选 auto、greedy、exact"))
+        for name in ("cell_m", "candidate_spacing_m"):
+            value = getattr(self, name)
+            if not (np.isfinite(value) and value > 0):
+                problems.append(Problem(f"{name} 必须为正数，收到 {value}", field=name))
+        minutes, detour = self.minutes, self.detour
+        if not (np.isfinite(minutes) and minutes > 0):
+            problems.append(Problem(f"时间必须为正数（分钟），收到 {minutes}", field="minutes"))
+        if network is None and not detour >= 1.0:
+            problems.append(Problem(f"绕行系数必须不小于 1，收到 {detour}", field="detour"))
+        if problems:
+            raise ValidationError(problems, title=_TITLE)
 
 
 @dataclass(frozen=True)

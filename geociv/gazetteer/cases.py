@@ -57,10 +57,10 @@ Examples
 
 from __future__ import annotations
 
-import html
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 from geociv.authority import require
 from geociv.divisions import Divisions, normalize_code
@@ -88,6 +88,7 @@ from geociv.store import (
     NameRecord,
     Store,
 )
+from geociv.templating import templates
 from geociv.uploads import document_problems
 
 #: Reports that must be attached before a case can be reviewed.
@@ -102,6 +103,9 @@ NOTICE_STATUSES: tuple[str, ...] = CASE_STATUSES[CASE_STATUSES.index("approved")
 
 #: Largest document accepted (bytes).
 MAX_DOCUMENT_BYTES = 50 * 1024 * 1024
+
+#: The printable notice's template (``name_notice.html``).
+_TEMPLATES = Path(__file__).parent / "templates"
 
 
 class CaseStatusError(ValidationError):
@@ -267,7 +271,6 @@ class Cases:
         if not (location or "").strip():
             problems.append(Problem("位置描述不能为空", field="location"))
         day = check_day(on, "on", problems)
-        old_name = ""
         record: NameRecord | None = None
         if kind_code == "naming":
             if name_id:
@@ -279,25 +282,8 @@ class Cases:
         elif kind_code == "renaming":
             record = self._check_record(name_id, problems)
             if record is not None:
-                old_name = record.name
-                if category and category != record.category:
-                    problems.append(
-                        Problem(
-                            f"更名不改变地名类别（{record.name} 为 {record.category}）",
-                            field="category",
-                        )
-                    )
-                if division_code and division_code.strip() != record.division_code:
-                    problems.append(
-                        Problem(
-                            f"更名不改变所属区划（{record.name} 属 {record.division_code}）",
-                            field="division_code",
-                        )
-                    )
+                problems.extend(self._renaming_problems(record, name, category, division_code))
                 category, division_code = record.category, record.division_code
-                if name == record.name:
-                    problems.append(Problem(f"拟用名称与现名“{name}”相同", field="proposed_name"))
-                problems.extend(self._open_case_problems(record))
         if problems:
             raise ValidationError(problems, title="命名更名申请有误")
         assert kind_code and category and division_code and day
@@ -311,7 +297,7 @@ class Cases:
             applicant=applicant.strip(),
             location=location.strip(),
             name_id=record.name_id if record is not None else None,
-            old_name=old_name,
+            old_name=record.name if record is not None else "",
             pinyin=(pinyin or "").strip(),
             reason=(reason or "").strip(),
         )
@@ -319,6 +305,33 @@ class Cases:
             if record is not None and (taken := self._open_case_problems(record)):
                 raise ValidationError(taken, title="命名更名申请有误")
             return self.store.add_case(case, on=day, actor=actor, note=note)
+
+    def _renaming_problems(
+        self, record: NameRecord, name: str, category: str | None, division_code: str | None
+    ) -> list[Problem]:
+        """What is wrong with renaming ``record`` to ``name``.
+
+        A renaming keeps the record's category and division, changes the name, and waits
+        for no other open case on the record.
+        """
+        problems = []
+        if category and category != record.category:
+            problems.append(
+                Problem(
+                    f"更名不改变地名类别（{record.name} 为 {record.category}）",
+                    field="category",
+                )
+            )
+        if division_code and division_code.strip() != record.division_code:
+            problems.append(
+                Problem(
+                    f"更名不改变所属区划（{record.name} 属 {record.division_code}）",
+                    field="division_code",
+                )
+            )
+        if name == record.name:
+            problems.append(Problem(f"拟用名称与现名“{name}”相同", field="proposed_name"))
+        return problems + self._open_case_problems(record)
 
     def _open_case_problems(self, record: NameRecord) -> list[Problem]:
         """A problem if ``record`` already has an open (renaming) case."""
@@ -868,39 +881,31 @@ class Cases:
         """The publication notice as printable A4 HTML (Chinese, inline CSS, no external
         assets). Refused before approval, like :meth:`notice`."""
         n = self.notice(case_id, on=on)
-        e = html.escape
-
-        def text(key: str) -> str:
-            return e(str(n[key] or ""))
-
-        rows = [("标准地名", text("standard_name")), ("罗马字母拼写", text("pinyin"))]
+        text = {key: str(value or "") for key, value in n.items()}
+        rows = [("标准地名", text["standard_name"]), ("罗马字母拼写", text["pinyin"])]
         if n["kind"] == "renaming":
-            rows.append(("原名称（曾用名）", text("old_name")))
+            rows.append(("原名称（曾用名）", text["old_name"]))
         rows += [
-            ("地名类别", text("category_label")),
-            ("所在行政区划", f"{text('division_full_name')}（代码 {text('division_code')}）"),
-            ("位置描述", text("location")),
-            ("审批机关", text("approving_body")),
-            ("批准日期", e(chinese_date(n["approval_date"]))),
+            ("地名类别", text["category_label"]),
+            ("所在行政区划", f"{text['division_full_name']}（代码 {text['division_code']}）"),
+            ("位置描述", text["location"]),
+            ("审批机关", text["approving_body"]),
+            ("批准日期", chinese_date(n["approval_date"])),
         ]
         if n["effective_date"]:
-            rows.append(("生效日期", e(chinese_date(n["effective_date"]))))
-        rows += [("案件编号", text("case_id")), ("公告日期", e(chinese_date(n["notice_date"])))]
-        table = "\n".join(f"      <tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)
-        verb = "命名" if n["kind"] == "naming" else "更名"
-        lead = (
-            f"根据《地名管理条例》及其实施办法，经{text('approving_body')}"
-            f"于{e(chinese_date(n['approval_date']))}批准，"
-            f"现将{text('standard_name') if verb == '命名' else text('old_name')}"
-            f"{verb}事项公告如下："
-        )
-        return _NOTICE_TEMPLATE.format(
-            title=text("title"),
-            case_id=text("case_id"),
-            lead=lead,
-            table=table,
-            body=text("approving_body"),
-            date=e(chinese_date(n["notice_date"])),
+            rows.append(("生效日期", chinese_date(n["effective_date"])))
+        rows += [("案件编号", text["case_id"]), ("公告日期", chinese_date(n["notice_date"]))]
+        naming = n["kind"] == "naming"
+        page = templates(_TEMPLATES).get_template("name_notice.html")
+        return page.render(
+            title=text["title"],
+            case_id=text["case_id"],
+            approving_body=text["approving_body"],
+            approval_date=chinese_date(n["approval_date"]),
+            subject=text["standard_name"] if naming else text["old_name"],
+            verb="命名" if naming else "更名",
+            rows=rows,
+            notice_date=chinese_date(n["notice_date"]),
         )
 
     # -- helpers ---------------------------------------------------------------------------
@@ -1036,44 +1041,3 @@ class Cases:
             problems.append(Problem(f"地名 {record.name}（{name_id}）已停用", field="name_id"))
             return None
         return record
-
-
-_NOTICE_TEMPLATE = """<!DOCTYPE html>
-<html lang="zh-CN">
-<head>
-<meta charset="utf-8">
-<title>{title}</title>
-<style>
-  @page {{ size: A4; margin: 25mm 20mm; }}
-  html, body {{ margin: 0; padding: 0; background: #fff; color: #000; }}
-  body {{ font-family: "FangSong", "STFangsong", "SimSun", "Songti SC", "Noto Serif CJK SC",
-          serif; font-size: 14pt; line-height: 1.8; }}
-  .page {{ width: 170mm; min-height: 247mm; margin: 0 auto; padding: 10mm 0; }}
-  h1 {{ font-family: "SimHei", "Heiti SC", "Noto Sans CJK SC", sans-serif; font-size: 22pt;
-        text-align: center; margin: 0 0 4mm; letter-spacing: 1pt; }}
-  .case-no {{ text-align: center; font-size: 12pt; margin: 0 0 8mm; }}
-  p.lead {{ text-indent: 2em; margin: 0 0 4mm; }}
-  table {{ width: 100%; border-collapse: collapse; margin: 4mm 0 6mm; font-size: 13pt; }}
-  th, td {{ border: 1px solid #000; padding: 2mm 3mm; text-align: left; vertical-align: top; }}
-  th {{ width: 30%; font-weight: bold; white-space: nowrap; }}
-  .signature {{ margin-top: 18mm; text-align: right; line-height: 2.2; }}
-  @media print {{ .page {{ width: auto; min-height: 0; padding: 0; }} }}
-</style>
-</head>
-<body>
-  <div class="page">
-    <h1>{title}</h1>
-    <p class="case-no">案件编号：{case_id}</p>
-    <p class="lead">{lead}</p>
-    <table>
-{table}
-    </table>
-    <p class="lead">特此公告。</p>
-    <div class="signature">
-      <div>{body}</div>
-      <div>{date}</div>
-    </div>
-  </div>
-</body>
-</html>
-"""
