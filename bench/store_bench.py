@@ -12,10 +12,14 @@ and a write (an officer registering a road name, checked against every rule firs
 Each app is warmed up as ``geociv serve`` does (search index and validator built, then
 ``gc.freeze``; that time is printed). Prints, per endpoint and store: the first ("cold":
 the page's own caches, e.g. a rendered map, built on the way) request, then p50/p95 over the
-warm rounds, and the ratio Henan / demo of the warm p50 and p95. The backend
-is a parameter (``--backend``); only ``gpkg`` exists today, PostGIS adds a column later.
+warm rounds, and the ratio Henan / demo of the warm p50 and p95; with both backends
+(``--backend both``, the default) also the ratio PostGIS / GeoPackage per size. The PostGIS
+stores are copies (``geociv store copy``) of the GeoPackage ones, in a throw-away cluster
+started as the tests start theirs (Debian ``postgresql`` + ``postgresql-15-postgis-3``; the
+machine's own server is not touched), or in the server at ``--pg-url`` (databases are created
+there and dropped afterwards).
 
-Run: ``python bench/store_bench.py [SHARED_DATA_DIR] [--rounds 40]``.
+Run: ``python bench/store_bench.py [SHARED_DATA_DIR] [--backend both|gpkg|postgis] [--rounds 40]``.
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ from geociv.auth import Users
 from geociv.demo import load_demo
 from geociv.divisions import Divisions
 from geociv.gazetteer.names import Gazetteer
-from geociv.store import Store, open_store
+from geociv.store import open_store
 
 PASSWORD = "bench-password-9"
 QUERIES = ("驿城", "zmd", "shangcai", "王庄", "确山县", "xiping", "新华")
@@ -50,19 +54,61 @@ CODE_LISTS = (
 )
 
 
-def gpkg_store(folder: Path, name: str) -> Store:
-    """A new GeoPackage store in ``folder``."""
-    return open_store(folder / f"{name}.gpkg")
+BACKENDS = ("gpkg", "postgis")
 
 
-#: Backend name → how to make an empty store (PostGIS joins here).
-BACKENDS: dict[str, Callable[[Path, str], Store]] = {"gpkg": gpkg_store}
+class Servers:
+    """PostgreSQL databases for the PostGIS column: a throw-away cluster (tests/pg_cluster.py)
+    unless ``url`` names a server; :meth:`close` removes what was made."""
+
+    def __init__(self, url: str | None) -> None:
+        self.url, self.cluster, self.made = url, None, []
+
+    def new_database(self, name: str) -> str:
+        import psycopg
+
+        if self.url is None and self.cluster is None:
+            sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+            from tests.pg_cluster import Cluster
+
+            self.cluster = Cluster.start()
+        if self.cluster is not None:
+            dsn = self.cluster.new_database(name)
+        else:
+            with psycopg.connect(self.url, autocommit=True) as conn:
+                conn.execute(f'CREATE DATABASE "{name}"')
+            dsn = self.url.rsplit("/", 1)[0] + f"/{name}"
+            with psycopg.connect(dsn, autocommit=True) as conn:
+                conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+        self.made.append(name)
+        return dsn
+
+    def close(self) -> None:
+        if self.cluster is not None:
+            self.cluster.stop()
+        elif self.url is not None:
+            import psycopg
+
+            with psycopg.connect(self.url, autocommit=True) as conn:
+                for name in self.made:
+                    conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def build(make: Callable[[Path, str], Store], folder: Path, name: str, shared: Path | None) -> str:
+def to_postgis(gpkg_url: str, servers: Servers, name: str) -> str:
+    """A PostGIS copy of the GeoPackage store at ``gpkg_url`` (checked by checksums)."""
+    from geociv.transfer import copy_store
+
+    started = time.perf_counter()
+    dsn = servers.new_database(f"bench_{name.lower()}")
+    copy_store(gpkg_url, dsn, actor="bench")
+    print(f"copied {name} to PostGIS in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    return dsn
+
+
+def build(folder: Path, name: str, shared: Path | None) -> str:
     """A demo store (plus Henan's divisions and names when ``shared``); returns its URL."""
     started = time.perf_counter()
-    store = make(folder, name)
+    store = open_store(folder / f"{name}.gpkg")
     load_demo(store)
     if shared is not None:
         codes = folder / "henan_codes.csv"
@@ -137,7 +183,10 @@ def p95(values: list[float]) -> float:
     return statistics.quantiles(values, n=20)[18] if len(values) >= 2 else values[0]
 
 
-def report(backend: str, results: dict[str, dict[str, tuple[float, list[float]]]]) -> None:
+Results = dict[str, dict[str, tuple[float, list[float]]]]
+
+
+def report(backend: str, results: Results) -> None:
     print(f"\nbackend {backend}; times in ms; cold = first request after the start-up build, "
           "warm = the following rounds")  # fmt: skip
     head = f"{'endpoint':<15}"
@@ -158,22 +207,55 @@ def report(backend: str, results: dict[str, dict[str, tuple[float, list[float]]]
         print(line)
 
 
+def run(
+    backends: tuple[str, ...], shared: Path, servers: Servers, rounds: int
+) -> dict[str, Results]:
+    """Build both sizes once as GeoPackages, copy them to PostGIS if asked, measure each."""
+    by_backend: dict[str, Results] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        urls = {"demo": build(folder, "demo", None), "Henan": build(folder, "henan", shared)}
+        for backend in backends:
+            if backend == "postgis":
+                urls = {size: to_postgis(url, servers, size) for size, url in urls.items()}
+            by_backend[backend] = {size: measure(url, rounds) for size, url in urls.items()}
+    return by_backend
+
+
+def compare(by_backend: dict[str, Results]) -> None:
+    """The ratio PostGIS / GeoPackage of the warm p50 and p95, per endpoint and size."""
+    gpkg, pg = by_backend["gpkg"], by_backend["postgis"]
+    print("\nPostGIS / GeoPackage (warm)")
+    head = f"{'endpoint':<15}" + "".join(f" | {size + ' p50':>10} {'p95':>6}" for size in gpkg)
+    print(head)
+    print("-" * len(head))
+    for endpoint in next(iter(gpkg.values())):
+        line = f"{endpoint:<15}"
+        for size in gpkg:
+            g, p = gpkg[size][endpoint][1], pg[size][endpoint][1]
+            line += f" | {statistics.median(p) / statistics.median(g):10.2f} {p95(p) / p95(g):6.2f}"
+        print(line)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("shared", nargs="?", default=None, help="shared data folder")
-    parser.add_argument("--backend", choices=sorted(BACKENDS), default="gpkg")
+    parser.add_argument("--backend", choices=(*BACKENDS, "both"), default="both")
     parser.add_argument("--rounds", type=int, default=40)
+    parser.add_argument("--pg-url", default=None, help="a PostgreSQL server to use instead of "
+                        "a throw-away cluster (a database URL whose role may CREATE DATABASE)")
     args = parser.parse_args()
     shared = shared_data(args.shared, *(f"admin-codes/{f}" for f in CODE_LISTS))
-    make = BACKENDS[args.backend]
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        urls = {
-            "demo": build(make, folder, "demo", None),
-            "Henan": build(make, folder, "henan", shared),
-        }
-        results = {size: measure(url, args.rounds) for size, url in urls.items()}
-    report(args.backend, results)
+    backends = BACKENDS if args.backend == "both" else (args.backend,)
+    servers = Servers(args.pg_url)
+    try:
+        by_backend = run(backends, shared, servers, args.rounds)
+    finally:
+        servers.close()
+    for backend, results in by_backend.items():
+        report(backend, results)
+    if len(by_backend) == 2:
+        compare(by_backend)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,6 @@ is refused with a 4xx and a Chinese message naming the field, and memory stays b
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import psutil
@@ -20,10 +19,8 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 @pytest.fixture(scope="module")
-def ctx(demo_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Context:
-    path = tmp_path_factory.mktemp("hostile") / "demo.gpkg"
-    shutil.copy(demo_template, path)
-    return Context.make(path)
+def ctx(demo_template, store_maker, tmp_path_factory: pytest.TempPathFactory) -> Context:
+    return Context.make(store_maker.copy(demo_template, tmp_path_factory.mktemp("hostile"), "demo"))
 
 
 @pytest.fixture(scope="module")

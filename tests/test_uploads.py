@@ -125,10 +125,12 @@ def test_a_name_that_promises_another_kind_is_refused(tmp_path: Path) -> None:
     with pytest.raises(InputFileError, match=r"文件名（\.csv）与内容（GeoJSON）不符"):
         uploads.read_vector(geojson)
     vrt = tmp_path / "zones.geojson"
-    vrt.write_bytes(vrt_for("/nowhere/store.gpkg"))
-    with pytest.raises(InputFileError, match=r"不支持的文件格式：内容是 GDAL VRT（XML）") as info:
-        uploads.read_vector(vrt)
-    assert info.value.problems[0].field == "file"
+    for source in ("/nowhere/store.gpkg", "PG:dbname=geociv host=/run/postgresql user=geociv"):
+        vrt.write_bytes(vrt_for(source))  # the file store, or a PostGIS store through GDAL's driver
+        refused = r"不支持的文件格式：内容是 GDAL VRT（XML）"
+        with pytest.raises(InputFileError, match=refused) as info:
+            uploads.read_vector(vrt)
+        assert info.value.problems[0].field == "file"
 
 
 def test_the_live_store_is_never_opened_by_a_reader(demo_store, demo_path: Path) -> None:
