@@ -259,8 +259,9 @@ def test_gdal_postgresql_driver_opens_the_layers_in_cgcs2000(pg_store) -> None:
 def test_the_demo_without_boundaries_loads_into_postgis_as_into_the_geopackage(
     pg_store, demo_store
 ) -> None:
-    """``load_demo`` (divisions, names, facilities, zone sets; boundaries are not on PostGIS
-    yet) gives the server the same contents as the GeoPackage demo the tests use."""
+    """``load_demo`` (divisions, names, facilities, zone sets; the boundaries are checked in
+    ``tests/test_boundaries_on_postgis.py``) gives the server the same contents as the
+    GeoPackage demo the tests use."""
     from geociv.demo import load_demo
 
     load_demo(pg_store, boundaries=False)

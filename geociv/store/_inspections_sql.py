@@ -33,7 +33,7 @@ from geociv.store.records import (
     Team,
     now_utc,
 )
-from geociv.store.shared import placeholders
+from geociv.store.shared import placeholders, where_clause
 
 _ROUND_COLUMNS = "round_no, first_year, last_year, title, created_by, created_at"
 _PLAN_COLUMNS = (
@@ -217,20 +217,16 @@ class InspectionsSQL:
         line_id: str | None = None,
         kind: str | None = None,
     ) -> list[InspectionPlan]:
-        where, args = [], []
-        for column, value in (
-            ("round_no", round_no),
-            ("year", year),
-            ("line_id", line_id),
-            ("kind", kind),
-        ):
-            if value is not None:
-                where.append(f"{column} = {self._mark}")
-                args.append(value)
-        sql = f"SELECT {_PLAN_COLUMNS} FROM inspection_plans"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        rows = self._conn().execute(sql + " ORDER BY round_no, year, line_id, plan_id", args)
+        m = self._mark
+        where, args = where_clause(
+            [(f"{column} = {m}", value) for column, value in
+             (("round_no", round_no), ("year", year), ("line_id", line_id), ("kind", kind))]
+        )  # fmt: skip
+        rows = self._conn().execute(
+            f"SELECT {_PLAN_COLUMNS} FROM inspection_plans{where} "
+            "ORDER BY round_no, year, line_id, plan_id",
+            args,
+        )
         return [_plan(r) for r in rows]
 
     # -- records: reading ------------------------------------------------------------------
@@ -318,22 +314,14 @@ class InspectionsSQL:
         status: str | None = None,
         include_superseded: bool = False,
     ) -> list[InspectionRecord]:
-        where, args = [], []
-        for column, value in (
-            ("plan_id", plan_id),
-            ("round_no", round_no),
-            ("line_id", line_id),
-            ("marker_id", marker_id),
-            ("kind", kind),
-            ("status", status),
-        ):
-            if value is not None:
-                where.append(f"{column} = {self._mark}")
-                args.append(value)
-        if not include_superseded:
-            where.append("status <> 'superseded'")
-        clause = f" WHERE {' AND '.join(where)}" if where else ""
-        return self._records(self._conn(), clause, args, "inspected_on, record_id, version")
+        m = self._mark
+        given = (("plan_id", plan_id), ("round_no", round_no), ("line_id", line_id),
+                 ("marker_id", marker_id), ("kind", kind), ("status", status))  # fmt: skip
+        where, args = where_clause(
+            [(f"{column} = {m}", value) for column, value in given]
+            + [(f"status <> {m}", None if include_superseded else "superseded")]
+        )
+        return self._records(self._conn(), where, args, "inspected_on, record_id, version")
 
     # -- records: writing ------------------------------------------------------------------
     def _record_values(self, record: InspectionRecord) -> dict[str, Any]:

@@ -260,4 +260,3 @@ class PostgisStore(
             .fetchone()
         )
         return row["last"] or 0
-
