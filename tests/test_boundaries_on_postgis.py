@@ -120,3 +120,35 @@ def test_the_boundary_demo_loads_into_postgis_once(demo_store) -> None:
     audit_before = len(demo_store.audit_entries(limit=100_000))
     assert load_boundary_demo(demo_store).changed == 0
     assert len(demo_store.audit_entries(limit=100_000)) == audit_before
+
+
+def test_two_checks_of_one_marker_in_one_plan_at_once_store_one(field) -> None:
+    """"Not yet checked in the plan" is decided with the write on the server too: of two
+    inspectors recording the same marker at the same moment, one is told to correct the other's
+    record (as on the GeoPackage, whose writer holds the whole file)."""
+    import threading
+
+    from geociv.boundaries.inspections import Inspections
+    from geociv.errors import ValidationError
+    from tests.test_boundary_inspections import _check
+
+    store, plan, markers = field
+    start = threading.Barrier(3)
+    outcomes: list[object] = []
+
+    def record() -> None:
+        start.wait()
+        try:
+            outcomes.append(_check(Inspections(store), plan, markers))
+        except ValidationError as exc:
+            outcomes.append(exc)
+
+    threads = [threading.Thread(target=record) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(type(o).__name__ for o in outcomes) == [
+        "InspectionRecord", "ValidationError", "ValidationError",
+    ]  # fmt: skip
+    assert len(store.query_inspection_records(plan_id=plan.plan_id, kind="marker")) == 1

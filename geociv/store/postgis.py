@@ -9,7 +9,8 @@ One psycopg connection per thread (autocommit; every logical write is one transa
 inside :meth:`PostgisStore.transaction` a savepoint), geometries as WKB through PostGIS
 (``ST_GeomFromWKB(…, 4490)`` in, ``ST_AsBinary`` out), and uniqueness decided in the writing
 transaction: rows read ``FOR UPDATE``, unique constraints as the last word
-(:class:`~geociv.errors.DuplicateError`).
+(:class:`~geociv.errors.DuplicateError`). The blocks of :meth:`PostgisStore.transaction`, where
+a domain reads, checks and writes, take turns under one lock, as the GeoPackage's writers do.
 """
 
 from __future__ import annotations
@@ -85,6 +86,12 @@ class PostgisStore(
     #: Held from a transaction's first audit row to its commit: audit ids then commit in
     #: order, so a cache's mark (see :meth:`changes_since`) never skips a later commit.
     _AUDIT_LOCK = 0x6175646974
+    #: Held by every :meth:`transaction` until it commits, so that the rules a domain reads
+    #: and decides inside one (a marker not yet checked in the plan, rounds that do not
+    #: overlap, a name not yet taken…) hold against a concurrent one, as on the GeoPackage,
+    #: whose writer holds the whole file. Single writes decide theirs with row locks and
+    #: unique constraints and do not wait for it ("rules" in ASCII).
+    _RULES_LOCK = 0x72756C6573
 
     def __init__(self, dsn: str, *, upgrade: bool = True) -> None:
         self._dsn = dsn
@@ -145,7 +152,9 @@ class PostgisStore(
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        with self._write():
+        with self._write() as conn:
+            # the domain's read-check-write blocks take turns, as on the GeoPackage
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._RULES_LOCK,))
             yield
 
     def backup_to(self, path: Path) -> None:
