@@ -598,6 +598,22 @@ def test_boundary_lines_are_versioned_closed_and_queried(any_store) -> None:
     assert any_store.query_boundary_lines(current_only=False, division_prefix="411722")
 
 
+def test_heights_are_left_out_as_on_the_geopackage(any_store) -> None:
+    """A surveyed line, a marker or a name read from a 3-D file is stored as its 2-D footprint
+    (every layer is two-dimensional), not refused by the server's typed columns."""
+    any_store.save_boundary_lines(
+        [_line(geometry=LineString([(113.9, 33.0, 80.0), (114.1, 33.0, 95.5)]))],
+        on="2026-01-05", actor="inspector",
+    )  # fmt: skip
+    line = any_store.get_boundary_line(LINE_ID).geometry
+    assert not line.has_z and line.equals(MultiLineString([[(113.9, 33.0), (114.1, 33.0)]]))
+    any_store.add_markers([_marker(1, location=Point(114.0, 33.05, 120.0))], actor="inspector")
+    location = any_store.get_marker(f"{LINE_ID}-001Q").location
+    assert not location.has_z and location.equals(Point(114.0, 33.05))
+    any_store.upsert_names([_name(geometry=Point(114.0, 33.0, 75.0))], actor="officer")
+    assert any_store.get_name("N0001").geometry.wkt == "POINT (114 33)"
+
+
 # -- markers -----------------------------------------------------------------------------------
 def _marker(serial: int = 1, type_code: str = "Q", line_id: str = LINE_ID, **given) -> Marker:
     kind = "single" if type_code == "Q" else "paired"
