@@ -1,6 +1,6 @@
 """The PostGIS store's own promises: the GeoPackage schema table for table, typed geometry
 columns in EPSG:4490 with GiST indexes, ids from sequences and counters, versioned migrations
-that refuse a newer database, and an honest "under construction" for the rest of the API."""
+that refuse a newer database, and every method of the Store API."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from shapely import MultiPolygon, Point, box
 
-from geociv.errors import BackendUnavailableError, SchemaVersionError
+from geociv.errors import SchemaVersionError
 from geociv.store import open_store
 from geociv.store._pg_schema import FEATURE_TABLES
 from geociv.store._sqlite_schema import SCHEMA_VERSION
@@ -190,12 +190,11 @@ def test_a_database_without_postgis_is_a_clear_error(pg_cluster) -> None:
         PostgisStore(pg_cluster.dsn("plain_db"))
 
 
-def test_what_is_not_built_yet_says_so(pg_store) -> None:
-    from geociv.store.postgis import PENDING_METHODS
+def test_every_store_method_is_built(pg_store) -> None:
+    from geociv.store.postgis import PostgisStore
 
-    assert "add_markers" in PENDING_METHODS and "upsert_names" not in PENDING_METHODS
-    with pytest.raises(BackendUnavailableError, match=r"建设中.*add_markers"):
-        pg_store.add_markers([], actor="t")
+    assert not PostgisStore.__abstractmethods__
+    assert pg_store.add_markers([], actor="t") == []
 
 
 def test_open_store_and_the_cli_select_postgis_by_url(pg_dsn, monkeypatch, tmp_path) -> None:
@@ -272,8 +271,9 @@ def test_gdal_postgresql_driver_opens_the_layers_in_cgcs2000(pg_store) -> None:
 def test_the_demo_without_boundaries_loads_into_postgis_as_into_the_geopackage(
     pg_store, demo_store
 ) -> None:
-    """``load_demo`` (divisions, names, facilities, zone sets; boundaries are not on PostGIS
-    yet) gives the server the same contents as the GeoPackage demo the tests use."""
+    """``load_demo`` (divisions, names, facilities, zone sets; the boundaries are checked in
+    ``tests/test_boundaries_on_postgis.py``) gives the server the same contents as the
+    GeoPackage demo the tests use."""
     from geociv.demo import load_demo
 
     load_demo(pg_store, boundaries=False)

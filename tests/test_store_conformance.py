@@ -1,29 +1,42 @@
 """One conformance suite, two backends: the same Store calls give the same results on a
-GeoPackage file and on a PostGIS database (``any_store``). It covers the part of the Store API
-the PostGIS backend implements so far (see ``geociv.store.postgis.PENDING_METHODS``)."""
+GeoPackage file and on a PostGIS database (``any_store``), for every method of the Store API,
+including the rules decided in the writing transaction when two writers race."""
 
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Callable
+from typing import Any
 
 import pytest
-from shapely import LineString, MultiPolygon, Point, box
+from shapely import LineString, MultiLineString, MultiPolygon, Point, box
 
-from geociv.errors import DuplicateError, StoreError
+from geociv.errors import DuplicateError, StaleRecordError, StoreError
 from geociv.store import (
     AuditQuery,
+    BoundaryLine,
+    BoundaryPhoto,
     CaseDocument,
     CoverageRun,
     CoverageZone,
     Division,
     Facility,
     FormerName,
+    InspectionPlan,
+    InspectionRecord,
+    InspectionRound,
+    LineChange,
+    Marker,
     NameCase,
     NameRecord,
     Patrol,
     PopulationRaster,
+    ReferenceObject,
     RoadNetwork,
     Sign,
+    Signature,
+    Team,
     Term,
     User,
     ZoneSet,
@@ -525,3 +538,373 @@ def test_changes_since_follow_commits_and_mark_the_open_transaction(any_store) -
     assert any_store.count_divisions(within="4117") == {"county": 3}
     assert any_store.division_names(["411721", "419999"]) == {"411721": "西平县"}
     assert [d.code for d in any_store.query_divisions(within="41172")] == ["411721", "411722"]
+
+
+# -- boundary lines ----------------------------------------------------------------------------
+LINE_ID = "411721-411722"
+_TRACK = LineString([(113.9, 33.0), (114.0, 33.05), (114.1, 33.0)])
+
+
+def _line(line_id: str = LINE_ID, geometry=_TRACK, **given) -> BoundaryLine:
+    left, right = line_id.split("-")
+    fields = dict(name="西平县—上蔡县", left_code=left, right_code=right, level="county",
+                  length_km=21.3, internal=True, source="surveyed", geometry=geometry)  # fmt: skip
+    return BoundaryLine(line_id, **{**fields, **given})
+
+
+def test_boundary_lines_are_versioned_closed_and_queried(any_store) -> None:
+    counts = any_store.save_boundary_lines(
+        [_line(), _line("411702-411721", LineString([(113.8, 33.1), (113.9, 33.0)]),
+                        level="edge", source="derived", internal=False)],
+        on="2026-01-05", actor="inspector",
+    )  # fmt: skip
+    assert (counts.inserted, counts.updated, counts.unchanged) == (2, 0, 0)
+    reversed_track = LineString(list(_TRACK.coords)[::-1])
+    again = any_store.save_boundary_lines([_line(geometry=reversed_track)], on="2026-02-01",
+                                          actor="inspector")  # fmt: skip
+    assert again.unchanged == 1  # the same line drawn the other way round
+    with pytest.raises(StoreError, match="早于"):
+        any_store.save_boundary_lines([_line(length_km=22.0)], on="2025-12-31", actor="i")
+    moved = MultiLineString([[(113.9, 33.0), (114.0, 33.06), (114.1, 33.0)]])
+    changed = any_store.save_boundary_lines(
+        [_line(geometry=moved, length_km=21.5, note="勘界调整")], on="2026-03-01", actor="bob"
+    )
+    assert changed.updated == 1
+    current = any_store.get_boundary_line(LINE_ID)
+    assert (current.version, current.valid_from, current.valid_to) == (2, "2026-03-01", None)
+    assert current.geometry.equals(moved) and current.internal is True
+    first = any_store.get_boundary_line(LINE_ID, version=1)
+    assert first.valid_to == "2026-03-01" and first.geometry.geom_type == "MultiLineString"
+    assert first.geometry.equals(MultiLineString([_TRACK])) and first.created_by == "inspector"
+    assert any_store.get_boundary_line(LINE_ID, version=9) is None
+    assert any_store.get_boundary_line("nope") is None
+    assert [v.version for v in any_store.boundary_line_versions(LINE_ID)] == [1, 2]
+    audit = any_store.audit_entries(entity="boundary_lines", key=LINE_ID)
+    assert audit[0].before["version"] == 1 and audit[0].after["geometry"]["type"]
+    with pytest.raises(StoreError, match="早于"):
+        any_store.close_boundary_lines([LINE_ID], on="2026-02-01", actor="bob")
+    assert any_store.close_boundary_lines([LINE_ID, "nope"], on="2026-06-01", actor="bob") == 1
+    assert any_store.get_boundary_line(LINE_ID) is None
+    assert any_store.audit_entries(entity="boundary_lines")[0].after["valid_to"] == "2026-06-01"
+    assert [x.line_id for x in any_store.query_boundary_lines()] == ["411702-411721"]
+    everything = any_store.query_boundary_lines(current_only=False, with_geometry=False)
+    assert [(x.line_id, x.version) for x in everything] == [
+        ("411702-411721", 1), (LINE_ID, 1), (LINE_ID, 2),
+    ]  # fmt: skip
+    assert all(x.geometry is None for x in everything)
+    assert any_store.query_boundary_lines(division_prefix="411722") == []
+    found = any_store.query_boundary_lines(division_prefix="4117", level="edge", source="derived")
+    assert [x.internal for x in found] == [False]
+    assert any_store.query_boundary_lines(current_only=False, division_prefix="411722")
+
+
+def test_heights_are_left_out_as_on_the_geopackage(any_store) -> None:
+    """A surveyed line, a marker or a name read from a 3-D file is stored as its 2-D footprint
+    (every layer is two-dimensional), not refused by the server's typed columns."""
+    any_store.save_boundary_lines(
+        [_line(geometry=LineString([(113.9, 33.0, 80.0), (114.1, 33.0, 95.5)]))],
+        on="2026-01-05", actor="inspector",
+    )  # fmt: skip
+    line = any_store.get_boundary_line(LINE_ID).geometry
+    assert not line.has_z and line.equals(MultiLineString([[(113.9, 33.0), (114.1, 33.0)]]))
+    any_store.add_markers([_marker(1, location=Point(114.0, 33.05, 120.0))], actor="inspector")
+    location = any_store.get_marker(f"{LINE_ID}-001Q").location
+    assert not location.has_z and location.equals(Point(114.0, 33.05))
+    any_store.upsert_names([_name(geometry=Point(114.0, 33.0, 75.0))], actor="officer")
+    assert any_store.get_name("N0001").geometry.wkt == "POINT (114 33)"
+
+
+# -- markers -----------------------------------------------------------------------------------
+def _marker(serial: int = 1, type_code: str = "Q", line_id: str = LINE_ID, **given) -> Marker:
+    kind = "single" if type_code == "Q" else "paired"
+    fields = dict(location=Point(114.0 + serial / 1000, 33.05), material="花岗岩",
+                  registered_on="2021-05-10")  # fmt: skip
+    return Marker(f"{line_id}-{serial:03d}{type_code}", line_id, serial, type_code, kind,
+                  **{**fields, **given})  # fmt: skip
+
+
+def test_markers_are_registered_once_queried_and_retired(any_store) -> None:
+    references = (ReferenceObject("电线杆", 45.0, 30.5), ReferenceObject("水井", 120.0, 18.0))
+    stored = any_store.add_markers(
+        [_marker(1, references=references), _marker(2, "A"), _marker(2, "B", sample=True),
+         _marker(1, line_id="411702-411721")],
+        actor="inspector",
+    )  # fmt: skip
+    assert [m.marker_id for m in stored][:2] == [f"{LINE_ID}-001Q", f"{LINE_ID}-002A"]
+    first = any_store.get_marker(f"{LINE_ID}-001Q")
+    assert first.references == references and first.location.equals(Point(114.001, 33.05))
+    assert (first.status, first.sample, first.created_by) == ("active", False, "inspector")
+    with pytest.raises(DuplicateError, match="001Q"):
+        any_store.add_markers([_marker(3), _marker(1)], actor="inspector")
+    assert any_store.get_marker(f"{LINE_ID}-003Q") is None  # the batch wrote nothing
+    assert [m.marker_id[-4:] for m in any_store.query_markers(line_id=LINE_ID)] == [
+        "001Q", "002A", "002B",
+    ]  # fmt: skip
+    assert [m.marker_id[-4:] for m in any_store.query_markers(sample=True)] == ["002B"]
+    assert len(any_store.query_markers(sample=False)) == 3
+    assert [m.line_id for m in any_store.query_markers(line_ids=["411702-411721"])] == [
+        "411702-411721"
+    ]
+    retired = any_store.retire_marker(f"{LINE_ID}-002A", actor="inspector", reason="河道改道")
+    assert retired.status == "retired" and retired.updated_at >= retired.created_at
+    with pytest.raises(StoreError, match="已停用"):
+        any_store.retire_marker(f"{LINE_ID}-002A", actor="inspector", reason="again")
+    with pytest.raises(StoreError, match="不存在"):
+        any_store.retire_marker("nope", actor="inspector", reason="x")
+    assert len(any_store.query_markers(line_id=LINE_ID)) == 2
+    assert len(any_store.query_markers(line_id=LINE_ID, include_retired=True)) == 3
+    audit = any_store.audit_entries(entity="markers", key=f"{LINE_ID}-002A")
+    assert [(e.action, e.note) for e in audit] == [("markers.retire", "河道改道"),
+                                                   ("markers.add", "")]  # fmt: skip
+    assert any_store.get_marker("nope") is None
+
+
+# -- rounds, plans and inspection records ------------------------------------------------------
+def _plan(year: int = 2026, kind: str = "regular", line_id: str = LINE_ID) -> InspectionPlan:
+    left, right = line_id.split("-")
+    return InspectionPlan(None, 1, line_id, year, Team(left, ("张三", "王五")), Team(right),
+                          kind=kind)  # fmt: skip
+
+
+def _check(plan_id: int, **given) -> InspectionRecord:
+    fields = dict(marker_id=f"{LINE_ID}-001Q", measured=Point(114.0011, 33.0501),
+                  gps_accuracy_m=3.5, condition="intact", references_present=2,
+                  reference_checks=(True, False), remarks="完好")  # fmt: skip
+    return InspectionRecord("", "marker", plan_id, 1, LINE_ID, "2026-05-10", **{**fields, **given})
+
+
+def test_rounds_and_plans_one_regular_plan_per_line_and_round(any_store) -> None:
+    any_store.add_inspection_round(InspectionRound(1, 2021, 2025, "第一轮"), actor="admin")
+    any_store.add_inspection_round(InspectionRound(2, 2026, 2030), actor="admin")
+    with pytest.raises(DuplicateError, match="第 1 轮"):
+        any_store.add_inspection_round(InspectionRound(1, 2021, 2025), actor="admin")
+    assert [r.round_no for r in any_store.inspection_rounds()] == [1, 2]
+    assert any_store.get_inspection_round(1).title == "第一轮"
+    assert any_store.get_inspection_round(9) is None
+    plan = any_store.add_inspection_plan(_plan(), actor="admin")
+    assert plan.plan_id and plan.left_team.members == ("张三", "王五") and not plan.sample
+    with pytest.raises(DuplicateError, match="已列入"):
+        any_store.add_inspection_plan(_plan(2027), actor="admin")
+    ad_hoc = any_store.add_inspection_plan(_plan(2026, "ad_hoc"), actor="admin")
+    other = any_store.add_inspection_plan(_plan(2025, line_id="411702-411721"), actor="admin")
+    with pytest.raises(StoreError, match="不存在"):
+        any_store.add_inspection_plan(
+            InspectionPlan(None, 9, LINE_ID, 2026, Team("411721"), Team("411722")), actor="a"
+        )
+    changed = any_store.update_inspection_plan(
+        plan.plan_id, actor="admin", note="改期", year=2027, right_team=Team("411722", ("李四",))
+    )
+    assert (changed.year, changed.right_team.members) == (2027, ("李四",))
+    assert any_store.get_inspection_plan(plan.plan_id) == changed
+    with pytest.raises(StoreError, match="没有字段"):
+        any_store.update_inspection_plan(plan.plan_id, actor="admin", line_id="x")
+    with pytest.raises(StoreError, match="不存在"):
+        any_store.update_inspection_plan(99999, actor="admin", year=2028)
+    assert any_store.get_inspection_plan(99999) is None
+    ids = [p.plan_id for p in any_store.query_inspection_plans(round_no=1)]
+    assert ids == [other.plan_id, ad_hoc.plan_id, plan.plan_id]  # by year, then line
+    assert [p.plan_id for p in any_store.query_inspection_plans(kind="ad_hoc")] == [ad_hoc.plan_id]
+    assert any_store.query_inspection_plans(year=2027, line_id=LINE_ID) == [changed]
+    audit = any_store.audit_entries(entity="inspection_plans", key=str(plan.plan_id))
+    assert audit[0].note == "改期" and audit[0].before["year"] == 2026
+
+
+def _inspected(store) -> int:
+    """A round, a regular plan and the marker it checks; the plan's id."""
+    store.add_inspection_round(InspectionRound(1, 2026, 2030), actor="admin")
+    store.add_markers([_marker(1)], actor="inspector")
+    return store.add_inspection_plan(_plan(), actor="admin").plan_id
+
+
+def _signature(side: str, username: str = "") -> Signature:
+    code = "411721" if side == "left" else "411722"
+    return Signature(side, code, username or f"{side}1")
+
+
+def test_records_are_corrected_as_versions_and_final_when_both_sides_sign(any_store) -> None:
+    plan_id = _inspected(any_store)
+    record = any_store.add_inspection_record(_check(plan_id), actor="left1")
+    assert (record.record_id, record.version, record.status) == ("I2026-0001", 1, "draft")
+    assert record.measured.equals(Point(114.0011, 33.0501)) and record.reference_checks == (
+        True, False,
+    )  # fmt: skip
+    line_check = any_store.add_inspection_record(
+        InspectionRecord("", "line", plan_id, 1, LINE_ID, "2026-05-11",
+                         changes=(LineChange("road", "新修乡道穿越界线"),)),
+        actor="left1",
+    )  # fmt: skip
+    assert line_check.record_id == "I2026-0002" and line_check.measured is None
+    with pytest.raises(StoreError, match="不存在"):
+        any_store.add_inspection_record(_check(99999), actor="left1")
+    edited = any_store.revise_inspection_record(
+        "I2026-0001", expect_version=1, actor="left1", reason="笔误",
+        changes={"condition": "damaged", "measured": Point(114.0012, 33.0502)},
+    )  # fmt: skip
+    assert (edited.version, edited.condition, edited.reason) == (1, "damaged", "笔误")
+    signed = any_store.sign_inspection_record(
+        "I2026-0001", version=1, signature=_signature("left"), actor="left1"
+    )
+    assert signed.status == "draft" and signed.signature("left").username == "left1"
+    with pytest.raises(DuplicateError, match="同一方"):
+        any_store.sign_inspection_record(
+            "I2026-0001", version=1, signature=_signature("left", "other"), actor="o"
+        )
+    corrected = any_store.revise_inspection_record(
+        "I2026-0001", expect_version=1, actor="right1", reason="复测",
+        changes={"gps_accuracy_m": 1.5, "changes": [LineChange("other", "界桩倾斜")]},
+    )  # fmt: skip
+    assert (corrected.version, corrected.status, corrected.signatures) == (2, "draft", ())
+    assert corrected.measured.equals(Point(114.0012, 33.0502)) and corrected.changes
+    with pytest.raises(StaleRecordError, match="刷新"):  # based on the replaced version
+        any_store.revise_inspection_record("I2026-0001", expect_version=1, actor="left1",
+                                           reason="x", changes={"remarks": "x"})  # fmt: skip
+    with pytest.raises(StaleRecordError, match="最新版本"):
+        any_store.sign_inspection_record("I2026-0001", version=1,
+                                         signature=_signature("right"), actor="right1")  # fmt: skip
+    with pytest.raises(StoreError, match="不能更改字段"):
+        any_store.revise_inspection_record("I2026-0001", expect_version=2, actor="left1",
+                                           reason="x", changes={"kind": "line"})  # fmt: skip
+    for side in ("right", "left"):
+        final = any_store.sign_inspection_record(
+            "I2026-0001", version=2, signature=_signature(side), actor=f"{side}1"
+        )
+    assert final.status == "final" and [s.side for s in final.signatures] == ["left", "right"]
+    with pytest.raises(StaleRecordError, match="双方签字"):
+        any_store.revise_inspection_record("I2026-0001", expect_version=2, actor="left1",
+                                           reason="x", changes={"remarks": "x"})  # fmt: skip
+    with pytest.raises(StoreError, match="第 7 版"):
+        any_store.sign_inspection_record("I2026-0001", version=7,
+                                         signature=_signature("left"), actor="o")  # fmt: skip
+    versions = any_store.inspection_record_versions("I2026-0001")
+    assert [(v.version, v.status, len(v.signatures)) for v in versions] == [
+        (1, "superseded", 1), (2, "final", 2),
+    ]  # fmt: skip
+    assert any_store.get_inspection_record("I2026-0001", 1).condition == "damaged"
+    assert any_store.get_inspection_record("I2026-0001").version == 2
+    assert any_store.get_inspection_record("I2099-0001") is None
+    assert [(r.record_id, r.version) for r in any_store.query_inspection_records()] == [
+        ("I2026-0001", 2), ("I2026-0002", 1),
+    ]  # fmt: skip
+    every = any_store.query_inspection_records(plan_id=plan_id, include_superseded=True)
+    assert len(every) == 3
+    assert any_store.query_inspection_records(kind="line", marker_id=None)[0].changes == (
+        LineChange("road", "新修乡道穿越界线"),
+    )
+    finals = any_store.query_inspection_records(
+        round_no=1, line_id=LINE_ID, marker_id=f"{LINE_ID}-001Q", status="final"
+    )
+    assert [r.version for r in finals] == [2]
+    actions = [e.action for e in any_store.audit_entries(entity="inspection_records")]
+    assert actions.count("inspections.sign") == 3 and "inspections.correct" in actions
+    assert "inspections.edit" in actions and actions.count("inspections.add") == 2
+
+
+def test_photos_of_markers_and_records_keep_content_and_a_thumbnail(any_store) -> None:
+    from tests.sample_files import jpeg_bytes
+
+    plan_id = _inspected(any_store)
+    record = any_store.add_inspection_record(_check(plan_id), actor="left1")
+    big = jpeg_bytes(800, 600)
+    marker_photo = any_store.add_boundary_photo(
+        BoundaryPhoto("marker", f"{LINE_ID}-001Q", "界桩.jpg", big, note="正面"), actor="left1"
+    )
+    assert marker_photo.id and marker_photo.content is None and marker_photo.size == len(big)
+    assert marker_photo.uploaded_by == "left1" and len(marker_photo.sha256) == 64
+    any_store.add_boundary_photo(
+        BoundaryPhoto("inspection", record.record_id, "现场.jpg", b"not a picture"), actor="l"
+    )
+    (listed,) = any_store.boundary_photos("marker", f"{LINE_ID}-001Q")
+    assert listed == marker_photo and listed.content is None
+    assert any_store.boundary_photos("marker", f"{LINE_ID}-001Q", with_content=True)[0].content
+    assert any_store.get_boundary_photo(marker_photo.id).content == big
+    assert any_store.get_boundary_photo(99999) is None
+    small = any_store.boundary_photo_thumbnail(marker_photo.id)
+    assert small[:2] == b"\xff\xd8" and len(small) < len(big)
+    (other,) = any_store.boundary_photos("inspection", record.record_id)
+    assert any_store.boundary_photo_thumbnail(other.id) is None  # no picture: no thumbnail
+    assert any_store.boundary_photo_thumbnail(99999) is None
+    for photo, message in (
+        (BoundaryPhoto("marker", "nope", "x.jpg", big), "不存在"),
+        (BoundaryPhoto("sign", "S1", "x.jpg", big), "未知的照片归属"),
+        (BoundaryPhoto("marker", f"{LINE_ID}-001Q", "x.jpg", b""), "为空"),
+    ):
+        with pytest.raises(StoreError, match=message):
+            any_store.add_boundary_photo(photo, actor="left1")
+    audit = any_store.audit_entries(entity="markers", key=f"{LINE_ID}-001Q")
+    assert audit[0].action == "photos.add" and audit[0].note == "正面"
+
+
+# -- two writers racing a rule decided in the writing transaction -------------------------------
+def _race(store, first: Callable[[], Any], second: Callable[[], Any]) -> list[Any]:
+    """Run ``first`` in a transaction that stays open 0.5 s after it wrote, and ``second`` in
+    another thread meanwhile; each one's result or exception."""
+    outcomes: list[Any] = [None, None]
+    wrote = threading.Event()
+
+    def run(i: int, step: Callable[[], Any]) -> None:
+        try:
+            if i == 0:
+                with store.transaction():
+                    outcomes[0] = step()
+                    wrote.set()
+                    time.sleep(0.5)
+            else:
+                wrote.wait(10)
+                outcomes[1] = step()
+        except Exception as exc:  # the outcome under test
+            outcomes[i] = exc
+        finally:
+            wrote.set()
+
+    threads = [threading.Thread(target=run, args=(i, s)) for i, s in enumerate((first, second))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    return outcomes
+
+
+def test_two_sides_signing_at_once_make_the_record_final(any_store) -> None:
+    plan_id = _inspected(any_store)
+    any_store.add_inspection_record(_check(plan_id), actor="left1")
+
+    def sign(side: str) -> Callable[[], Any]:
+        return lambda: any_store.sign_inspection_record(
+            "I2026-0001", version=1, signature=_signature(side), actor=f"{side}1"
+        )
+
+    outcomes = _race(any_store, sign("left"), sign("right"))
+    assert all(isinstance(o, InspectionRecord) for o in outcomes), outcomes
+    stored = any_store.get_inspection_record("I2026-0001")
+    assert stored.status == "final" and len(stored.signatures) == 2
+
+
+def test_racing_corrections_of_one_version_one_wins_the_other_is_stale(any_store) -> None:
+    plan_id = _inspected(any_store)
+    any_store.add_inspection_record(_check(plan_id), actor="left1")
+    any_store.sign_inspection_record("I2026-0001", version=1, signature=_signature("left"),
+                                     actor="left1")  # fmt: skip
+
+    def correct(remarks: str) -> Callable[[], Any]:
+        return lambda: any_store.revise_inspection_record(
+            "I2026-0001", expect_version=1, actor="right1", reason="复测",
+            changes={"remarks": remarks},
+        )  # fmt: skip
+
+    won, lost = _race(any_store, correct("甲"), correct("乙"))
+    assert won.version == 2 and isinstance(lost, StaleRecordError), lost
+    versions = any_store.inspection_record_versions("I2026-0001")
+    assert [(v.version, v.status, v.remarks) for v in versions] == [
+        (1, "superseded", "完好"), (2, "draft", "甲"),
+    ]  # fmt: skip
+
+
+def test_racing_registers_of_one_marker_number_one_wins_nothing_half_written(any_store) -> None:
+    outcomes = _race(
+        any_store,
+        lambda: any_store.add_markers([_marker(1), _marker(5)], actor="a"),
+        lambda: any_store.add_markers([_marker(2), _marker(5)], actor="b"),
+    )
+    assert len(outcomes[0]) == 2 and isinstance(outcomes[1], DuplicateError), outcomes
+    assert [m.serial for m in any_store.query_markers()] == [1, 5]  # not serial 2
+    assert [e.actor for e in any_store.audit_entries(entity="markers")] == ["a", "a"]

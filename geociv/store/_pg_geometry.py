@@ -32,12 +32,16 @@ def for_column(table: str, geometry: BaseGeometry | None) -> BaseGeometry | None
 
 
 def to_wkb(table: str, geometry: BaseGeometry | None) -> bytes | None:
-    """The WKB parameter for ``table``'s geometry column (``None`` stays ``None``)."""
+    """The WKB parameter for ``table``'s geometry column (``None`` stays ``None``); a
+    geometry with heights or measures as its 2-D footprint, which is what the columns hold
+    (as on the GeoPackage)."""
     geometry = for_column(table, geometry)
     if geometry is None:
         return None
     import shapely
 
+    if geometry.has_z or geometry.has_m:
+        geometry = shapely.force_2d(geometry)
     return shapely.to_wkb(geometry, byte_order=1, flavor="iso")
 
 

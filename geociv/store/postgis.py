@@ -1,8 +1,6 @@
 """The server backend: PostgreSQL + PostGIS behind the same :class:`~geociv.store.base.Store` API.
 
-Under construction: the methods listed in :data:`PENDING_METHODS` raise
-:class:`~geociv.errors.BackendUnavailableError`, and :func:`geociv.store.open_store` does not
-select this backend yet. What is here follows the GeoPackage store's rules through
+Every Store method is here. It follows the GeoPackage store's rules through
 :mod:`geociv.store.shared`, and most of its SQL is the GeoPackage store's own (the
 ``_*_sql.py`` mixins, which ask each backend for its placeholder, geometry and id hooks);
 divisions and users (``_pg_people.py``) and the schema (``_pg_schema.py``) are the server's own.
@@ -11,12 +9,13 @@ One psycopg connection per thread (autocommit; every logical write is one transa
 inside :meth:`PostgisStore.transaction` a savepoint), geometries as WKB through PostGIS
 (``ST_GeomFromWKB(…, 4490)`` in, ``ST_AsBinary`` out), and uniqueness decided in the writing
 transaction: rows read ``FOR UPDATE``, unique constraints as the last word
-(:class:`~geociv.errors.DuplicateError`).
+(:class:`~geociv.errors.DuplicateError`). Every write transaction — a single write, or a block
+of :meth:`PostgisStore.transaction` where a domain reads, checks and writes — holds one advisory
+lock from its start to its commit, so writers take turns as the GeoPackage's do.
 """
 
 from __future__ import annotations
 
-import abc
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,10 +29,12 @@ from geociv.errors import (
     StoreError,
 )
 from geociv.store._audit_reads import AuditSQL
+from geociv.store._boundaries_sql import BoundariesSQL
 from geociv.store._cases_sql import CasesSQL
 from geociv.store._divisions_sql import DivisionReadsSQL
 from geociv.store._gazetteer_sql import GazetteerSQL
 from geociv.store._inputs_sql import InputsSQL
+from geociv.store._inspections_sql import InspectionsSQL
 from geociv.store._logins_sql import LoginsSQL
 from geociv.store._pg_geometry import GEOM_IN, GEOM_OUT, from_wkb, to_wkb
 from geociv.store._pg_ids import new_id, note_given_id
@@ -60,11 +61,20 @@ def _connect(dsn: str) -> Any:
         raise StoreError(f"无法连接 PostgreSQL 数据库：{exc}") from exc
 
 
-class _PostgisCore(
-    DivisionReadsSQL,
-    GazetteerSQL, CasesSQL, InputsSQL, PointsSQL, PeoplePG, LoginsSQL, AuditSQL, PgTables, Store
-):
-    """The implemented part of :class:`PostgisStore`."""
+class PostgisStore(
+    DivisionReadsSQL, GazetteerSQL, CasesSQL, PointsSQL, BoundariesSQL, InspectionsSQL,
+    InputsSQL, PeoplePG, LoginsSQL, AuditSQL, PgTables, Store,
+):  # fmt: skip
+    """geociv store in a PostgreSQL database with PostGIS.
+
+    Parameters
+    ----------
+    dsn
+        A ``postgresql://`` URL (or libpq connection string) of a database where the
+        ``postgis`` extension is installed; the geociv tables are created on first use.
+    upgrade
+        Run pending schema migrations (default).
+    """
 
     # what the SQL shared with the GeoPackage store asks of the backend
     _mark = "%s"
@@ -144,6 +154,8 @@ class _PostgisCore(
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
+        # the domain's read-check-write blocks take turns, as on the GeoPackage: the outermost
+        # write holds the write lock from its start (see _write)
         with self._write():
             yield
 
@@ -260,35 +272,3 @@ class _PostgisCore(
             .fetchone()
         )
         return row["last"] or 0
-
-
-def _pending(name: str) -> Any:
-    def method(self: Any, *args: Any, **kwargs: Any) -> Any:
-        raise BackendUnavailableError(f"PostGIS 后端仍在建设中：尚不支持 {name}")
-
-    method.__name__ = name
-    method.__doc__ = f"Not yet on PostGIS: raises :class:`BackendUnavailableError` ({name})."
-    return method
-
-
-#: The Store methods the PostGIS backend does not implement yet (they raise
-#: :class:`~geociv.errors.BackendUnavailableError`).
-PENDING_METHODS: tuple[str, ...] = tuple(sorted(_PostgisCore.__abstractmethods__))
-
-
-class PostgisStore(_PostgisCore):
-    """geociv store in a PostgreSQL database with PostGIS (under construction).
-
-    Parameters
-    ----------
-    dsn
-        A ``postgresql://`` URL (or libpq connection string) of a database where the
-        ``postgis`` extension is installed; the geociv tables are created on first use.
-    upgrade
-        Run pending schema migrations (default).
-    """
-
-
-for _name in PENDING_METHODS:
-    setattr(PostgisStore, _name, _pending(_name))
-abc.update_abstractmethods(PostgisStore)

@@ -16,14 +16,15 @@ from typing import TYPE_CHECKING, Any
 from geociv.errors import DuplicateError, SchemaVersionError, StoreError
 from geociv.store import _gpkg
 from geociv.store._audit_reads import AuditSQL
+from geociv.store._boundaries_sql import BoundariesSQL
 from geociv.store._cases_sql import CasesSQL
 from geociv.store._divisions_sql import DivisionReadsSQL
 from geociv.store._gazetteer_sql import GazetteerSQL
 from geociv.store._inputs_sql import InputsSQL
+from geociv.store._inspections_sql import InspectionsSQL
 from geociv.store._logins_sql import LoginsSQL
 from geociv.store._points_sql import PointsSQL
 from geociv.store._rows import from_row
-from geociv.store._sqlite_boundaries import BoundariesSQL
 from geociv.store._sqlite_ids import first_free_serial, new_id
 from geociv.store._sqlite_schema import (
     SCHEMA_VERSION,
@@ -63,6 +64,7 @@ class SQLiteStore(
     CasesSQL,
     PointsSQL,
     BoundariesSQL,
+    InspectionsSQL,
     InputsSQL,
     LoginsSQL,
     AuditSQL,
