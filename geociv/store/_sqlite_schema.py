@@ -42,6 +42,9 @@ Versions
     written through that default are repaired (``…T07:28:45.45.393Z`` → ``…T07:28:45.393Z``);
     the file says GeoPackage 1.3 (``PRAGMA user_version`` 10300), the newest version those
     readers know, instead of 1.4. See :data:`_V10`.
+11. Spatial indexes: every feature table gets its GeoPackage R-tree (``rtree_<table>_geom``,
+    extension ``gpkg_rtree_index``) with the triggers that keep it, so box queries are answered
+    by the index (see :mod:`geociv.store._gpkg_index`).
 """
 
 from __future__ import annotations
@@ -50,6 +53,8 @@ import sqlite3
 from pathlib import Path
 
 import pyproj
+
+from geociv.store._gpkg_index import spatial_index_sql
 
 STORAGE_SRS_ID = 4490
 
@@ -694,8 +699,25 @@ ALTER TABLE gpkg_contents_v10 RENAME TO gpkg_contents;
 PRAGMA user_version = {GPKG_USER_VERSION};
 """
 
+#: The feature tables of the store (each has a ``geom`` column and an integer ``fid`` key).
+FEATURE_TABLES = (
+    "divisions",
+    "names",
+    "signs",
+    "boundary_lines",
+    "markers",
+    "inspection_records",
+    "facilities",
+    "road_edges",
+    "coverage_zones",
+)
+
+#: Version 11: the spatial index of every feature table (the connection running it has the
+#: ``ST_*`` functions, :func:`geociv.store._gpkg_index.register_functions`).
+_V11 = spatial_index_sql(FEATURE_TABLES)
+
 #: ``MIGRATIONS[i]`` is the SQL that brings a store from version ``i`` to ``i + 1``.
-MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10]
+MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11]
 
 #: Versions whose migration rebuilds a table that others point at: run with foreign keys off,
 #: and the tables named here checked before the migration commits.

@@ -19,6 +19,7 @@ from geociv.store._audit_reads import AuditSQL
 from geociv.store._cases_sql import CasesSQL
 from geociv.store._divisions_sql import DivisionReadsSQL
 from geociv.store._gazetteer_sql import GazetteerSQL
+from geociv.store._gpkg_index import register_functions
 from geociv.store._inputs_sql import InputsSQL
 from geociv.store._logins_sql import LoginsSQL
 from geociv.store._points_sql import PointsSQL
@@ -81,7 +82,7 @@ class SQLiteStore(
     >>> import tempfile, pathlib
     >>> with SQLiteStore(pathlib.Path(tempfile.mkdtemp()) / "s.gpkg") as store:
     ...     store.schema_version
-    10
+    11
     """
 
     def __init__(self, path: str | Path, *, upgrade: bool = True) -> None:
@@ -133,6 +134,7 @@ class SQLiteStore(
         if conn is None:
             conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
             conn.row_factory = sqlite3.Row
+            register_functions(conn)  # the R-tree triggers call them
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA foreign_keys = ON")
             self._local.conn = conn
