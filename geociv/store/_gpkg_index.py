@@ -20,6 +20,8 @@ import sqlite3
 
 from fudgeo.extension.spatial import ST_FUNCS
 
+from geociv.store.shared import Args, Box
+
 #: Geometry column and primary key of every geociv feature table.
 GEOM_COLUMN = "geom"
 PK_COLUMN = "fid"
@@ -63,6 +65,26 @@ def register_functions(conn: sqlite3.Connection) -> None:
         conn.create_function(name, 1, func, deterministic=True)
 
 
+def bbox_filter(table: str, box: Box) -> tuple[str, Args]:
+    """The condition on ``table``'s rows whose geometry's extent meets ``box`` (edges count),
+    and its arguments: the candidates come from the R-tree, whose 32-bit extents are rounded
+    outwards, and the exact extents (read from the geometry blobs' envelopes) decide.
+
+    >>> sql, args = bbox_filter("facilities", (114.0, 32.9, 114.1, 33.0))
+    >>> "rtree_facilities_geom" in sql, sql.count("?") == len(args)
+    (True, True)
+    """
+    x0, y0, x1, y1 = box
+    geom = f'"{table}".{GEOM_COLUMN}'
+    sql = (
+        f'"{table}".{PK_COLUMN} IN (SELECT id FROM "{rtree_name(table)}" '
+        "WHERE minx <= ? AND maxx >= ? AND miny <= ? AND maxy >= ?) "
+        f"AND ST_MinX({geom}) <= ? AND ST_MaxX({geom}) >= ? "
+        f"AND ST_MinY({geom}) <= ? AND ST_MaxY({geom}) >= ?"
+    )
+    return sql, Args((x1, x0, y1, y0) * 2)
+
+
 def rtree_name(table: str) -> str:
     """The R-tree table of ``table``'s geometry column."""
     return f"rtree_{table}_{GEOM_COLUMN}"
@@ -81,7 +103,7 @@ def rtree_sql(table: str) -> str:
     parts = [
         f"CREATE VIRTUAL TABLE {rtree} USING rtree(id, minx, maxx, miny, maxy);",
         f"INSERT INTO {rtree} SELECT fid, ST_MinX(geom), ST_MaxX(geom), ST_MinY(geom), "
-        f"ST_MaxY(geom) FROM \"{table}\" WHERE geom NOT NULL AND NOT ST_IsEmpty(geom);",
+        f'ST_MaxY(geom) FROM "{table}" WHERE geom NOT NULL AND NOT ST_IsEmpty(geom);',
     ]
     for name, event, condition, actions in _TRIGGERS:
         body = actions.format(rtree=rtree, extent=_EXTENT)

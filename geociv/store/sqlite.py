@@ -19,7 +19,7 @@ from geociv.store._audit_reads import AuditSQL
 from geociv.store._cases_sql import CasesSQL
 from geociv.store._divisions_sql import DivisionReadsSQL
 from geociv.store._gazetteer_sql import GazetteerSQL
-from geociv.store._gpkg_index import register_functions
+from geociv.store._gpkg_index import bbox_filter, register_functions
 from geociv.store._inputs_sql import InputsSQL
 from geociv.store._logins_sql import LoginsSQL
 from geociv.store._points_sql import PointsSQL
@@ -107,6 +107,8 @@ class SQLiteStore(
 
     # -- connections -----------------------------------------------------------------------
     # -- what the SQL shared with PostGIS asks of the backend -------------------------------
+    _bbox_sql = staticmethod(bbox_filter)
+
     @staticmethod
     def _encode_geom(table: str, geometry: BaseGeometry | None) -> bytes | None:
         """The GeoPackage blob of ``geometry`` for ``table``'s geometry column."""
