@@ -7,7 +7,7 @@ import pytest
 from shapely import LineString, MultiPolygon, Point, box
 
 from geociv.errors import ValidationError
-from geociv.store import Division, Facility, NameRecord, Sign
+from geociv.store import Division, Facility, NameRecord, RoadNetwork, Sign
 from geociv.store._gpkg import encode
 
 pytestmark = pytest.mark.postgis
@@ -92,6 +92,22 @@ def test_names_and_signs_in_a_box(any_store) -> None:
     outside = Sign("", "N000003", "road", "测试N000003路", location=Point(114.25, 33.05))
     any_store.add_sign(outside, actor="t")
     assert [s.sign_id for s in any_store.query_signs(bbox=BOX)] == [sign.sign_id]
+
+
+def test_the_lines_of_one_road_network_in_a_box(any_store) -> None:
+    lines = [
+        (LineString([(113.9, 33.05), (113.95, 33.05)]), 1.0),  # west of the box
+        (LineString([(113.95, 33.05), (114.02, 33.06)]), 2.0),  # crosses its west edge
+        (LineString([(114.02, 33.06), (114.03, 33.07)]), 3.0),  # inside
+    ]
+    for name in ("甲", "乙"):
+        any_store.add_road_network(
+            RoadNetwork("", name, f"snap-{name}", 4547, 4, 3, 0.1, graph=b"g"), lines, actor="t"
+        )
+    found = any_store.road_edges("RN0002", bbox=BOX)
+    assert [length for _, length in found] == [2.0, 3.0]  # of that network only
+    assert found[1][0].equals(lines[2][0])
+    assert len(any_store.road_edges("RN0002")) == 3
 
 
 @pytest.mark.parametrize(

@@ -667,8 +667,11 @@ class Store(ABC):
         """Stored road networks without their graphs, ordered by id."""
 
     @abstractmethod
-    def road_edges(self, network_id: str) -> list[tuple[BaseGeometry, float]]:
-        """The display lines of a network (EPSG:4490) with their lengths in metres."""
+    def road_edges(
+        self, network_id: str, *, bbox: Box | None = None
+    ) -> list[tuple[BaseGeometry, float]]:
+        """The display lines of a network (EPSG:4490) with their lengths in metres, those in
+        ``bbox`` only when given (see the module notes)."""
 
     @abstractmethod
     def add_population_raster(self, raster: PopulationRaster, *, actor: str) -> PopulationRaster:
