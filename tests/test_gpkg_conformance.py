@@ -388,3 +388,64 @@ def test_gdal_writing_to_the_store_keeps_its_spatial_index(full_demo: Path, tmp_
     finally:
         store.close()
     assert validate(path) == ""
+
+
+# -- the non-spatial tables, and when each table last changed --------------------------------
+
+
+@pytest.mark.parametrize("fixture", ["full_demo", "upgraded_v9"])
+def test_the_tables_worth_browsing_are_layers_for_gdal(
+    request: pytest.FixtureRequest, fixture: str
+) -> None:
+    from geociv.store._gpkg_contents import ATTRIBUTE_TABLES
+
+    path = request.getfixturevalue(fixture)
+    conn = sqlite3.connect(path)
+    listed = dict(conn.execute("SELECT table_name, data_type FROM gpkg_contents"))
+    conn.close()
+    assert {t: listed.get(t) for t in ATTRIBUTE_TABLES} == dict.fromkeys(
+        ATTRIBUTE_TABLES, "attributes"
+    )
+    for internal in ("users", "geociv_meta", "login_attempts"):  # never a layer
+        assert internal not in listed
+    layers = read_with_debian_gdal(path)["layers"]
+    assert set(ATTRIBUTE_TABLES) <= set(layers)
+    if fixture == "upgraded_v9":  # the fixture's renaming case: apply and review
+        assert layers["name_case_events"]["features"] == 2
+    else:
+        assert layers["audit_log"]["features"] > 0 and layers["marker_references"]["features"]
+
+
+def _last_changes(path: Path) -> dict[str, str]:
+    conn = sqlite3.connect(path)
+    try:
+        return dict(conn.execute("SELECT table_name, last_change FROM gpkg_contents"))
+    finally:
+        conn.close()
+
+
+def test_a_write_stamps_the_last_change_of_the_tables_it_wrote(tmp_path: Path) -> None:
+    from geociv.store import Facility, FormerName
+
+    path = tmp_path / "stamps.gpkg"
+    open_store(path).close()
+    old = "2020-01-01T00:00:00.000Z"
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute("UPDATE gpkg_contents SET last_change = ?", (old,))
+    conn.close()
+    store = open_store(path)
+    try:
+        store.add_facilities([Facility("", "顺河日间照料中心", "day_care", shapely.Point(114, 33))],
+                             actor="t")  # fmt: skip
+        store.upsert_names(_names({"point": "POINT (114 33)"}), actor="t")
+        store.add_former_name(FormerName("N000001", "旧名路"), actor="t")
+    finally:
+        store.close()
+    stamps = _last_changes(path)
+    written = {"facilities", "names", "name_history", "audit_log"}
+    assert {t for t, stamp in stamps.items() if stamp != old} == written
+    for table in written:
+        stamp = datetime.strptime(stamps[table], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+        assert abs(datetime.now(UTC) - stamp) < timedelta(minutes=5), table
+    assert validate(path) == ""
