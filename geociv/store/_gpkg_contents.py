@@ -22,6 +22,9 @@ from __future__ import annotations
 #: spell it: now, in UTC, to the millisecond.
 LAST_CHANGE_DEFAULT = "strftime('%Y-%m-%dT%H:%M:%fZ','now')"
 
+#: Name prefix of the triggers that stamp ``last_change`` (``…<table>_insert`` …).
+LAST_CHANGE_TRIGGER = "geociv_last_change_"
+
 #: The non-spatial tables registered as ``attributes``, with their description.
 ATTRIBUTE_TABLES: dict[str, str] = {
     "name_history": "曾用名 former names",
@@ -55,7 +58,7 @@ def last_change_sql(tables: tuple[str, ...]) -> str:
     for table in tables:
         for event in ("insert", "update", "delete"):
             sql.append(
-                f'CREATE TRIGGER "gpkg_contents_{table}_{event}" AFTER {event.upper()} '
+                f'CREATE TRIGGER "{LAST_CHANGE_TRIGGER}{table}_{event}" AFTER {event.upper()} '
                 f'ON "{table}" BEGIN UPDATE gpkg_contents SET last_change = '
                 f"{LAST_CHANGE_DEFAULT} WHERE table_name = '{table}'; END;\n"
             )
