@@ -199,6 +199,23 @@ def facilities_in_reach(
     return [f for f, ok in zip(facilities, inside, strict=True) if ok]
 
 
+def reach_box(aoi: gpd.GeoDataFrame, reach_m: float) -> tuple[float, float, float, float]:
+    """The extent of an area (EPSG:4490) grown by ``reach_m`` metres, with a margin: every
+    point within reach of the area lies in it, so the store's spatial index can pick the
+    candidates of :func:`facilities_in_reach` (which measures exactly).
+
+    >>> area = gpd.GeoDataFrame(geometry=[shapely.box(114.0, 33.0, 114.01, 33.01)], crs=STORAGE_CRS)
+    >>> [round(v, 4) for v in reach_box(area, 720.0)]
+    [113.9919, 32.9931, 114.0181, 33.0169]
+    """
+    minx, miny, maxx, maxy = (float(v) for v in aoi.to_crs(STORAGE_CRS).total_bounds)
+    grow = reach_m * 1.05
+    dlat = grow / 110_000.0  # a degree of latitude is at least 110.5 km
+    lat = min(max(abs(miny), abs(maxy)) + dlat, 89.0)
+    dlon = grow / (111_000.0 * math.cos(math.radians(lat)))
+    return (minx - dlon, miny - dlat, maxx + dlon, maxy + dlat)
+
+
 def _pct(x: float) -> str:
     return "—" if math.isnan(x) else f"{x * 100:.1f} %"
 
@@ -215,9 +232,46 @@ class Coverage:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    def _facilities(self, type_code: str) -> list[Facility]:
-        """The facilities of one type (retired ones too; :meth:`run` filters by status)."""
-        return self.store.query_facilities(type=type_code, include_retired=True)
+    def _facilities(
+        self, type_code: str, bbox: tuple[float, float, float, float] | None = None
+    ) -> list[Facility]:
+        """The facilities of one type (retired ones too; :meth:`run` filters by status), in
+        ``bbox`` only when given (found by the store's spatial index)."""
+        return self.store.query_facilities(type=type_code, include_retired=True, bbox=bbox)
+
+    def _located(
+        self, codes: Sequence[str], statuses: Sequence[str], bbox: tuple | None
+    ) -> list[Facility]:
+        return [
+            f
+            for code in codes
+            for f in self._facilities(code, bbox)
+            if f.status in statuses and f.location is not None
+        ]
+
+    def _serving(
+        self, codes: Sequence[str], statuses: Sequence[str], aoi_frame: gpd.GeoDataFrame,
+        reach_m: float, aoi_name: str,
+    ) -> list[Facility]:  # fmt: skip
+        """The facilities of the types and statuses within reach of the area: the store picks
+        those in :func:`reach_box`, :func:`facilities_in_reach` measures. None is a
+        ``ValidationError`` saying whether there are none at all or none near."""
+        near = facilities_in_reach(
+            self._located(codes, statuses, reach_box(aoi_frame, reach_m)), aoi_frame, reach_m
+        )
+        if near:
+            return near
+        labels = "、".join(FACILITY_TYPE_LABELS[c] for c in codes)
+        everywhere = len(self._located(codes, statuses, None))  # only to say so
+        if not everywhere:
+            problem = Problem(f"没有状态为 {'/'.join(statuses)} 的{labels}", field="types")
+        else:
+            problem = Problem(
+                f"{aoi_name}及其周边 {reach_m:,.0f} 米内没有状态为 {'/'.join(statuses)} 的"
+                f"{labels}（共有 {everywhere} 处，均在范围外）",
+                field="aoi",
+            )
+        raise ValidationError(problem, title="没有设施")
 
     def area_of_interest(
         self, aoi: Any, name: str | None = None
@@ -336,28 +390,7 @@ class Coverage:
         # its boundary (outside it too), not the ones across the country.
         reach_m = resolve_speed(speed) * minutes * 60.0
         gk = projected_crs_for(aoi_frame.geometry)
-        labels = "、".join(FACILITY_TYPE_LABELS[c] for c in codes)
-        of_type = [
-            f
-            for code in codes
-            for f in self._facilities(code)
-            if f.status in statuses and f.location is not None
-        ]
-        if not of_type:
-            raise ValidationError(
-                Problem(f"没有状态为 {'/'.join(statuses)} 的{labels}", field="types"),
-                title="没有设施",
-            )
-        facilities = facilities_in_reach(of_type, aoi_frame, reach_m)
-        if not facilities:
-            raise ValidationError(
-                Problem(
-                    f"{aoi_record['name']}及其周边 {reach_m:,.0f} 米内没有状态为 "
-                    f"{'/'.join(statuses)} 的{labels}（共有 {len(of_type)} 处，均在范围外）",
-                    field="aoi",
-                ),
-                title="没有设施",
-            )
+        facilities = self._serving(codes, statuses, aoi_frame, reach_m, aoi_record["name"])
         times = sorted({float(m) for m in ring_minutes if 0 < float(m) < minutes} | {minutes})
         points = gpd.GeoSeries([f.location for f in facilities], crs=STORAGE_CRS)
         step(0.1, f"计算 {len(facilities)} 处设施的服务范围")
