@@ -20,11 +20,14 @@ import sqlite3
 
 from fudgeo.extension.spatial import ST_FUNCS
 
-from geociv.store.shared import Args, Box
+from geociv.store.shared import Args, Box, exact_extent
 
 #: Geometry column and primary key of every geociv feature table.
 GEOM_COLUMN = "geom"
 PK_COLUMN = "fid"
+
+#: The functions that read a geometry blob's (minx, maxx, miny, maxy).
+_EXTENT_FUNCTIONS = ("ST_MinX", "ST_MaxX", "ST_MinY", "ST_MaxY")
 
 #: A row's extent as the trigger programs compute it.
 _EXTENT = "NEW.fid, ST_MinX(NEW.geom), ST_MaxX(NEW.geom), ST_MinY(NEW.geom), ST_MaxY(NEW.geom)"
@@ -74,15 +77,12 @@ def bbox_filter(table: str, box: Box) -> tuple[str, Args]:
     >>> "rtree_facilities_geom" in sql, sql.count("?") == len(args)
     (True, True)
     """
-    x0, y0, x1, y1 = box
-    geom = f'"{table}".{GEOM_COLUMN}'
+    exact, args = exact_extent(_EXTENT_FUNCTIONS, f'"{table}".{GEOM_COLUMN}', "?", box)
     sql = (
         f'"{table}".{PK_COLUMN} IN (SELECT id FROM "{rtree_name(table)}" '
-        "WHERE minx <= ? AND maxx >= ? AND miny <= ? AND maxy >= ?) "
-        f"AND ST_MinX({geom}) <= ? AND ST_MaxX({geom}) >= ? "
-        f"AND ST_MinY({geom}) <= ? AND ST_MaxY({geom}) >= ?"
+        f"WHERE minx <= ? AND maxx >= ? AND miny <= ? AND maxy >= ?) AND {exact}"
     )
-    return sql, Args((x1, x0, y1, y0) * 2)
+    return sql, Args(args * 2)  # the R-tree's columns take the same four, in the same order
 
 
 def rtree_name(table: str) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from geociv.store._pg_schema import FEATURE_TABLES, STORAGE_SRID
-from geociv.store.shared import Args, Box
+from geociv.store.shared import Args, Box, exact_extent
 
 if TYPE_CHECKING:
     from shapely.geometry.base import BaseGeometry
@@ -60,11 +60,7 @@ def bbox_filter(table: str, box: Box) -> tuple[str, Args]:
     >>> "&&" in sql, sql.count("%s") == len(args)
     (True, True)
     """
-    x0, y0, x1, y1 = box
     geom = f"{table}.geom"
-    sql = (
-        f"{geom} && ST_MakeEnvelope(%s, %s, %s, %s, {STORAGE_SRID}) "
-        f"AND ST_XMin({geom}) <= %s AND ST_XMax({geom}) >= %s "
-        f"AND ST_YMin({geom}) <= %s AND ST_YMax({geom}) >= %s"
-    )
-    return sql, Args((x0, y0, x1, y1, x1, x0, y1, y0))
+    exact = exact_extent(("ST_XMin", "ST_XMax", "ST_YMin", "ST_YMax"), geom, "%s", box)
+    sql = f"{geom} && ST_MakeEnvelope(%s, %s, %s, %s, {STORAGE_SRID}) AND {exact[0]}"
+    return sql, Args(tuple(box) + exact[1])

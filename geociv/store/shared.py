@@ -209,6 +209,22 @@ def checked_box(box: Iterable[float]) -> Box:
     return values  # type: ignore[return-value]
 
 
+def exact_extent(
+    extent: tuple[str, str, str, str], geom: str, mark: str, box: Box
+) -> tuple[str, Args]:
+    """The condition that the extent of ``geom`` meets ``box`` exactly, given the SQL
+    functions of the backend that read an extent's (minx, maxx, miny, maxy): what decides
+    after a spatial index, whose 32-bit boxes are rounded outwards, has found the candidates.
+
+    >>> exact_extent(("XMIN", "XMAX", "YMIN", "YMAX"), "g", "?", (1, 2, 3, 4))[1]
+    (3, 1, 4, 2)
+    """
+    minx, maxx, miny, maxy = (f"{f}({geom})" for f in extent)
+    sql = f"{minx} <= {mark} AND {maxx} >= {mark} AND {miny} <= {mark} AND {maxy} >= {mark}"
+    x0, y0, x1, y1 = box
+    return sql, Args((x1, x0, y1, y0))
+
+
 def box_condition(
     bbox_sql: Callable[[str, Box], tuple[str, Args]], table: str, bbox: Iterable[float] | None
 ) -> tuple[str, Args | None]:
