@@ -250,12 +250,20 @@ class Coverage:
         ]
 
     def _serving(
-        self, codes: Sequence[str], statuses: Sequence[str], aoi_frame: gpd.GeoDataFrame,
-        reach_m: float, aoi_name: str,
-    ) -> list[Facility]:  # fmt: skip
-        """The facilities of the types and statuses within reach of the area: the store picks
-        those in :func:`reach_box`, :func:`facilities_in_reach` measures. None is a
-        ``ValidationError`` saying whether there are none at all or none near."""
+        self,
+        codes: list[str],
+        statuses: Sequence[str],
+        aoi_frame: gpd.GeoDataFrame,
+        place: str,
+        reach_m: float,
+    ) -> list[Facility]:
+        """The located facilities of ``codes`` and ``statuses`` that reach the area.
+
+        Facilities serve the area when they can reach it: those within the time budget of
+        its boundary (outside it too), not the ones across the country. The store picks those
+        in :func:`reach_box` by its spatial index, :func:`facilities_in_reach` measures; none
+        is a ``ValidationError`` saying whether there are none at all or none near.
+        """
         near = facilities_in_reach(
             self._located(codes, statuses, reach_box(aoi_frame, reach_m)), aoi_frame, reach_m
         )
@@ -267,7 +275,7 @@ class Coverage:
             problem = Problem(f"没有状态为 {'/'.join(statuses)} 的{labels}", field="types")
         else:
             problem = Problem(
-                f"{aoi_name}及其周边 {reach_m:,.0f} 米内没有状态为 {'/'.join(statuses)} 的"
+                f"{place}及其周边 {reach_m:,.0f} 米内没有状态为 {'/'.join(statuses)} 的"
                 f"{labels}（共有 {everywhere} 处，均在范围外）",
                 field="aoi",
             )
@@ -390,7 +398,7 @@ class Coverage:
         # its boundary (outside it too), not the ones across the country.
         reach_m = resolve_speed(speed) * minutes * 60.0
         gk = projected_crs_for(aoi_frame.geometry)
-        facilities = self._serving(codes, statuses, aoi_frame, reach_m, aoi_record["name"])
+        facilities = self._serving(codes, statuses, aoi_frame, aoi_record["name"], reach_m)
         times = sorted({float(m) for m in ring_minutes if 0 < float(m) < minutes} | {minutes})
         points = gpd.GeoSeries([f.location for f in facilities], crs=STORAGE_CRS)
         step(0.1, f"计算 {len(facilities)} 处设施的服务范围")
