@@ -18,6 +18,7 @@ from geociv.gazetteer.cases import Cases
 from geociv.gazetteer.names import Gazetteer
 from geociv.localtime import cell_time, text_time
 from geociv.store import open_store
+from geociv.store._gpkg_index import register_functions
 from tests.boundary_field import Q1, prepare_field
 from tests.conftest import login
 
@@ -30,6 +31,7 @@ LATE_SHOWN = "2026-12-04 01:30"
 
 def _set(path: str, sql: str, *args: object) -> None:
     with closing(sqlite3.connect(path)) as db, db:
+        register_functions(db)  # what the spatial index's triggers call, as GDAL provides
         assert db.execute(sql, args).rowcount >= 1
 
 

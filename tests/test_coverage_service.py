@@ -134,3 +134,26 @@ def test_a_further_raster_is_measured_and_named_in_the_headline(empty_store, tmp
     assert result.inputs["raster"] is None and result.inputs["raster_label"] is None
     assert result.inputs["other_rasters"] == [{"raster": str(RASTER), "label": "全部人口"}]
     assert result.run_id == ""
+
+
+def test_the_store_picks_the_facilities_near_the_area_by_its_spatial_index(demo_store) -> None:
+    """Only the facilities around the area are read (a box query on the R-tree); the far ones
+    still count when none is near, to say so."""
+    from shapely import Point
+
+    from geociv.store import Facility
+
+    far = Facility("", "远处的租赁站", "rental_station", Point(113.2, 32.2))
+    demo_store.add_facilities([far], actor="t")
+    ran: list[str] = []
+    demo_store._conn().set_trace_callback(ran.append)
+    try:
+        near = Coverage(demo_store).run("rental_station", actor="t", aoi=main_urban_area())
+    finally:
+        demo_store._conn().set_trace_callback(None)
+    reads = [sql for sql in ran if sql.startswith("SELECT facility_id")]
+    assert reads and all("rtree_facilities_geom" in sql for sql in reads)
+    assert len(near.inputs["facility_ids"]) == 10  # as without the far one
+    nowhere = shapely.box(113.0, 32.0, 113.01, 32.01)  # 25 km from the far station
+    with pytest.raises(ValidationError, match=r"共有 11 处，均在范围外"):
+        Coverage(demo_store).run("rental_station", actor="t", aoi=nowhere, aoi_name="荒地")

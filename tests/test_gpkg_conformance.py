@@ -287,3 +287,165 @@ def test_a_new_store_stamps_its_contents_in_utc_on_a_server_in_china(tmp_path: P
     for table, stamp in conn.execute("SELECT table_name, last_change FROM gpkg_contents"):
         written = datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
         assert abs(datetime.now(UTC) - written) < timedelta(minutes=5), (table, stamp)
+
+
+# -- spatial indexes (gpkg_rtree_index) ------------------------------------------------------
+
+
+def _index_follows_rows(path: Path) -> dict[str, int]:
+    """Check that every feature table's R-tree holds exactly the extents of its non-empty
+    geometries; return the number of indexed rows per table."""
+    from geociv.store._gpkg import decode
+
+    conn = sqlite3.connect(path)
+    try:
+        indexed = {}
+        for table in FEATURE_TABLES:
+            registered = conn.execute(
+                "SELECT scope FROM gpkg_extensions WHERE table_name = ? AND column_name = 'geom' "
+                "AND extension_name = 'gpkg_rtree_index'", (table,)
+            ).fetchone()  # fmt: skip
+            assert registered == ("write-only",), table
+            stored = conn.execute(f"SELECT fid, geom FROM {table} WHERE geom IS NOT NULL")
+            rows = {fid: decode(blob) for fid, blob in stored}
+            boxes = {r[0]: r[1:] for r in conn.execute(f"SELECT * FROM rtree_{table}_geom")}
+            shown = {fid: g for fid, g in rows.items() if not g.is_empty}
+            assert set(boxes) == set(shown), table
+            for fid, (minx, maxx, miny, maxy) in boxes.items():
+                x0, y0, x1, y1 = shown[fid].bounds
+                # the R-tree keeps 32-bit floats rounded outwards (a few units in the last place)
+                assert minx <= x0 <= minx + 5e-5 and maxx - 5e-5 <= x1 <= maxx, (table, fid)
+                assert miny <= y0 <= miny + 5e-5 and maxy - 5e-5 <= y1 <= maxy, (table, fid)
+            indexed[table] = len(boxes)
+        return indexed
+    finally:
+        conn.close()
+
+
+def test_every_layer_has_a_spatial_index_that_follows_the_stores_writes(
+    full_demo: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "demo.gpkg"
+    shutil.copy(full_demo, path)
+    indexed = _index_follows_rows(path)
+    for table in ("divisions", "boundary_lines", "markers", "facilities", "coverage_zones"):
+        assert indexed[table] > 0, table
+    store = open_store(path)
+    try:
+        first = store.query_facilities()[0]
+        store.update_facility(first.facility_id, actor="t", location=shapely.Point(114.5, 33.5))
+        store.upsert_names(_names(NAME_SHAPES), actor="t")  # every kind, the collection too
+        store.upsert_names(_names({"moved": "POINT (113.5 32.5)"}), actor="t")
+        assert validate(path) == ""
+        # Debian 12's validator misreads the empty flag (see above): emptied after validating
+        store.upsert_names(_names({"moved": "POINT (113.5 32.5)", "emptied": "POINT EMPTY"}),
+                           actor="t")  # fmt: skip
+    finally:
+        store.close()
+    after = _index_follows_rows(path)
+    assert after["names"] == indexed["names"] + len(NAME_SHAPES) - 1  # N000002 emptied
+
+
+def test_an_upgraded_store_indexes_the_rows_it_had(upgraded_v9: Path) -> None:
+    indexed = _index_follows_rows(upgraded_v9)
+    assert indexed["divisions"] == indexed["facilities"] == indexed["names"] == 1
+
+
+#: Run in Debian's Python: add a facility to the store and move the first one, with GDAL.
+_WRITE_WITH_DEBIAN_GDAL = """
+import sys
+from osgeo import gdal, ogr
+gdal.UseExceptions()
+ds = gdal.OpenEx(sys.argv[1], gdal.OF_VECTOR | gdal.OF_UPDATE)
+layer = ds.GetLayerByName("facilities")
+feature = ogr.Feature(layer.GetLayerDefn())
+for key, value in (("facility_id", "F900001"), ("name", "QGIS 添加的站点"),
+                   ("type", "rental_station"), ("status", "planned"), ("created_by", "qgis"),
+                   ("created_at", "2026-12-03T08:00:00+00:00"),
+                   ("updated_at", "2026-12-03T08:00:00+00:00")):
+    feature.SetField(key, value)
+feature.SetGeometry(ogr.CreateGeometryFromWkt("POINT (114.7 33.2)"))
+layer.CreateFeature(feature)
+first = layer.GetFeature(1)
+first.SetGeometry(ogr.CreateGeometryFromWkt("POINT (113.8 32.8)"))
+layer.SetFeature(first)
+ds = None
+"""
+
+
+def test_gdal_writing_to_the_store_keeps_its_spatial_index(full_demo: Path, tmp_path: Path) -> None:
+    """What a QGIS user editing the file does: GDAL adds and moves features."""
+    path = tmp_path / "edited.gpkg"
+    shutil.copy(full_demo, path)
+    _debian_gdal()
+    subprocess.run([DEBIAN_PYTHON, "-c", _WRITE_WITH_DEBIAN_GDAL, str(path)], check=True,
+                   capture_output=True, timeout=120)  # fmt: skip
+    _index_follows_rows(path)
+    store = open_store(path)
+    try:
+        added = store.get_facility("F900001")
+        assert added is not None and added.location.equals(shapely.Point(114.7, 33.2))
+    finally:
+        store.close()
+    assert validate(path) == ""
+
+
+# -- the non-spatial tables, and when each table last changed --------------------------------
+
+
+@pytest.mark.parametrize("fixture", ["full_demo", "upgraded_v9"])
+def test_the_tables_worth_browsing_are_layers_for_gdal(
+    request: pytest.FixtureRequest, fixture: str
+) -> None:
+    from geociv.store._gpkg_contents import ATTRIBUTE_TABLES
+
+    path = request.getfixturevalue(fixture)
+    conn = sqlite3.connect(path)
+    listed = dict(conn.execute("SELECT table_name, data_type FROM gpkg_contents"))
+    conn.close()
+    assert {t: listed.get(t) for t in ATTRIBUTE_TABLES} == dict.fromkeys(
+        ATTRIBUTE_TABLES, "attributes"
+    )
+    for internal in ("users", "geociv_meta", "login_attempts"):  # never a layer
+        assert internal not in listed
+    layers = read_with_debian_gdal(path)["layers"]
+    assert set(ATTRIBUTE_TABLES) <= set(layers)
+    if fixture == "upgraded_v9":  # the fixture's renaming case: apply and review
+        assert layers["name_case_events"]["features"] == 2
+    else:
+        assert layers["audit_log"]["features"] > 0 and layers["marker_references"]["features"]
+
+
+def _last_changes(path: Path) -> dict[str, str]:
+    conn = sqlite3.connect(path)
+    try:
+        return dict(conn.execute("SELECT table_name, last_change FROM gpkg_contents"))
+    finally:
+        conn.close()
+
+
+def test_a_write_stamps_the_last_change_of_the_tables_it_wrote(tmp_path: Path) -> None:
+    from geociv.store import Facility, FormerName
+
+    path = tmp_path / "stamps.gpkg"
+    open_store(path).close()
+    old = "2020-01-01T00:00:00.000Z"
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute("UPDATE gpkg_contents SET last_change = ?", (old,))
+    conn.close()
+    store = open_store(path)
+    try:
+        store.add_facilities([Facility("", "顺河日间照料中心", "day_care", shapely.Point(114, 33))],
+                             actor="t")  # fmt: skip
+        store.upsert_names(_names({"point": "POINT (114 33)"}), actor="t")
+        store.add_former_name(FormerName("N000001", "旧名路"), actor="t")
+    finally:
+        store.close()
+    stamps = _last_changes(path)
+    written = {"facilities", "names", "name_history", "audit_log"}
+    assert {t for t, stamp in stamps.items() if stamp != old} == written
+    for table in written:
+        stamp = datetime.strptime(stamps[table], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+        assert abs(datetime.now(UTC) - stamp) < timedelta(minutes=5), table
+    assert validate(path) == ""

@@ -16,6 +16,7 @@ from geociv.backup import backup, check_backup, last_backup, restore
 from geociv.cli import main
 from geociv.errors import BackendUnavailableError, ValidationError
 from geociv.store import Facility, _pg_dump, open_store
+from geociv.store._sqlite_schema import SCHEMA_VERSION
 from geociv.store.postgis import PostgisStore
 from geociv.store.tables import TABLES
 from geociv.transfer import checksums, copy_store
@@ -42,7 +43,7 @@ def test_backup_and_restore_round_trip_on_postgis(pg_demo: str, tmp_path: Path) 
     with PostgisStore(pg_demo) as store:
         before = checksums(store)
         info = backup(store, dump, actor="pytest")
-        assert (info.integrity, info.schema_version) == ("ok", 10)
+        assert (info.integrity, info.schema_version) == ("ok", SCHEMA_VERSION)
         assert dump.read_bytes()[:5] == b"PGDMP" and last_backup(store) == info
         # written after the backup: gone after the restore, kept in the replaced tables
         store.add_facilities(
@@ -76,7 +77,7 @@ def test_the_replaced_tables_are_kept_not_dropped(pg_demo: str, tmp_path: Path) 
         store.add_facilities([Facility("", "之后新增", "day_care")], actor="pytest")
         now = store.count_rows("facilities")
     info = restore(pg_demo, dump, actor="pytest")
-    assert info.replaced.startswith("geociv_replaced_") and info.schema_version == 10
+    assert info.replaced.startswith("geociv_replaced_") and info.schema_version == SCHEMA_VERSION
     kept = _count(pg_demo, f'SELECT count(*) FROM "{info.replaced}".facilities')
     assert kept == now and _count(pg_demo, "SELECT count(*) FROM facilities") == now - 1
 
@@ -93,10 +94,11 @@ def test_a_dump_of_a_newer_schema_is_refused_and_nothing_changes(
 ) -> None:
     newer = pg_cluster.new_database("geociv_from_the_future")
     copy_store(pg_demo, newer, actor="pytest")
-    _stamp(newer, 11)
+    _stamp(newer, SCHEMA_VERSION + 1)
     dump = tmp_path / "future.dump"
     _pg_dump.dump(newer, dump)
-    with pytest.raises(ValidationError, match="备份的结构版本为 11，高于本程序支持的 10"):
+    refused = f"备份的结构版本为 {SCHEMA_VERSION + 1}，高于本程序支持的 {SCHEMA_VERSION}"
+    with pytest.raises(ValidationError, match=refused):
         check_backup(dump)
     before = _count(pg_demo, "SELECT count(*) FROM divisions")
     done = CliRunner().invoke(main, ["--store", pg_demo, "restore", str(dump), "--yes"])
@@ -160,7 +162,7 @@ def test_cli_and_admin_page_back_up_a_postgis_store(pg_demo: str, tmp_path: Path
     target = tmp_path / "nightly.dump"
     done = CliRunner().invoke(main, ["--store", pg_demo, "backup", str(target)])
     assert done.exit_code == 0, done.output
-    assert "已备份到" in done.output and check_backup(target) >= 10
+    assert "已备份到" in done.output and check_backup(target) == SCHEMA_VERSION
 
     app = create_app({"GEOCIV_STORE": pg_demo, "GEOCIV_INSTANCE": str(tmp_path),
                       "TESTING": True, "WTF_CSRF_ENABLED": False, "SECRET_KEY": "t"})  # fmt: skip

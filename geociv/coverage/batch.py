@@ -164,7 +164,8 @@ class _GivenFacilities(Coverage):
     def __init__(self, facilities: Sequence[Facility]) -> None:  # no store on purpose
         self.given = list(facilities)
 
-    def _facilities(self, type_code: str) -> list[Facility]:
+    def _facilities(self, type_code: str, bbox: tuple | None = None) -> list[Facility]:
+        # the given ones are already chosen: the box is measured exactly afterwards
         return [f for f in self.given if f.type == type_code]
 
 

@@ -199,6 +199,23 @@ def facilities_in_reach(
     return [f for f, ok in zip(facilities, inside, strict=True) if ok]
 
 
+def reach_box(aoi: gpd.GeoDataFrame, reach_m: float) -> tuple[float, float, float, float]:
+    """The extent of an area (EPSG:4490) grown by ``reach_m`` metres, with a margin: every
+    point within reach of the area lies in it, so the store's spatial index can pick the
+    candidates of :func:`facilities_in_reach` (which measures exactly).
+
+    >>> area = gpd.GeoDataFrame(geometry=[shapely.box(114.0, 33.0, 114.01, 33.01)], crs=STORAGE_CRS)
+    >>> [round(v, 4) for v in reach_box(area, 720.0)]
+    [113.9919, 32.9931, 114.0181, 33.0169]
+    """
+    minx, miny, maxx, maxy = (float(v) for v in aoi.to_crs(STORAGE_CRS).total_bounds)
+    grow = reach_m * 1.05
+    dlat = grow / 110_000.0  # a degree of latitude is at least 110.5 km
+    lat = min(max(abs(miny), abs(maxy)) + dlat, 89.0)
+    dlon = grow / (111_000.0 * math.cos(math.radians(lat)))
+    return (minx - dlon, miny - dlat, maxx + dlon, maxy + dlat)
+
+
 def _pct(x: float) -> str:
     return "—" if math.isnan(x) else f"{x * 100:.1f} %"
 
@@ -284,9 +301,54 @@ class Coverage:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    def _facilities(self, type_code: str) -> list[Facility]:
-        """The facilities of one type (retired ones too; :meth:`run` filters by status)."""
-        return self.store.query_facilities(type=type_code, include_retired=True)
+    def _facilities(
+        self, type_code: str, bbox: tuple[float, float, float, float] | None = None
+    ) -> list[Facility]:
+        """The facilities of one type (retired ones too; :meth:`run` filters by status), in
+        ``bbox`` only when given (found by the store's spatial index)."""
+        return self.store.query_facilities(type=type_code, include_retired=True, bbox=bbox)
+
+    def _located(
+        self, codes: Sequence[str], statuses: Sequence[str], bbox: tuple | None
+    ) -> list[Facility]:
+        return [
+            f
+            for code in codes
+            for f in self._facilities(code, bbox)
+            if f.status in statuses and f.location is not None
+        ]
+
+    def _serving(
+        self,
+        codes: list[str],
+        statuses: Sequence[str],
+        aoi_frame: gpd.GeoDataFrame,
+        place: str,
+        reach_m: float,
+    ) -> list[Facility]:
+        """The located facilities of ``codes`` and ``statuses`` that reach the area.
+
+        Facilities serve the area when they can reach it: those within the time budget of
+        its boundary (outside it too), not the ones across the country. The store picks those
+        in :func:`reach_box` by its spatial index, :func:`facilities_in_reach` measures; none
+        is a ``ValidationError`` saying whether there are none at all or none near.
+        """
+        near = facilities_in_reach(
+            self._located(codes, statuses, reach_box(aoi_frame, reach_m)), aoi_frame, reach_m
+        )
+        if near:
+            return near
+        labels = "、".join(FACILITY_TYPE_LABELS[c] for c in codes)
+        everywhere = len(self._located(codes, statuses, None))  # only to say so
+        if not everywhere:
+            problem = Problem(f"没有状态为 {'/'.join(statuses)} 的{labels}", field="types")
+        else:
+            problem = Problem(
+                f"{place}及其周边 {reach_m:,.0f} 米内没有状态为 {'/'.join(statuses)} 的"
+                f"{labels}（共有 {everywhere} 处，均在范围外）",
+                field="aoi",
+            )
+        raise ValidationError(problem, title="没有设施")
 
     def area_of_interest(
         self, aoi: Any, name: str | None = None
@@ -449,43 +511,6 @@ class Coverage:
             step(0.95, "保存计算记录")
             self._record(result, actor)
         return result
-
-    def _serving(
-        self,
-        codes: list[str],
-        statuses: Sequence[str],
-        aoi_frame: gpd.GeoDataFrame,
-        place: str,
-        reach_m: float,
-    ) -> list[Facility]:
-        """The located facilities of ``codes`` and ``statuses`` that reach the area.
-
-        Facilities serve the area when they can reach it: those within the time budget of
-        its boundary (outside it too), not the ones across the country.
-        """
-        labels = "、".join(FACILITY_TYPE_LABELS[c] for c in codes)
-        of_type = [
-            f
-            for code in codes
-            for f in self._facilities(code)
-            if f.status in statuses and f.location is not None
-        ]
-        if not of_type:
-            raise ValidationError(
-                Problem(f"没有状态为 {'/'.join(statuses)} 的{labels}", field="types"),
-                title="没有设施",
-            )
-        facilities = facilities_in_reach(of_type, aoi_frame, reach_m)
-        if not facilities:
-            raise ValidationError(
-                Problem(
-                    f"{place}及其周边 {reach_m:,.0f} 米内没有状态为 "
-                    f"{'/'.join(statuses)} 的{labels}（共有 {len(of_type)} 处，均在范围外）",
-                    field="aoi",
-                ),
-                title="没有设施",
-            )
-        return facilities
 
     @classmethod
     def _served(

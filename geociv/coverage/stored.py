@@ -433,10 +433,14 @@ class CoverageInputs:
         """Stored road networks (without their graphs)."""
         return self.store.road_networks(include_retired=include_retired)
 
-    def network_edges(self, network_id: str) -> gpd.GeoDataFrame:
-        """The display lines of a stored network (``length_m``, EPSG:4490)."""
+    def network_edges(
+        self, network_id: str, bbox: tuple[float, float, float, float] | None = None
+    ) -> gpd.GeoDataFrame:
+        """The display lines of a stored network (``length_m``, EPSG:4490); with ``bbox``
+        (minx, miny, maxx, maxy), only those whose extent meets it, found by the store's
+        spatial index."""
         self._network_record(network_id)
-        pairs = self.store.road_edges(network_id)
+        pairs = self.store.road_edges(network_id, bbox=bbox)
         return gpd.GeoDataFrame(
             {"network_id": network_id, "length_m": [p[1] for p in pairs]},
             geometry=[p[0] for p in pairs],

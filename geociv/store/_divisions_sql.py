@@ -2,7 +2,8 @@
 
 Mixed into :class:`~geociv.store.sqlite.SQLiteStore` and
 :class:`~geociv.store.postgis.PostgisStore`; what differs is asked of the store: the driver's
-placeholder (``_mark``) and the geometry hooks (``_geom_out``, ``_decode_geom``).
+placeholder (``_mark``), the geometry hooks (``_geom_out``, ``_decode_geom``) and the box
+filter on the spatial index (``_bbox_sql``).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 
 from geociv.store._rows import from_row
 from geociv.store.records import Division
-from geociv.store.shared import division_where
+from geociv.store.shared import box_condition, division_where
 
 #: Codes looked up per statement (below SQLite's limit of bound parameters).
 _CHUNK = 500
@@ -20,10 +21,11 @@ _CHUNK = 500
 
 class DivisionReadsSQL:
     """``get_division``, ``query_divisions``, ``count_divisions`` and ``division_names``
-    (expects ``_conn``, ``_mark``, ``_geom_out`` and ``_decode_geom``)."""
+    (expects ``_conn``, ``_mark``, ``_geom_out``, ``_decode_geom`` and ``_bbox_sql``)."""
 
     _conn: Any
     _mark: str
+    _bbox_sql: Any
     _geom_out = "geom"
     _decode_geom: Any
 
@@ -51,10 +53,12 @@ class DivisionReadsSQL:
         with_geometry: bool = True,
         limit: int | None = None,
         within: str | None = None,
+        bbox: tuple[float, float, float, float] | None = None,
     ) -> list[Division]:
         where, args = division_where(
             parent=parent, level=level, name=name, match=match,
             include_statistical=include_statistical, within=within, mark=self._mark,
+            extra=box_condition(self._bbox_sql, "divisions", bbox),
         )  # fmt: skip
         sql = f"SELECT {self._division_columns(with_geometry)} FROM divisions{where} ORDER BY code"
         sql += "" if limit is None else f" LIMIT {int(limit)}"

@@ -4,8 +4,9 @@ finding_overrides).
 The same SQL serves both backends (mixed into :class:`~geociv.store.sqlite.SQLiteStore` and
 :class:`~geociv.store.postgis.PostgisStore`); what differs is asked of the store: the driver's
 placeholder (``_mark``), the geometry hooks (``_geom_in``, ``_geom_out``, ``_encode_geom``,
-``_decode_geom``) and ``_for_update``, the lock on a row read before it is rewritten (none on
-SQLite, whose write transaction already excludes other writers).
+``_decode_geom``), the box filter on the spatial index (``_bbox_sql``) and ``_for_update``,
+the lock on a row read before it is rewritten (none on SQLite, whose write transaction already
+excludes other writers).
 """
 
 from __future__ import annotations
@@ -23,7 +24,13 @@ from geociv.store.records import (
     UpsertCounts,
     now_utc,
 )
-from geociv.store.shared import like_pattern, placeholders, upsert_outcome, where_clause
+from geociv.store.shared import (
+    box_condition,
+    like_pattern,
+    placeholders,
+    upsert_outcome,
+    where_clause,
+)
 
 #: Columns written from a record (besides ``name_id``, ``geom`` and the time stamps).
 _NAME_FIELDS = (
@@ -121,6 +128,7 @@ class GazetteerSQL:
         name: str | None = None,
         include_retired: bool = False,
         with_geometry: bool = False,
+        bbox: tuple[float, float, float, float] | None = None,
     ) -> list[NameRecord]:
         m = self._mark
         prefix = like_pattern(division_prefix, "prefix") if division_prefix else None
@@ -130,6 +138,7 @@ class GazetteerSQL:
                 (f"category = {m}", category or None),
                 (f"name = {m}", name),
                 (f"status <> {m}", None if include_retired else "retired"),
+                box_condition(self._bbox_sql, "names", bbox),
             ]
         )
         rows = self._conn().execute(

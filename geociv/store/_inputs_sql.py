@@ -4,8 +4,8 @@ zone sets with their zones).
 The same SQL serves both backends (mixed into :class:`~geociv.store.sqlite.SQLiteStore` and
 :class:`~geociv.store.postgis.PostgisStore`); what differs is asked of the store: the driver's
 placeholder (``_mark``), how a geometry goes in and comes out (``_geom_in`` and ``_geom_out``
-in the SQL, ``_encode_geom`` and ``_decode_geom`` for the values) and how a new id is taken
-(``_take_id``).
+in the SQL, ``_encode_geom`` and ``_decode_geom`` for the values), the box filter on the
+spatial index (``_bbox_sql``) and how a new id is taken (``_take_id``).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from geociv.store.records import (
     ZoneSet,
     now_utc,
 )
-from geociv.store.shared import ID_FORMATS, placeholders
+from geociv.store.shared import ID_FORMATS, box_condition, placeholders, where_clause
 
 _NETWORK_COLUMNS = (
     "network_id, name, source, snapshot_id, crs, n_nodes, n_edges, length_km, components, "
@@ -109,6 +109,7 @@ class InputsSQL:
     _take_id: Any
     _encode_geom: Any
     _decode_geom: Any
+    _bbox_sql: Any
     _mark = "?"
     _geom_in = "?"
     _geom_out = "geom"
@@ -196,12 +197,15 @@ class InputsSQL:
             sql += " WHERE NOT retired"
         return [_network(r) for r in self._conn().execute(sql + " ORDER BY network_id")]
 
-    def road_edges(self, network_id: str) -> list[tuple[BaseGeometry, float]]:
-        m = self._mark
+    def road_edges(
+        self, network_id: str, *, bbox: tuple[float, float, float, float] | None = None
+    ) -> list[tuple[BaseGeometry, float]]:
+        where, args = where_clause(
+            [(f"network_id = {self._mark}", network_id),
+             box_condition(self._bbox_sql, "road_edges", bbox)]
+        )  # fmt: skip
         rows = self._conn().execute(
-            f"SELECT {self._geom_out}, length_m FROM road_edges WHERE network_id = {m} "
-            "ORDER BY fid",
-            (network_id,),
+            f"SELECT {self._geom_out}, length_m FROM road_edges{where} ORDER BY fid", args
         )
         return [(self._decode_geom(r["geom"]), r["length_m"]) for r in rows]
 

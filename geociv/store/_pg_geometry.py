@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from geociv.store._pg_schema import FEATURE_TABLES, STORAGE_SRID
+from geociv.store.shared import Args, Box, exact_extent
 
 if TYPE_CHECKING:
     from shapely.geometry.base import BaseGeometry
@@ -52,3 +53,18 @@ def from_wkb(value: Any) -> BaseGeometry | None:
     import shapely
 
     return shapely.from_wkb(bytes(value))
+
+
+def bbox_filter(table: str, box: Box) -> tuple[str, Args]:
+    """The condition on ``table``'s rows whose geometry's extent meets ``box`` (edges count),
+    and its arguments: ``&&`` on the GiST index finds the candidates (its boxes are 32-bit,
+    rounded outwards) and the exact extents decide, as on the GeoPackage.
+
+    >>> sql, args = bbox_filter("facilities", (114.0, 32.9, 114.1, 33.0))
+    >>> "&&" in sql, sql.count("%s") == len(args)
+    (True, True)
+    """
+    geom = f"{table}.geom"
+    exact = exact_extent(("ST_XMin", "ST_XMax", "ST_YMin", "ST_YMax"), geom, "%s", box)
+    sql = f"{geom} && ST_MakeEnvelope(%s, %s, %s, %s, {STORAGE_SRID}) AND {exact[0]}"
+    return sql, Args(tuple(box) + exact[1])

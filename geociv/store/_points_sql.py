@@ -4,7 +4,8 @@ facilities — and of the coverage runs.
 The same SQL serves both backends (mixed into :class:`~geociv.store.sqlite.SQLiteStore` and
 :class:`~geociv.store.postgis.PostgisStore`); what differs is asked of the store: the driver's
 placeholder (``_mark``), the geometry hooks (``_geom_in``, ``_geom_out``, ``_encode_geom``,
-``_decode_geom``) and the ids (``_take_id`` for one, ``_new_ids`` for a batch).
+``_decode_geom``), the box filter on the spatial index (``_bbox_sql``) and the ids
+(``_take_id`` for one, ``_new_ids`` for a batch).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from geociv.store.records import CoverageRun, Facility, Patrol, Sign, now_utc
 from geociv.store.shared import (
     FACILITY_FIELDS,
     SIGN_FIELDS,
+    box_condition,
     check_fields,
     placeholders,
     where_clause,
@@ -50,6 +52,7 @@ class PointsSQL:
     _new_ids: Any
     _encode_geom: Any
     _decode_geom: Any
+    _bbox_sql: Any
     _mark = "?"
     _geom_in = "?"
     _geom_out = "geom"
@@ -132,11 +135,12 @@ class PointsSQL:
 
     def query_signs(
         self, *, name_id: str | None = None, status: str | None = None,
-        include_removed: bool = True,
+        include_removed: bool = True, bbox: tuple[float, float, float, float] | None = None,
     ) -> list[Sign]:  # fmt: skip
         where, args = where_clause(
             [(f"name_id = {self._mark}", name_id), (f"status = {self._mark}", status),
-             (f"status <> {self._mark}", None if include_removed else "removed")]
+             (f"status <> {self._mark}", None if include_removed else "removed"),
+             box_condition(self._bbox_sql, "signs", bbox)]
         )  # fmt: skip
         rows = self._conn().execute(
             f"SELECT sign_id, {_SIGN_FIELDS}, {self._geom_out}, created_at, updated_at FROM signs"
@@ -236,7 +240,7 @@ class PointsSQL:
 
     def query_facilities(
         self, *, type: str | None = None, status: str | None = None,
-        include_retired: bool = False,
+        include_retired: bool = False, bbox: tuple[float, float, float, float] | None = None,
     ) -> list[Facility]:  # fmt: skip
         hidden = None if status is not None or include_retired else "retired"
         where, args = where_clause(
@@ -244,6 +248,7 @@ class PointsSQL:
                 (f"type = {self._mark}", type),
                 (f"status = {self._mark}", status),
                 (f"status <> {self._mark}", hidden),
+                box_condition(self._bbox_sql, "facilities", bbox),
             ]
         )
         rows = self._conn().execute(

@@ -42,6 +42,11 @@ Versions
     written through that default are repaired (``…T07:28:45.45.393Z`` → ``…T07:28:45.393Z``);
     the file says GeoPackage 1.3 (``PRAGMA user_version`` 10300), the newest version those
     readers know, instead of 1.4. See :data:`_V10`.
+11. Spatial indexes: every feature table gets its GeoPackage R-tree (``rtree_<table>_geom``,
+    extension ``gpkg_rtree_index``) with the triggers that keep it, so box queries are answered
+    by the index (see :mod:`geociv.store._gpkg_index`); the non-spatial tables worth browsing
+    are listed in ``gpkg_contents`` as attributes, and triggers stamp ``last_change`` of every
+    listed table when it is written (see :mod:`geociv.store._gpkg_contents`).
 """
 
 from __future__ import annotations
@@ -51,6 +56,14 @@ from pathlib import Path
 
 import pyproj
 
+from geociv.store._gpkg_contents import (
+    ATTRIBUTE_TABLES,
+    LAST_CHANGE_DEFAULT,
+    last_change_sql,
+    register_attributes_sql,
+)
+from geociv.store._gpkg_index import spatial_index_sql
+
 STORAGE_SRS_ID = 4490
 
 #: ``PRAGMA user_version`` of the file: GeoPackage 1.3. GDAL before 3.8 (Debian 12 has 3.6.2,
@@ -58,9 +71,6 @@ STORAGE_SRS_ID = 4490
 #: writes needs 1.4.
 GPKG_USER_VERSION = 10300
 
-#: The default of ``gpkg_contents.last_change``, as the standard (table 5) and GDAL's validator
-#: spell it.
-_LAST_CHANGE_DEFAULT = "strftime('%Y-%m-%dT%H:%M:%fZ','now')"
 
 
 def _create_geopackage(path: Path) -> None:
@@ -95,7 +105,7 @@ def _create_geopackage(path: Path) -> None:
             pk_name="fid",
         )
         # fudgeo stamps the registration with the local time marked as UTC ('Z')
-        gpkg.connection.execute(f"UPDATE gpkg_contents SET last_change = {_LAST_CHANGE_DEFAULT}")
+        gpkg.connection.execute(f"UPDATE gpkg_contents SET last_change = {LAST_CHANGE_DEFAULT}")
         gpkg.connection.commit()
     finally:
         gpkg.connection.close()
@@ -673,7 +683,7 @@ CREATE TABLE gpkg_contents_v10 (
     data_type   TEXT     NOT NULL,
     identifier  TEXT UNIQUE,
     description TEXT              DEFAULT '',
-    last_change DATETIME NOT NULL DEFAULT ({_LAST_CHANGE_DEFAULT}),
+    last_change DATETIME NOT NULL DEFAULT ({LAST_CHANGE_DEFAULT}),
     min_x       DOUBLE,
     min_y       DOUBLE,
     max_x       DOUBLE,
@@ -686,7 +696,7 @@ INSERT INTO gpkg_contents_v10 (table_name, data_type, identifier, description, l
 SELECT table_name, data_type, identifier, description,
     coalesce(strftime('%Y-%m-%dT%H:%M:%fZ', CASE WHEN last_change GLOB '{_SECONDS_TWICE}'
         THEN substr(last_change, 1, 19) || substr(last_change, 23) ELSE last_change END),
-        {_LAST_CHANGE_DEFAULT}),
+        {LAST_CHANGE_DEFAULT}),
     min_x, min_y, max_x, max_y, srs_id
 FROM gpkg_contents;
 DROP TABLE gpkg_contents;
@@ -694,8 +704,31 @@ ALTER TABLE gpkg_contents_v10 RENAME TO gpkg_contents;
 PRAGMA user_version = {GPKG_USER_VERSION};
 """
 
+#: The feature tables of the store (each has a ``geom`` column and an integer ``fid`` key).
+FEATURE_TABLES = (
+    "divisions",
+    "names",
+    "signs",
+    "boundary_lines",
+    "markers",
+    "inspection_records",
+    "facilities",
+    "road_edges",
+    "coverage_zones",
+)
+
+#: Version 11: the spatial index of every feature table (the connection running it has the
+#: ``ST_*`` functions, :func:`geociv.store._gpkg_index.register_functions`), the non-spatial
+#: tables worth browsing registered as attributes, and ``last_change`` stamped on every write
+#: of a registered table (see :mod:`geociv.store._gpkg_contents`).
+_V11 = (
+    spatial_index_sql(FEATURE_TABLES)
+    + register_attributes_sql(ATTRIBUTE_TABLES)
+    + last_change_sql(FEATURE_TABLES + tuple(ATTRIBUTE_TABLES))
+)
+
 #: ``MIGRATIONS[i]`` is the SQL that brings a store from version ``i`` to ``i + 1``.
-MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10]
+MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11]
 
 #: Versions whose migration rebuilds a table that others point at: run with foreign keys off,
 #: and the tables named here checked before the migration commits.

@@ -4,6 +4,12 @@ Domain modules (``geociv.divisions``, ``geociv.auth``, …) reach data only thro
 so a PostGIS backend can be put behind the same API. Every write method takes ``actor`` (the
 user name, or ``"system"``) and records an :class:`~geociv.store.records.AuditEntry` in the same
 transaction as the write.
+
+Box filters: a ``bbox`` argument is (minx, miny, maxx, maxy) in EPSG:4490; a row is kept when
+the extent of its geometry meets the box (touching edges count); rows without a geometry or
+with an empty one are left out. The database answers with its spatial index (the R-tree of the
+GeoPackage, the GiST index on PostGIS), so the cost follows the rows in the box, not the
+store's size. A malformed box is a ``ValidationError`` on the ``bbox`` field.
 """
 
 from __future__ import annotations
@@ -49,6 +55,7 @@ from geociv.store.records import (
     User,
     ZoneSet,
 )
+from geociv.store.shared import Box
 
 
 class Store(ABC):
@@ -142,10 +149,12 @@ class Store(ABC):
         with_geometry: bool = True,
         limit: int | None = None,
         within: str | None = None,
+        bbox: Box | None = None,
     ) -> list[Division]:
         """Divisions filtered by parent code, level and name (``exact``/``prefix``/``contains``),
         ordered by code. ``within`` is a code prefix (``4117`` for everything under 411700):
-        the backend reads only the divisions under it, by index, whatever the store's size."""
+        the backend reads only the divisions under it, by index, whatever the store's size.
+        ``bbox`` keeps those whose polygon's extent meets the box (see the module notes)."""
 
     @abstractmethod
     def count_divisions(
@@ -231,8 +240,11 @@ class Store(ABC):
         name: str | None = None,
         include_retired: bool = False,
         with_geometry: bool = False,
+        bbox: Box | None = None,
     ) -> list[NameRecord]:
-        """Name records, optionally within a division (code prefix), a category, an exact name."""
+        """Name records, optionally within a division (code prefix), a category, an exact name,
+        whose geometry's extent meets ``bbox`` (see the module notes; names without a
+        geometry are then left out)."""
 
     @abstractmethod
     def add_former_name(self, former: FormerName, *, actor: str) -> None:
@@ -393,8 +405,10 @@ class Store(ABC):
         name_id: str | None = None,
         status: str | None = None,
         include_removed: bool = True,
+        bbox: Box | None = None,
     ) -> list[Sign]:
-        """Signs, optionally of one name record or status, ordered by sign id."""
+        """Signs, optionally of one name record or status, or in ``bbox`` (see the
+        module notes), ordered by sign id."""
 
     @abstractmethod
     def add_patrol(self, patrol: Patrol, *, actor: str) -> Patrol:
@@ -618,9 +632,10 @@ class Store(ABC):
         type: str | None = None,
         status: str | None = None,
         include_retired: bool = False,
+        bbox: Box | None = None,
     ) -> list[Facility]:
-        """Facilities, optionally of one type or status (retired ones only when asked for),
-        ordered by id."""
+        """Facilities, optionally of one type or status (retired ones only when asked for) or
+        in ``bbox`` (see the module notes), ordered by id."""
 
     @abstractmethod
     def add_coverage_run(self, run: CoverageRun, *, actor: str) -> CoverageRun:
@@ -652,8 +667,11 @@ class Store(ABC):
         """Stored road networks without their graphs, ordered by id."""
 
     @abstractmethod
-    def road_edges(self, network_id: str) -> list[tuple[BaseGeometry, float]]:
-        """The display lines of a network (EPSG:4490) with their lengths in metres."""
+    def road_edges(
+        self, network_id: str, *, bbox: Box | None = None
+    ) -> list[tuple[BaseGeometry, float]]:
+        """The display lines of a network (EPSG:4490) with their lengths in metres, those in
+        ``bbox`` only when given (see the module notes)."""
 
     @abstractmethod
     def add_population_raster(self, raster: PopulationRaster, *, actor: str) -> PopulationRaster:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -165,17 +165,75 @@ def placeholders(mark: str, n: int) -> str:
     return ", ".join([mark] * n)
 
 
+class Args(tuple):
+    """The several arguments of one condition of :func:`where_clause` (a box's four …)."""
+
+
 def where_clause(conditions: Iterable[tuple[str, Any]]) -> tuple[str, list[Any]]:
     """`` WHERE a AND b`` of the ``(sql, value)`` conditions whose value is not ``None``, and
-    those values (an empty clause when none is given).
+    those values (an empty clause when none is given); a value that is :class:`Args` gives
+    one argument per placeholder of its condition.
 
-    >>> where_clause([("kind = ?", "aoi"), ("status = ?", None)])
-    (' WHERE kind = ?', ['aoi'])
+    >>> where_clause([("kind = ?", "aoi"), ("status = ?", None), ("x > ? AND x < ?", Args((1, 2)))])
+    (' WHERE kind = ? AND x > ? AND x < ?', ['aoi', 1, 2])
     """
     given = [(sql, value) for sql, value in conditions if value is not None]
     if not given:
         return "", []
-    return " WHERE " + " AND ".join(sql for sql, _ in given), [v for _, v in given]
+    args: list[Any] = []
+    for _, value in given:
+        args.extend(value) if isinstance(value, Args) else args.append(value)
+    return " WHERE " + " AND ".join(sql for sql, _ in given), args
+
+
+#: (minx, miny, maxx, maxy) in EPSG:4490.
+Box = tuple[float, float, float, float]
+
+
+def checked_box(box: Iterable[float]) -> Box:
+    """``box`` as four floats (minx, miny, maxx, maxy) with min ≤ max, or a
+    :class:`~geociv.errors.ValidationError` naming the ``bbox`` field.
+
+    >>> checked_box([114, 32.8, "114.2", 33])
+    (114.0, 32.8, 114.2, 33.0)
+    """
+    try:
+        values = tuple(float(v) for v in box)
+    except (TypeError, ValueError):
+        values = ()
+    if len(values) != 4 or any(v != v or v in (float("inf"), float("-inf")) for v in values):
+        raise ValidationError(Problem("地图范围须为 4 个数：最小经度、最小纬度、最大经度、最大纬度",
+                                      field="bbox"))  # fmt: skip
+    if values[0] > values[2] or values[1] > values[3]:
+        raise ValidationError(Problem("地图范围的最小值大于最大值", field="bbox"))
+    return values  # type: ignore[return-value]
+
+
+def exact_extent(
+    extent: tuple[str, str, str, str], geom: str, mark: str, box: Box
+) -> tuple[str, Args]:
+    """The condition that the extent of ``geom`` meets ``box`` exactly, given the SQL
+    functions of the backend that read an extent's (minx, maxx, miny, maxy): what decides
+    after a spatial index, whose 32-bit boxes are rounded outwards, has found the candidates.
+
+    >>> exact_extent(("XMIN", "XMAX", "YMIN", "YMAX"), "g", "?", (1, 2, 3, 4))[1]
+    (3, 1, 4, 2)
+    """
+    minx, maxx, miny, maxy = (f"{f}({geom})" for f in extent)
+    sql = f"{minx} <= {mark} AND {maxx} >= {mark} AND {miny} <= {mark} AND {maxy} >= {mark}"
+    x0, y0, x1, y1 = box
+    return sql, Args((x1, x0, y1, y0))
+
+
+def box_condition(
+    bbox_sql: Callable[[str, Box], tuple[str, Args]], table: str, bbox: Iterable[float] | None
+) -> tuple[str, Args | None]:
+    """A :func:`where_clause` condition: ``table``'s rows whose geometry's extent meets
+    ``bbox``, by the backend's ``bbox_sql`` hook (the spatial index); none when ``bbox`` is
+    ``None``."""
+    if bbox is None:
+        return "", None
+    return bbox_sql(table, checked_box(bbox))
 
 
 def same_geometry(stored: BaseGeometry | None, given: BaseGeometry | None) -> bool:
@@ -210,12 +268,14 @@ def division_where(
     include_statistical: bool = True,
     within: str | None = None,
     mark: str,
+    extra: tuple[str, Args | None] = ("", None),
 ) -> tuple[str, list[Any]]:
     """The ``WHERE`` clause (empty without filters) and its arguments of
     :meth:`~geociv.store.base.Store.query_divisions`, with ``mark`` as the placeholder.
 
     ``within`` selects the codes that start with it as a range of the code index (codes are
-    digits, and ``:`` sorts right after ``9``).
+    digits, and ``:`` sorts right after ``9``); ``extra`` is one more condition with its
+    arguments (the box filter, :func:`box_condition`).
 
     >>> where, args = division_where(parent="411700", level=None, name="西平", match="prefix",
     ...                              include_statistical=False, mark="?")
@@ -239,6 +299,9 @@ def division_where(
         args.append(like_pattern(name, match))
     if not include_statistical:
         clauses.append("kind = 'statutory'")
+    if extra[1] is not None:
+        clauses.append(extra[0])
+        args += extra[1]
     return (" WHERE " + " AND ".join(clauses) if clauses else ""), args
 
 

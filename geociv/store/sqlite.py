@@ -20,6 +20,7 @@ from geociv.store._boundaries_sql import BoundariesSQL
 from geociv.store._cases_sql import CasesSQL
 from geociv.store._divisions_sql import DivisionReadsSQL
 from geociv.store._gazetteer_sql import GazetteerSQL
+from geociv.store._gpkg_index import bbox_filter, register_functions
 from geociv.store._inputs_sql import InputsSQL
 from geociv.store._inspections_sql import InspectionsSQL
 from geociv.store._logins_sql import LoginsSQL
@@ -85,7 +86,7 @@ class SQLiteStore(
     >>> import tempfile, pathlib
     >>> with SQLiteStore(pathlib.Path(tempfile.mkdtemp()) / "s.gpkg") as store:
     ...     store.schema_version
-    10
+    11
     """
 
     def __init__(self, path: str | Path, *, upgrade: bool = True) -> None:
@@ -110,6 +111,8 @@ class SQLiteStore(
 
     # -- connections -----------------------------------------------------------------------
     # -- what the SQL shared with PostGIS asks of the backend -------------------------------
+    _bbox_sql = staticmethod(bbox_filter)
+
     @staticmethod
     def _encode_geom(table: str, geometry: BaseGeometry | None) -> bytes | None:
         """The GeoPackage blob of ``geometry`` for ``table``'s geometry column."""
@@ -137,6 +140,7 @@ class SQLiteStore(
         if conn is None:
             conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
             conn.row_factory = sqlite3.Row
+            register_functions(conn)  # the R-tree triggers call them
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA foreign_keys = ON")
             self._local.conn = conn

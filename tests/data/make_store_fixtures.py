@@ -20,6 +20,7 @@ from pathlib import Path
 from shapely import MultiPolygon, Point, Polygon
 
 from geociv.store import _gpkg
+from geociv.store._gpkg_index import register_functions
 from geociv.store._sqlite_schema import ensure_geopackage, migrate
 
 HERE = Path(__file__).parent
@@ -31,6 +32,7 @@ def write(version: int) -> Path:
     out.unlink(missing_ok=True)
     ensure_geopackage(out)
     conn = sqlite3.connect(out, isolation_level=None)
+    register_functions(conn)  # from version 11 on, the spatial indexes' triggers call them
     migrate(conn, target=version)
     shape = MultiPolygon([Polygon([(113.9, 32.9), (114.1, 32.9), (114.1, 33.1), (113.9, 33.1)])])
     conn.execute("BEGIN")

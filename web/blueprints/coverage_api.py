@@ -592,11 +592,7 @@ EDGES_MAX = 60_000
 @role_required(*READERS)
 def network_edges(network_id: str) -> Response:
     """The lines of a stored network as GeoJSON, within ``?bbox=minlon,minlat,maxlon,maxlat``."""
-    edges = _inputs().network_edges(network_id)
-    bbox = bbox_arg("bbox")
-    if bbox is not None:
-        x0, y0, x1, y1 = bbox
-        edges = edges.cx[x0:x1, y0:y1]
+    edges = _inputs().network_edges(network_id, bbox_arg("bbox"))
     if len(edges) > EDGES_MAX:
         raise ValidationError(
             Problem(f"范围内路段过多（{len(edges):,} 条），请缩小范围", field="bbox"),
