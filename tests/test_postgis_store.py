@@ -210,7 +210,7 @@ def test_open_store_and_the_cli_select_postgis_by_url(pg_dsn, monkeypatch, tmp_p
     monkeypatch.chdir(tmp_path)  # the session key file goes to ./instance for a URL
     result = CliRunner().invoke(main, ["init"])
     assert result.exit_code == 0, result.output
-    assert "postgresql://" in result.output and "结构版本" in result.output
+    assert "数据库：postgresql://" in result.output and "结构版本" in result.output
 
 
 def _gdal_source(dsn: str) -> str:
@@ -307,3 +307,24 @@ def test_the_url_shown_in_messages_hides_the_password(pg_dsn) -> None:
     with_password = pg_dsn.replace("postgres@", "postgres:s3cret@")
     with PostgisStore(with_password) as store:  # the throw-away cluster trusts local users
         assert "s3cret" not in store.url and ":***@" in store.url
+
+
+@pytest.mark.slow
+def test_init_demo_through_the_cli_fills_a_postgis_database_once(pg_dsn, tmp_path) -> None:
+    """``geociv --store postgresql://… init --demo``: the whole demo (divisions, names,
+    boundary lines with sample markers and an inspection, facilities, zone sets, the demo
+    admin) on the server; a second run changes nothing."""
+    from click.testing import CliRunner
+
+    from geociv.cli import main
+
+    env = {"GEOCIV_INSTANCE": str(tmp_path)}
+    first = CliRunner().invoke(main, ["--store", pg_dsn, "init", "--demo"], env=env)
+    assert first.exit_code == 0, first.output
+    assert "区划代码 新增 3127" in first.output and "界线：新增 42" in first.output
+    again = CliRunner().invoke(main, ["--store", pg_dsn, "init", "--demo"], env=env)
+    assert again.exit_code == 0, again.output
+    assert "区划代码 新增 0" in again.output and "界线：新增 0、新版本 0" in again.output
+    with open_store(pg_dsn) as store:
+        assert len(store.query_boundary_lines()) == 42
+        assert store.get_user("demo")[0].role == "admin"  # (user, password hash)

@@ -12,7 +12,7 @@ import click
 
 from geociv.cli.common import Context, InputFile, OutputFile, local_admin, pass_ctx, reports_errors
 from geociv.labels import LEVEL_LABELS
-from geociv.store import LEVELS
+from geociv.store import LEVELS, is_server_url
 
 
 @click.command("backup")
@@ -86,7 +86,8 @@ def init(ctx: Context, demo: bool, demo_user: bool) -> None:
     if upgraded and upgraded < store.schema_version:
         click.echo(f"存储结构已从版本 {upgraded} 升级到 {store.schema_version}")
     session_key(ctx.settings, store, actor=local_actor())
-    click.echo(f"存储文件：{store.url}（结构版本 {store.schema_version}）")
+    where = "数据库" if is_server_url(store.url) else "存储文件"
+    click.echo(f"{where}：{store.url}（结构版本 {store.schema_version}）")
     if demo:
         result = load_demo(store, progress=sys.stderr.isatty())
         c, p, n = result.codes, result.polygons, result.names
