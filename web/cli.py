@@ -7,7 +7,10 @@ import errno
 import socket
 import sys
 
+from typing import Any
+
 import click
+from flask import Flask
 
 from geociv.cli.common import Context, pass_ctx, reports_errors
 
@@ -28,11 +31,19 @@ def _port_is_free(host: str, port: int) -> bool:
 @click.command()
 @click.option("--host", envvar="GEOCIV_HOST", default="127.0.0.1", show_default=True)
 @click.option("--port", envvar="GEOCIV_PORT", default=5000, show_default=True, type=int)
-@click.option("--threads", default=8, show_default=True, help="waitress 工作线程数")
+@click.option("--threads", default=8, show_default=True, help="waitress 工作线程数（每个进程）")
+@click.option(
+    "--workers",
+    envvar="GEOCIV_WORKERS",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="工作进程数（多核服务器上可设为核数，见 README）",
+)
 @click.option("--debug", is_flag=True, help="使用 Flask 开发服务器（自动重载，仅供开发）")
 @pass_ctx
 @reports_errors
-def serve(ctx: Context, host: str, port: int, threads: int, debug: bool) -> None:
+def serve(ctx: Context, host: str, port: int, threads: int, workers: int, debug: bool) -> None:
     """启动地图服务（默认使用生产级 WSGI 服务器 waitress）。"""
     from web import create_app
 
@@ -49,6 +60,15 @@ def serve(ctx: Context, host: str, port: int, threads: int, debug: bool) -> None
     if debug:
         app.run(host=host, port=port, debug=True)
         return
+    if workers > 1:
+        app.extensions["geociv_store"].close()  # each worker opens its own connection
+        sys.exit(_serve_workers(ctx.settings.store, host, port, threads, workers))
+    _serve_one(app, threads, host=host, port=port)
+
+
+def _serve_one(app: Flask, threads: int, **listen: Any) -> None:
+    """Serve ``app`` with waitress (``listen``: host and port, or ``sockets``), its caches
+    built in a thread meanwhile."""
     import threading
 
     import waitress
@@ -56,4 +76,20 @@ def serve(ctx: Context, host: str, port: int, threads: int, debug: bool) -> None
     from web.caching import warm_up
 
     threading.Thread(target=warm_up, args=(app,), name="geociv-warm-up", daemon=True).start()
-    waitress.serve(app, host=host, port=port, threads=threads, ident="geociv")
+    waitress.serve(app, threads=threads, ident="geociv", **listen)
+
+
+def _serve_workers(store: str, host: str, port: int, threads: int, workers: int) -> int:
+    """``workers`` processes on one socket (:mod:`web.workers`); the exit status."""
+    from web import create_app
+    from web.workers import Supervisor, listening_socket, tag_worker
+
+    sock = listening_socket(host, port)
+
+    def serve_child(number: int) -> None:
+        app = create_app({"GEOCIV_STORE": store})
+        tag_worker(app, number)
+        _serve_one(app, threads, sockets=[sock])
+
+    click.echo(f"{workers} 个工作进程，每个 {threads} 个线程", err=True)
+    return Supervisor(serve_child, workers, lambda line: click.echo(line, err=True)).run()
