@@ -6,7 +6,6 @@ from __future__ import annotations
 import errno
 import socket
 import sys
-
 from typing import Any
 
 import click

@@ -21,6 +21,7 @@ and the one that also runs on Windows) accepts ready sockets; the supervision ne
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import select
@@ -187,10 +188,8 @@ def _exit_quietly(signum: int, frame: object) -> None:
 
 
 def _signal(pid: int, signum: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signum)
-    except ProcessLookupError:
-        pass
 
 
 def _how_it_ended(status: int) -> str:
