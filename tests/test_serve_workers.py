@@ -160,3 +160,26 @@ def _state(pid: int) -> str:
         return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
     except FileNotFoundError:
         return "gone"
+
+
+def test_a_background_job_started_through_one_worker_is_followed_through_every_worker(
+    workers,
+) -> None:
+    planner = Client(workers.url, "planner1")
+    started = planner.post("/api/coverage/runs", json={"types": ["rental_station"],
+                                                       "aoi": {"division": "411702"}})  # fmt: skip
+    assert started.status_code == 202, started.text[:300]
+    job_id = started.json()["job_id"]
+    cookies = planner.http.cookies
+
+    def poll() -> requests.Response:
+        return requests.get(f"{workers.url}/api/coverage/jobs/{job_id}", cookies=cookies,
+                            headers={"Connection": "close"}, timeout=30)  # fmt: skip
+
+    wait_for(lambda: poll().json()["state"] == "done", "the job done", timeout=120)
+    seen = workers.from_every_worker(poll)
+    assert {a["state"] for a in seen.values()} == {"done"}  # type: ignore[index]
+    assert len({a["result"]["run_id"] for a in seen.values()}) == 1  # type: ignore[index]
+    unknown = requests.get(f"{workers.url}/api/coverage/jobs/0123456789ab", cookies=cookies,
+                           timeout=30)  # fmt: skip
+    assert unknown.status_code == 404

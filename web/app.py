@@ -73,6 +73,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     store = open_store(settings.store)
     app.config.from_mapping(
         GEOCIV_STORE=settings.store,
+        GEOCIV_INSTANCE=str(settings.instance_path),
         TIANDITU_KEY=settings.tianditu_key,
         JURISDICTION=settings.jurisdiction,
         SECRET_KEY=session_key(settings, store),
