@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.parse
 from collections.abc import Callable, Iterator
@@ -183,3 +184,46 @@ def test_a_background_job_started_through_one_worker_is_followed_through_every_w
     unknown = requests.get(f"{workers.url}/api/coverage/jobs/0123456789ab", cookies=cookies,
                            timeout=30)  # fmt: skip
     assert unknown.status_code == 404
+
+
+SLOW_APP = """
+import socket, sys, time
+from flask import Flask
+from web.workers import listening_socket, serve_until_stopped
+
+app = Flask("slow")
+
+@app.get("/slow")
+def slow():
+    time.sleep(1.5)
+    return "done " + "x" * 20_000_000  # more than the socket buffers hold: sent by the loop
+
+sock = listening_socket("127.0.0.1", int(sys.argv[1]))
+print("ready", flush=True)
+serve_until_stopped(app, sock, threads=2)
+print("stopped", flush=True)
+"""
+
+
+def test_a_stopping_worker_finishes_and_sends_the_answers_under_way(tmp_path: Path) -> None:
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-c", SLOW_APP, str(port)], cwd=ROOT,
+                            stdout=subprocess.PIPE, text=True)  # fmt: skip
+    assert proc.stdout.readline().strip() == "ready"
+    answers: list[requests.Response | Exception] = []
+
+    def ask() -> None:
+        try:
+            answers.append(requests.get(f"http://127.0.0.1:{port}/slow", timeout=30))
+        except requests.RequestException as exc:
+            answers.append(exc)
+
+    asking = threading.Thread(target=ask)
+    asking.start()
+    time.sleep(0.5)  # the request is being answered
+    proc.send_signal(signal.SIGTERM)
+    asking.join(30)
+    assert proc.wait(timeout=30) == 0 and proc.stdout.read().strip() == "stopped"
+    answer = answers[0]
+    assert isinstance(answer, requests.Response), answer
+    assert answer.status_code == 200 and answer.text == "done " + "x" * 20_000_000

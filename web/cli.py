@@ -6,7 +6,6 @@ from __future__ import annotations
 import errno
 import socket
 import sys
-from typing import Any
 
 import click
 from flask import Flask
@@ -65,30 +64,35 @@ def serve(ctx: Context, host: str, port: int, threads: int, workers: int, debug:
     _serve_one(app, threads, host=host, port=port)
 
 
-def _serve_one(app: Flask, threads: int, **listen: Any) -> None:
-    """Serve ``app`` with waitress (``listen``: host and port, or ``sockets``), its caches
-    built in a thread meanwhile."""
+def _warm_up_soon(app: Flask) -> None:
+    """Build the app's caches in a thread while it starts serving."""
     import threading
-
-    import waitress
 
     from web.caching import warm_up
 
     threading.Thread(target=warm_up, args=(app,), name="geociv-warm-up", daemon=True).start()
-    waitress.serve(app, threads=threads, ident="geociv", **listen)
+
+
+def _serve_one(app: Flask, threads: int, host: str, port: int) -> None:
+    """Serve ``app`` with waitress in this process."""
+    import waitress
+
+    _warm_up_soon(app)
+    waitress.serve(app, host=host, port=port, threads=threads, ident="geociv")
 
 
 def _serve_workers(store: str, host: str, port: int, threads: int, workers: int) -> int:
     """``workers`` processes on one socket (:mod:`web.workers`); the exit status."""
     from web import create_app
-    from web.workers import Supervisor, listening_socket, tag_worker
+    from web.workers import Supervisor, listening_socket, serve_until_stopped, tag_worker
 
     sock = listening_socket(host, port)
 
     def serve_child(number: int) -> None:
         app = create_app({"GEOCIV_STORE": store})
         tag_worker(app, number)
-        _serve_one(app, threads, sockets=[sock])
+        _warm_up_soon(app)
+        serve_until_stopped(app, sock, threads)
 
     click.echo(f"{workers} 个工作进程，每个 {threads} 个线程", err=True)
     return Supervisor(serve_child, workers, lambda line: click.echo(line, err=True)).run()

@@ -28,6 +28,7 @@ import select
 import signal
 import socket
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -42,8 +43,10 @@ WORKER_HEADER = "X-Geociv-Worker"
 QUICK_EXIT_S = 5.0
 #: So many quick exits in a row stop the service instead of restarting forever.
 MOST_QUICK_EXITS = 5
-#: How long stopping children may finish their requests before they are killed.
-STOP_GRACE_S = 15.0
+#: How long a stopping worker lets the requests under way finish.
+FINISH_S = 10.0
+#: How long the first process waits for stopping workers before it kills them.
+STOP_GRACE_S = FINISH_S + 5.0
 
 
 def listening_socket(host: str, port: int, backlog: int = 1024) -> socket.socket:
@@ -56,6 +59,33 @@ def listening_socket(host: str, port: int, backlog: int = 1024) -> socket.socket
     sock.setblocking(False)
     sock.set_inheritable(True)
     return sock
+
+
+def serve_until_stopped(app: Flask, sock: socket.socket, threads: int) -> None:
+    """Serve ``app`` on the shared ``sock`` until SIGTERM or SIGINT; then stop taking
+    connections (the other workers and the socket stay), let the requests under way finish and
+    be sent (up to :data:`FINISH_S`), and return."""
+    import waitress
+    from waitress import wasyncore
+
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    server = waitress.create_server(app, sockets=[sock], threads=threads, ident="geociv")
+    channels = server._map  # the listening socket and the connections (waitress's own map)
+    while not stop.is_set():
+        wasyncore.loop(timeout=0.5, map=channels, use_poll=True, count=1)
+    server.close()  # this worker's copy of the listening socket only
+    deadline = time.monotonic() + FINISH_S
+    while _answering(channels) and time.monotonic() < deadline:
+        wasyncore.loop(timeout=0.05, map=channels, use_poll=True, count=1)
+    server.task_dispatcher.shutdown(timeout=1)
+
+
+def _answering(channels: dict) -> bool:
+    """Whether a connection has a request in hand or an answer not yet sent."""
+    return any(getattr(c, "requests", None) or getattr(c, "total_outbufs_len", 0)
+               for c in list(channels.values()))  # fmt: skip
 
 
 def tag_worker(app: Flask, number: int) -> None:
@@ -74,8 +104,8 @@ class Supervisor:
     Parameters
     ----------
     serve
-        Run in each child with its number (1…N): build the app and serve ``sock`` until
-        SIGTERM/SIGINT. Returns when the child is done.
+        Run in each child with its number (1…N): build the app and serve until SIGTERM or
+        SIGINT (:func:`serve_until_stopped`). Returns when the child is done.
     workers
         How many children.
     say
@@ -155,7 +185,7 @@ class Supervisor:
             os.close(pipe[1])
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
             signal.signal(signal.SIGINT, signal.default_int_handler)
-            signal.signal(signal.SIGTERM, _exit_quietly)
+            signal.signal(signal.SIGTERM, _exit_quietly)  # until serve() takes SIGTERM itself
             self.serve(number)
             status = 0
         except (SystemExit, KeyboardInterrupt):
@@ -183,7 +213,7 @@ class Supervisor:
 
 
 def _exit_quietly(signum: int, frame: object) -> None:
-    """SIGTERM in a child: unwind (waitress finishes its requests and returns)."""
+    """SIGTERM in a child still building its app: unwind and exit."""
     raise SystemExit(0)
 
 
