@@ -17,6 +17,7 @@ import time
 import urllib.parse
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -51,14 +52,17 @@ class Workers:
         except requests.ConnectionError:
             return False
 
-    def from_every_worker(self, ask: Callable[[], requests.Response]) -> dict[str, object]:
-        """Repeat ``ask()`` until each worker answered; the last answer of each (JSON)."""
-        seen: dict[str, object] = {}
+    def from_every_worker(
+        self, ask: Callable[[], requests.Response], status: int = 200
+    ) -> dict[str, Any]:
+        """Repeat ``ask()`` until each worker answered ``status``; the last answer of each
+        (its JSON, or the response when it has no body)."""
+        seen: dict[str, Any] = {}
         deadline = time.monotonic() + 60
         while len(seen) < 2:
             answer = ask()
-            assert answer.status_code == 200, answer.text[:300]
-            seen[answer.headers[WORKER_HEADER]] = answer.json()
+            assert answer.status_code == status, answer.text[:300]
+            seen[answer.headers[WORKER_HEADER]] = answer.json() if answer.content else answer
             assert time.monotonic() < deadline, f"only workers {sorted(seen)} answered"
         return seen
 
@@ -121,7 +125,22 @@ def test_two_workers_answer_and_each_sees_a_write_made_through_the_other(workers
 
     checked = workers.from_every_worker(check)
     for report in checked.values():
-        assert "N2-DUPLICATE" in {f["rule"] for f in report["findings"]}  # type: ignore[index]
+        assert "N2-DUPLICATE" in {f["rule"] for f in report["findings"]}
+
+
+def test_every_worker_gives_the_same_etag_and_honours_it(workers) -> None:
+    tags: dict[str, str] = {}
+    while len(tags) < 2:
+        answer = workers.get("/api/divisions/411702")
+        tags[answer.headers[WORKER_HEADER]] = answer.headers["ETag"]
+    assert len(set(tags.values())) == 1
+    tag = tags["1"]
+
+    def again() -> requests.Response:
+        return requests.get(f"{workers.url}/api/divisions/411702", timeout=30,
+                            headers={"Connection": "close", "If-None-Match": tag})  # fmt: skip
+
+    workers.from_every_worker(again, status=304)
 
 
 def test_a_killed_worker_is_replaced_and_sigterm_stops_them_all(workers) -> None:
@@ -179,8 +198,8 @@ def test_a_background_job_started_through_one_worker_is_followed_through_every_w
 
     wait_for(lambda: poll().json()["state"] == "done", "the job done", timeout=120)
     seen = workers.from_every_worker(poll)
-    assert {a["state"] for a in seen.values()} == {"done"}  # type: ignore[index]
-    assert len({a["result"]["run_id"] for a in seen.values()}) == 1  # type: ignore[index]
+    assert {a["state"] for a in seen.values()} == {"done"}
+    assert len({a["result"]["run_id"] for a in seen.values()}) == 1
     unknown = requests.get(f"{workers.url}/api/coverage/jobs/0123456789ab", cookies=cookies,
                            timeout=30)  # fmt: skip
     assert unknown.status_code == 404
