@@ -246,3 +246,22 @@ def test_a_stopping_worker_finishes_and_sends_the_answers_under_way(tmp_path: Pa
     answer = answers[0]
     assert isinstance(answer, requests.Response), answer
     assert answer.status_code == 200 and answer.text == "done " + "x" * 20_000_000
+
+
+FAILING_WORKERS = """
+import os, sys
+from web.workers import Supervisor
+
+status = Supervisor(lambda number: os._exit(3), 2, lambda line: print(line, flush=True)).run()
+sys.exit(status)
+"""
+
+
+def test_workers_that_keep_dying_at_start_stop_the_service() -> None:
+    done = subprocess.run([sys.executable, "-c", FAILING_WORKERS], cwd=ROOT, timeout=120,
+                          capture_output=True, text=True)  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    lines = done.stdout.splitlines()
+    assert "意外退出（退出码 3），正在重新启动" in lines[0]
+    assert "连续 5 次启动后立即退出" in lines[-1] and "退出码 3），停止服务" in lines[-1]
+    assert "Traceback" not in done.stderr

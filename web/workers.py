@@ -123,8 +123,8 @@ class Supervisor:
         wake_r, wake_w = os.pipe()
         os.set_blocking(wake_w, False)
         signal.set_wakeup_fd(wake_w)
-        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGCHLD):
-            signal.signal(signum, lambda *_: None)  # the wake-up pipe says which arrived
+        before = {signum: signal.signal(signum, lambda *_: None)  # the pipe says which came
+                  for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGCHLD)}  # fmt: skip
         try:
             for number in range(1, self.workers + 1):
                 self._start(number, (wake_r, wake_w))
@@ -132,6 +132,8 @@ class Supervisor:
         finally:
             self._stop_all()
             signal.set_wakeup_fd(-1)
+            for signum, handler in before.items():
+                signal.signal(signum, handler)
             os.close(wake_r)
             os.close(wake_w)
         return status
@@ -151,8 +153,8 @@ class Supervisor:
                 else:
                     self.quick_exits = 0
                 if self.quick_exits >= MOST_QUICK_EXITS:
-                    self.say(f"错误：工作进程 {number} 连续 {self.quick_exits} 次启动后立即退出"
-                             f"（{how}），停止服务")  # fmt: skip
+                    self.say(f"错误：工作进程连续 {self.quick_exits} 次启动后立即退出（最后一次："
+                             f"工作进程 {number}，{how}），停止服务")  # fmt: skip
                     return 1
                 self.say(f"工作进程 {number}（pid {pid}）意外退出（{how}），正在重新启动")
                 time.sleep(min(0.2 * 2**self.quick_exits, 5.0) if self.quick_exits else 0)
