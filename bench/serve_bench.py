@@ -199,8 +199,10 @@ def _reads_report(figures: dict[tuple[int, int], list[float]], args: argparse.Na
     print(f"ratio 8 clients / 1 client on --workers {args.workers}: median "
           f"{statistics.median(many) / statistics.median(one):.2f}, best {max(many) / max(one):.2f}"
           " (target >= 1.7)")  # fmt: skip
-    print(f"--workers {args.workers} / --workers 1 at 8 clients (median): "
-          f"{statistics.median(many) / statistics.median(figures[(1, 8)]):.2f}")
+    print(
+        f"--workers {args.workers} / --workers 1 at 8 clients (median): "
+        f"{statistics.median(many) / statistics.median(figures[(1, 8)]):.2f}"
+    )
 
 
 # -- writers ----------------------------------------------------------------------------------
@@ -213,27 +215,43 @@ def _writer(session: Session, number: int, each: int, out: list) -> None:
     for i in range(each):
         serial = number * 1000 + i
         a, b = divmod(serial, len(_SYLLABLES))
-        text = "载" + _SYLLABLES[a // len(_SYLLABLES) % len(_SYLLABLES)] + \
-            _SYLLABLES[a % len(_SYLLABLES)] + _SYLLABLES[b] + "路"
+        text = (
+            "载"
+            + _SYLLABLES[a // len(_SYLLABLES) % len(_SYLLABLES)]
+            + _SYLLABLES[a % len(_SYLLABLES)]
+            + _SYLLABLES[b]
+            + "路"
+        )
         step = i % 3
         if step == 0 or not name_id:
-            body = {"name": text, "category": "road", "division_code": "411702",
-                    "accept": {"N2-SIMILAR": "bench", "N2-HOMOPHONE": "bench"}}
+            body = {
+                "name": text,
+                "category": "road",
+                "division_code": "411702",
+                "accept": {"N2-SIMILAR": "bench", "N2-HOMOPHONE": "bench"},
+            }
             kind, (status, content, took) = "name", session.call("POST", "/api/names", body)
             if status == 201:
                 name_id = json.loads(content)["record"]["id"]
                 out.append(("name", name_id, None))
         elif step == 1:
-            body = {"name_id": name_id, "sign_type": "road", "text": text, "lon": 114.02 + i / 1e4,
-                    "lat": 32.98 + number / 1e4}
+            body = {
+                "name_id": name_id,
+                "sign_type": "road",
+                "text": text,
+                "lon": 114.02 + i / 1e4,
+                "lat": 32.98 + number / 1e4,
+            }
             kind, (status, content, took) = "sign", session.call("POST", "/api/signs", body)
             if status == 201:
                 sign_id = json.loads(content)["id"]
                 out.append(("sign", sign_id, name_id))
         else:
             body = {"status": "damaged", "remarks": "bench"}
-            kind, (status, content, took) = "status", session.call(
-                "POST", f"/api/signs/{sign_id}/status", body)
+            kind, (status, content, took) = (
+                "status",
+                session.call("POST", f"/api/signs/{sign_id}/status", body),
+            )
         out.append((kind, status, took, content[:200] if status >= 500 or status == 0 else b""))
 
 
@@ -289,17 +307,23 @@ def _writers_report(url: str, results: list[list], took: float, args: argparse.N
     print(f"\n{args.writers} writers x {args.each} writes on the Henan-sized store, "
           f"--workers {args.workers}, cores {os.cpu_count()}, load average "
           f"{os.getloadavg()[0]:.2f}")  # fmt: skip
-    print(f"{len(calls)} requests in {took:.1f} s ({len(calls) / took:.1f}/s); "
-          f"p50 {statistics.median(times) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, "
-          f"max {times[-1] * 1000:.0f} ms (target p95 < 1000 ms)")
+    print(
+        f"{len(calls)} requests in {took:.1f} s ({len(calls) / took:.1f}/s); "
+        f"p50 {statistics.median(times) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, "
+        f"max {times[-1] * 1000:.0f} ms (target p95 < 1000 ms)"
+    )
     for kind in sorted({r[0] for r in calls}):
         mine = sorted(r[2] for r in calls if r[0] == kind)
-        print(f"  {kind:<7} p50 {statistics.median(mine) * 1000:5.0f} ms, p95 "
-              f"{statistics.quantiles(mine, n=20)[18] * 1000:5.0f} ms")
+        print(
+            f"  {kind:<7} p50 {statistics.median(mine) * 1000:5.0f} ms, p95 "
+            f"{statistics.quantiles(mine, n=20)[18] * 1000:5.0f} ms"
+        )
     print("answers: " + ", ".join(f"{k} {s}: {n}" for (k, s), n in sorted(statuses.items())))
-    print(f"timeouts/broken: {sum(n for (_, s), n in statuses.items() if s == 0)}; "
-          f"5xx: {sum(n for (_, s), n in statuses.items() if s >= 500)}; "
-          f"acknowledged writes missing afterwards: {len(missing)} of {len(made)}")
+    print(
+        f"timeouts/broken: {sum(n for (_, s), n in statuses.items() if s == 0)}; "
+        f"5xx: {sum(n for (_, s), n in statuses.items() if s >= 500)}; "
+        f"acknowledged writes missing afterwards: {len(missing)} of {len(made)}"
+    )
     for r in calls:
         if r[1] >= 500 or r[1] == 0:
             print("  e.g.", r[0], r[1], r[3][:200])
