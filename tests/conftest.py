@@ -54,6 +54,8 @@ SLOW_MODULES = {
     "test_route_sweep",
     "test_hostile_uploads",
     "test_coverage_batch",
+    "test_serve_workers",
+    "test_writers_under_load",
 }
 
 

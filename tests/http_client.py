@@ -35,6 +35,13 @@ class Client:
         assert done.status_code == 200 and "退出" in done.text, done.text[:300]
         self.csrf = _META.search(done.text).group(1)
 
+    def twin(self) -> Client:
+        """Another connection pool in the same logged-in session (no second log-in)."""
+        twin = object.__new__(Client)
+        twin.base, twin.csrf, twin.http = self.base, self.csrf, requests.Session()
+        twin.http.cookies.update(self.http.cookies)
+        return twin
+
     def post(self, path: str, **kwargs) -> requests.Response:
         headers = {"X-CSRFToken": self.csrf, "Accept": "application/json"}
         return self.http.post(f"{self.base}{path}", headers=headers, timeout=120, **kwargs)

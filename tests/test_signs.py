@@ -209,3 +209,50 @@ def test_pinyin_difference_says_what_differs() -> None:
     assert pinyin_difference("Xī’ān Lù", "Xī'ān Lù") == "仅隔音符号写法不同"
     assert pinyin_difference("RénmínLù", "Rénmín Lù") == "分词连写不同"
     assert pinyin_difference("Rénmín Jiē", "Rénmín Lù") == "拼写不同"
+
+
+def test_the_findings_of_one_sign_read_that_sign_only(
+    demo_store: Store, signs: Signs, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Registering or showing a sign costs one sign, not every sign of the store (issue 11)."""
+    shown = _village_sign(signs, text="任張樓村")  # traditional characters: a finding
+    others = [_village_sign(signs) for _ in range(3)]
+    signs.set_status(others[0].sign_id, "removed", actor=OFFICER)
+    whole = signs.findings()
+    asked: list[str | None] = []
+    for method in ("query_signs", "patrols"):
+        real = getattr(demo_store, method)
+
+        def counted(*a, _real=real, _method=method, **k):  # type: ignore[no-untyped-def]
+            asked.append(_method)
+            return _real(*a, **k)
+
+        monkeypatch.setattr(demo_store, method, counted)
+    mine = signs.findings(sign_id=shown.sign_id)
+    assert mine == [f for f in whole if f.related[0] == shown.sign_id]
+    assert "N8-SIGN-TEXT" in {f.rule_id for f in mine}
+    assert signs.findings(sign_id=others[0].sign_id) == []  # removed: no findings
+    assert signs.findings(sign_id="S999999") == []
+    assert "query_signs" not in asked
+
+
+def test_the_sign_api_answers_with_the_findings_of_that_sign_only(
+    app, client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.conftest import login
+
+    login(client, OFFICER)
+    body = {"name_id": VILLAGE, "sign_type": "village", "text": "任張樓村", "lon": 113.93,
+            "lat": 32.87}  # fmt: skip
+    assert client.post("/api/signs", json=body).status_code == 201
+    store = app.extensions["geociv_store"]
+    listed: list[int] = []
+    real = store.query_signs
+    monkeypatch.setattr(store, "query_signs", lambda *a, **k: listed.append(1) or real(*a, **k))
+    made = client.post("/api/signs", json=body)
+    assert made.status_code == 201
+    rules = {f["rule"] for f in made.get_json()["properties"]["findings"]}
+    assert "N8-SIGN-TEXT" in rules
+    shown = client.get(f"/api/signs/{made.get_json()['id']}")
+    assert shown.status_code == 200 and shown.get_json()["properties"]["findings"]
+    assert listed == []

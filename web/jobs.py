@@ -22,9 +22,12 @@ from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from geociv.errors import BusyError, GeocivError, ValidationError
+
+if TYPE_CHECKING:
+    from web.job_board import JobBoard
 
 __all__ = ["Job", "Jobs"]
 
@@ -82,10 +85,23 @@ class Job:
 
 
 class Jobs:
-    """A small pool of worker threads running :class:`Job` s, keeping the latest ``keep``."""
+    """A small pool of worker threads running :class:`Job` s, keeping the latest ``keep``.
+
+    With a ``board`` (:class:`web.job_board.JobBoard`), each job's state is also posted there
+    for the other ``geociv serve`` workers, and :meth:`get` finds their jobs. The limits
+    (``max_waiting``, ``per_owner``) count the jobs of this process.
+    """
+
+    #: Progress is posted to the board at most this often (seconds).
+    POST_EVERY_S = 0.5
 
     def __init__(
-        self, workers: int = 2, keep: int = 200, max_waiting: int = 8, per_owner: int = 3
+        self,
+        workers: int = 2,
+        keep: int = 200,
+        max_waiting: int = 8,
+        per_owner: int = 3,
+        board: JobBoard | None = None,
     ) -> None:
         self._max_waiting = max_waiting
         self._per_owner = per_owner
@@ -94,6 +110,7 @@ class Jobs:
         self._lock = threading.Lock()
         self._done: dict[str, threading.Event] = {}
         self._keep = keep
+        self._board = board
 
     def submit(self, kind: str, work: Work, *, owner: str = "") -> Job:
         """Start ``work(progress)`` in the background and return its job at once.
@@ -118,15 +135,24 @@ class Jobs:
             while len(self._jobs) > self._keep:
                 old, _ = self._jobs.popitem(last=False)
                 self._done.pop(old, None)
+        if self._board is not None:
+            self._board.forget_old()
+            self._board.publish(job)
         self._pool.submit(self._run, job, work)
         return job
 
     def _run(self, job: Job, work: Work) -> None:
+        posted = [0.0]
+
         def progress(fraction: float, message: str) -> None:
             job.progress = max(job.progress, min(float(fraction), 0.99))
             job.message = message
+            if time.monotonic() - posted[0] >= self.POST_EVERY_S:
+                posted[0] = time.monotonic()
+                self._post(job)
 
         job.state, job.message = "running", "开始计算"
+        self._post(job)
         try:
             job.result = work(progress)
             job.state, job.progress, job.message = "done", 1.0, "完成"
@@ -142,14 +168,23 @@ class Jobs:
             job.state, job.message = "failed", "计算出错"
         finally:
             job.finished = time.time()
+            self._post(job)
             event = self._done.get(job.job_id)
             if event is not None:
                 event.set()
 
+    def _post(self, job: Job) -> None:
+        if self._board is not None:
+            self._board.publish(job)
+
     def get(self, job_id: str) -> Job | None:
-        """The job, or ``None`` when unknown (or long forgotten)."""
+        """The job (of this process, else as another worker posted it on the board), or
+        ``None`` when unknown (or long forgotten)."""
         with self._lock:
-            return self._jobs.get(job_id)
+            found = self._jobs.get(job_id)
+        if found is None and self._board is not None:
+            return self._board.read(job_id)
+        return found
 
     def wait(self, job_id: str, timeout: float | None = None) -> Job:
         """Block until the job ends (for scripts and tests) and return it."""

@@ -202,6 +202,12 @@ def traditional_characters() -> dict[str, str]:
     }
 
 
+@lru_cache(maxsize=1)
+def to_simplified() -> dict[int, str]:
+    """:func:`traditional_characters` as a ``str.translate`` table (built once)."""
+    return str.maketrans(traditional_characters())
+
+
 def read_list(path: Path) -> list[str]:
     """Terms of a list file: one per line, ``#`` comments and blank lines skipped."""
     terms = []
@@ -308,7 +314,7 @@ class NameValidator:
             if words
         }
         self._traditional = traditional_characters()
-        self._to_simplified = str.maketrans(self._traditional)
+        self._to_simplified = to_simplified()
 
     # -- public ----------------------------------------------------------------------------
     def validate(self, candidate: Candidate) -> list[Finding]:

@@ -41,7 +41,7 @@ from geociv.crs import in_china
 from geociv.errors import NotFoundError, Problem, ValidationError
 from geociv.fields import check_day, choose, day_asked
 from geociv.gazetteer.names import Gazetteer
-from geociv.gazetteer.rules import RULES, Finding, traditional_characters
+from geociv.gazetteer.rules import RULES, Finding, to_simplified
 from geociv.labels import PATROL_CONDITION_LABELS, SIGN_STATUS_LABELS, SIGN_TYPE_LABELS
 from geociv.store import (
     PATROL_CONDITIONS,
@@ -362,9 +362,14 @@ class Signs:
 
     # -- rule 8 ----------------------------------------------------------------------------
     def findings(
-        self, today: str | date | None = None, patrol_days: int = PATROL_DAYS
+        self,
+        today: str | date | None = None,
+        patrol_days: int = PATROL_DAYS,
+        *,
+        sign_id: str | None = None,
     ) -> list[Finding]:
-        """Findings on every sign not removed, ordered by sign id.
+        """Findings on every sign not removed (or on the sign ``sign_id`` only), ordered by
+        sign id.
 
         Each finding's message names the sign and its name record; ``related`` is
         ``(sign_id, name_id)``.
@@ -375,17 +380,20 @@ class Signs:
             The day to measure patrol gaps to (default today).
         patrol_days
             Longest accepted gap since the last patrol, in days.
+        sign_id
+            Look at this sign only (the cost of one sign, not of all of them).
         """
         if patrol_days < 0:
             raise ValidationError(Problem("巡检周期不能为负", field="patrol_days"))
         end = day_asked(today)
+        signs, patrols = self._signs_and_patrols(sign_id)
         last: dict[str, str] = {}
-        for p in self.store.patrols():
+        for p in patrols:
             if p.patrolled_on > last.get(p.sign_id, ""):
                 last[p.sign_id] = p.patrolled_on
         records: dict[str, NameRecord | None] = {}
         out: list[Finding] = []
-        for sign in self.store.query_signs(include_removed=False):
+        for sign in signs:
             if sign.name_id not in records:
                 records[sign.name_id] = self.store.get_name(sign.name_id)
             record = records[sign.name_id]
@@ -423,6 +431,15 @@ class Signs:
         return out
 
     # -- helpers ---------------------------------------------------------------------------
+    def _signs_and_patrols(self, sign_id: str | None) -> tuple[list[Sign], list[Patrol]]:
+        """The signs not removed and their patrols: all, or those of ``sign_id``."""
+        if sign_id is None:
+            return self.store.query_signs(include_removed=False), self.store.patrols()
+        sign = self.store.get_sign(sign_id)
+        if sign is None or sign.status == "removed":
+            return [], []
+        return [sign], self.store.patrols(sign_id)
+
     def _text_problem(self, sign: Sign, record: NameRecord) -> str | None:
         shown, standard = _compact(sign.text), _compact(record.name)
         if shown == standard:
@@ -434,8 +451,7 @@ class Signs:
         if former:
             until = f"（至 {former[-1].valid_to}）" if former[-1].valid_to else ""
             return f"{base}：标志仍为曾用名{until}"
-        trad = traditional_characters()
-        if shown.translate(str.maketrans(trad)) == standard:
+        if shown.translate(to_simplified()) == standard:
             return f"{base}：标志使用了繁体字"
         return base
 

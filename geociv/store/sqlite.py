@@ -27,6 +27,7 @@ from geociv.store._logins_sql import LoginsSQL
 from geociv.store._points_sql import PointsSQL
 from geociv.store._rows import from_row
 from geociv.store._sqlite_ids import first_free_serial, new_id
+from geociv.store._sqlite_lock import WriterTurn
 from geociv.store._sqlite_schema import (
     SCHEMA_VERSION,
     STORAGE_SRS_ID,
@@ -52,6 +53,9 @@ from geociv.uploads.guard import protect
 
 if TYPE_CHECKING:
     from shapely.geometry.base import BaseGeometry
+
+#: Longest wait for the write lock (this process's writers, then SQLite's busy timeout).
+WRITE_WAIT_S = 30.0
 
 _USER_COLUMNS = (
     "username, role, division_code, display_name, active, created_at, last_login_at, "
@@ -93,6 +97,7 @@ class SQLiteStore(
         self.path = Path(path)
         self.url = str(self.path)
         self._local = threading.local()
+        self._turn = WriterTurn(self.path, WRITE_WAIT_S)
         try:
             ensure_geopackage(self.path)
             conn = self._conn()
@@ -138,7 +143,7 @@ class SQLiteStore(
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+            conn = sqlite3.connect(self.path, isolation_level=None, timeout=WRITE_WAIT_S)
             conn.row_factory = sqlite3.Row
             register_functions(conn)  # the R-tree triggers call them
             conn.execute("PRAGMA journal_mode = WAL")
@@ -166,18 +171,36 @@ class SQLiteStore(
                 self._local.depth = depth
             conn.execute(f"RELEASE {savepoint}")
             return
-        conn.execute("BEGIN IMMEDIATE")
-        self._local.depth = 1
-        # Audit entries up to here are committed; this transaction's own come after them.
-        self._local.committed = conn.execute("SELECT max(id) FROM audit_log").fetchone()[0] or 0
+        self._begin(conn)
         try:
-            yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            finally:
+                self._local.depth = 0
+            conn.execute("COMMIT")
         finally:
+            self._turn.give()
+
+    def _begin(self, conn: sqlite3.Connection) -> None:
+        """Take the write turn (:mod:`geociv.store._sqlite_lock`), then SQLite's write lock
+        (``BEGIN IMMEDIATE``); both are held when this returns."""
+        self._turn.take()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            self._local.depth = 1
+            # Audit entries up to here are committed; this transaction's own come after them.
+            self._local.committed = (
+                conn.execute("SELECT max(id) FROM audit_log").fetchone()[0] or 0
+            )
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
             self._local.depth = 0
-        conn.execute("COMMIT")
+            self._turn.give()
+            raise
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -198,6 +221,7 @@ class SQLiteStore(
         if conn is not None:
             conn.close()
             self._local.conn = None
+        self._turn.close()
 
     @property
     def schema_version(self) -> int:

@@ -308,7 +308,7 @@ def get_sign_json(sign_id: str) -> Response:
     """One sign as a GeoJSON Feature with its findings and patrols."""
     sign = get_sign(sign_id)
     svc = signs()
-    mine = findings_by_sign(svc.findings()).get(sign.sign_id, [])
+    mine = svc.findings(sign_id=sign.sign_id)
     feature = sign_feature(sign, mine, svc.patrols(sign.sign_id))
     return Response(json.dumps(feature, ensure_ascii=False), mimetype="application/geo+json")
 
@@ -318,7 +318,7 @@ def get_sign_json(sign_id: str) -> Response:
 def add_sign() -> Response:
     """Register a sign (JSON: name_id, sign_type, text, pinyin, lon, lat, …)."""
     sign = register_sign(_body())
-    mine = findings_by_sign(signs().findings()).get(sign.sign_id, [])
+    mine = signs().findings(sign_id=sign.sign_id)
     return jsonify(sign_feature(sign, mine)), 201  # type: ignore[return-value]
 
 

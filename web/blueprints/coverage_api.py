@@ -37,6 +37,7 @@ from web._uploads import received, received_for_later
 from web.coverage_export import FACILITY_COLORS
 from web.handlers.coverage import CRS_CHOICES, READERS
 from web.handlers.files import download
+from web.job_board import JobBoard
 from web.jobs import Jobs
 from web.params import bbox_arg
 from web.words import labelled
@@ -62,6 +63,7 @@ def jobs() -> Jobs:
             workers=2,
             max_waiting=int(cfg.get("JOBS_MAX_WAITING", 8)),
             per_owner=int(cfg.get("JOBS_PER_USER", 3)),
+            board=JobBoard(Path(cfg["GEOCIV_INSTANCE"]) / "jobs"),
         )
     return ext["geociv_jobs"]
 

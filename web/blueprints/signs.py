@@ -202,7 +202,7 @@ def new() -> Any:
             flash_problems(exc)
             status = 400
         else:
-            found = findings_by_sign(signs().findings()).get(sign.sign_id, [])
+            found = signs().findings(sign_id=sign.sign_id)
             flash(f"已登记地名标志 {sign.sign_id}（{sign.text}）", "info")
             for f in found:
                 if f.rule_id != "N8-SIGN-PATROL":
@@ -230,7 +230,7 @@ def _patrol_map(sign: Sign, found: list[Finding]) -> dict[str, Any]:
 def _render_sign(sign_id: str, status: int = 200) -> Any:
     svc = signs()
     sign = get_sign(sign_id)
-    found = findings_by_sign(svc.findings()).get(sign.sign_id, [])
+    found = svc.findings(sign_id=sign.sign_id)
     return render_template(
         "signs_sign.html",
         sign=sign,
