@@ -83,6 +83,8 @@ POSTGIS_SUITES = {
     "test_route_sweep",
     "test_hostile_uploads",
     "test_fuzz_api",
+    "test_serve_workers",
+    "test_writers_under_load",
 }
 
 

@@ -37,7 +37,8 @@ class Workers:
         with open(self.log, "wb") as log:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "geociv", "serve", "--port", str(self.port)],
-                env={**os.environ, "GEOCIV_STORE": str(store), "GEOCIV_WORKERS": str(workers)},
+                env={**os.environ, "GEOCIV_STORE": str(store), "GEOCIV_WORKERS": str(workers),
+                     "GEOCIV_INSTANCE": str(folder)},
                 stdout=subprocess.DEVNULL, stderr=log, cwd=ROOT,
             )  # fmt: skip
         wait_for(lambda: self.children() == workers and self.answers(), "workers started")

@@ -29,10 +29,12 @@ PER_TOWNSHIP = 100
 
 
 @pytest.fixture(scope="module")
-def large_template(demo_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo store plus tens of thousands of generated villages with name records."""
-    path = tmp_path_factory.mktemp("large") / "large.gpkg"
-    shutil.copy(demo_template, path)
+def large_template(
+    demo_template, store_maker, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """The demo store plus tens of thousands of generated villages with name records (of the
+    backend under test)."""
+    path = store_maker.copy(demo_template, tmp_path_factory.mktemp("large"), "large")
     store = open_store(path)
     townships = [
         t for t in store.query_divisions(level="township", with_geometry=False)

@@ -10,7 +10,6 @@ one contested name, and every acknowledged write is in the store afterwards.
 
 from __future__ import annotations
 
-import shutil
 import threading
 from collections import Counter
 from pathlib import Path
@@ -61,10 +60,10 @@ def _writer(client: Client, n: int, out: list) -> None:
 
 def test_sixty_writers_at_once_all_answered_and_every_acknowledged_write_kept(
     large_template: Path,  # noqa: F811
+    store_maker,
     tmp_path: Path,
 ) -> None:
-    path = tmp_path / "large.gpkg"
-    shutil.copy(large_template, path)
+    path = store_maker.copy(large_template, tmp_path, "large")
     server = Workers(path, tmp_path)
     try:
         officer = Client(server.url, "officer1")
