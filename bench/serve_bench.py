@@ -41,7 +41,7 @@ from collections import Counter
 from pathlib import Path
 
 from _shared import shared_data  # bench/ is on sys.path when run as a script
-from store_bench import _SYLLABLES, CODE_LISTS, PASSWORD, build, gpkg_store
+from store_bench import _SYLLABLES, CODE_LISTS, PASSWORD, build
 
 from geociv.auth import Users
 from geociv.store import open_store
@@ -167,7 +167,7 @@ def reads(args: argparse.Namespace) -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        store = gpkg_store(folder, "demo")
+        store = open_store(folder / "demo.gpkg")
         load_demo(store)
         Users(store).add("officer1", PASSWORD, role="officer", division_code="411702",
                          actor="bench")  # fmt: skip
@@ -261,7 +261,7 @@ def henan_store(folder: Path, shared: Path, writers: int, keep: str | None) -> s
     if keep and Path(keep).exists():
         shutil.copy(keep, folder / "henan.gpkg")
         return str(folder / "henan.gpkg")
-    url = build(gpkg_store, folder, "henan", shared)
+    url = build(folder, "henan", shared)
     with open_store(url) as store:
         users = Users(store)
         for n in range(1, writers + 1):

@@ -214,11 +214,14 @@ def run(
     by_backend: dict[str, Results] = {}
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        urls = {"demo": build(folder, "demo", None), "Henan": build(folder, "henan", shared)}
+        gpkg = {"demo": build(folder, "demo", None), "Henan": build(folder, "henan", shared)}
+        stores = {"gpkg": gpkg}
+        if "postgis" in backends:  # copied before any measurement writes to the GeoPackages
+            stores["postgis"] = {size: to_postgis(url, servers, size) for size, url in gpkg.items()}
         for backend in backends:
-            if backend == "postgis":
-                urls = {size: to_postgis(url, servers, size) for size, url in urls.items()}
-            by_backend[backend] = {size: measure(url, rounds) for size, url in urls.items()}
+            by_backend[backend] = {
+                size: measure(url, rounds) for size, url in stores[backend].items()
+            }
     return by_backend
 
 
