@@ -6,11 +6,14 @@ from __future__ import annotations
 import errno
 import socket
 import sys
+from typing import TYPE_CHECKING
 
 import click
-from flask import Flask
 
 from geociv.cli.common import Context, pass_ctx, reports_errors
+
+if TYPE_CHECKING:  # `geociv --help` must not import the web stack
+    from flask import Flask
 
 
 def _port_is_free(host: str, port: int) -> bool:
