@@ -102,3 +102,18 @@ def add_inspector(store: Store, username: str, division_code: str, role: str = "
     return Users(store).add(
         username, PASSWORD, role=role, division_code=division_code, actor="pytest"
     )
+
+
+def markers_read(store: Store, monkeypatch) -> list[str]:
+    """The ids of the markers ``store.query_markers`` hands out from now on (the real method,
+    wrapped to note what it returns): what a request read of the register."""
+    seen: list[str] = []
+    real = store.query_markers
+
+    def counting(*args, **kwargs):
+        found = real(*args, **kwargs)
+        seen.extend(m.marker_id for m in found)
+        return found
+
+    monkeypatch.setattr(store, "query_markers", counting)
+    return seen

@@ -18,12 +18,12 @@ import pytest
 import shapely.affinity
 
 from geociv.boundaries.inspections import Inspections
-from geociv.boundaries.markers import distance_m
+from geociv.boundaries.markers import Markers, distance_m
 from geociv.boundaries.registry import BoundaryLines
 from geociv.boundaries.rounds import Rounds
 from geociv.store import Store
 from tests.boundary_field import Q1, prepare_field
-from tests.boundary_setup import LINE, moved, point_on
+from tests.boundary_setup import LINE, REFERENCES, markers_read, moved, point_on
 from tests.conftest import login
 from tests.sample_files import png_bytes
 
@@ -555,3 +555,16 @@ def test_inspectors_plan_a_line_with_teams_and_others_cannot(client, field) -> N
     )
     assert len(Rounds(store).plans(plan.round_no, line_id=line.line_id)) == 1
     assert "error" in again.get_data(as_text=True)
+
+
+def test_the_check_page_reads_only_the_markers_of_the_planned_lines(client, field,
+                                                                     monkeypatch) -> None:
+    store, _plan, markers = field
+    other = BoundaryLines(store).get("411725-411726")  # in no plan
+    Markers(store).register("001Q", point_on(other, 0.5), line=other.line_id, actor="t",
+                            references=REFERENCES)  # fmt: skip
+    login(client, "inspector1")
+    seen = markers_read(store, monkeypatch)
+    page = client.get("/boundaries/check").get_data(as_text=True)
+    assert sorted(seen) == sorted(markers) and f"{LINE}-001Q" in page
+    assert f"{other.line_id}-001Q" not in page
