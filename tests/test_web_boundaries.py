@@ -557,8 +557,9 @@ def test_inspectors_plan_a_line_with_teams_and_others_cannot(client, field) -> N
     assert "error" in again.get_data(as_text=True)
 
 
-def test_the_check_page_reads_only_the_markers_of_the_planned_lines(client, field,
-                                                                     monkeypatch) -> None:
+def test_the_check_page_reads_only_the_markers_of_the_planned_lines(
+    client, field, monkeypatch
+) -> None:
     store, _plan, markers = field
     other = BoundaryLines(store).get("411725-411726")  # in no plan
     Markers(store).register("001Q", point_on(other, 0.5), line=other.line_id, actor="t",
