@@ -16,6 +16,7 @@ from pathlib import Path
 import pyogrio
 import pytest
 import shapely.affinity
+import shapely.geometry
 
 from geociv.boundaries.inspections import Inspections
 from geociv.boundaries.markers import Markers, distance_m
@@ -260,6 +261,32 @@ def test_marker_import_through_the_api_is_all_or_nothing(client, field) -> None:
     ]
     assert markers["features"][0]["properties"]["latest_check"] is None
     assert client.post("/api/boundaries/markers/import", data={}).status_code == 400
+
+
+def test_lines_and_markers_api_cut_by_the_map_box(client, field) -> None:
+    """``bbox`` keeps the lines and markers whose extent meets the map's box, as the unfiltered
+    answer cut in Python would (the store's spatial index answers)."""
+    _store, _plan, markers = field
+    login(client, "planner1")
+    q1 = markers[Q1].location
+    box = (q1.x - 0.01, q1.y - 0.01, q1.x + 0.01, q1.y + 0.01)
+    query = "bbox=" + ",".join(f"{v:.6f}" for v in box)
+    every = client.get("/api/boundaries/lines?parent=411700").get_json()["features"]
+    meets = [f["properties"]["line_id"] for f in every
+             if shapely.box(*shapely.geometry.shape(f["geometry"]).bounds).intersects(
+                 shapely.box(*box))]  # fmt: skip
+    found = client.get(f"/api/boundaries/lines?parent=411700&{query}").get_json()["features"]
+    assert [f["properties"]["line_id"] for f in found] == meets and LINE in meets
+    assert len(meets) < len(every)
+    body = client.get(f"/api/boundaries/markers?{query}").get_json()
+    assert [f["properties"]["marker_id"] for f in body["features"]] == [Q1]
+    far = client.get("/api/boundaries/markers?bbox=120,40,121,41").get_json()
+    assert far["features"] == []
+    bad = client.get("/api/boundaries/lines?parent=41A700&bbox=114,33,113,34")
+    assert bad.status_code == 400
+    assert {p["field"] for p in bad.get_json()["problems"]} == {"parent", "bbox"}
+    bad = client.get("/api/boundaries/markers?bbox=114,33")
+    assert bad.status_code == 400 and bad.get_json()["problems"][0]["field"] == "bbox"
 
 
 # -- pages --------------------------------------------------------------------------------------

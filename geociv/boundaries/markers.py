@@ -344,9 +344,11 @@ class Markers:
         line_ids: Iterable[str] | None = None,
         include_retired: bool = False,
         sample: bool | None = None,
+        bbox: Sequence[float] | None = None,
     ) -> list[Marker]:
         """Markers of a line, of any of ``line_ids``, or of every line with a side inside
-        ``parent`` (the store reads only those lines' markers, by index)."""
+        ``parent`` (the store reads only those lines' markers, by index); those in ``bbox``
+        (minx, miny, maxx, maxy, by the store's spatial index)."""
         if line_ids is not None:
             line_ids = set(line_ids)
         if parent is not None:
@@ -359,8 +361,9 @@ class Markers:
             }
             line_ids = of_parent if line_ids is None else line_ids & of_parent
         return self.store.query_markers(
-            line_id=line_id, line_ids=line_ids, include_retired=include_retired, sample=sample
-        )
+            line_id=line_id, line_ids=line_ids, include_retired=include_retired, sample=sample,
+            bbox=bbox,
+        )  # fmt: skip
 
     def frame(self, **filters: Any) -> gpd.GeoDataFrame:
         """:meth:`query` as a GeoDataFrame in EPSG:4490 (one row per marker; columns
