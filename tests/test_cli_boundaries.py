@@ -10,13 +10,14 @@ from pathlib import Path
 
 import pyogrio
 from click.testing import CliRunner
+from shapely import MultiPolygon, box
 
 from geociv.auth import local_actor
 from geociv.boundaries.inspections import Inspections
 from geociv.boundaries.registry import BoundaryLines
 from geociv.cli import main
 from geociv.divisions import Divisions, division_record
-from geociv.store import open_store
+from geociv.store import Division, open_store
 from tests.boundary_field import Q1, prepare_field
 from tests.boundary_setup import LINE, NEIGHBOUR_CITIES, moved, point_on
 from tests.conftest import PASSWORD, ROOT
@@ -75,6 +76,33 @@ def test_derive_lines_with_the_neighbours_list_and_check_topology(demo_path: Pat
     store.close()
     unknown = run(demo_path, "boundaries", "derive", "--parent", "410100")
     assert unknown.exit_code == 1 and "未找到区划代码 410100" in unknown.output
+
+
+def test_derive_reads_only_the_counties_near_the_jurisdiction(demo_path: Path, monkeypatch) -> None:
+    """The neighbours are found by the store's spatial index around the jurisdiction: a county
+    far away is never read (the whole country's counties would be, otherwise)."""
+    _neighbours(demo_path)
+    store = open_store(demo_path)
+    store.upsert_divisions(
+        [division_record("230000", "黑龙江省"), division_record("230100", "哈尔滨市"),
+         Division("230102", "道里区", "county", "230100", area_km2=1.0,
+                  geometry=MultiPolygon([box(126.5, 45.7, 126.6, 45.8)]))],
+        actor="t",
+    )  # fmt: skip
+    read: list[str] = []
+    real = type(store).query_divisions
+
+    def counting(self, *args, **kwargs):
+        found = real(self, *args, **kwargs)
+        read.extend(d.code for d in found)
+        return found
+
+    store.close()
+    monkeypatch.setattr(type(store), "query_divisions", counting)
+    result = run(demo_path, "boundaries", "derive")
+    assert result.exit_code == 0, result.output
+    assert "辖区县级区划 10 个，相邻区划 15 个" in result.output
+    assert "230102" not in read and "341221" in read  # 临泉县 (Anhui), a neighbour
 
 
 def test_import_markers_check_sign_findings_report_export(demo_path: Path, tmp_path: Path) -> None:

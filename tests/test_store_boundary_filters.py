@@ -138,6 +138,16 @@ def test_markers_of_many_lines_in_order(any_store) -> None:
     assert len(any_store.query_markers(line_ids=iter(line_ids))) == 24
 
 
+def test_divisions_meeting_an_area(register) -> None:
+    """:meth:`Divisions.meeting`: the spatial index's candidates, decided exactly."""
+    from geociv.divisions import Divisions
+
+    corner = box(114.27, 33.07, 114.29, 33.09)  # in the triangle's extent, not in the triangle
+    assert list(Divisions(register).meeting(corner, level="county")["code"]) == []
+    edge = box(114.04, 33.02, 114.06, 33.03).union(box(114.22, 33.01, 114.23, 33.02))
+    assert list(Divisions(register).meeting(edge)["code"]) == [WEST, EAST, TRIANGLE]
+
+
 # -- the index answers, whatever the store's size ------------------------------------------------
 #: Markers generated for the plan tests: 60 lines × 60 markers, 0.005° apart.
 _GRID = 60
