@@ -11,6 +11,7 @@ from shapely import LineString, MultiPolygon, Point, Polygon, box
 from geociv.errors import ValidationError
 from geociv.store import BoundaryLine, Division, Marker
 from geociv.store._gpkg import encode
+from tests.query_plans import bulk_insert, pg_plan, sqlite_plan, statements
 
 pytestmark = pytest.mark.postgis
 
@@ -167,23 +168,21 @@ def test_marker_filters_on_a_geopackage_use_its_indexes(tmp_path) -> None:
 
     store = open_store(tmp_path / "big.gpkg")
     try:
+        bulk_insert(
+            store,
+            "INSERT INTO markers (geom, marker_id, line_id, serial, type_code, kind, status, "
+            "created_by, created_at, updated_at) VALUES (?, ?, ?, ?, 'Q', 'single', "
+            "'active', 't', '', '')",
+            _grid_rows(),
+        )
         conn = store._conn()
-        with store.transaction():  # fast bulk rows (the triggers fill the R-tree)
-            conn.executemany(
-                "INSERT INTO markers (geom, marker_id, line_id, serial, type_code, kind, status, "
-                "created_by, created_at, updated_at) VALUES (?, ?, ?, ?, 'Q', 'single', "
-                "'active', 't', '', '')",
-                _grid_rows(),
-            )
-        ran: list[str] = []
-        conn.set_trace_callback(ran.append)
-        assert len(store.query_markers(bbox=(113.1, 32.1, 113.12, 32.12))) == 25
-        assert len(store.query_markers(line_ids=["L007", "L010"])) == 2 * _GRID
-        conn.set_trace_callback(None)
+        with statements(conn) as ran:
+            assert len(store.query_markers(bbox=(113.1, 32.1, 113.12, 32.12))) == 25
+            assert len(store.query_markers(line_ids=["L007", "L010"])) == 2 * _GRID
         box_sql, lines_sql = [sql for sql in ran if " FROM markers " in sql]
-        plan = " | ".join(r[3] for r in conn.execute("EXPLAIN QUERY PLAN " + box_sql))
+        plan = sqlite_plan(conn, box_sql)
         assert "rtree_markers_geom" in plan and "SCAN markers" not in plan, plan
-        plan = " | ".join(r[3] for r in conn.execute("EXPLAIN QUERY PLAN " + lines_sql))
+        plan = sqlite_plan(conn, lines_sql)
         assert "idx_markers_line" in plan and "SCAN markers" not in plan, plan
     finally:
         store.close()
@@ -210,10 +209,7 @@ def test_marker_filters_on_postgis_use_its_indexes(pg_dsn) -> None:
         conn.execute("ANALYZE markers")
         assert len(store.query_markers(inside_division=WEST)) == 25
         region = region_filter(conn, "markers", WEST)
-        plan = " | ".join(
-            r["QUERY PLAN"]
-            for r in conn.execute(f"EXPLAIN SELECT * FROM markers WHERE {region.sql}", region.args)
-        )
+        plan = pg_plan(conn, f"SELECT * FROM markers WHERE {region.sql}", region.args)
         assert "idx_markers_geom" in plan and "Seq Scan on markers" not in plan, plan
     finally:
         store.close()
