@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import math
+from typing import Any
 
 import shapely
 from shapely import Point
@@ -104,16 +105,17 @@ def add_inspector(store: Store, username: str, division_code: str, role: str = "
     )
 
 
-def markers_read(store: Store, monkeypatch) -> list[str]:
-    """The ids of the markers ``store.query_markers`` hands out from now on (the real method,
-    wrapped to note what it returns): what a request read of the register."""
+def records_read(owner: Any, method: str, key: str, monkeypatch) -> list[str]:
+    """The ``key`` of every record that ``owner.method`` hands out from now on: ``owner`` is a
+    store, or a store class (for the stores a command opens itself); the real method runs,
+    wrapped to note what it returns — what a request read through the store API."""
     seen: list[str] = []
-    real = store.query_markers
+    real = getattr(owner, method)
 
     def counting(*args, **kwargs):
         found = real(*args, **kwargs)
-        seen.extend(m.marker_id for m in found)
+        seen.extend(getattr(record, key) for record in found)
         return found
 
-    monkeypatch.setattr(store, "query_markers", counting)
+    monkeypatch.setattr(owner, method, counting)
     return seen

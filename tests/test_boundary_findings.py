@@ -15,10 +15,10 @@ from tests.boundary_setup import (
     REFERENCES,
     add_inspector,
     derive_zhumadian,
-    markers_read,
     moved,
     off_line,
     point_on,
+    records_read,
     register_samples,
 )
 
@@ -154,7 +154,7 @@ def test_findings_of_a_division_read_only_the_markers_of_its_lines(demo_store, m
     other = lines.get("411725-411726")
     Markers(demo_store).register("001Q", point_on(other, 0.5), line=other.line_id, actor="t",
                                  references=REFERENCES)  # fmt: skip
-    seen = markers_read(demo_store, monkeypatch)
+    seen = records_read(demo_store, "query_markers", "marker_id", monkeypatch)
     assert {f.line_id for f in Findings(demo_store).list(parent="411725")} <= {other.line_id}
     assert seen == [f"{other.line_id}-001Q"]
     seen.clear()

@@ -14,6 +14,7 @@ import json
 from datetime import datetime
 
 import pytest
+from shapely import MultiPolygon, box
 
 from geociv.auth import Users
 from geociv.boundaries import reports
@@ -29,9 +30,18 @@ from geociv.boundaries.reports import (
     round_report,
 )
 from geociv.boundaries.rounds import Rounds
+from geociv.divisions import division_record
 from geociv.errors import ValidationError
 from geociv.labels import REPORT_STATUS_LABELS
-from tests.boundary_setup import LINE, add_inspector, derive_zhumadian, moved, register_samples
+from geociv.store import Division
+from tests.boundary_setup import (
+    LINE,
+    add_inspector,
+    derive_zhumadian,
+    moved,
+    records_read,
+    register_samples,
+)
 from tests.conftest import PASSWORD
 
 XISUI = "411721-411728"  # 西遂线: 西平县 — 遂平县
@@ -287,6 +297,22 @@ def test_map_png(inspected, monkeypatch) -> None:
     small = report_map_png(store, report, width_px=640)
     with Image.open(io.BytesIO(small)) as image:
         assert image.size[0] == 640
+
+
+def test_the_map_reads_only_the_counties_of_its_jurisdiction(inspected, monkeypatch) -> None:
+    """The city's counties are read by their code prefix, not every county in the store."""
+    store, _, _, _ = inspected
+    store.upsert_divisions(
+        [division_record("230000", "黑龙江省"), division_record("230100", "哈尔滨市"),
+         Division("230102", "道里区", "county", "230100", area_km2=1.0,
+                  geometry=MultiPolygon([box(126.5, 45.7, 126.6, 45.8)]))],
+        actor="t",
+    )  # fmt: skip
+    report = annual_report(store, 2026, parent="411700", today=TODAY)
+    read = records_read(store, "query_divisions", "code", monkeypatch)
+    view = reports._map_view(store, report)
+    assert read and all(code.startswith("4117") for code in read), read
+    assert {d.code for d, inside, _ in view.divisions if inside} == set(read)
 
 
 def test_a_report_without_lines(inspected) -> None:

@@ -19,7 +19,7 @@ from geociv.cli import main
 from geociv.divisions import Divisions, division_record
 from geociv.store import Division, open_store
 from tests.boundary_field import Q1, prepare_field
-from tests.boundary_setup import LINE, NEIGHBOUR_CITIES, moved, point_on
+from tests.boundary_setup import LINE, NEIGHBOUR_CITIES, moved, point_on, records_read
 from tests.conftest import PASSWORD, ROOT
 from tests.sample_files import jpeg_bytes
 
@@ -89,16 +89,8 @@ def test_derive_reads_only_the_counties_near_the_jurisdiction(demo_path: Path, m
                   geometry=MultiPolygon([box(126.5, 45.7, 126.6, 45.8)]))],
         actor="t",
     )  # fmt: skip
-    read: list[str] = []
-    real = type(store).query_divisions
-
-    def counting(self, *args, **kwargs):
-        found = real(self, *args, **kwargs)
-        read.extend(d.code for d in found)
-        return found
-
     store.close()
-    monkeypatch.setattr(type(store), "query_divisions", counting)
+    read = records_read(type(store), "query_divisions", "code", monkeypatch)
     result = run(demo_path, "boundaries", "derive")
     assert result.exit_code == 0, result.output
     assert "辖区县级区划 10 个，相邻区划 15 个" in result.output

@@ -24,7 +24,7 @@ from geociv.boundaries.registry import BoundaryLines
 from geociv.boundaries.rounds import Rounds
 from geociv.store import Store
 from tests.boundary_field import Q1, prepare_field
-from tests.boundary_setup import LINE, REFERENCES, markers_read, moved, point_on
+from tests.boundary_setup import LINE, REFERENCES, moved, point_on, records_read
 from tests.conftest import login
 from tests.sample_files import png_bytes
 
@@ -592,7 +592,7 @@ def test_the_check_page_reads_only_the_markers_of_the_planned_lines(
     Markers(store).register("001Q", point_on(other, 0.5), line=other.line_id, actor="t",
                             references=REFERENCES)  # fmt: skip
     login(client, "inspector1")
-    seen = markers_read(store, monkeypatch)
+    seen = records_read(store, "query_markers", "marker_id", monkeypatch)
     page = client.get("/boundaries/check").get_data(as_text=True)
     assert sorted(seen) == sorted(markers) and f"{LINE}-001Q" in page
     assert f"{other.line_id}-001Q" not in page
