@@ -14,7 +14,6 @@ import json
 from datetime import datetime
 
 import pytest
-from shapely import MultiPolygon, box
 
 from geociv.auth import Users
 from geociv.boundaries import reports
@@ -30,12 +29,11 @@ from geociv.boundaries.reports import (
     round_report,
 )
 from geociv.boundaries.rounds import Rounds
-from geociv.divisions import division_record
 from geociv.errors import ValidationError
 from geociv.labels import REPORT_STATUS_LABELS
-from geociv.store import Division
 from tests.boundary_setup import (
     LINE,
+    add_far_county,
     add_inspector,
     derive_zhumadian,
     moved,
@@ -302,12 +300,7 @@ def test_map_png(inspected, monkeypatch) -> None:
 def test_the_map_reads_only_the_counties_of_its_jurisdiction(inspected, monkeypatch) -> None:
     """The city's counties are read by their code prefix, not every county in the store."""
     store, _, _, _ = inspected
-    store.upsert_divisions(
-        [division_record("230000", "黑龙江省"), division_record("230100", "哈尔滨市"),
-         Division("230102", "道里区", "county", "230100", area_km2=1.0,
-                  geometry=MultiPolygon([box(126.5, 45.7, 126.6, 45.8)]))],
-        actor="t",
-    )  # fmt: skip
+    add_far_county(store)
     report = annual_report(store, 2026, parent="411700", today=TODAY)
     read = records_read(store, "query_divisions", "code", monkeypatch)
     view = reports._map_view(store, report)

@@ -10,16 +10,22 @@ from pathlib import Path
 
 import pyogrio
 from click.testing import CliRunner
-from shapely import MultiPolygon, box
 
 from geociv.auth import local_actor
 from geociv.boundaries.inspections import Inspections
 from geociv.boundaries.registry import BoundaryLines
 from geociv.cli import main
 from geociv.divisions import Divisions, division_record
-from geociv.store import Division, open_store
+from geociv.store import open_store
 from tests.boundary_field import Q1, prepare_field
-from tests.boundary_setup import LINE, NEIGHBOUR_CITIES, moved, point_on, records_read
+from tests.boundary_setup import (
+    LINE,
+    NEIGHBOUR_CITIES,
+    add_far_county,
+    moved,
+    point_on,
+    records_read,
+)
 from tests.conftest import PASSWORD, ROOT
 from tests.sample_files import jpeg_bytes
 
@@ -83,18 +89,13 @@ def test_derive_reads_only_the_counties_near_the_jurisdiction(demo_path: Path, m
     far away is never read (the whole country's counties would be, otherwise)."""
     _neighbours(demo_path)
     store = open_store(demo_path)
-    store.upsert_divisions(
-        [division_record("230000", "黑龙江省"), division_record("230100", "哈尔滨市"),
-         Division("230102", "道里区", "county", "230100", area_km2=1.0,
-                  geometry=MultiPolygon([box(126.5, 45.7, 126.6, 45.8)]))],
-        actor="t",
-    )  # fmt: skip
+    far = add_far_county(store)
     store.close()
     read = records_read(type(store), "query_divisions", "code", monkeypatch)
     result = run(demo_path, "boundaries", "derive")
     assert result.exit_code == 0, result.output
     assert "辖区县级区划 10 个，相邻区划 15 个" in result.output
-    assert "230102" not in read and "341221" in read  # 临泉县 (Anhui), a neighbour
+    assert far not in read and "341221" in read  # 临泉县 (Anhui), a neighbour
 
 
 def test_import_markers_check_sign_findings_report_export(demo_path: Path, tmp_path: Path) -> None:
