@@ -13,8 +13,9 @@ store's size. A malformed box is a ``ValidationError`` on the ``bbox`` field.
 
 Division filters: an ``inside_division`` argument is a division's code; a row is kept when its
 geometry lies in that division's polygon, wholly or in part (the polygon's edge counts: a
-marker on the boundary is inside both divisions it separates). This is the place, unlike the
-code-prefix filters (``within``, ``division_prefix``), which follow the codes a row names.
+marker standing exactly on a shared boundary is in both divisions). This is about the place,
+unlike the code-prefix filters (``within``, ``division_prefix``), which follow the codes a
+row names.
 PostGIS answers with ``ST_Intersects`` on the GiST index; the GeoPackage takes the R-tree's
 candidates in the polygon's extent and tests them exactly with shapely. A division that is
 unknown or has no polygon is a ``ValidationError`` on the ``inside_division`` field.

@@ -243,7 +243,7 @@ class Region:
     """What a backend's ``region_sql`` hook answers for a division filter (see the notes of
     :mod:`geociv.store.base`): the SQL condition and its arguments, and the division's polygon
     when the condition only finds candidates (the GeoPackage's R-tree) and the rows it keeps
-    must still be tested exactly (:meth:`keeps`); ``None`` when the SQL is exact (PostGIS)."""
+    must still be tested exactly (:meth:`keep`); ``None`` when the SQL is exact (PostGIS)."""
 
     sql: str
     args: Args
