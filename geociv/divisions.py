@@ -243,6 +243,14 @@ class Divisions:
         )
         return to_frame(rows)
 
+    def meeting(self, area: BaseGeometry, *, level: str | None = None) -> gpd.GeoDataFrame:
+        """The divisions (of ``level``) whose polygon meets ``area`` (EPSG:4490), as
+        :meth:`frame` gives them: the store's spatial index reads only those whose extent
+        meets the area's, shapely decides exactly."""
+        rows = self.store.query_divisions(level=self._check_level(level), bbox=area.bounds)
+        frame = to_frame(rows)
+        return frame[frame.geometry.notna() & frame.intersects(area)].reset_index(drop=True)
+
     # -- loading ---------------------------------------------------------------------------
     def load_records(
         self, records: Iterable[Division], *, actor: str, rows: Sequence[int] | None = None

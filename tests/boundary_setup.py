@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import csv
 import math
+from typing import Any
 
 import shapely
-from shapely import Point
+from shapely import MultiPolygon, Point, box
 
 from geociv.auth import Users
 from geociv.boundaries.markers import Markers
 from geociv.boundaries.registry import BoundaryLines
 from geociv.divisions import Divisions, division_record
-from geociv.store import BoundaryLine, Marker, Store
+from geociv.store import BoundaryLine, Division, Marker, Store
 from tests.conftest import PASSWORD, ROOT
 
 NEIGHBOUR_CITIES = {
@@ -102,3 +103,31 @@ def add_inspector(store: Store, username: str, division_code: str, role: str = "
     return Users(store).add(
         username, PASSWORD, role=role, division_code=division_code, actor="pytest"
     )
+
+
+def records_read(owner: Any, method: str, key: str, monkeypatch) -> list[str]:
+    """The ``key`` of every record that ``owner.method`` hands out from now on: ``owner`` is a
+    store, or a store class (for the stores a command opens itself); the real method runs,
+    wrapped to note what it returns — what a request read through the store API."""
+    seen: list[str] = []
+    real = getattr(owner, method)
+
+    def counting(*args, **kwargs):
+        found = real(*args, **kwargs)
+        seen.extend(getattr(record, key) for record in found)
+        return found
+
+    monkeypatch.setattr(owner, method, counting)
+    return seen
+
+
+def add_far_county(store: Store) -> str:
+    """Put a county far from Zhumadian in the store (道里区, Harbin, with a polygon and its
+    province and city); return its code. A request about Zhumadian should never read it."""
+    store.upsert_divisions(
+        [division_record("230000", "黑龙江省"), division_record("230100", "哈尔滨市"),
+         Division("230102", "道里区", "county", "230100", area_km2=1.0,
+                  geometry=MultiPolygon([box(126.5, 45.7, 126.6, 45.8)]))],
+        actor="t",
+    )  # fmt: skip
+    return "230102"

@@ -18,6 +18,7 @@ from tests.boundary_setup import (
     moved,
     off_line,
     point_on,
+    records_read,
     register_samples,
 )
 
@@ -143,3 +144,19 @@ def test_a_resurvey_can_leave_a_single_marker_off_its_line(demo_store, tmp_path)
     assert all("第 2 版" in f.message for f in off)
     with pytest.raises(ValueError):
         Findings(demo_store, displacement_tolerance_m=-1)
+
+
+def test_findings_of_a_division_read_only_the_markers_of_its_lines(demo_store, monkeypatch) -> None:
+    """Markers of lines outside the division are not read at all (the store filters the
+    lines' markers by index), not read and dropped."""
+    lines = derive_zhumadian(demo_store)
+    register_samples(demo_store)  # on 西上线, 411721-411722
+    other = lines.get("411725-411726")
+    Markers(demo_store).register("001Q", point_on(other, 0.5), line=other.line_id, actor="t",
+                                 references=REFERENCES)  # fmt: skip
+    seen = records_read(demo_store, "query_markers", "marker_id", monkeypatch)
+    assert {f.line_id for f in Findings(demo_store).list(parent="411725")} <= {other.line_id}
+    assert seen == [f"{other.line_id}-001Q"]
+    seen.clear()
+    Findings(demo_store).list(parent="411702")
+    assert seen == []

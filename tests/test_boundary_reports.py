@@ -31,7 +31,15 @@ from geociv.boundaries.reports import (
 from geociv.boundaries.rounds import Rounds
 from geociv.errors import ValidationError
 from geociv.labels import REPORT_STATUS_LABELS
-from tests.boundary_setup import LINE, add_inspector, derive_zhumadian, moved, register_samples
+from tests.boundary_setup import (
+    LINE,
+    add_far_county,
+    add_inspector,
+    derive_zhumadian,
+    moved,
+    records_read,
+    register_samples,
+)
 from tests.conftest import PASSWORD
 
 XISUI = "411721-411728"  # 西遂线: 西平县 — 遂平县
@@ -287,6 +295,17 @@ def test_map_png(inspected, monkeypatch) -> None:
     small = report_map_png(store, report, width_px=640)
     with Image.open(io.BytesIO(small)) as image:
         assert image.size[0] == 640
+
+
+def test_the_map_reads_only_the_counties_of_its_jurisdiction(inspected, monkeypatch) -> None:
+    """The city's counties are read by their code prefix, not every county in the store."""
+    store, _, _, _ = inspected
+    add_far_county(store)
+    report = annual_report(store, 2026, parent="411700", today=TODAY)
+    read = records_read(store, "query_divisions", "code", monkeypatch)
+    view = reports._map_view(store, report)
+    assert read and all(code.startswith("4117") for code in read), read
+    assert {d.code for d, inside, _ in view.divisions if inside} == set(read)
 
 
 def test_a_report_without_lines(inspected) -> None:

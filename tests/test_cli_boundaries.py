@@ -18,7 +18,14 @@ from geociv.cli import main
 from geociv.divisions import Divisions, division_record
 from geociv.store import open_store
 from tests.boundary_field import Q1, prepare_field
-from tests.boundary_setup import LINE, NEIGHBOUR_CITIES, moved, point_on
+from tests.boundary_setup import (
+    LINE,
+    NEIGHBOUR_CITIES,
+    add_far_county,
+    moved,
+    point_on,
+    records_read,
+)
 from tests.conftest import PASSWORD, ROOT
 from tests.sample_files import jpeg_bytes
 
@@ -75,6 +82,20 @@ def test_derive_lines_with_the_neighbours_list_and_check_topology(demo_path: Pat
     store.close()
     unknown = run(demo_path, "boundaries", "derive", "--parent", "410100")
     assert unknown.exit_code == 1 and "未找到区划代码 410100" in unknown.output
+
+
+def test_derive_reads_only_the_counties_near_the_jurisdiction(demo_path: Path, monkeypatch) -> None:
+    """The neighbours are found by the store's spatial index around the jurisdiction: a county
+    far away is never read (the whole country's counties would be, otherwise)."""
+    _neighbours(demo_path)
+    store = open_store(demo_path)
+    far = add_far_county(store)
+    store.close()
+    read = records_read(type(store), "query_divisions", "code", monkeypatch)
+    result = run(demo_path, "boundaries", "derive")
+    assert result.exit_code == 0, result.output
+    assert "辖区县级区划 10 个，相邻区划 15 个" in result.output
+    assert far not in read and "341221" in read  # 临泉县 (Anhui), a neighbour
 
 
 def test_import_markers_check_sign_findings_report_export(demo_path: Path, tmp_path: Path) -> None:

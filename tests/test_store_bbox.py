@@ -9,6 +9,7 @@ from shapely import LineString, MultiPolygon, Point, box
 from geociv.errors import ValidationError
 from geociv.store import Division, Facility, NameRecord, RoadNetwork, Sign
 from geociv.store._gpkg import encode
+from tests.query_plans import bulk_insert, pg_plan, sqlite_plan, statements
 
 pytestmark = pytest.mark.postgis
 
@@ -139,21 +140,19 @@ def test_a_box_query_on_a_large_geopackage_table_uses_the_r_tree(tmp_path) -> No
 
     store = open_store(tmp_path / "big.gpkg")
     try:
+        bulk_insert(
+            store,
+            "INSERT INTO facilities (geom, facility_id, name, type, status, created_by, "
+            "created_at, updated_at) VALUES (?, ?, ?, 'day_care', 'existing', 't', ?, ?)",
+            ((encode(Point(x, y), 4490), fid, name, at, at)
+             for fid, name, x, y, at in _grid_rows()),
+        )  # fmt: skip
         conn = store._conn()
-        with store.transaction():  # fast bulk rows (the triggers fill the R-tree)
-            conn.executemany(
-                "INSERT INTO facilities (geom, facility_id, name, type, status, created_by, "
-                "created_at, updated_at) VALUES (?, ?, ?, 'day_care', 'existing', 't', ?, ?)",
-                [(encode(Point(x, y), 4490), fid, name, at, at)
-                 for fid, name, x, y, at in _grid_rows()],
-            )  # fmt: skip
-        ran: list[str] = []
-        conn.set_trace_callback(ran.append)
-        found = store.query_facilities(bbox=(113.1, 32.1, 113.12, 32.12))
-        conn.set_trace_callback(None)
+        with statements(conn) as ran:
+            found = store.query_facilities(bbox=(113.1, 32.1, 113.12, 32.12))
         assert len(found) == 25  # 5 × 5 grid points, edges included
         (select,) = [sql for sql in ran if sql.startswith("SELECT facility_id")]
-        plan = " | ".join(r[3] for r in conn.execute("EXPLAIN QUERY PLAN " + select))
+        plan = sqlite_plan(conn, select)
         assert "VIRTUAL TABLE" in plan and "rtree_facilities_geom" in plan, plan
         assert "SCAN facilities" not in plan, plan
     finally:
@@ -179,10 +178,7 @@ def test_a_box_query_on_a_large_postgis_table_uses_the_gist_index(pg_dsn) -> Non
         small = (113.1, 32.1, 113.12, 32.12)
         assert len(store.query_facilities(bbox=small)) == 25
         where, args = bbox_filter("facilities", small)
-        plan = " | ".join(
-            r["QUERY PLAN"]
-            for r in conn.execute(f"EXPLAIN SELECT * FROM facilities WHERE {where}", args)
-        )
+        plan = pg_plan(conn, f"SELECT * FROM facilities WHERE {where}", args)
         assert "idx_facilities_geom" in plan and "Seq Scan" not in plan, plan
     finally:
         store.close()

@@ -16,14 +16,15 @@ from pathlib import Path
 import pyogrio
 import pytest
 import shapely.affinity
+import shapely.geometry
 
 from geociv.boundaries.inspections import Inspections
-from geociv.boundaries.markers import distance_m
+from geociv.boundaries.markers import Markers, distance_m
 from geociv.boundaries.registry import BoundaryLines
 from geociv.boundaries.rounds import Rounds
 from geociv.store import Store
 from tests.boundary_field import Q1, prepare_field
-from tests.boundary_setup import LINE, moved, point_on
+from tests.boundary_setup import LINE, REFERENCES, moved, point_on, records_read
 from tests.conftest import login
 from tests.sample_files import png_bytes
 
@@ -260,6 +261,32 @@ def test_marker_import_through_the_api_is_all_or_nothing(client, field) -> None:
     ]
     assert markers["features"][0]["properties"]["latest_check"] is None
     assert client.post("/api/boundaries/markers/import", data={}).status_code == 400
+
+
+def test_lines_and_markers_api_cut_by_the_map_box(client, field) -> None:
+    """``bbox`` keeps the lines and markers whose extent meets the map's box, as the unfiltered
+    answer cut in Python would (the store's spatial index answers)."""
+    _store, _plan, markers = field
+    login(client, "planner1")
+    q1 = markers[Q1].location
+    box = (q1.x - 0.01, q1.y - 0.01, q1.x + 0.01, q1.y + 0.01)
+    query = "bbox=" + ",".join(f"{v:.6f}" for v in box)
+    every = client.get("/api/boundaries/lines?parent=411700").get_json()["features"]
+    meets = [f["properties"]["line_id"] for f in every
+             if shapely.box(*shapely.geometry.shape(f["geometry"]).bounds).intersects(
+                 shapely.box(*box))]  # fmt: skip
+    found = client.get(f"/api/boundaries/lines?parent=411700&{query}").get_json()["features"]
+    assert [f["properties"]["line_id"] for f in found] == meets and LINE in meets
+    assert len(meets) < len(every)
+    body = client.get(f"/api/boundaries/markers?{query}").get_json()
+    assert [f["properties"]["marker_id"] for f in body["features"]] == [Q1]
+    far = client.get("/api/boundaries/markers?bbox=120,40,121,41").get_json()
+    assert far["features"] == []
+    bad = client.get("/api/boundaries/lines?parent=41A700&bbox=114,33,113,34")
+    assert bad.status_code == 400
+    assert {p["field"] for p in bad.get_json()["problems"]} == {"parent", "bbox"}
+    bad = client.get("/api/boundaries/markers?bbox=114,33")
+    assert bad.status_code == 400 and bad.get_json()["problems"][0]["field"] == "bbox"
 
 
 # -- pages --------------------------------------------------------------------------------------
@@ -555,3 +582,17 @@ def test_inspectors_plan_a_line_with_teams_and_others_cannot(client, field) -> N
     )
     assert len(Rounds(store).plans(plan.round_no, line_id=line.line_id)) == 1
     assert "error" in again.get_data(as_text=True)
+
+
+def test_the_check_page_reads_only_the_markers_of_the_planned_lines(
+    client, field, monkeypatch
+) -> None:
+    store, _plan, markers = field
+    other = BoundaryLines(store).get("411725-411726")  # in no plan
+    Markers(store).register("001Q", point_on(other, 0.5), line=other.line_id, actor="t",
+                            references=REFERENCES)  # fmt: skip
+    login(client, "inspector1")
+    seen = records_read(store, "query_markers", "marker_id", monkeypatch)
+    page = client.get("/boundaries/check").get_data(as_text=True)
+    assert sorted(seen) == sorted(markers) and f"{LINE}-001Q" in page
+    assert f"{other.line_id}-001Q" not in page

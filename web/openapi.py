@@ -573,6 +573,13 @@ def _boundaries_paths() -> dict[str, Any]:
             "application/json": {"schema": {"$ref": "#/components/schemas/InspectionRecord"}}
         },
     }
+    map_box = {
+        "name": "bbox",
+        "in": "query",
+        "schema": {"type": "string"},
+        "description": "地图范围 minlon,minlat,maxlon,maxlat：只含与其相交的（按空间索引）",
+        "example": "114.0,32.9,114.3,33.2",
+    }
     geojson = {
         "description": "GeoJSON FeatureCollection（EPSG:4490）",
         "content": {"application/geo+json": {"schema": {"type": "object"}}},
@@ -647,7 +654,7 @@ def _boundaries_paths() -> dict[str, Any]:
                        "internal、left、right 两侧区划代码、sample）",
             "operationId": "listBoundaryLines",
             "parameters": [parent, {"name": "level", "in": "query", "schema": {
-                "type": "string", "enum": list(LINE_LEVELS)}}],
+                "type": "string", "enum": list(LINE_LEVELS)}}, map_box],
             "responses": {"200": {"description": "FeatureCollection", "content": {
                 "application/geo+json": {"schema": {"type": "object", "properties": {
                     "type": {"const": "FeatureCollection"}, "features": {"type": "array",
@@ -666,7 +673,7 @@ def _boundaries_paths() -> dict[str, Any]:
             "parameters": [parent,
                 {"name": "line_id", "in": "query", "schema": {"type": "string"}},
                 {"name": "include_retired", "in": "query",
-                 "schema": {"type": "boolean", "default": False}}],
+                 "schema": {"type": "boolean", "default": False}}, map_box],
             "responses": {"200": geojson, "400": _ERROR, "401": _ERROR}}},
         "/api/boundaries/markers/import": {"post": {
             "summary": "导入界桩登记表（CSV UTF-8/GBK 或 XLSX；全部通过才写入；界线联检人员）",

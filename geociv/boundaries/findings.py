@@ -36,7 +36,7 @@ from shapely import LineString, MultiPoint
 from shapely.geometry.base import BaseGeometry
 
 from geociv import crs as _crs
-from geociv.boundaries.markers import LINE_TOLERANCE_M, MIN_REFERENCES, distance_m
+from geociv.boundaries.markers import LINE_TOLERANCE_M, MIN_REFERENCES, Markers, distance_m
 from geociv.boundaries.registry import code_prefix
 from geociv.divisions import normalize_code
 from geociv.labels import MARKER_CONDITION_LABELS, MARKER_KIND_LABELS, SEVERITY_LABELS
@@ -181,13 +181,7 @@ class Findings:
             for line in self.store.query_boundary_lines(division_prefix=prefix)
             if line_id is None or line.line_id == line_id
         }
-        markers = self.store.query_markers(line_id=line_id)
-        if prefix is not None:
-            ever = self.store.query_boundary_lines(
-                current_only=False, division_prefix=prefix, with_geometry=False
-            )
-            wanted = {line.line_id for line in ever}
-            markers = [m for m in markers if m.line_id in wanted]
+        markers = Markers(self.store).query(line_id=line_id, parent=parent)
         latest = self._latest_checks(round_no)
         out: list[BoundaryFinding] = []
         out += self._set_findings(markers)

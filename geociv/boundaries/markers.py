@@ -341,22 +341,29 @@ class Markers:
         *,
         line_id: str | None = None,
         parent: str | None = None,
+        line_ids: Iterable[str] | None = None,
         include_retired: bool = False,
         sample: bool | None = None,
+        bbox: Sequence[float] | None = None,
     ) -> list[Marker]:
-        """Markers of a line, or of every line with a side inside ``parent``."""
-        line_ids = None
+        """Markers of a line, of any of ``line_ids``, or of every line with a side inside
+        ``parent`` (the store reads only those lines' markers, by index); those in ``bbox``
+        (minx, miny, maxx, maxy, by the store's spatial index)."""
+        if line_ids is not None:
+            line_ids = set(line_ids)
         if parent is not None:
             prefix = code_prefix(normalize_code(parent))
-            line_ids = {
+            of_parent = {
                 line.line_id
                 for line in self.store.query_boundary_lines(
                     current_only=False, division_prefix=prefix, with_geometry=False
                 )
             }
+            line_ids = of_parent if line_ids is None else line_ids & of_parent
         return self.store.query_markers(
-            line_id=line_id, line_ids=line_ids, include_retired=include_retired, sample=sample
-        )
+            line_id=line_id, line_ids=line_ids, include_retired=include_retired, sample=sample,
+            bbox=bbox,
+        )  # fmt: skip
 
     def frame(self, **filters: Any) -> gpd.GeoDataFrame:
         """:meth:`query` as a GeoDataFrame in EPSG:4490 (one row per marker; columns

@@ -44,7 +44,7 @@ LineChanges(inserted=0, versioned=0, unchanged=1, closed=0, kept=0)
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -406,7 +406,12 @@ class BoundaryLines:
             raise NotFoundError(f"未找到界线 {line_id}")
         return versions
 
-    def current(self, parent: str | None = None, level: str | None = None) -> gpd.GeoDataFrame:
+    def current(
+        self,
+        parent: str | None = None,
+        level: str | None = None,
+        bbox: Sequence[float] | None = None,
+    ) -> gpd.GeoDataFrame:
         """The lines in force as a GeoDataFrame in EPSG:4490.
 
         Parameters
@@ -415,6 +420,9 @@ class BoundaryLines:
             Only lines with a side inside this division (adcode).
         level
             ``provincial``, ``city``, ``county`` or ``edge``.
+        bbox
+            Only lines whose extent meets this box (minx, miny, maxx, maxy; the store's
+            spatial index answers).
 
         Returns
         -------
@@ -432,7 +440,7 @@ class BoundaryLines:
                 prefix = code_prefix(normalize_code(parent))
             except AdcodeError as exc:
                 raise ValidationError(Problem(str(exc), field="parent")) from None
-        lines = self.store.query_boundary_lines(division_prefix=prefix, level=level)
+        lines = self.store.query_boundary_lines(division_prefix=prefix, level=level, bbox=bbox)
         return to_frame(lines)
 
     # -- derivation ------------------------------------------------------------------------

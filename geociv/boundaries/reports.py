@@ -814,8 +814,10 @@ def _outline_divisions(
         if found is not None and found.level in LEVELS:
             if LEVELS.index(found.level) < LEVELS.index("county"):
                 prefix = code_prefix(home)
-                for d in store.query_divisions(level="county", include_statistical=False):
-                    if d.code.startswith(prefix) and d.geometry is not None:
+                for d in store.query_divisions(
+                    level="county", include_statistical=False, within=prefix
+                ):
+                    if d.geometry is not None:
                         out[d.code] = (d, True)
             elif found.geometry is not None:
                 out[found.code] = (found, True)

@@ -112,10 +112,8 @@ def derive(
         )
     frame = own
     if neighbours:
-        every = divisions.frame(level="county")
-        others = every[every.geometry.notna() & ~every["code"].map(lambda c: within(c, code))]
-        near = own.geometry.union_all().buffer(0.001)
-        others = others[others.intersects(near)]
+        near = divisions.meeting(own.geometry.union_all().buffer(0.001), level="county")
+        others = near[~near["code"].map(lambda c: within(c, code))]
         frame = pd.concat([own, others], ignore_index=True)
         click.echo(f"辖区县级区划 {len(own)} 个，相邻区划 {len(others)} 个")
     # names already in the register stay (official names given earlier), unless the file

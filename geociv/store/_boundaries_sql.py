@@ -4,7 +4,8 @@
 The same SQL serves both backends (mixed into :class:`~geociv.store.sqlite.SQLiteStore` and
 :class:`~geociv.store.postgis.PostgisStore`); what differs is asked of the store: the driver's
 placeholder (``_mark``), the geometry hooks (``_geom_in``, ``_geom_out``, ``_encode_geom``,
-``_decode_geom``) and ``_for_update``, the lock on a row read before a rule is decided on it
+``_decode_geom``), the spatial filters (``_bbox_sql``, ``_region_sql``; see the notes of
+:mod:`geociv.store.base`) and ``_for_update``, the lock on a row read before a rule is decided on it
 (none on the GeoPackage, whose writer holds the whole file). Unique constraints are the last
 word on a writer that raced past a check (a :class:`~geociv.errors.DuplicateError`).
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 from typing import Any
 
 import shapely
@@ -32,7 +34,14 @@ from geociv.store.records import (
     UpsertCounts,
     now_utc,
 )
-from geociv.store.shared import geometry_summary, placeholders, where_clause
+from geociv.store.shared import (
+    Args,
+    box_condition,
+    geometry_summary,
+    placeholders,
+    region_condition,
+    where_clause,
+)
 from geociv.uploads.media import thumbnail
 
 _LINE_FIELDS = (
@@ -95,6 +104,8 @@ class BoundariesSQL:
     _audit: Any
     _encode_geom: Any
     _decode_geom: Any
+    _bbox_sql: Any
+    _region_sql: Any
     _mark = "?"
     _geom_in = "?"
     _geom_out = "geom"
@@ -241,25 +252,35 @@ class BoundariesSQL:
         level: str | None = None,
         source: str | None = None,
         with_geometry: bool = True,
+        bbox: tuple[float, float, float, float] | None = None,
+        inside_division: str | None = None,
     ) -> list[BoundaryLine]:
         m = self._mark
-        where, args = [], []
-        if current_only:
-            where.append("valid_to IS NULL")
-        if division_prefix:
-            where.append(f"(left_code LIKE {m} OR right_code LIKE {m})")
-            args += [f"{division_prefix}%", f"{division_prefix}%"]
-        for column, value in (("level", level), ("source", source)):
-            if value is not None:
-                where.append(f"{column} = {m}")
-                args.append(value)
-        where_sql = f" WHERE {' AND '.join(where)}" if where else ""
-        rows = self._conn().execute(
-            f"SELECT {self._line_columns(with_geometry)} FROM boundary_lines{where_sql} "
+        conn = self._conn()
+        region = region_condition(self._region_sql, conn, "boundary_lines", inside_division)
+        prefix = f"{division_prefix}%" if division_prefix else None
+        where, args = where_clause(
+            [
+                ("valid_to IS NULL", Args(()) if current_only else None),
+                (f"(left_code LIKE {m} OR right_code LIKE {m})", prefix and Args((prefix,) * 2)),
+                (f"level = {m}", level),
+                (f"source = {m}", source),
+                box_condition(self._bbox_sql, "boundary_lines", bbox),
+                region.condition() if region else ("", None),
+            ]
+        )
+        tested = region is not None and region.polygon is not None
+        rows = conn.execute(
+            f"SELECT {self._line_columns(with_geometry or tested)} FROM boundary_lines{where} "
             "ORDER BY line_id, version",
             args,
         )
-        return [self._line(r, with_geometry) for r in rows]
+        lines = [self._line(r, with_geometry or tested) for r in rows]
+        if region is not None:
+            lines = region.keep(lines, [x.geometry for x in lines])
+        if tested and not with_geometry:
+            lines = [replace(x, geometry=None) for x in lines]
+        return lines
 
     # -- markers ---------------------------------------------------------------------------
     def _references(self, conn: Any, marker_ids: Sequence[str]) -> dict[str, list[ReferenceObject]]:
@@ -347,26 +368,40 @@ class BoundariesSQL:
         line_ids: Iterable[str] | None = None,
         include_retired: bool = False,
         sample: bool | None = None,
+        bbox: tuple[float, float, float, float] | None = None,
+        inside_division: str | None = None,
     ) -> list[Marker]:
         m = self._mark
-        where, args = where_clause(
-            [
-                (f"line_id = {m}", line_id),
-                (f"status = {m}", None if include_retired else "active"),
-                (f"sample = {m}", None if sample is None else bool(sample)),
-            ]
-        )
         conn = self._conn()
-        rows = conn.execute(
+        region = region_condition(self._region_sql, conn, "markers", inside_division)
+        conditions = [
+            (f"line_id = {m}", line_id),
+            (f"status = {m}", None if include_retired else "active"),
+            (f"sample = {m}", None if sample is None else bool(sample)),
+            box_condition(self._bbox_sql, "markers", bbox),
+            region.condition() if region else ("", None),
+        ]
+        if line_ids is None:
+            rows = self._marker_rows(conn, conditions)
+        else:  # sorted, so the slices' rows follow one another in the query's order
+            rows = []
+            for chunk in chunks(sorted(set(line_ids))):
+                among = (f"line_id IN ({placeholders(m, len(chunk))})", Args(chunk))
+                rows += self._marker_rows(conn, [*conditions, among])
+        if region is not None:
+            rows = region.keep(rows, [self._decode_geom(r["geom"]) for r in rows])
+        references = self._references(conn, [r["marker_id"] for r in rows])
+        return [self._marker(r, references.get(r["marker_id"], [])) for r in rows]
+
+    def _marker_rows(self, conn: Any, conditions: list[tuple[str, Any]]) -> list[Any]:
+        """The rows of the markers that meet the :func:`where_clause` ``conditions``, in the
+        order of :meth:`query_markers`."""
+        where, args = where_clause(conditions)
+        return conn.execute(
             f"SELECT {_MARKER_FIELDS}, {self._geom_out} FROM markers{where} "
             "ORDER BY line_id, serial, type_code",
             args,
         ).fetchall()
-        if line_ids is not None:
-            wanted = set(line_ids)
-            rows = [r for r in rows if r["line_id"] in wanted]
-        references = self._references(conn, [r["marker_id"] for r in rows])
-        return [self._marker(r, references.get(r["marker_id"], [])) for r in rows]
 
     def retire_marker(self, marker_id: str, *, actor: str, reason: str) -> Marker:
         with self._write() as conn:

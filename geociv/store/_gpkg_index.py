@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import sqlite3
 
+import shapely
 from fudgeo.extension.spatial import ST_FUNCS
 
-from geociv.store.shared import Args, Box, exact_extent
+from geociv.store._gpkg import decode
+from geociv.store.shared import Args, Box, Region, exact_extent
 
 #: Geometry column and primary key of every geociv feature table.
 GEOM_COLUMN = "geom"
@@ -83,6 +85,20 @@ def bbox_filter(table: str, box: Box) -> tuple[str, Args]:
         f"WHERE minx <= ? AND maxx >= ? AND miny <= ? AND maxy >= ?) AND {exact}"
     )
     return sql, Args(args * 2)  # the R-tree's columns take the same four, in the same order
+
+
+def region_filter(conn: sqlite3.Connection, table: str, code: str) -> Region | None:
+    """The condition on ``table``'s rows that may lie in the polygon of the division ``code``
+    (the R-tree's candidates in the polygon's extent) and the polygon, prepared, that decides
+    exactly (see :class:`~geociv.store.shared.Region`); ``None`` when the division is unknown
+    or has no polygon."""
+    row = conn.execute("SELECT geom FROM divisions WHERE code = ?", (code,)).fetchone()
+    polygon = None if row is None else decode(row["geom"])
+    if polygon is None or polygon.is_empty:
+        return None
+    shapely.prepare(polygon)
+    sql, args = bbox_filter(table, polygon.bounds)
+    return Region(sql, args, polygon)
 
 
 def rtree_name(table: str) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from geociv.store._pg_schema import FEATURE_TABLES, STORAGE_SRID
-from geociv.store.shared import Args, Box, exact_extent
+from geociv.store.shared import Args, Box, Region, exact_extent
 
 if TYPE_CHECKING:
     from shapely.geometry.base import BaseGeometry
@@ -68,3 +68,17 @@ def bbox_filter(table: str, box: Box) -> tuple[str, Args]:
     exact = exact_extent(("ST_XMin", "ST_XMax", "ST_YMin", "ST_YMax"), geom, "%s", box)
     sql = f"{geom} && ST_MakeEnvelope(%s, %s, %s, %s, {STORAGE_SRID}) AND {exact[0]}"
     return sql, Args(tuple(box) + exact[1])
+
+
+def region_filter(conn: Any, table: str, code: str) -> Region | None:
+    """The condition on ``table``'s rows that lie in the polygon of the division ``code``,
+    wholly or in part: ``ST_Intersects`` on the GiST index, exact, so nothing is left for
+    Python to test; ``None`` when the division is unknown or has no polygon."""
+    row = conn.execute(
+        "SELECT 1 FROM divisions WHERE code = %s AND geom IS NOT NULL AND NOT ST_IsEmpty(geom)",
+        (code,),
+    ).fetchone()
+    if row is None:
+        return None
+    sql = f"ST_Intersects({table}.geom, (SELECT geom FROM divisions WHERE code = %s))"
+    return Region(sql, Args((code,)), None)

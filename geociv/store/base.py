@@ -10,6 +10,15 @@ the extent of its geometry meets the box (touching edges count); rows without a 
 with an empty one are left out. The database answers with its spatial index (the R-tree of the
 GeoPackage, the GiST index on PostGIS), so the cost follows the rows in the box, not the
 store's size. A malformed box is a ``ValidationError`` on the ``bbox`` field.
+
+Division filters: an ``inside_division`` argument is a division's code; a row is kept when its
+geometry lies in that division's polygon, wholly or in part (the polygon's edge counts: a
+marker standing exactly on a shared boundary is in both divisions). This is about the place,
+unlike the code-prefix filters (``within``, ``division_prefix``), which follow the codes a
+row names.
+PostGIS answers with ``ST_Intersects`` on the GiST index; the GeoPackage takes the R-tree's
+candidates in the polygon's extent and tests them exactly with shapely. A division that is
+unknown or has no polygon is a ``ValidationError`` on the ``inside_division`` field.
 """
 
 from __future__ import annotations
@@ -460,9 +469,13 @@ class Store(ABC):
         level: str | None = None,
         source: str | None = None,
         with_geometry: bool = True,
+        bbox: Box | None = None,
+        inside_division: str | None = None,
     ) -> list[BoundaryLine]:
         """Lines (current versions by default) with a side whose code starts with
-        ``division_prefix``, of a level and source, ordered by line id and version."""
+        ``division_prefix``, of a level and source, ordered by line id and version; those
+        whose extent meets ``bbox``, those in the polygon of the division ``inside_division``
+        (see the module notes)."""
 
     # -- boundary markers (界桩) ---------------------------------------------------------------
     @abstractmethod
@@ -484,8 +497,12 @@ class Store(ABC):
         line_ids: Iterable[str] | None = None,
         include_retired: bool = False,
         sample: bool | None = None,
+        bbox: Box | None = None,
+        inside_division: str | None = None,
     ) -> list[Marker]:
-        """Markers ordered by line, serial and type code."""
+        """Markers ordered by line, serial and type code: of the line ``line_id``, of any of
+        ``line_ids`` (by index: none when it is empty), in ``bbox``, in the polygon of the
+        division ``inside_division`` (see the module notes)."""
 
     @abstractmethod
     def retire_marker(self, marker_id: str, *, actor: str, reason: str) -> Marker:

@@ -36,7 +36,14 @@ from geociv.store._gazetteer_sql import GazetteerSQL
 from geociv.store._inputs_sql import InputsSQL
 from geociv.store._inspections_sql import InspectionsSQL
 from geociv.store._logins_sql import LoginsSQL
-from geociv.store._pg_geometry import GEOM_IN, GEOM_OUT, bbox_filter, from_wkb, to_wkb
+from geociv.store._pg_geometry import (
+    GEOM_IN,
+    GEOM_OUT,
+    bbox_filter,
+    from_wkb,
+    region_filter,
+    to_wkb,
+)
 from geociv.store._pg_ids import new_id, note_given_id
 from geociv.store._pg_people import PeoplePG
 from geociv.store._pg_schema import SCHEMA_VERSION, migrate, read_version
@@ -83,6 +90,7 @@ class PostgisStore(
     _encode_geom = staticmethod(to_wkb)
     _decode_geom = staticmethod(from_wkb)
     _bbox_sql = staticmethod(bbox_filter)
+    _region_sql = staticmethod(region_filter)
     _for_update = " FOR UPDATE"
     #: Serialises the log-in throttle's count-then-record (any constant; "login" in ASCII).
     _LOGIN_LOCK = 0x6C6F67696E

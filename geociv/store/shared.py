@@ -11,16 +11,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from geociv.errors import Problem, StoreError, ValidationError
 from geociv.store.records import AuditEntry, AuditQuery, Division, LoginAttempt, User, now_utc
 
 if TYPE_CHECKING:
     from shapely.geometry.base import BaseGeometry
+
+T = TypeVar("T")
 
 #: Columns of ``audit_log`` written by :func:`audit_row`, in its order.
 AUDIT_COLUMNS = "at, actor, action, entity, entity_key, before_json, after_json, note"
@@ -234,6 +236,48 @@ def box_condition(
     if bbox is None:
         return "", None
     return bbox_sql(table, checked_box(bbox))
+
+
+@dataclass(frozen=True)
+class Region:
+    """What a backend's ``region_sql`` hook answers for a division filter (see the notes of
+    :mod:`geociv.store.base`): the SQL condition and its arguments, and the division's polygon
+    when the condition only finds candidates (the GeoPackage's R-tree) and the rows it keeps
+    must still be tested exactly (:meth:`keep`); ``None`` when the SQL is exact (PostGIS)."""
+
+    sql: str
+    args: Args
+    polygon: BaseGeometry | None = None
+
+    def condition(self) -> tuple[str, Args]:
+        """The :func:`where_clause` condition."""
+        return self.sql, self.args
+
+    def keep(self, items: Sequence[T], geometries: Sequence[BaseGeometry | None]) -> list[T]:
+        """Those of ``items`` (the rows the SQL found) whose geometry (in ``geometries``, one
+        per item) lies in the polygon, wholly or in part (its edge counts)."""
+        if self.polygon is None:
+            return list(items)
+        import shapely
+
+        inside = shapely.intersects(self.polygon, list(geometries))
+        return [item for item, keep in zip(items, inside, strict=True) if keep]
+
+
+def region_condition(
+    region_sql: Callable[[Any, str, str], Region | None], conn: Any, table: str, code: str | None
+) -> Region | None:
+    """The division filter on ``table`` (``None`` when ``code`` is ``None``), by the backend's
+    ``region_sql`` hook; a :class:`~geociv.errors.ValidationError` on the ``inside_division``
+    field when the division is unknown or has no polygon."""
+    if code is None:
+        return None
+    region = region_sql(conn, table, code)
+    if region is None:
+        raise ValidationError(
+            Problem(f"区划 {code} 不存在或没有边界面，无法按其范围筛选", field="inside_division")
+        )
+    return region
 
 
 def same_geometry(stored: BaseGeometry | None, given: BaseGeometry | None) -> bool:

@@ -20,7 +20,7 @@ from geociv.store._boundaries_sql import BoundariesSQL
 from geociv.store._cases_sql import CasesSQL
 from geociv.store._divisions_sql import DivisionReadsSQL
 from geociv.store._gazetteer_sql import GazetteerSQL
-from geociv.store._gpkg_index import bbox_filter, register_functions
+from geociv.store._gpkg_index import bbox_filter, region_filter, register_functions
 from geociv.store._inputs_sql import InputsSQL
 from geociv.store._inspections_sql import InspectionsSQL
 from geociv.store._logins_sql import LoginsSQL
@@ -117,6 +117,7 @@ class SQLiteStore(
     # -- connections -----------------------------------------------------------------------
     # -- what the SQL shared with PostGIS asks of the backend -------------------------------
     _bbox_sql = staticmethod(bbox_filter)
+    _region_sql = staticmethod(region_filter)
 
     @staticmethod
     def _encode_geom(table: str, geometry: BaseGeometry | None) -> bytes | None:

@@ -552,7 +552,7 @@ def _render_check(posted: dict[str, Any] | None = None, status: int = 200, form:
     mine, others, lines = _field_plans()
     plans = mine + others
     line_ids = {p.line_id for p in plans}
-    markers = [m for m in Markers(store()).query() if m.line_id in line_ids]
+    markers = Markers(store()).query(line_ids=line_ids)
     posted = posted or {}
     plan_id = str(posted.get("plan_id") or request.args.get("plan") or "")
     if not plan_id and len(mine) == 1:

@@ -61,7 +61,7 @@ from web.handlers.boundaries import (
     side_info,
     sign_record,
 )
-from web.params import ID_INT_MAX, flag, int_arg, parse_int
+from web.params import ID_INT_MAX, bbox_arg, flag, int_arg, parse_int
 
 if TYPE_CHECKING:
     pass
@@ -253,11 +253,16 @@ def _body() -> dict[str, Any]:
 @bp.get("/lines")
 @role_required(*READERS)
 def lines() -> Response:
-    """Current lines as GeoJSON, filtered by ``parent`` (a side inside it) and ``level``."""
+    """Current lines as GeoJSON, filtered by ``parent`` (a side inside it), ``level`` and
+    ``bbox`` (the map's extent)."""
     problems = []
-    parent = None
+    parent = bbox = None
     try:
         parent = parent_arg()
+    except ValidationError as exc:
+        problems += exc.problems
+    try:
+        bbox = bbox_arg("bbox")
     except ValidationError as exc:
         problems += exc.problems
     level = request.args.get("level") or None
@@ -267,7 +272,8 @@ def lines() -> Response:
         )
     if problems:
         raise ValidationError(problems, title="查询参数有误")
-    return _geojson(lines_collection(BoundaryLines(store()).current(parent=parent, level=level)))
+    found = BoundaryLines(store()).current(parent=parent, level=level, bbox=bbox)
+    return _geojson(lines_collection(found))
 
 
 @bp.get("/lines/<line_id>")
@@ -291,11 +297,13 @@ def line(line_id: str) -> Response:
 @role_required(*READERS)
 def markers() -> Response:
     """Markers as GeoJSON with their latest check; ``parent``, ``line_id``,
-    ``include_retired`` filter."""
+    ``include_retired`` and ``bbox`` (the map's extent) filter."""
     parent = parent_arg()
     include_retired = flag(request.args.get("include_retired"))
     line_id = request.args.get("line_id") or None
-    found = Markers(store()).query(line_id=line_id, parent=parent, include_retired=include_retired)
+    found = Markers(store()).query(
+        line_id=line_id, parent=parent, include_retired=include_retired, bbox=bbox_arg("bbox")
+    )
     checks = latest_checks(inspections().query(kind="marker"))
     body = {
         "type": "FeatureCollection",
