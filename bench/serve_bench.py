@@ -2,7 +2,9 @@
 
 ``reads``: a read-heavy mix (name search API, division look-ups, the home page) against
 ``geociv serve --workers 2`` on the demo store, first by one client, then by eight at once
-(each client a process, each request on a new connection so either worker may take it).
+(each client a process with a keep-alive connection, renewed every 100 requests so that both
+workers get connections; see :mod:`read_load`, which also says where the CPU went: clients,
+each worker, the rest of the machine).
 Runs of one and eight clients alternate (``--repeat`` each, so that load from elsewhere on the
 machine hits both alike); prints the median and best requests/s and their ratios (target
 ≥ 1.7 on two cores), then eight clients against ``--workers 1`` for comparison.
@@ -23,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import http.cookiejar
-import multiprocessing
 import os
 import re
 import shutil
@@ -41,6 +42,7 @@ from collections import Counter
 from pathlib import Path
 
 from _shared import shared_data  # bench/ is on sys.path when run as a script
+from read_load import measure
 from store_bench import _SYLLABLES, CODE_LISTS, PASSWORD, build
 
 from geociv.auth import Users
@@ -138,30 +140,6 @@ class Session:
 
 
 # -- reads ------------------------------------------------------------------------------------
-def _read_client(args: tuple[str, str, float, float]) -> int:
-    """One client: requests in a loop from ``start`` for ``seconds``; how many answered 200."""
-    base, cookie, start, seconds = args
-    while time.time() < start:
-        time.sleep(0.001)
-    done, i = 0, os.getpid()
-    while time.time() < start + seconds:
-        req = urllib.request.Request(f"{base}{READS[i % len(READS)]}",
-                                     headers={"Cookie": cookie, "Connection": "close"})  # fmt: skip
-        with urllib.request.urlopen(req, timeout=TIMEOUT_S) as answer:
-            answer.read()
-            done += answer.status == 200
-        i += 1
-    return done
-
-
-def throughput(base: str, cookie: str, clients: int, seconds: float) -> float:
-    """Requests per second of ``clients`` processes reading at once."""
-    start = time.time() + 1.0
-    with multiprocessing.get_context("fork").Pool(clients) as pool:
-        counts = pool.map(_read_client, [(base, cookie, start, seconds)] * clients)
-    return sum(counts) / seconds
-
-
 def reads(args: argparse.Namespace) -> None:
     from geociv.demo import load_demo
 
@@ -180,10 +158,11 @@ def reads(args: argparse.Namespace) -> None:
                 server.warm(2)
                 cookie = Session(server.url, "officer1").cookie()
                 for clients in runs:  # interleaved: a burst of outside load hits both alike
-                    rate = throughput(server.url, cookie, clients, args.seconds)
-                    figures.setdefault((workers, clients), []).append(rate)
-                    print(f"workers {workers}, clients {clients}: {rate:.1f} requests/s",
-                          file=sys.stderr)  # fmt: skip
+                    run = measure(server.url, server.proc.pid, READS, cookie, clients,
+                                  args.seconds)  # fmt: skip
+                    figures.setdefault((workers, clients), []).append(run.rate)
+                    print(f"workers {workers}, clients {clients}: {run.rate:.1f} requests/s; "
+                          f"{run.describe()}", file=sys.stderr)  # fmt: skip
             finally:
                 server.stop()
     _reads_report(figures, args)
