@@ -68,3 +68,51 @@ def test_home_page_county_without_area_shows_a_dash(app, client):
     page = client.get("/").get_data(as_text=True)
     row = re.search(r"<tr><td>[^<]*</td><td>411721</td><td class=\"num\">([^<]*)</td>", page)
     assert row is not None and row.group(1) == "—"
+
+
+@pytest.fixture
+def python_geojson(monkeypatch) -> Counter:
+    """Calls of ``shapely.geometry.mapping`` (GeoJSON built vertex by vertex in Python), by
+    geometry type, from now on."""
+    import shapely.geometry
+
+    import web.blueprints.api
+    import web.geojson
+
+    calls: Counter = Counter()
+    real = shapely.geometry.mapping
+
+    def counting(geometry):
+        calls[geometry.geom_type] += 1
+        return real(geometry)
+
+    monkeypatch.setattr(shapely.geometry, "mapping", counting)
+    for module in (web.geojson, web.blueprints.api):  # modules that imported it by name
+        monkeypatch.setattr(module, "mapping", counting, raising=False)
+    return calls
+
+
+def test_division_geojson_is_written_by_geos_with_the_same_coordinates(app, client, python_geojson):
+    import json
+
+    from shapely.geometry import mapping
+
+    store = app.extensions["geociv_store"]
+    one = client.get("/api/divisions/411702")
+    many = client.get("/api/divisions?parent=411700&level=county")
+    assert one.status_code == many.status_code == 200
+    assert one.mimetype == many.mimetype == "application/geo+json"
+    assert not python_geojson, python_geojson  # no polygon walked in Python
+    feature = one.get_json()
+    county = store.get_division("411702")
+    assert feature["geometry"] == json.loads(json.dumps(mapping(county.geometry)))
+    assert feature["id"] == "411702" and feature["properties"]["name"] == county.name
+    assert [a["adcode"] for a in feature["properties"]["ancestors"]] == ["410000", "411700"]
+    features = many.get_json()["features"]
+    assert many.get_json()["type"] == "FeatureCollection" and len(features) == 10
+    for f in features:
+        d = store.get_division(f["id"])
+        assert f["geometry"] == json.loads(json.dumps(mapping(d.geometry))), d.code
+        assert list(f) == ["type", "id", "properties", "geometry"]
+    bare = client.get("/api/divisions?parent=411700&level=county&geometry=false").get_json()
+    assert {f["geometry"] for f in bare["features"]} == {None}
