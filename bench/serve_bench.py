@@ -61,7 +61,7 @@ _META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 class Server:
     """``geociv serve --workers N`` on ``store`` in a subprocess."""
 
-    def __init__(self, store: str, workers: int, folder: Path) -> None:
+    def __init__(self, store: str, workers: int, folder: Path, threads: int = 8) -> None:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
@@ -71,7 +71,8 @@ class Server:
         self.log = folder / f"serve-{self.port}.log"
         with open(self.log, "wb") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "geociv", "serve", "--port", str(self.port)],
+                [sys.executable, "-m", "geociv", "serve", "--port", str(self.port),
+                 "--threads", str(threads)],
                 env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log,
             )  # fmt: skip
         deadline = time.monotonic() + 120
@@ -153,7 +154,7 @@ def reads(args: argparse.Namespace) -> None:
         store.close()
         figures: dict[tuple[int, int], list[float]] = {}
         for workers, runs in ((args.workers, (1, 8) * args.repeat), (1, (8,) * args.repeat)):
-            server = Server(url, workers, folder)
+            server = Server(url, workers, folder, args.threads)
             try:
                 server.warm(2)
                 cookie = Session(server.url, "officer1").cookie()
@@ -170,7 +171,8 @@ def reads(args: argparse.Namespace) -> None:
 
 def _reads_report(figures: dict[tuple[int, int], list[float]], args: argparse.Namespace) -> None:
     print(f"\nread mix {', '.join(READS)}; {args.seconds:.0f} s per run, {args.repeat} runs "
-          f"each; cores {os.cpu_count()}; load average now {os.getloadavg()[0]:.2f}")  # fmt: skip
+          f"each; {args.threads} threads per worker; cores {os.cpu_count()}; load average now "
+          f"{os.getloadavg()[0]:.2f}")  # fmt: skip
     for (workers, clients), rates in figures.items():
         print(f"--workers {workers}, {clients} client(s): median {statistics.median(rates):.1f}, "
               f"best {max(rates):.1f} req/s")  # fmt: skip
@@ -256,7 +258,7 @@ def writers(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         url = henan_store(folder, shared, args.writers, args.keep)
-        server = Server(url, args.workers, folder)
+        server = Server(url, args.workers, folder, args.threads)
         try:
             server.warm(2)
             sessions = [Session(server.url, f"writer{n:02d}") for n in range(1, args.writers + 1)]
@@ -316,6 +318,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--repeat", type=int, default=3, help="reads: runs of each")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=8, help="waitress threads per worker")
     parser.add_argument("--writers", type=int, default=60)
     parser.add_argument("--each", type=int, default=10)
     parser.add_argument("--keep", help="writers: keep the built Henan store here, reuse it later")
