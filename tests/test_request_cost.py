@@ -116,3 +116,90 @@ def test_division_geojson_is_written_by_geos_with_the_same_coordinates(app, clie
         assert list(f) == ["type", "id", "properties", "geometry"]
     bare = client.get("/api/divisions?parent=411700&level=county&geometry=false").get_json()
     assert {f["geometry"] for f in bare["features"]} == {None}
+
+
+@pytest.fixture
+def cookie_checks(monkeypatch) -> list[str]:
+    """Session cookie values whose signature was checked from now on (the real check)."""
+    from itsdangerous import URLSafeTimedSerializer
+
+    checked: list[str] = []
+    real = URLSafeTimedSerializer.loads
+
+    def counting(self, value, *args, **kwargs):
+        checked.append(value)
+        return real(self, value, *args, **kwargs)
+
+    monkeypatch.setattr(URLSafeTimedSerializer, "loads", counting)
+    return checked
+
+
+def _session_cookie(client) -> str:
+    return client.get_cookie("session").value
+
+
+def test_a_session_cookie_is_verified_once_per_process(client, cookie_checks):
+    login(client, "officer1")
+    cookie_checks.clear()
+    for path in ("/api/names/search?q=zmd", "/", "/api/divisions/411702", "/") * 3:
+        assert client.get(path).status_code == 200, path
+    assert sorted(set(cookie_checks)) == sorted(cookie_checks)  # each value once
+    assert 1 <= len(cookie_checks) <= 2  # the log-in's value, maybe one with a CSRF token
+
+
+def test_an_altered_cookie_is_refused_after_the_genuine_one_was_kept(app, client):
+    login(client, "officer1")
+    assert client.get("/").status_code == 200  # the genuine value is kept
+    genuine = _session_cookie(client)
+    for altered in (genuine[:-2] + ("AA" if genuine[-2:] != "AA" else "BB"), genuine + "x"):
+        other = app.test_client()
+        other.set_cookie("session", altered)
+        answer = other.get("/")
+        assert answer.status_code == 302 and "/login" in answer.headers["Location"]
+    other = app.test_client()
+    other.set_cookie("session", genuine)
+    assert other.get("/").status_code == 200  # a copy of the genuine cookie still works
+
+
+def test_a_kept_session_still_expires(app, client):
+    import time
+    from datetime import timedelta
+
+    login(client, "officer1")
+    assert client.get("/").status_code == 200  # kept
+    app.permanent_session_lifetime = timedelta(seconds=1)
+    time.sleep(2.1)
+    answer = client.get("/")
+    assert answer.status_code == 302 and "/login" in answer.headers["Location"]
+
+
+def test_a_kept_session_ends_at_log_out_for_copied_cookies_too(app, client):
+    login(client, "officer1")
+    assert client.get("/").status_code == 200
+    copied = _session_cookie(client)
+    token = re.search(r'name="csrf-token" content="([^"]+)"', client.get("/").get_data(True))
+    client.post("/logout", headers={"X-CSRFToken": token.group(1) if token else ""})
+    other = app.test_client()
+    other.set_cookie("session", copied)
+    answer = other.get("/")
+    assert answer.status_code == 302 and "/login" in answer.headers["Location"]
+
+
+def test_flashed_messages_are_not_shared_between_requests(app):
+    from flask import flash, get_flashed_messages
+
+    @app.get("/_flash_test")
+    def _flash_test():
+        flash("一次")
+        return "ok"
+
+    @app.get("/_flashes_test")
+    def _flashes_test():
+        return {"flashes": get_flashed_messages()}
+
+    client = app.test_client()
+    login(client, "officer1")
+    client.get("/")
+    client.get("/_flash_test")
+    assert client.get("/_flashes_test").get_json()["flashes"] == ["一次"]
+    assert client.get("/_flashes_test").get_json()["flashes"] == []
