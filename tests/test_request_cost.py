@@ -43,6 +43,8 @@ def _figures(page: str) -> list[str]:
 def test_home_page_reads_no_division_again_until_one_changes(app, client, division_reads):
     login(client, "officer1")
     first = client.get("/").get_data(as_text=True)
+    shown = re.findall(r"<tr><td>[^<]*</td><td>(\d+)</td>", first)
+    assert len(shown) == int(_figures(first)[0]) == 10  # the counties, no statistical unit
     before = sum(division_reads.values())
     assert before > 0
     assert client.get("/").get_data(as_text=True) == first

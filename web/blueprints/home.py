@@ -42,6 +42,6 @@ def _summary(code: str) -> dict[str, Any]:
     found = divisions.counts(code, include_statistical=False)
     return {
         "jurisdiction": divisions.get(code),
-        "counties": divisions.children(code, level="county", with_geometry=False),
+        "counties": divisions.children(code, level="county", include_statistical=False),
         "counts": {level: found.get(level, 0) for level in ("county", "township", "village")},
     }
