@@ -10,8 +10,9 @@ then counts for the measured seconds.
 
 During the measured window the CPU time of every process is taken (:mod:`psutil`): the
 clients (their own ``process_time``), each worker of the server, the server's first process,
-and the rest of the machine (total busy time minus those), so the output says whether the
-clients, the server or something else used the cores.
+and the rest of the machine (total busy time minus those: other processes, the kernel's work
+not charged to a process, and time the hypervisor gave to other guests, "steal"), so the
+output says whether the clients, the server or something else used the cores.
 """
 
 from __future__ import annotations
@@ -54,11 +55,17 @@ class Run:
         """Answers 200 per second."""
         return self.ok / self.seconds
 
+    @property
+    def rest_cores(self) -> float:
+        """Cores the rest of the machine kept busy (not the clients, not the server)."""
+        server = sum(self.worker_cpu.values()) + self.parent_cpu
+        return max(self.busy_cpu - server - self.client_cpu, 0.0) / self.seconds
+
     def describe(self) -> str:
         """One line: CPU per wall second by process kind, ms of CPU per request, spread."""
         per_s = self.seconds
         server = sum(self.worker_cpu.values()) + self.parent_cpu
-        rest = max(self.busy_cpu - server - self.client_cpu, 0.0)
+        rest = self.rest_cores * per_s
         cores = os.cpu_count() or 1
         idle = max(cores - self.busy_cpu / per_s, 0.0)
         workers = " + ".join(f"{c / per_s:.2f}" for c in self.worker_cpu.values())

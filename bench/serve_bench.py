@@ -42,7 +42,7 @@ from collections import Counter
 from pathlib import Path
 
 from _shared import shared_data  # bench/ is on sys.path when run as a script
-from read_load import measure
+from read_load import Run, measure
 from store_bench import _SYLLABLES, CODE_LISTS, PASSWORD, build
 
 from geociv.auth import Users
@@ -52,6 +52,10 @@ ROOT = Path(__file__).resolve().parents[1]
 READS = ("/api/names/search?q=" + urllib.parse.quote("驿城"), "/api/names/search?q=zmd",
          "/api/names/search?q=" + urllib.parse.quote("王庄"), "/api/divisions/411702",
          "/api/divisions/411721", "/")  # fmt: skip
+#: Cores that the rest of the machine may keep busy for a ``reads`` run to count as quiet.
+QUIET_CORES = 0.25
+NOT_QUIET = (" — NOT a quiet machine: the clients and the server did not have the cores to "
+             "themselves, so the ratios above say little about geociv")  # fmt: skip
 #: A request slower than this counts as a timeout.
 TIMEOUT_S = 30.0
 _TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
@@ -152,7 +156,7 @@ def reads(args: argparse.Namespace) -> None:
                          actor="bench")  # fmt: skip
         url = store.url
         store.close()
-        figures: dict[tuple[int, int], list[float]] = {}
+        figures: dict[tuple[int, int], list[Run]] = {}
         for workers, runs in ((args.workers, (1, 8) * args.repeat), (1, (8,) * args.repeat)):
             server = Server(url, workers, folder, args.threads)
             try:
@@ -161,7 +165,7 @@ def reads(args: argparse.Namespace) -> None:
                 for clients in runs:  # interleaved: a burst of outside load hits both alike
                     run = measure(server.url, server.proc.pid, READS, cookie, clients,
                                   args.seconds)  # fmt: skip
-                    figures.setdefault((workers, clients), []).append(run.rate)
+                    figures.setdefault((workers, clients), []).append(run)
                     print(f"workers {workers}, clients {clients}: {run.rate:.1f} requests/s; "
                           f"{run.describe()}", file=sys.stderr)  # fmt: skip
             finally:
@@ -169,20 +173,26 @@ def reads(args: argparse.Namespace) -> None:
     _reads_report(figures, args)
 
 
-def _reads_report(figures: dict[tuple[int, int], list[float]], args: argparse.Namespace) -> None:
+def _reads_report(figures: dict[tuple[int, int], list[Run]], args: argparse.Namespace) -> None:
     print(f"\nread mix {', '.join(READS)}; {args.seconds:.0f} s per run, {args.repeat} runs "
           f"each; {args.threads} threads per worker; cores {os.cpu_count()}; load average now "
           f"{os.getloadavg()[0]:.2f}")  # fmt: skip
-    for (workers, clients), rates in figures.items():
-        print(f"--workers {workers}, {clients} client(s): median {statistics.median(rates):.1f}, "
-              f"best {max(rates):.1f} req/s")  # fmt: skip
-    one, many = figures[(args.workers, 1)], figures[(args.workers, 8)]
+    rates = {k: [run.rate for run in runs] for k, runs in figures.items()}
+    for (workers, clients), rate in rates.items():
+        print(f"--workers {workers}, {clients} client(s): median {statistics.median(rate):.1f}, "
+              f"best {max(rate):.1f} req/s")  # fmt: skip
+    one, many = rates[(args.workers, 1)], rates[(args.workers, 8)]
     print(f"ratio 8 clients / 1 client on --workers {args.workers}: median "
           f"{statistics.median(many) / statistics.median(one):.2f}, best {max(many) / max(one):.2f}"
           " (target >= 1.7)")  # fmt: skip
     print(
         f"--workers {args.workers} / --workers 1 at 8 clients (median): "
-        f"{statistics.median(many) / statistics.median(figures[(1, 8)]):.2f}"
+        f"{statistics.median(many) / statistics.median(rates[(1, 8)]):.2f}"
+    )
+    busy = [run.rest_cores for runs in figures.values() for run in runs]
+    print(
+        f"other processes kept {statistics.median(busy):.2f} cores busy during the runs "
+        f"(median; most {max(busy):.2f})" + (NOT_QUIET if max(busy) > QUIET_CORES else "")
     )
 
 
