@@ -2,7 +2,9 @@
 
 ``reads``: a read-heavy mix (name search API, division look-ups, the home page) against
 ``geociv serve --workers 2`` on the demo store, first by one client, then by eight at once
-(each client a process, each request on a new connection so either worker may take it).
+(each client a process with a keep-alive connection, renewed every 100 requests so that both
+workers get connections; see :mod:`read_load`, which also says where the CPU went: clients,
+each worker, the rest of the machine).
 Runs of one and eight clients alternate (``--repeat`` each, so that load from elsewhere on the
 machine hits both alike); prints the median and best requests/s and their ratios (target
 ≥ 1.7 on two cores), then eight clients against ``--workers 1`` for comparison.
@@ -23,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import http.cookiejar
-import multiprocessing
 import os
 import re
 import shutil
@@ -41,6 +42,7 @@ from collections import Counter
 from pathlib import Path
 
 from _shared import shared_data  # bench/ is on sys.path when run as a script
+from read_load import Run, measure
 from store_bench import _SYLLABLES, CODE_LISTS, PASSWORD, build
 
 from geociv.auth import Users
@@ -50,6 +52,10 @@ ROOT = Path(__file__).resolve().parents[1]
 READS = ("/api/names/search?q=" + urllib.parse.quote("驿城"), "/api/names/search?q=zmd",
          "/api/names/search?q=" + urllib.parse.quote("王庄"), "/api/divisions/411702",
          "/api/divisions/411721", "/")  # fmt: skip
+#: Cores that the rest of the machine may keep busy for a ``reads`` run to count as quiet.
+QUIET_CORES = 0.25
+NOT_QUIET = (" — NOT a quiet machine: the clients and the server did not have the cores to "
+             "themselves, so the ratios above say little about geociv")  # fmt: skip
 #: A request slower than this counts as a timeout.
 TIMEOUT_S = 30.0
 _TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
@@ -59,7 +65,7 @@ _META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 class Server:
     """``geociv serve --workers N`` on ``store`` in a subprocess."""
 
-    def __init__(self, store: str, workers: int, folder: Path) -> None:
+    def __init__(self, store: str, workers: int, folder: Path, threads: int = 8) -> None:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
@@ -69,7 +75,8 @@ class Server:
         self.log = folder / f"serve-{self.port}.log"
         with open(self.log, "wb") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "geociv", "serve", "--port", str(self.port)],
+                [sys.executable, "-m", "geociv", "serve", "--port", str(self.port),
+                 "--threads", str(threads)],
                 env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log,
             )  # fmt: skip
         deadline = time.monotonic() + 120
@@ -138,30 +145,6 @@ class Session:
 
 
 # -- reads ------------------------------------------------------------------------------------
-def _read_client(args: tuple[str, str, float, float]) -> int:
-    """One client: requests in a loop from ``start`` for ``seconds``; how many answered 200."""
-    base, cookie, start, seconds = args
-    while time.time() < start:
-        time.sleep(0.001)
-    done, i = 0, os.getpid()
-    while time.time() < start + seconds:
-        req = urllib.request.Request(f"{base}{READS[i % len(READS)]}",
-                                     headers={"Cookie": cookie, "Connection": "close"})  # fmt: skip
-        with urllib.request.urlopen(req, timeout=TIMEOUT_S) as answer:
-            answer.read()
-            done += answer.status == 200
-        i += 1
-    return done
-
-
-def throughput(base: str, cookie: str, clients: int, seconds: float) -> float:
-    """Requests per second of ``clients`` processes reading at once."""
-    start = time.time() + 1.0
-    with multiprocessing.get_context("fork").Pool(clients) as pool:
-        counts = pool.map(_read_client, [(base, cookie, start, seconds)] * clients)
-    return sum(counts) / seconds
-
-
 def reads(args: argparse.Namespace) -> None:
     from geociv.demo import load_demo
 
@@ -173,35 +156,43 @@ def reads(args: argparse.Namespace) -> None:
                          actor="bench")  # fmt: skip
         url = store.url
         store.close()
-        figures: dict[tuple[int, int], list[float]] = {}
+        figures: dict[tuple[int, int], list[Run]] = {}
         for workers, runs in ((args.workers, (1, 8) * args.repeat), (1, (8,) * args.repeat)):
-            server = Server(url, workers, folder)
+            server = Server(url, workers, folder, args.threads)
             try:
                 server.warm(2)
                 cookie = Session(server.url, "officer1").cookie()
                 for clients in runs:  # interleaved: a burst of outside load hits both alike
-                    rate = throughput(server.url, cookie, clients, args.seconds)
-                    figures.setdefault((workers, clients), []).append(rate)
-                    print(f"workers {workers}, clients {clients}: {rate:.1f} requests/s",
-                          file=sys.stderr)  # fmt: skip
+                    run = measure(server.url, server.proc.pid, READS, cookie, clients,
+                                  args.seconds)  # fmt: skip
+                    figures.setdefault((workers, clients), []).append(run)
+                    print(f"workers {workers}, clients {clients}: {run.rate:.1f} requests/s; "
+                          f"{run.describe()}", file=sys.stderr)  # fmt: skip
             finally:
                 server.stop()
     _reads_report(figures, args)
 
 
-def _reads_report(figures: dict[tuple[int, int], list[float]], args: argparse.Namespace) -> None:
+def _reads_report(figures: dict[tuple[int, int], list[Run]], args: argparse.Namespace) -> None:
     print(f"\nread mix {', '.join(READS)}; {args.seconds:.0f} s per run, {args.repeat} runs "
-          f"each; cores {os.cpu_count()}; load average now {os.getloadavg()[0]:.2f}")  # fmt: skip
-    for (workers, clients), rates in figures.items():
-        print(f"--workers {workers}, {clients} client(s): median {statistics.median(rates):.1f}, "
-              f"best {max(rates):.1f} req/s")  # fmt: skip
-    one, many = figures[(args.workers, 1)], figures[(args.workers, 8)]
+          f"each; {args.threads} threads per worker; cores {os.cpu_count()}; load average now "
+          f"{os.getloadavg()[0]:.2f}")  # fmt: skip
+    rates = {k: [run.rate for run in runs] for k, runs in figures.items()}
+    for (workers, clients), rate in rates.items():
+        print(f"--workers {workers}, {clients} client(s): median {statistics.median(rate):.1f}, "
+              f"best {max(rate):.1f} req/s")  # fmt: skip
+    one, many = rates[(args.workers, 1)], rates[(args.workers, 8)]
     print(f"ratio 8 clients / 1 client on --workers {args.workers}: median "
           f"{statistics.median(many) / statistics.median(one):.2f}, best {max(many) / max(one):.2f}"
           " (target >= 1.7)")  # fmt: skip
     print(
         f"--workers {args.workers} / --workers 1 at 8 clients (median): "
-        f"{statistics.median(many) / statistics.median(figures[(1, 8)]):.2f}"
+        f"{statistics.median(many) / statistics.median(rates[(1, 8)]):.2f}"
+    )
+    busy = [run.rest_cores for runs in figures.values() for run in runs]
+    print(
+        f"other processes kept {statistics.median(busy):.2f} cores busy during the runs "
+        f"(median; most {max(busy):.2f})" + (NOT_QUIET if max(busy) > QUIET_CORES else "")
     )
 
 
@@ -277,7 +268,7 @@ def writers(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         url = henan_store(folder, shared, args.writers, args.keep)
-        server = Server(url, args.workers, folder)
+        server = Server(url, args.workers, folder, args.threads)
         try:
             server.warm(2)
             sessions = [Session(server.url, f"writer{n:02d}") for n in range(1, args.writers + 1)]
@@ -337,6 +328,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--repeat", type=int, default=3, help="reads: runs of each")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=8, help="waitress threads per worker")
     parser.add_argument("--writers", type=int, default=60)
     parser.add_argument("--each", type=int, default=10)
     parser.add_argument("--keep", help="writers: keep the built Henan store here, reuse it later")

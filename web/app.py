@@ -41,6 +41,7 @@ from web.blueprints import (
     vendor,
 )
 from web.navigation import nav_context
+from web.sessions import VerifiedSessionInterface
 
 csrf = CSRFProtect()
 
@@ -70,6 +71,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         }
     )
     app = Flask("web")  # the package: templates and static files live beside this module
+    app.session_interface = VerifiedSessionInterface()
     store = open_store(settings.store)
     app.config.from_mapping(
         GEOCIV_STORE=settings.store,

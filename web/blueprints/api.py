@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
-from shapely.geometry import mapping
 
 from geociv.divisions import Divisions, normalize_code
 from geociv.errors import AdcodeError, Problem, ValidationError
@@ -15,6 +13,7 @@ from geociv.uploads import DIVISION_KINDS
 from web._helpers import actor, role_required, store
 from web._uploads import received
 from web.caching import conditional
+from web.geojson import collection_json, feature_json
 from web.openapi import openapi_document
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -22,25 +21,14 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 _TRUE = {"1", "true", "yes"}
 
 
-def _feature(d: Division, *, geometry: bool = True) -> dict[str, Any]:
-    return {
-        "type": "Feature",
-        "id": d.code,
-        "properties": {
-            "adcode": d.code,
-            "name": d.name,
-            "level": d.level,
-            "parent": d.parent_code,
-            "kind": d.kind,
-            "area_km2": d.area_km2,
-        },
-        "geometry": mapping(d.geometry) if geometry and d.geometry is not None else None,
-    }
+def _properties(d: Division) -> dict[str, Any]:
+    return {"adcode": d.code, "name": d.name, "level": d.level, "parent": d.parent_code,
+            "kind": d.kind, "area_km2": d.area_km2}  # fmt: skip
 
 
-def _geojson(features: list[dict[str, Any]]) -> Response:
-    body = {"type": "FeatureCollection", "features": features}
-    return Response(json.dumps(body, ensure_ascii=False), mimetype="application/geo+json")
+def _feature(d: Division, properties: dict[str, Any], *, geometry: bool = True) -> str:
+    members = {"type": "Feature", "id": d.code, "properties": properties}
+    return feature_json(members, d.geometry if geometry else None)
 
 
 def _query_problems() -> list[Problem]:
@@ -93,7 +81,8 @@ def divisions() -> Response:
         raise ValidationError(
             Problem("至少给出 parent、level 或 q 之一", field="parent"), title="查询参数有误"
         )
-    return _geojson([_feature(d, geometry=with_geometry) for d in rows])
+    features = (_feature(d, _properties(d), geometry=with_geometry) for d in rows)
+    return Response(collection_json(features), mimetype="application/geo+json")
 
 
 @bp.get("/divisions/<code>")
@@ -106,11 +95,10 @@ def division(code: str) -> Response:
         raise ValidationError(Problem(str(exc), field="code"), title="区划代码有误") from exc
     divs = Divisions(store())
     d = divs.get(code)
-    feature = _feature(d)
-    feature["properties"]["ancestors"] = [
+    properties = _properties(d) | {"ancestors": [
         {"adcode": a.code, "name": a.name, "level": a.level} for a in divs.ancestors(d.code)
-    ]
-    return Response(json.dumps(feature, ensure_ascii=False), mimetype="application/geo+json")
+    ]}  # fmt: skip
+    return Response(_feature(d, properties), mimetype="application/geo+json")
 
 
 @bp.post("/divisions/import")
