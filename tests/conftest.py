@@ -85,6 +85,7 @@ POSTGIS_SUITES = {
     "test_fuzz_api",
     "test_serve_workers",
     "test_writers_under_load",
+    "test_request_cost",
 }
 
 
