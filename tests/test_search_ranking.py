@@ -21,6 +21,7 @@ from geociv.gazetteer.search import (
     CATEGORY_BONUS,
     KIND_PENALTY,
     SCORES,
+    Entry,
     Hit,
     NameSearch,
     SearchIndex,
@@ -140,3 +141,51 @@ def test_the_benchmark_queries_keep_their_first_results(demo_index: SearchIndex,
     hits = demo_index.search(q)
     assert len(hits) == count
     assert [(h.name_id, h.how, h.score) for h in hits[: len(first)]] == first
+
+
+class CountingList(list):
+    """A list that counts how many items are read from it by index."""
+
+    reads = 0
+
+    def __getitem__(self, i):  # type: ignore[override]
+        CountingList.reads += 1
+        return super().__getitem__(i)
+
+
+def _read_by(index: SearchIndex, q: str, limit: int = 20) -> tuple[list[Hit], int]:
+    """The hits for ``q`` and how many entries and keys the index read to find them."""
+    index.entries = CountingList(index.entries)
+    for keys in (index._names, index._toned, index._toneless, index._initials):
+        keys.keys = CountingList(keys.keys)
+    CountingList.reads = 0
+    hits = index.search(q, limit=limit)
+    return hits, CountingList.reads
+
+
+def _entries(count: int, name: str, start: int = 0) -> list[Entry]:
+    return [
+        Entry(f"N{start + i}", name.format(i), name.format(i), "name", "village", "411702001",
+              "Xīnshēngchéng Cūn")
+        for i in range(count)
+    ]  # fmt: skip
+
+
+def test_search_work_does_not_grow_with_matches_it_cannot_show() -> None:
+    """30 names start with the query, thousands contain it: ranked after all of those, the
+    containing ones are not read; a query matching few names reads only those, however many
+    others the index holds."""
+    few = SearchIndex(_entries(30, "生成{:02d}路") + _entries(40, "天中{:02d}村", 100))
+    many = SearchIndex(
+        _entries(30, "生成{:02d}路") + _entries(40, "天中{:02d}村", 100)
+        + _entries(8_000, "新生成{:04d}村", 1_000)
+    )  # fmt: skip
+    small_hits, small = _read_by(few, "生成")
+    large_hits, large = _read_by(many, "生成")
+    assert [h.name for h in large_hits] == [h.name for h in small_hits]
+    assert len(large_hits) == 20 and large <= 4 * 30, large
+    for q in ("天中", "天中0", "中0", "tianzhong"):
+        small_hits, small = _read_by(few, q)
+        large_hits, large = _read_by(many, q)
+        assert large_hits == small_hits and large == small, (q, small, large)
+    assert len(_read_by(many, "新生成", limit=100)[0]) == 100
