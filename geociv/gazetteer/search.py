@@ -82,9 +82,9 @@ class Hit:
 
 class _Keys:
     """The key of each entry (by entry index), found exactly (a dict), by prefix (a sorted
-    list, bisected) and by substring (``gram``-character pieces of each key → the entries
-    holding them; a look-up walks the rarest piece of the needle): no look-up reads keys that
-    cannot match, however many entries there are. Keys are appended as entries come; a dropped
+    list, bisected) and by substring (the pieces of each key of the lengths in ``grams`` → the
+    entries holding them; a look-up walks the needle's rarest piece): no look-up reads keys
+    that cannot match, however many entries there are. Keys are appended as entries come; a dropped
     key stays in the lists (its entry is gone)."""
 
     def __init__(self, keys: list[str], *, grams: tuple[int, ...] = ()) -> None:
@@ -132,12 +132,15 @@ class _Keys:
 
     def containing(self, needle: str, *, cap: int) -> list[int]:
         """Entry indices (ascending) of the first ``cap`` keys containing ``needle``."""
-        n = min(len(needle), max(self._grams, default=0))
-        if n == 0 or not needle:
+        if not needle:
             return []
-        pieces = {needle[p : p + n] for p in range(len(needle) - n + 1)}
-        rarest = min((self._postings.get(piece, ()) for piece in pieces), key=len)
+        n = max((g for g in self._grams if g <= len(needle)), default=0)
         keys = self.keys
+        if n == 0:  # shorter than every indexed piece: every key is a candidate
+            rarest: Iterable[int] = range(len(keys))
+        else:
+            pieces = {needle[p : p + n] for p in range(len(needle) - n + 1)}
+            rarest = min((self._postings.get(piece, []) for piece in pieces), key=len)
         out: list[int] = []
         for i in rarest:
             if needle in keys[i]:
