@@ -150,7 +150,7 @@ def main(shared: Path) -> None:
             for e, k, i in zip(
                 entries,
                 (index_keys(e.pinyin) for e in entries),
-                index._initials.text.split("\n")[1:],
+                index._initials.keys,
                 strict=True,
             )
         ],
@@ -161,7 +161,7 @@ def main(shared: Path) -> None:
         [e.name for e in sample[:25]]
         + [e.name[:2] for e in sample[25:50]]
         + [index_keys(e.pinyin)[1][:6] for e in sample[50:75]]
-        + [index._initials.text.split("\n")[1 + entries.index(e)][:3] for e in sample[75:]]
+        + [index._initials.keys[entries.index(e)][:3] for e in sample[75:]]
         + ["王庄", "zmd", "zhumadian", "街道", "xinhua"]
     )
     ours_ms, sqlite_ms = [], []

@@ -298,3 +298,50 @@ def test_warm_up_builds_the_indexes_once_before_any_request(app, client) -> None
     assert (search.builds, app.extensions["geociv_gazetteer"].builds) == (1, 1)
     assert client.get("/api/names/search?q=zmd").get_json()["results"][0]["name"] == "驻马店市"
     assert search.builds == 1
+
+
+#: Audit entries of each of two tables in the long-log store below.
+LOG_ROWS = 2_000
+
+
+@pytest.fixture
+def long_log(any_store: Store) -> Store:
+    """A store whose audit log holds 2,000 old entries on ``divisions`` and, after them, 2,000
+    on ``names`` (as after a province's import), with planner statistics gathered."""
+    from geociv.store.postgis import PostgisStore
+
+    villages = [
+        division_record(f"411702{1 + i // 900:03d}{100 + i % 900:03d}", f"生成{i:04d}村")
+        for i in range(LOG_ROWS)
+    ]
+    any_store.upsert_divisions(villages, actor="system")
+    any_store.upsert_names(
+        (
+            NameRecord(name_id=f"D{v.code}", name=v.name, specific=v.name[:-1], generic="村",
+                       category="village", division_code="411702", pinyin="Shēngchéng Cūn",
+                       status="published", represents=v.code)
+            for v in villages
+        ),
+        actor="system",
+    )  # fmt: skip
+    if isinstance(any_store, PostgisStore):
+        any_store._conn().execute("ANALYZE audit_log")  # as autovacuum would have
+    else:
+        any_store._conn().execute("ANALYZE")
+    return any_store
+
+
+def test_the_change_stamp_reads_one_entry_per_table(long_log: Store) -> None:
+    """Every cached page asks for the stamp on every request: its work must not grow with the
+    audit log (PostgreSQL walked the primary key back past every newer entry of other tables)."""
+    from tests.db_work import measured
+
+    newest = {
+        e.entity: e.id for e in reversed(long_log.audit_entries(limit=10 * LOG_ROWS))
+    }  # fmt: skip
+    assert long_log.last_change(()) == 0
+    for entities in (("divisions",), ("names",), ("divisions", "markers"), ("markers",)):
+        with measured(long_log) as work:
+            stamp = long_log.last_change(entities)
+        assert stamp == max((newest.get(e, 0) for e in entities), default=0), entities
+        assert 0 < work.amount < LOG_ROWS / 10, (entities, work.amount, work.plans)

@@ -1,9 +1,12 @@
 """Place-name search: Chinese (exact, prefix, contains), pinyin with or without tones, pinyin
 initials (``zmd`` → 驻马店), aliases and former names, within a division or a map extent.
 
-The index keeps one text blob per key kind ("\\n" + key per entry), so prefix and contains
-look-ups are C-speed substring scans, and an exact-match dict; results are ranked by how they
-matched, then by the level of the place (a county before a village), then by length.
+The index keeps, per key kind, an exact-match dict, the keys sorted (prefix look-ups bisect
+it) and the entries holding each one-to-three-character piece (contains look-ups walk the
+needle's rarest piece), so a search reads the entries that can match, not the whole index;
+results are ranked by how they matched, then by the level of the place (a county before a
+village), then by length, and the ways of matching that could only rank below a full page
+are not tried.
 
 Examples
 --------
@@ -18,7 +21,8 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
-from bisect import bisect_right
+from bisect import bisect_left, insort
+from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -41,6 +45,8 @@ SCORES = {
 KIND_PENALTY = {"name": 0, "alias": 5, "former": 10}
 #: Bonus by category: bigger places first.
 CATEGORY_BONUS = {"province": 9, "city": 8, "county": 7, "township": 6, "road": 5, "village": 4}
+#: The most a category can add to a score (no kind takes a bonus).
+_MOST_BONUS = max(CATEGORY_BONUS.values())
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _TONE_MARKS = re.compile(r"[āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ]")
@@ -74,49 +80,73 @@ class Hit:
     pinyin: str
 
 
-class _Blob:
-    """Keys joined as "\\nkey1\\nkey2…" with the start offset of each, for fast scans; keys
-    are appended as entries come, and a dropped key stays in the text (its entry is gone)."""
+class _Keys:
+    """The key of each entry (by entry index), found exactly (a dict), by prefix (a sorted
+    list, bisected) and by substring (the pieces of each key of the lengths in ``grams`` → the
+    entries holding them; a look-up walks the needle's rarest piece): no look-up reads keys
+    that cannot match, however many entries there are. Keys are appended as entries come; a dropped
+    key stays in the lists (its entry is gone)."""
 
-    def __init__(self, keys: list[str]) -> None:
-        self.starts: list[int] = []
+    def __init__(self, keys: list[str], *, grams: tuple[int, ...] = ()) -> None:
         self.keys: list[str] = []
-        self.text = ""
         self.exact: dict[str, list[int]] = {}
+        self._sorted: list[tuple[str, int]] = []
+        self._grams = grams
+        self._postings: defaultdict[str, list[int]] = defaultdict(list)
         self.extend(keys)
 
     def extend(self, keys: list[str]) -> None:
         """Append ``keys`` (their indices follow the existing ones)."""
-        pos = len(self.text)
-        parts = []
+        added = []
+        postings = self._postings
         for key in keys:
-            self.exact.setdefault(key, []).append(len(self.keys))
+            i = len(self.keys)
+            self.exact.setdefault(key, []).append(i)
             self.keys.append(key)
-            self.starts.append(pos)
-            parts.append("\n" + key)
-            pos += len(key) + 1
-        self.text += "".join(parts)
+            added.append((key, i))
+            for n in self._grams:
+                for piece in {key[p : p + n] for p in range(len(key) - n + 1)}:
+                    postings[piece].append(i)
+        if len(added) > 64:
+            self._sorted = sorted(self._sorted + added)
+        else:
+            for item in added:
+                insort(self._sorted, item)
 
     def drop(self, i: int) -> None:
-        """Forget key ``i`` for exact look-ups (scans skip it by its dropped entry)."""
+        """Forget key ``i`` for exact look-ups (the others skip it by its dropped entry)."""
         same = self.exact.get(self.keys[i], [])
         if i in same:
             same.remove(i)
 
-    def find(self, needle: str, *, prefix: bool, cap: int) -> list[int]:
-        """Entry indices whose key starts with (``prefix``) or contains ``needle``."""
+    def prefixed(self, needle: str, *, cap: int) -> list[int]:
+        """Entry indices (ascending) of the first ``cap`` keys, in key order, starting with
+        ``needle``."""
+        out: list[int] = []
+        ordered = self._sorted
+        at = bisect_left(ordered, (needle, -1))
+        while at < len(ordered) and len(out) < cap and ordered[at][0].startswith(needle):
+            out.append(ordered[at][1])
+            at += 1
+        return sorted(out)
+
+    def containing(self, needle: str, *, cap: int) -> list[int]:
+        """Entry indices (ascending) of the first ``cap`` keys containing ``needle``."""
         if not needle:
             return []
-        pattern = "\n" + needle if prefix else needle
+        n = max((g for g in self._grams if g <= len(needle)), default=0)
+        keys = self.keys
+        if n == 0:  # shorter than every indexed piece: every key is a candidate
+            rarest: Iterable[int] = range(len(keys))
+        else:
+            pieces = {needle[p : p + n] for p in range(len(needle) - n + 1)}
+            rarest = min((self._postings.get(piece, []) for piece in pieces), key=len)
         out: list[int] = []
-        seen: set[int] = set()
-        pos = self.text.find(pattern)
-        while pos != -1 and len(out) < cap:
-            i = bisect_right(self.starts, pos if prefix else pos - 1) - 1
-            if i not in seen:
-                seen.add(i)
+        for i in rarest:
+            if needle in keys[i]:
                 out.append(i)
-            pos = self.text.find(pattern, pos + 1)
+                if len(out) >= cap:
+                    break
         return out
 
 
@@ -136,7 +166,10 @@ class SearchIndex:
         self.entries: list[Entry | None] = []
         self._of: dict[str, list[int]] = {}
         self._live = 0
-        self._names, self._toned, self._toneless, self._initials = (_Blob([]) for _ in range(4))
+        # Chinese names are matched inside from one character up; pinyin from three letters
+        self._names = _Keys([], grams=(1, 2))
+        self._toned, self._toneless = _Keys([], grams=(3,)), _Keys([], grams=(3,))
+        self._initials = _Keys([])
         self._append(list(entries))
 
     def _append(self, entries: list[Entry]) -> None:
@@ -186,50 +219,95 @@ class SearchIndex:
         cap: int = 5000,
     ) -> list[Hit]:
         """Ranked hits for ``q``; ``within`` is a division code prefix, ``name_ids`` restricts
-        to a set and ``keep`` to the name ids it accepts (e.g. those in the map extent)."""
+        to a set and ``keep`` to the name ids it accepts (e.g. those in the map extent).
+
+        The ways of matching are tried in turn, each finding at most ``cap`` entries; once
+        ``limit`` names outscore anything the remaining ways could give, those are skipped
+        (the result is the same: they could only add names ranked below)."""
         q = q.strip()
         if not q:
             return []
-        scored: dict[int, tuple[int, str]] = {}
 
-        def take(indices: Iterable[int], how: str) -> None:
-            for i in indices:
+        def admits(e: Entry) -> bool:
+            return (
+                (not within or e.division_code.startswith(within))
+                and (name_ids is None or e.name_id in name_ids)
+                and (keep is None or keep(e.name_id))
+            )
+
+        ways = self._ways(q, cap)
+        scored: dict[int, tuple[int, str]] = {}
+        for n, (how, find) in enumerate(ways):
+            best_left = max(SCORES[h] for h, _ in ways[n:]) + _MOST_BONUS
+            if n and self._settled(scored, admits, limit, above=best_left):
+                break
+            for i in find():
                 if i not in scored or scored[i][0] < SCORES[how]:
                     scored[i] = (SCORES[how], how)
+        return self._ranked(scored, admits, limit)
 
+    def _ways(self, q: str, cap: int) -> list[tuple[str, Callable[[], list[int]]]]:
+        """The ways ``q`` can match, in the order they are tried: (how, its look-up)."""
         if _CJK.search(q):
-            take(self._names.exact.get(q, []), "exact")
-            take(self._names.find(q, prefix=True, cap=cap), "prefix")
-            take(self._names.find(q, prefix=False, cap=cap), "contains")
-        else:
-            key, toned = normalize_pinyin_query(q)
-            if toned and re.search(r"\d", key):
-                key = _tone3_to_marks(key)
-            blob = self._toned if toned else self._toneless
-            take(blob.exact.get(key, []), "pinyin_exact")
-            take(blob.find(key, prefix=True, cap=cap), "pinyin_prefix")
-            if len(key) >= 3:
-                take(blob.find(key, prefix=False, cap=cap), "pinyin_contains")
-            if key.isascii() and key.isalpha() and len(key) <= 8:
-                take(self._initials.exact.get(key, []), "initials_exact")
-                take(self._initials.find(key, prefix=True, cap=cap), "initials_prefix")
+            names = self._names
+            return [
+                ("exact", lambda: names.exact.get(q, [])),
+                ("prefix", lambda: names.prefixed(q, cap=cap)),
+                ("contains", lambda: names.containing(q, cap=cap)),
+            ]
+        key, toned = normalize_pinyin_query(q)
+        if toned and re.search(r"\d", key):
+            key = _tone3_to_marks(key)
+        keys = self._toned if toned else self._toneless
+        ways = [
+            ("pinyin_exact", lambda: keys.exact.get(key, [])),
+            ("pinyin_prefix", lambda: keys.prefixed(key, cap=cap)),
+        ]
+        if len(key) >= 3:
+            ways.append(("pinyin_contains", lambda: keys.containing(key, cap=cap)))
+        if key.isascii() and key.isalpha() and len(key) <= 8:
+            initials = self._initials
+            ways.append(("initials_exact", lambda: initials.exact.get(key, [])))
+            ways.append(("initials_prefix", lambda: initials.prefixed(key, cap=cap)))
+        return ways
+
+    def _total(self, e: Entry, score: int) -> int:
+        return score - KIND_PENALTY[e.kind] + CATEGORY_BONUS.get(e.category, 0)
+
+    def _settled(
+        self,
+        scored: dict[int, tuple[int, str]],
+        admits: Callable[[Entry], bool],
+        limit: int,
+        *,
+        above: int,
+    ) -> bool:
+        """Whether ``limit`` names found so far score more than ``above``."""
+        names: set[str] = set()
+        for i, (score, _how) in scored.items():
+            e = self.entries[i]
+            if e is not None and admits(e) and self._total(e, score) > above:
+                names.add(e.name_id)
+                if len(names) >= limit:
+                    return True
+        return False
+
+    def _ranked(
+        self,
+        scored: dict[int, tuple[int, str]],
+        admits: Callable[[Entry], bool],
+        limit: int,
+    ) -> list[Hit]:
+        """The best entry of each name, names by score, then length, then name."""
         best: dict[str, Hit] = {}
         for i, (score, how) in scored.items():
             e = self.entries[i]
-            if e is None:
+            if e is None or not admits(e):
                 continue
-            if within and not e.division_code.startswith(within):
-                continue
-            if name_ids is not None and e.name_id not in name_ids:
-                continue
-            if keep is not None and not keep(e.name_id):
-                continue
-            total = score - KIND_PENALTY[e.kind] + CATEGORY_BONUS.get(e.category, 0)
-            hit = Hit(
-                e.name_id, e.name, e.text, e.kind, how, total, e.category, e.division_code, e.pinyin
-            )
+            total = self._total(e, score)
             if e.name_id not in best or best[e.name_id].score < total:
-                best[e.name_id] = hit
+                best[e.name_id] = Hit(e.name_id, e.name, e.text, e.kind, how, total,
+                                      e.category, e.division_code, e.pinyin)  # fmt: skip
         ranked = sorted(best.values(), key=lambda h: (-h.score, len(h.name), h.name))
         return ranked[:limit]
 

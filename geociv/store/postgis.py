@@ -271,13 +271,3 @@ class PostgisStore(
             Change(r["id"], r["at"], r["entity"], r["entity_key"], r["id"] not in own)
             for r in rows
         ]
-
-    def last_change(self, entities: tuple[str, ...]) -> int:
-        row = (
-            self._conn()
-            .execute(
-                "SELECT max(id) AS last FROM audit_log WHERE entity = ANY(%s)", (list(entities),)
-            )
-            .fetchone()
-        )
-        return row["last"] or 0

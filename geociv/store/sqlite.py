@@ -484,13 +484,3 @@ class SQLiteStore(
             Change(i, at, entity, key, committed is None or i <= committed)
             for i, at, entity, key in rows
         ]
-
-    def last_change(self, entities: tuple[str, ...]) -> int:
-        marks = ", ".join("?" * len(entities))
-        row = (
-            self._conn()
-            .execute(f"SELECT max(id) FROM audit_log WHERE entity IN ({marks})", entities)
-            .fetchone()
-        )
-        return row[0] or 0
-
