@@ -108,6 +108,7 @@ class StoreCopy:
                 with _bar(progress, plan) as bar:
                     digests[plan.source.name] = _copy_table(source, target, plan, bar.update)
             target.keep_counters(source.row_counters())  # type: ignore[attr-defined]
+        target.refresh_statistics()  # type: ignore[attr-defined]
         checks = [_check(target, plan, digests[plan.source.name]) for plan in self._plans]
         bad = [c.table for c in checks if not c.ok]
         if bad:

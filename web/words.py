@@ -59,6 +59,7 @@ COMMON_LABELS: dict[str, str] = {
     "crs": "坐标系",
     "declared_crs": "坐标系",
     "bbox": "地图范围",
+    "inside_division": "所在行政区",
     "limit": "条数",
     "offset": "起始位置",
     "page": "页码",

@@ -117,6 +117,9 @@ class PgTables(TableAccess):
                 counters[ident["tbl"]] = seq["last_value"] if seq["is_called"] else 0
         return counters
 
+    def refresh_statistics(self) -> None:
+        self._conn().execute("ANALYZE")  # type: ignore[attr-defined]
+
     def keep_counters(self, counters: dict[str, int]) -> None:
         with self._write() as conn:  # type: ignore[attr-defined]
             for ident in conn.execute(_IDENTITIES).fetchall():

@@ -97,6 +97,9 @@ class SQLiteTables(TableAccess):
         rows = self._conn().execute("SELECT name, seq FROM sqlite_sequence")  # type: ignore[attr-defined]
         return {name: int(seq) for name, seq in rows if name in TABLES}
 
+    def refresh_statistics(self) -> None:
+        self._conn().execute("ANALYZE")  # type: ignore[attr-defined]
+
     def keep_counters(self, counters: dict[str, int]) -> None:
         # SQLite already moved each AUTOINCREMENT counter past the rows loaded with their ids
         with self._write() as conn:  # type: ignore[attr-defined]

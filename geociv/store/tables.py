@@ -88,6 +88,11 @@ class TableAccess(ABC):
         """After a load: every counter past the loaded rows and at least at ``counters``,
         and the record id series (``F000012``…) past the loaded ids."""
 
+    @abstractmethod
+    def refresh_statistics(self) -> None:
+        """After a load: the query planner's table statistics gathered now (``ANALYZE``), not
+        left at the empty tables' until the database gets round to it."""
+
 
 def geometry_key(table: str, geometry: Any) -> bytes:
     """The comparable form of a geometry of ``table``: 2-D ISO WKB of the geometry as the
