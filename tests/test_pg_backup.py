@@ -164,12 +164,13 @@ def test_cli_and_admin_page_back_up_a_postgis_store(pg_demo: str, tmp_path: Path
     assert done.exit_code == 0, done.output
     assert "已备份到" in done.output and check_backup(target) == SCHEMA_VERSION
 
-    app = create_app({"GEOCIV_STORE": pg_demo, "GEOCIV_INSTANCE": str(tmp_path),
+    instance = tmp_path / "instance"  # not made yet: a database store has no folder of its own
+    app = create_app({"GEOCIV_STORE": pg_demo, "GEOCIV_INSTANCE": str(instance),
                       "TESTING": True, "WTF_CSRF_ENABLED": False, "SECRET_KEY": "t"})  # fmt: skip
     client = app.test_client()
     login(client, "admin1")
     page = client.post("/admin/backups", follow_redirects=True).get_data(as_text=True)
     assert "已备份到" in page, page[:500]
-    (made,) = (tmp_path / "backups").glob("geociv-*.dump")
+    (made,) = (instance / "backups").glob("geociv-*.dump")
     assert check_backup(made) == check_backup(target)
     assert last_backup(open_store(pg_demo)).path == str(made)

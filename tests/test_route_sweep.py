@@ -656,6 +656,7 @@ def test_route_refuses_every_wrong_identity_and_accepts_the_right_one(
     app = create_app(
         {
             "GEOCIV_STORE": str(path),
+            "GEOCIV_INSTANCE": str(tmp_path),
             "TESTING": True,
             "WTF_CSRF_ENABLED": True,
             "SECRET_KEY": "sweep",

@@ -169,7 +169,7 @@ def backups() -> Any:
 def make_backup() -> Any:
     """Back the store up now into the backups folder (consistent while the service runs)."""
     folder = _backup_folder()
-    folder.mkdir(exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True)  # the instance folder may not exist yet
     try:
         suffix = ".dump" if is_server_url(current_app.config["GEOCIV_STORE"]) else ".gpkg"
         info = backup(store(), new_backup_path(folder, suffix), actor=actor())
