@@ -1,8 +1,9 @@
 """The ``login_attempts`` table: what the log-in throttle counts.
 
 The SQL is the same on both backends (``TRUE``/``FALSE`` and ``RETURNING`` are understood by
-SQLite and PostgreSQL alike); only the driver's placeholder (``_mark``) and the way the
-count-then-record is kept from interleaving (``_serialise_logins``) differ.
+SQLite and PostgreSQL alike); only the driver's placeholder (``_mark``) differs. The
+count-then-record cannot interleave: a write transaction excludes other writers on both backends
+(SQLite's ``BEGIN IMMEDIATE``, the PostGIS store's write lock).
 """
 
 from __future__ import annotations
@@ -23,10 +24,6 @@ class LoginsSQL:
     _audit: Any
     _mark = "?"
 
-    def _serialise_logins(self, conn: Any) -> None:
-        """Keep concurrent claims from counting the same rows (a no-op where the write
-        transaction already excludes other writers, as SQLite's ``BEGIN IMMEDIATE`` does)."""
-
     def claim_login_attempt(
         self,
         username: str,
@@ -39,7 +36,6 @@ class LoginsSQL:
     ) -> LoginAttempt:
         m = self._mark
         with self._write() as conn:
-            self._serialise_logins(conn)
             last_ok = conn.execute(
                 f"SELECT max(at) AS at FROM login_attempts WHERE username = {m} AND ok",
                 (username,),

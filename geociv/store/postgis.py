@@ -92,8 +92,6 @@ class PostgisStore(
     _bbox_sql = staticmethod(bbox_filter)
     _region_sql = staticmethod(region_filter)
     _for_update = " FOR UPDATE"
-    #: Serialises the log-in throttle's count-then-record (any constant; "login" in ASCII).
-    _LOGIN_LOCK = 0x6C6F67696E
     #: Held by every write transaction from its start to its commit: writes are serialised as
     #: on the GeoPackage store, and audit ids commit in order, so a cache's mark (see
     #: :meth:`changes_since`) never skips a later commit.
@@ -197,9 +195,6 @@ class PostgisStore(
             return new_id(conn, table, year)
         note_given_id(conn, table, given, year)
         return given
-
-    def _serialise_logins(self, conn: Any) -> None:
-        conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._LOGIN_LOCK,))
 
     def _audit(self, conn: Any, **entry: Any) -> None:
         # inside a write transaction, which holds the write lock (see _write)
