@@ -356,10 +356,7 @@ def test_standalone_html_opens_offline_from_disk(run, browser, tmp_path: Path) -
     assert "未覆盖区域" in page.locator(".leaflet-control-layers").inner_text()
 
     # a zone tells its covered share and its facilities on hover (labels take no mouse)
-    box = page.locator(".division-label", has_text="东南片").bounding_box()
-    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    tooltip = page.locator(".leaflet-tooltip", has_text="东南片")
-    tooltip.wait_for()
+    tooltip = hover_label(page, "东南片")
     zone = result.zones.set_index("name").loc["东南片"]
     assert f"{zone['area_share'] * 100:.1f} %" in tooltip.inner_text()
     assert f"{int(zone['facilities'])} 处" in tooltip.inner_text()
@@ -380,6 +377,37 @@ def test_standalone_html_opens_offline_from_disk(run, browser, tmp_path: Path) -
     assert requests == [path.as_uri()], "the page must fetch nothing but itself"
     assert failed == [] and errors == []
     page.close()
+
+
+def hover_label(page, name: str):
+    """Point the mouse at the middle of the zone labelled ``name`` and return its tooltip.
+
+    The label is measured only once the map has stopped moving (two animation frames with
+    the same box: on a busy machine the fit, the fonts and the decluttering land late), and
+    the pointer is moved off and back if the first hover came before Leaflet listened.
+    """
+    label = page.locator(".division-label", has_text=name)
+    tooltip = page.locator(".leaflet-tooltip", has_text=name)
+    for _attempt in range(5):
+        page.wait_for_function(
+            """(name) => new Promise(done => {
+                const box = () => JSON.stringify([...document.querySelectorAll('.division-label')]
+                    .find(e => e.textContent === name).getBoundingClientRect());
+                const first = box();
+                requestAnimationFrame(() => requestAnimationFrame(() => done(box() === first)));
+            })""",
+            arg=name,
+        )
+        box = label.bounding_box()
+        page.mouse.move(5, 400)
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, steps=4)
+        try:
+            tooltip.wait_for(timeout=5000)
+            return tooltip
+        except Exception as exc:  # playwright's TimeoutError: hover again
+            if "Timeout" not in type(exc).__name__:
+                raise
+    raise AssertionError(f"hovering the label {name} shows no tooltip")
 
 
 def test_a_fully_covered_area_exports_empty_layers(demo_store, tmp_path: Path) -> None:
