@@ -19,9 +19,10 @@ def test_cluster_runs_postgis_as_an_unprivileged_user(pg_cluster, pg_dsn):
             "SELECT auth_name, auth_srid FROM spatial_ref_sys WHERE srid = 4490"
         ).fetchone()
         pid = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+        # the server process serving this connection, while it is open (it ends with it)
+        owner = os.stat(f"/proc/{pid}").st_uid
     assert version.startswith("3.")
     assert srid == ("EPSG", 4490)  # CGCS2000, the storage CRS, is known to PostGIS
-    owner = os.stat(f"/proc/{pid}").st_uid  # the server process serving this connection
     assert owner != 0
     if os.geteuid() == 0:
         assert pwd.getpwuid(owner).pw_name == "postgres"
