@@ -28,7 +28,15 @@ from geociv.errors import NotFoundError, Problem, UnknownDivisionError, Validati
 from geociv.gazetteer.categories import CATEGORIES, committee_to_place_name, split_generic
 from geociv.gazetteer.pinyin import Romanizer
 from geociv.gazetteer.rules import LIST_RULES, RULES, Candidate, NameIndex, NameValidator, Report
-from geociv.store import NAME_STATUSES, FormerName, NameRecord, Store, Term, UpsertCounts
+from geociv.store import (
+    NAME_STATUSES,
+    Division,
+    FormerName,
+    NameRecord,
+    Store,
+    Term,
+    UpsertCounts,
+)
 from geociv.store.changes import ChangeFollower
 
 #: Tables whose changes make a cached validator stale.
@@ -453,6 +461,19 @@ class Gazetteer:
             for d in divisions.children(root_div.code, level=level, include_statistical=False):
                 records.append(self._division_record(d.code, d.name, level, romanizer, source))
         return self.store.upsert_names(records, actor=actor, action="names.load_divisions")
+
+    def record_for_division(
+        self, division: Division, *, pinyin: str | None = None, source: str = "行政区划变更"
+    ) -> NameRecord:
+        """The name record a division has (``D<code>``): its place name, 专名/通名 and pinyin
+        (``pinyin`` given is the reviewed spelling; else the stored reviewed one or the rules').
+        Nothing is written."""
+        record = self._division_record(
+            division.code, division.name, division.level, self.romanizer, source
+        )
+        if pinyin:
+            record = replace(record, pinyin=pinyin, pinyin_reviewed=True)
+        return record
 
     def _division_record(
         self, code: str, official: str, level: str, romanizer: Romanizer, source: str

@@ -40,6 +40,8 @@ _RASTER_COLUMNS = (
     "created_by, created_at"
 )
 _SET_COLUMNS = "set_id, name, kind, source, n_zones, sample, retired, created_by, created_at"
+#: What a read gives besides: why the set no longer matches the divisions (empty: it does).
+_SET_READ = _SET_COLUMNS + ", stale"
 
 #: Id prefix of each kind of input and the table and key column it lives in.
 _INPUT_TABLES = {
@@ -332,7 +334,7 @@ class InputsSQL:
 
     def _load_zone_set(self, conn: Any, set_id: str) -> ZoneSet:
         m = self._mark
-        row = conn.execute(f"SELECT {_SET_COLUMNS} FROM zone_sets WHERE set_id = {m}", (set_id,))
+        row = conn.execute(f"SELECT {_SET_READ} FROM zone_sets WHERE set_id = {m}", (set_id,))
         found = row.fetchone()
         if found is None:
             raise StoreError(f"统计单元集 {set_id} 不存在")
@@ -352,7 +354,7 @@ class InputsSQL:
             args.append(kind)
         if not include_retired:
             where.append("NOT retired")
-        sql = f"SELECT {_SET_COLUMNS} FROM zone_sets"
+        sql = f"SELECT {_SET_READ} FROM zone_sets"
         if where:
             sql += " WHERE " + " AND ".join(where)
         return [_zone_set(r) for r in self._conn().execute(sql + " ORDER BY set_id", args)]

@@ -3,16 +3,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 from geociv.errors import DuplicateError, StoreError
-from geociv.store._pg_geometry import GEOM_IN, for_column, to_wkb
 from geociv.store._rows import from_row
-from geociv.store.records import Division, UpsertCounts, User, now_utc
+from geociv.store.records import User, now_utc
 from geociv.store.shared import (
-    division_view,
-    upsert_outcome,
     user_change,
     user_view,
 )
@@ -35,39 +31,6 @@ class PeoplePG:
     _audit: Any
 
     # -- divisions -------------------------------------------------------------------------
-    def upsert_divisions(
-        self, records: Iterable[Division], *, actor: str, action: str = "divisions.upsert"
-    ) -> UpsertCounts:
-        counts = UpsertCounts()
-        stamp = now_utc()
-        with self._write() as conn:
-            for rec in records:
-                row = conn.execute(
-                    f"SELECT {self._division_columns()} FROM divisions WHERE code = %s FOR UPDATE",
-                    (rec.code,),
-                ).fetchone()
-                old = None if row is None else self._division(row)
-                geometry = for_column("divisions", rec.geometry)
-                outcome = upsert_outcome(old, rec, old.geometry if old else None, geometry)
-                setattr(counts, outcome, getattr(counts, outcome) + 1)
-                if outcome == "unchanged":
-                    continue
-                conn.execute(
-                    "INSERT INTO divisions (code, name, level, parent_code, kind, geom, "
-                    f"area_km2, source, updated_at) VALUES (%s, %s, %s, %s, %s, {GEOM_IN}, "
-                    "%s, %s, %s) ON CONFLICT (code) DO UPDATE SET name = excluded.name, "
-                    "level = excluded.level, parent_code = excluded.parent_code, "
-                    "kind = excluded.kind, geom = excluded.geom, area_km2 = excluded.area_km2, "
-                    "source = excluded.source, updated_at = excluded.updated_at",
-                    (rec.code, rec.name, rec.level, rec.parent_code, rec.kind,
-                     to_wkb("divisions", rec.geometry), rec.area_km2, rec.source, stamp),
-                )  # fmt: skip
-                self._audit(
-                    conn, actor=actor, action=action, entity="divisions", key=rec.code,
-                    before=None if old is None else division_view(old), after=division_view(rec),
-                )  # fmt: skip
-        return counts
-
     # -- users -----------------------------------------------------------------------------
     def add_user(self, user: User, password_hash: str, *, actor: str) -> None:
         with self._write() as conn:

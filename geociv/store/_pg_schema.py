@@ -29,6 +29,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from geociv.store._change_schema import CHANGE_TABLES_SQL
 from geociv.store._sqlite_schema import SCHEMA_VERSION
 
 STORAGE_SRID = 4490
@@ -499,6 +500,12 @@ _SPATIAL_INDEXES = "".join(
 #: transaction with its ``geociv_schema`` row.
 MIGRATIONS: list[tuple[int, str]] = [
     (9, _collated(_CORE + _GAZETTEER + _CASES + _BOUNDARIES + _COVERAGE) + _SPATIAL_INDEXES),
+    (
+        12,
+        CHANGE_TABLES_SQL.replace(" TEXT", ' text COLLATE "C"')
+        .replace("{ID}", _ID)
+        .replace("{BLOB}", "bytea"),
+    ),
 ]
 
 
@@ -522,9 +529,10 @@ def migrate(conn: Any, target: int = SCHEMA_VERSION) -> list[int]:
     Each runs in one transaction under an advisory lock, so two processes opening a new
     database at once create it once.
     """
-    steps = [(v, sql) for v, sql in MIGRATIONS if v <= target]
+    known = dict(MIGRATIONS)
+    first = MIGRATIONS[0][0]
     # versions that changed only the GeoPackage's registrations: stamped, nothing to run
-    steps += [(v, "") for v in range(steps[-1][0] + 1, target + 1)]
+    steps = [(v, known.get(v, "")) for v in range(first, target + 1)]
     applied: list[int] = []
     for version, sql in steps:
         with conn.transaction():

@@ -39,6 +39,8 @@ _PATROL_META = (
     "recorded_at"
 )
 _RUN_COLUMNS = "run_id, created_at, actor, kind, params_json, summary_json"
+#: What a read gives besides: why the run no longer matches the divisions (empty: it does).
+_RUN_READ = _RUN_COLUMNS + ", stale"
 
 
 class PointsSQL:
@@ -274,7 +276,7 @@ class PointsSQL:
             run_id = self._take_id(conn, "coverage_runs", run.run_id)
             row = conn.execute(
                 f"INSERT INTO coverage_runs ({_RUN_COLUMNS}) "
-                f"VALUES ({placeholders(self._mark, 6)}) RETURNING {_RUN_COLUMNS}",
+                f"VALUES ({placeholders(self._mark, 6)}) RETURNING {_RUN_READ}",
                 (run_id, now_utc(), actor, run.kind, json.dumps(run.params, ensure_ascii=False),
                  json.dumps(run.summary, ensure_ascii=False)),
             ).fetchone()  # fmt: skip
@@ -289,7 +291,7 @@ class PointsSQL:
         row = (
             self._conn()
             .execute(
-                f"SELECT {_RUN_COLUMNS} FROM coverage_runs WHERE run_id = {self._mark}", (run_id,)
+                f"SELECT {_RUN_READ} FROM coverage_runs WHERE run_id = {self._mark}", (run_id,)
             )
             .fetchone()
         )
@@ -298,6 +300,6 @@ class PointsSQL:
     def coverage_runs(self, kind: str | None = None) -> list[CoverageRun]:
         where, args = where_clause([(f"kind = {self._mark}", kind)])
         rows = self._conn().execute(
-            f"SELECT {_RUN_COLUMNS} FROM coverage_runs{where} ORDER BY run_id", args
+            f"SELECT {_RUN_READ} FROM coverage_runs{where} ORDER BY run_id", args
         )
         return [self._run(r) for r in rows]

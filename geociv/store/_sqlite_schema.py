@@ -47,6 +47,12 @@ Versions
     by the index (see :mod:`geociv.store._gpkg_index`); the non-spatial tables worth browsing
     are listed in ``gpkg_contents`` as attributes, and triggers stamp ``last_change`` of every
     listed table when it is written (see :mod:`geociv.store._gpkg_contents`).
+12. Division changes (行政区划变更): ``divisions`` is versioned (``valid_from``, ``valid_to``:
+    a retired code keeps its row; ``predecessors``, ``change_case``) with the earlier versions
+    of a code in ``division_versions``; change cases (``division_cases``,
+    ``division_case_events``, ``division_case_documents``), the proposals made from two
+    official lists (``division_proposals``), re-survey tasks (勘界, ``survey_tasks``), and
+    ``zone_sets.stale`` / ``coverage_runs.stale`` (why they no longer match the divisions).
 """
 
 from __future__ import annotations
@@ -56,6 +62,7 @@ from pathlib import Path
 
 import pyproj
 
+from geociv.store._change_schema import CHANGE_ATTRIBUTE_TABLES, CHANGE_TABLES_SQL
 from geociv.store._gpkg_contents import (
     ATTRIBUTE_TABLES,
     LAST_CHANGE_DEFAULT,
@@ -70,7 +77,6 @@ STORAGE_SRS_ID = 4490
 #: under its QGIS too) warns that a 1.4 file "may only be partially supported"; nothing geociv
 #: writes needs 1.4.
 GPKG_USER_VERSION = 10300
-
 
 
 def _create_geopackage(path: Path) -> None:
@@ -727,8 +733,18 @@ _V11 = (
     + last_change_sql(FEATURE_TABLES + tuple(ATTRIBUTE_TABLES))
 )
 
+#: Version 12: division changes (行政区划变更). See :data:`CHANGE_TABLES_SQL`; the tables are
+#: the same on both backends (the PostGIS DDL is made from the same text).
+_V12 = (
+    CHANGE_TABLES_SQL.replace("{ID}", "id INTEGER PRIMARY KEY AUTOINCREMENT").replace(
+        "{BLOB}", "BLOB"
+    )
+    + register_attributes_sql(CHANGE_ATTRIBUTE_TABLES)
+    + last_change_sql(tuple(CHANGE_ATTRIBUTE_TABLES))
+)
+
 #: ``MIGRATIONS[i]`` is the SQL that brings a store from version ``i`` to ``i + 1``.
-MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11]
+MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11, _V12]
 
 #: Versions whose migration rebuilds a table that others point at: run with foreign keys off,
 #: and the tables named here checked before the migration commits.

@@ -32,6 +32,12 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # shapely only for annotations: importing the store stays light
     from shapely.geometry.base import BaseGeometry
 
+from geociv.store.change_records import (
+    DivisionCase,
+    DivisionProposal,
+    DivisionVersion,
+    SurveyTask,
+)
 from geociv.store.changes import Change
 from geociv.store.records import (
     AuditEntry,
@@ -143,8 +149,19 @@ class Store(ABC):
         """
 
     @abstractmethod
-    def get_division(self, code: str) -> Division | None:
-        """Return the division with this code, or ``None``."""
+    def get_division(self, code: str, *, on: str | None = None) -> Division | None:
+        """Return the division with this code (retired or not), or ``None``; with ``on``
+        (``YYYY-MM-DD``) the version in force that day, or ``None`` if the code was not."""
+
+    @abstractmethod
+    def division_versions(self, code: str) -> list[DivisionVersion]:
+        """The earlier versions of a code (name, parent, level before a change), oldest first."""
+
+    @abstractmethod
+    def add_division_versions(
+        self, versions: Iterable[DivisionVersion], *, actor: str, action: str = "divisions.version"
+    ) -> int:
+        """Keep earlier versions of codes (audited); return how many were added."""
 
     @abstractmethod
     def query_divisions(
@@ -159,10 +176,14 @@ class Store(ABC):
         limit: int | None = None,
         within: str | None = None,
         bbox: Box | None = None,
+        on: str | None = None,
+        code: str | None = None,
     ) -> list[Division]:
         """Divisions filtered by parent code, level and name (``exact``/``prefix``/``contains``),
-        ordered by code. ``within`` is a code prefix (``4117`` for everything under 411700):
-        the backend reads only the divisions under it, by index, whatever the store's size.
+        ordered by code. Only the divisions in force, or with ``on`` (``YYYY-MM-DD``) the
+        versions in force that day (earlier versions without a polygon). ``within`` is a code
+        prefix (``4117`` for everything under 411700): the backend reads only the divisions
+        under it, by index, whatever the store's size.
         ``bbox`` keeps those whose polygon's extent meets the box (see the module notes)."""
 
     @abstractmethod
@@ -728,3 +749,108 @@ class Store(ABC):
     def retire_coverage_input(self, key: str, *, actor: str, reason: str = "") -> None:
         """Mark a road network (``RN…``), population raster (``PR…``) or zone set (``ZS…``)
         retired: it is kept, never deleted, but no longer listed by default."""
+
+    # -- division changes (行政区划变更) --------------------------------------------------------
+    @abstractmethod
+    def add_division_case(
+        self, case: DivisionCase, *, on: str, actor: str, note: str = ""
+    ) -> DivisionCase:
+        """Open a change case (status ``applied``, id ``D2026-0001`` unless given)."""
+
+    @abstractmethod
+    def advance_division_case(
+        self,
+        case_id: str,
+        step: str,
+        *,
+        expect_status: str,
+        on: str,
+        actor: str,
+        note: str = "",
+        changes: Mapping[str, Any] | None = None,
+    ) -> DivisionCase:
+        """Record a step of a change case that is in ``expect_status`` (refused otherwise: a
+        concurrent step), with the case fields the step sets."""
+
+    @abstractmethod
+    def get_division_case(self, case_id: str) -> DivisionCase | None:
+        """A change case with its steps, or ``None``."""
+
+    @abstractmethod
+    def query_division_cases(
+        self,
+        *,
+        status: str | None = None,
+        kind: str | None = None,
+        division_prefix: str | None = None,
+    ) -> list[DivisionCase]:
+        """Change cases, by id."""
+
+    @abstractmethod
+    def add_division_case_document(self, document: CaseDocument, *, actor: str) -> CaseDocument:
+        """Keep a document of a change case (never deleted)."""
+
+    @abstractmethod
+    def division_case_documents(
+        self, case_id: str, *, with_content: bool = False
+    ) -> list[CaseDocument]:
+        """The documents of a change case, oldest first."""
+
+    @abstractmethod
+    def get_division_case_document(self, document_id: int) -> CaseDocument | None:
+        """One document of a change case with its content."""
+
+    @abstractmethod
+    def add_division_proposals(
+        self, proposals: Iterable[DivisionProposal], *, actor: str
+    ) -> list[DivisionProposal]:
+        """Keep proposals for review; one already kept (same key) is skipped. Returns the new."""
+
+    @abstractmethod
+    def get_division_proposal(self, proposal_id: str) -> DivisionProposal | None:
+        """One proposal, or ``None``."""
+
+    @abstractmethod
+    def query_division_proposals(
+        self,
+        *,
+        status: str | None = None,
+        division_prefix: str | None = None,
+        batch: str | None = None,
+    ) -> list[DivisionProposal]:
+        """Proposals, by id."""
+
+    @abstractmethod
+    def decide_division_proposal(
+        self,
+        proposal_id: str,
+        *,
+        status: str,
+        actor: str,
+        reason: str = "",
+        case_id: str | None = None,
+    ) -> DivisionProposal:
+        """Accept (with the case made of it) or dismiss (with a reason) a pending proposal."""
+
+    @abstractmethod
+    def add_survey_task(self, task: SurveyTask, *, actor: str) -> SurveyTask:
+        """Open a 勘界 task (id ``K2026-0001`` unless given)."""
+
+    @abstractmethod
+    def query_survey_tasks(
+        self, *, status: str | None = None, case_id: str | None = None
+    ) -> list[SurveyTask]:
+        """勘界 tasks, by due date."""
+
+    @abstractmethod
+    def finish_survey_task(
+        self, task_id: str, *, on: str, actor: str, note: str = ""
+    ) -> SurveyTask:
+        """Record an open 勘界 task as done on the day ``on``."""
+
+    @abstractmethod
+    def mark_coverage_stale(
+        self, codes: Iterable[str], reason: str, *, actor: str
+    ) -> dict[str, list[str]]:
+        """Flag as out of date the zone sets with a zone of one of ``codes`` and the stored
+        runs that used them or name a code; returns ``{"zone_sets": [...], "runs": [...]}``."""

@@ -31,6 +31,8 @@ from geociv.errors import (
 from geociv.store._audit_reads import AuditSQL
 from geociv.store._boundaries_sql import BoundariesSQL
 from geociv.store._cases_sql import CasesSQL
+from geociv.store._changes_sql import ChangesSQL
+from geociv.store._division_writes_sql import DivisionWritesSQL
 from geociv.store._divisions_sql import DivisionReadsSQL
 from geociv.store._gazetteer_sql import GazetteerSQL
 from geociv.store._inputs_sql import InputsSQL
@@ -69,8 +71,8 @@ def _connect(dsn: str) -> Any:
 
 
 class PostgisStore(
-    DivisionReadsSQL, GazetteerSQL, CasesSQL, PointsSQL, BoundariesSQL, InspectionsSQL,
-    InputsSQL, PeoplePG, LoginsSQL, AuditSQL, PgTables, Store,
+    DivisionReadsSQL, DivisionWritesSQL, ChangesSQL, GazetteerSQL, CasesSQL, PointsSQL,
+    BoundariesSQL, InspectionsSQL, InputsSQL, PeoplePG, LoginsSQL, AuditSQL, PgTables, Store,
 ):  # fmt: skip
     """geociv store in a PostgreSQL database with PostGIS.
 
@@ -263,6 +265,5 @@ class PostgisStore(
         open_tx = getattr(self._local, "depth", 0)
         own = getattr(self._local, "own_audit", set()) if open_tx else set()
         return [
-            Change(r["id"], r["at"], r["entity"], r["entity_key"], r["id"] not in own)
-            for r in rows
+            Change(r["id"], r["at"], r["entity"], r["entity_key"], r["id"] not in own) for r in rows
         ]

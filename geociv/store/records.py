@@ -28,7 +28,14 @@ ROLES: tuple[str, ...] = ("officer", "inspector", "planner", "admin")
 
 @dataclass(frozen=True)
 class Division:
-    """One administrative division (行政区划) with its optional polygon in EPSG:4490."""
+    """One administrative division (行政区划) with its optional polygon in EPSG:4490.
+
+    Divisions are versioned: this is the code's latest version, valid from ``valid_from``
+    (``None``: since before the records) until ``valid_to`` (``None``: current; a retired code
+    keeps its row). ``predecessors`` are the codes it was made from and ``change_case`` the
+    division change case that last changed it; earlier names, parents or levels of the same
+    code are :class:`~geociv.store.change_records.DivisionVersion` rows.
+    """
 
     code: str
     name: str
@@ -38,12 +45,22 @@ class Division:
     geometry: BaseGeometry | None = field(default=None, compare=False, repr=False)
     area_km2: float | None = None
     source: str = ""
+    valid_from: str | None = None
+    valid_to: str | None = None
+    predecessors: tuple[str, ...] = ()
+    change_case: str = ""
 
     def attributes(self) -> dict[str, Any]:
         """The non-geometry fields as a dict (what the audit trail records)."""
         data = asdict(self)
         data.pop("geometry")
+        data["predecessors"] = list(self.predecessors)
         return data
+
+    @property
+    def current(self) -> bool:
+        """Whether the code is in force (not retired)."""
+        return self.valid_to is None
 
 
 @dataclass(frozen=True)
@@ -775,6 +792,8 @@ class CoverageRun:
     summary: dict[str, Any] = field(default_factory=dict)
     actor: str = ""
     created_at: str = field(default="", compare=False)
+    #: why the run no longer matches the divisions (a change case took effect); empty if it does
+    stale: str = ""
 
 
 #: Kinds of zone set: an area of interest (统计范围, e.g. the main urban area), subdistricts
@@ -870,6 +889,8 @@ class ZoneSet:
     retired: bool = False
     created_by: str = field(default="", compare=False)
     created_at: str = field(default="", compare=False)
+    #: why the set no longer matches the divisions (a change case took effect); empty if it does
+    stale: str = ""
 
     def attributes(self) -> dict[str, Any]:
         """The fields as a dict (audit trail, API)."""

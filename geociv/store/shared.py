@@ -313,25 +313,29 @@ def division_where(
     within: str | None = None,
     mark: str,
     extra: tuple[str, Args | None] = ("", None),
+    code: str | None = None,
+    on: str | None = None,
+    table: str = "divisions",
 ) -> tuple[str, list[Any]]:
     """The ``WHERE`` clause (empty without filters) and its arguments of
     :meth:`~geociv.store.base.Store.query_divisions`, with ``mark`` as the placeholder.
 
     ``within`` selects the codes that start with it as a range of the code index (codes are
     digits, and ``:`` sorts right after ``9``); ``extra`` is one more condition with its
-    arguments (the box filter, :func:`box_condition`).
+    arguments (the box filter, :func:`box_condition`). Without ``on`` only the divisions in
+    force; with ``on`` (``YYYY-MM-DD``) the versions in force that day, of ``table``
+    (``divisions`` or ``division_versions``, whose ``valid_to`` is never empty).
 
     >>> where, args = division_where(parent="411700", level=None, name="西平", match="prefix",
     ...                              include_statistical=False, mark="?")
     >>> args, where.count("?"), where.endswith("kind = 'statutory'")
     (['411700', '西平%'], 2, True)
     """
-    clauses: list[str] = []
-    args: list[Any] = []
+    clauses, args = validity_condition(on, mark, table)
     if within:
         clauses += [f"code >= {mark}", f"code < {mark}"]
         args += [within, within + ":"]
-    for column, value in (("parent_code", parent), ("level", level)):
+    for column, value in (("code", code), ("parent_code", parent), ("level", level)):
         if value is not None:
             clauses.append(f"{column} = {mark}")
             args.append(value)
@@ -347,6 +351,38 @@ def division_where(
         clauses.append(extra[0])
         args += extra[1]
     return (" WHERE " + " AND ".join(clauses) if clauses else ""), args
+
+
+def validity_condition(
+    on: str | None, mark: str, table: str = "divisions"
+) -> tuple[list[str], list[Any]]:
+    """The conditions (and arguments) that keep the versions in force on the day ``on``, or,
+    without a day, the divisions in force now.
+
+    >>> validity_condition(None, "?")
+    (['valid_to IS NULL'], [])
+    >>> validity_condition("2018-01-01", "?")[0]
+    ['(valid_from IS NULL OR valid_from <= ?)', '(valid_to IS NULL OR valid_to > ?)']
+    """
+    if on is None:
+        return (["valid_to IS NULL"] if table == "divisions" else []), []
+    return (
+        [
+            f"(valid_from IS NULL OR valid_from <= {mark})",
+            f"(valid_to IS NULL OR valid_to > {mark})",
+        ],
+        [on, on],
+    )
+
+
+def split_codes(text: str | None) -> tuple[str, ...]:
+    """Codes kept comma-separated in one column, as a tuple (``""`` → ``()``)."""
+    return tuple(c for c in (text or "").split(",") if c)
+
+
+def join_codes(codes: Iterable[str]) -> str:
+    """The inverse of :func:`split_codes`."""
+    return ",".join(codes)
 
 
 # -- users --------------------------------------------------------------------------------------
@@ -469,6 +505,9 @@ ID_FORMATS: dict[str, IdFormat] = {
         IdFormat("road_networks", "network_id", "RN", 4),
         IdFormat("population_rasters", "raster_id", "PR", 4),
         IdFormat("zone_sets", "set_id", "ZS", 4),
+        IdFormat("division_cases", "case_id", "D", 4, yearly=True),
+        IdFormat("division_proposals", "proposal_id", "P", 6),
+        IdFormat("survey_tasks", "task_id", "K", 4, yearly=True),
     )
 }
 

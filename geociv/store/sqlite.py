@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,6 +18,8 @@ from geociv.store import _gpkg
 from geociv.store._audit_reads import AuditSQL
 from geociv.store._boundaries_sql import BoundariesSQL
 from geociv.store._cases_sql import CasesSQL
+from geociv.store._changes_sql import ChangesSQL
+from geociv.store._division_writes_sql import DivisionWritesSQL
 from geociv.store._divisions_sql import DivisionReadsSQL
 from geociv.store._gazetteer_sql import GazetteerSQL
 from geociv.store._gpkg_index import bbox_filter, region_filter, register_functions
@@ -38,14 +40,12 @@ from geociv.store._sqlite_schema import (
 from geociv.store._sqlite_tables import SQLiteTables
 from geociv.store.base import Store
 from geociv.store.changes import Change
-from geociv.store.records import Division, UpsertCounts, User, now_utc
+from geociv.store.records import User, now_utc
 from geociv.store.shared import (
     AUDIT_COLUMNS,
     ID_FORMATS,
     audit_row,
-    division_view,
     meta_view,
-    upsert_outcome,
     user_change,
     user_view,
 )
@@ -65,6 +65,8 @@ _USER_COLUMNS = (
 
 class SQLiteStore(
     DivisionReadsSQL,
+    DivisionWritesSQL,
+    ChangesSQL,
     GazetteerSQL,
     CasesSQL,
     PointsSQL,
@@ -193,9 +195,7 @@ class SQLiteStore(
             conn.execute("BEGIN IMMEDIATE")
             self._local.depth = 1
             # Audit entries up to here are committed; this transaction's own come after them.
-            self._local.committed = (
-                conn.execute("SELECT max(id) FROM audit_log").fetchone()[0] or 0
-            )
+            self._local.committed = conn.execute("SELECT max(id) FROM audit_log").fetchone()[0] or 0
         except BaseException:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
@@ -293,59 +293,6 @@ class SQLiteStore(
             conn.execute("PRAGMA secure_delete = OFF")
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return True
-
-    # -- divisions -------------------------------------------------------------------------
-    def upsert_divisions(
-        self, records: Iterable[Division], *, actor: str, action: str = "divisions.upsert"
-    ) -> UpsertCounts:
-        counts = UpsertCounts()
-        stamp = now_utc()
-        with self._write() as conn:
-            for rec in records:
-                row = conn.execute(
-                    f"SELECT {self._division_columns()} FROM divisions WHERE code = ?", (rec.code,)
-                ).fetchone()
-                blob = _gpkg.encode(rec.geometry, STORAGE_SRS_ID)
-                values = (
-                    rec.name,
-                    rec.level,
-                    rec.parent_code,
-                    rec.kind,
-                    blob,
-                    rec.area_km2,
-                    rec.source,
-                    stamp,
-                    rec.code,
-                )
-                old = None if row is None else self._division(row)
-                outcome = upsert_outcome(old, rec, old.geometry if old else None, rec.geometry)
-                if outcome == "unchanged":
-                    counts.unchanged += 1
-                    continue
-                if outcome == "inserted":
-                    conn.execute(
-                        "INSERT INTO divisions (name, level, parent_code, kind, geom, area_km2, "
-                        "source, updated_at, code) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        values,
-                    )
-                    counts.inserted += 1
-                else:
-                    conn.execute(
-                        "UPDATE divisions SET name = ?, level = ?, parent_code = ?, kind = ?, "
-                        "geom = ?, area_km2 = ?, source = ?, updated_at = ? WHERE code = ?",
-                        values,
-                    )
-                    counts.updated += 1
-                self._audit(
-                    conn,
-                    actor=actor,
-                    action=action,
-                    entity="divisions",
-                    key=rec.code,
-                    before=None if old is None else division_view(old),
-                    after=division_view(rec),
-                )
-        return counts
 
     # -- users -----------------------------------------------------------------------------
     @staticmethod

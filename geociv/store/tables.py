@@ -33,6 +33,8 @@ TABLES: tuple[str, ...] = (
     "inspection_plans", "inspection_records", "inspection_signatures",
     "facilities", "coverage_runs", "road_networks", "road_edges", "population_rasters",
     "zone_sets", "coverage_zones",
+    "division_versions", "division_cases", "division_case_events", "division_case_documents",
+    "division_proposals", "survey_tasks",
 )  # fmt: skip
 
 #: The ``geociv_meta`` key each backend keeps its schema version under, if it does (not data).
