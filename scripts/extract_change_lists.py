@@ -1,7 +1,8 @@
 """Cut the Zhumadian (驻马店市, codes 4117…) rows out of the three NBS vintages of Henan's
 division codes in ``../shared/data/admin-codes`` for the division-change tests.
 
-Writes ``tests/data/open/admin-codes/zhumadian/{counties,townships,villages}_nbs_{2016,2019,2023}.csv``:
+Writes ``tests/data/open/admin-codes/zhumadian/{LEVEL}_nbs_{YEAR}.csv`` (LEVEL counties,
+townships, villages; YEAR 2016, 2019, 2023):
 the header and every row whose code starts with 4117, each line copied unchanged (the 2023 files
 quote their names, the earlier ones do not). Sources and licences: tests/data/README.md.
 
