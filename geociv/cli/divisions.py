@@ -99,3 +99,12 @@ def divisions_import(
     else:
         counts = divs.load_polygons(path, actor=actor, declared_crs=declared_crs)
     click.echo(f"新增 {counts.inserted}，更新 {counts.updated}，未变 {counts.unchanged}")
+
+
+def _add_changes() -> None:
+    from geociv.cli.changes import changes
+
+    divisions.add_command(changes, "changes")
+
+
+_add_changes()
