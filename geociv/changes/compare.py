@@ -122,8 +122,10 @@ class Comparison:
                 self._paired(level, o, self.new[pairs[o.code].new_code], pairs[o.code], flows)
         successors = {m.new_code for m in pairs.values()}
         gone = {o.code for o in self.old.at_level(level) if o.code not in pairs}
+        for code in sorted(gone):
+            self._split(level, self.old[code], flows.get(code, Counter()))
         for n in self.new.at_level(level):
-            if n.code not in successors:
+            if n.code not in successors and n.code not in self.new_draft:
                 self._born(level, n, sources.get(n.code, Counter()), gone, flows)
         for code in sorted(gone - set(self.gone_draft)):
             self._gone(level, self.old[code], flows.get(code, Counter()))
@@ -218,6 +220,20 @@ class Comparison:
         self.drafts.append(draft)
         self.new_draft[n.code] = draft
 
+    def _split(self, level: str, o: Unit, went: Counter) -> None:
+        """A gone unit whose children went to two or more new units, none taking most."""
+        total = self.children_old[o.code]
+        into = sorted(c for c in went if c not in self.old)
+        if len(into) < 2 or went.most_common(1)[0][1] / max(total, 1) >= MERGE_SHARE:
+            return
+        after = [self.new[c] for c in into]
+        evidence = [self._share(level, o, self.new[c], went) for c in sorted(went)]
+        draft = _Draft("split", level, [o], after, 0.7, evidence)
+        self.drafts.append(draft)
+        self.gone_draft[o.code] = draft
+        for code in into:
+            self.new_draft[code] = draft
+
     def _gone(self, level: str, o: Unit, went: Counter) -> None:
         total = self.children_old[o.code]
         if went and went.most_common(1)[0][1] / max(total, 1) >= MERGE_SHARE:
@@ -226,10 +242,6 @@ class Comparison:
             before = [o] + ([self.old[code]] if code in self.old else [])
             evidence = [f"新名单中没有 {o.name}（{o.code}）", self._share(level, o, into, went)]
             draft = _Draft("merge", level, before, [into], 0.5 + 0.45 * count / total, evidence)
-        elif sum(code not in self.old for code in went) >= 2:
-            after = [self.new[c] for c in sorted(went)]
-            evidence = [self._share(level, o, self.new[c], went) for c in sorted(went)]
-            draft = _Draft("split", level, [o], after, 0.7, evidence)
         else:
             evidence = [f"新名单中没有 {o.name}（{o.code}），也没有专名相同的单位"]
             if went:

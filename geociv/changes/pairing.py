@@ -4,7 +4,8 @@ Villages first (:func:`match_villages`), because their codes follow their townsh
 then by proper name (:func:`~geociv.changes.forms.core`) within the county, then — once the
 townships are paired — by a near name or the same last three digits within paired townships.
 Townships and counties (:func:`pair_units`) by code, then by proper name within the parent,
-then by where most of their children went.
+then by children: most of the old unit's children went to the new one, and most of the new
+one's came from it.
 
 Examples
 --------
@@ -169,6 +170,9 @@ def pair_units(
     pairs = {c: Match(c, "code") for c in old if c in new}
     flows = child_flows(children, child_parent)
     taken = set(pairs)
+    came = Counter()  # how many children each new unit has from the old units
+    for went in flows.values():
+        came.update(went)
     free_old = Counter(core(u.name) for u in old.values() if u.code not in pairs)
     free_new = Counter(core(u.name) for u in new.values() if u.code not in taken)
     candidates = []
@@ -184,7 +188,7 @@ def pair_units(
                 o.parent_code == n.parent_code or free_old[name] == free_new[name] == 1
             )
             share = went[n.code] / max(sum(went.values()), 1)
-            if same_name or share > 0.5:
+            if same_name or (share > 0.5 and went[n.code] / max(came[n.code], 1) > 0.5):
                 candidates.append((-(2 * same_name + share), o.code, n.code, same_name))
     for _, o_code, n_code, same_name in sorted(candidates):
         if o_code not in pairs and n_code not in taken:
