@@ -19,8 +19,8 @@ from geociv.cli.common import (
 
 class _PluginGroup(LazyGroup):
     """The root group: geociv's domains loaded lazily (:class:`LazyGroup`), and the commands
-    registered under the ``geociv.commands`` entry-point group, loaded only when asked for. This is how ``web`` contributes ``geociv serve`` without
-    ``geociv`` importing ``web``."""
+    registered under the ``geociv.commands`` entry-point group, loaded only when asked for.
+    This is how ``web`` contributes ``geociv serve`` without ``geociv`` importing ``web``."""
 
     #: The commands of geociv, one module per domain (``module:attribute``), imported when
     #: asked for.
