@@ -104,6 +104,7 @@ def test_development_zone_units_not_in_2016_are_new(real) -> None:
     zone = _one(real, "new", new="411771")
     assert zone.level == "county"
     assert any("统计用的功能区" in e for e in zone.evidence)
+    assert zone.confidence < 0.9
     units = [
         p
         for p in real

@@ -207,6 +207,7 @@ class Comparison:
                     f"其 {self.children_new[n.code]} {_CHILDREN[level]}在旧名单中都找不到"
                 )
             if level == "county" and n.code[4:6] >= STATISTICAL_COUNTY:
+                draft.confidence = 0.6
                 draft.evidence.append(
                     f"代码 {n.code} 第 5–6 位为 {n.code[4:6]}："
                     "统计用的功能区（开发区等），不是法定行政区划"
