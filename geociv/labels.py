@@ -44,6 +44,20 @@ NAME_STATUS_LABELS: dict[str, str] = {
 
 CASE_KIND_LABELS: dict[str, str] = {"naming": "命名", "renaming": "更名"}
 
+#: Division changes (行政区划变更), by :data:`geociv.changes.kinds.CHANGE_KINDS`.
+CHANGE_KIND_LABELS: dict[str, str] = {
+    "township_to_town": "撤乡设镇",
+    "to_subdistrict": "撤乡（镇）设街道",
+    "rename": "更名",
+    "new": "新设",
+    "abolish": "撤销",
+    "merge": "合并",
+    "split": "拆分",
+    "transfer": "隶属调整",
+    "recode": "代码变更",
+    "seat_move": "驻地迁移",
+}
+
 CASE_STEP_LABELS: dict[str, str] = {
     "apply": "申请",
     "review": "审核",

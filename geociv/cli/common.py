@@ -53,6 +53,29 @@ class Context:
 pass_ctx = click.make_pass_decorator(Context)
 
 
+class LazyGroup(click.Group):
+    """A group whose sub-groups live in other command modules, named ``module:attribute`` in
+    ``lazy`` and imported only when asked for (so command modules never import one another).
+    """
+
+    def __init__(self, *args: Any, lazy: dict[str, str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = dict(lazy or {})
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(self.lazy))
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        command = super().get_command(ctx, name)
+        if command is None and name in self.lazy:
+            from importlib import import_module
+
+            module, attribute = self.lazy[name].split(":")
+            command = getattr(import_module(module), attribute)
+            self.add_command(command, name)
+        return command
+
+
 @contextlib.contextmanager
 def errors_reported() -> Iterator[None]:
     """Report an error the user can act on as one Chinese message on stderr and a non-zero

@@ -9,6 +9,7 @@ import click
 from geociv.cli.common import (
     Context,
     InputFile,
+    LazyGroup,
     local_admin,
     pass_ctx,
     reports_errors,
@@ -18,9 +19,9 @@ from geociv.store import LEVELS
 
 
 # -- divisions -----------------------------------------------------------------------------
-@click.group()
+@click.group(cls=LazyGroup, lazy={"changes": "geociv.cli.changes:changes"})
 def divisions() -> None:
-    """行政区划查询与导入。"""
+    """行政区划查询与导入；changes：由官方名单提出区划变更建议。"""
 
 
 @divisions.command("show")

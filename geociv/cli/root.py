@@ -12,14 +12,15 @@ from geociv import __version__
 from geociv.cli.common import (
     CONTEXT_SETTINGS,
     Context,
+    LazyGroup,
     errors_reported,
 )
 
 
-class _PluginGroup(click.Group):
-    """A group that also offers the commands registered under the ``geociv.commands`` entry-point
-    group, loaded only when asked for. This is how ``web`` contributes ``geociv serve`` without
-    ``geociv`` importing ``web``."""
+class _PluginGroup(LazyGroup):
+    """The root group: geociv's domains loaded lazily (:class:`LazyGroup`), and the commands
+    registered under the ``geociv.commands`` entry-point group, loaded only when asked for.
+    This is how ``web`` contributes ``geociv serve`` without ``geociv`` importing ``web``."""
 
     #: The commands of geociv, one module per domain (``module:attribute``), imported when
     #: asked for.
@@ -43,8 +44,11 @@ class _PluginGroup(click.Group):
 
         return {ep.name: ep for ep in entry_points(group="geociv.commands")}
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, lazy=self.LAZY, **kwargs)
+
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(set(super().list_commands(ctx)) | set(self._plugins()) | set(self.LAZY))
+        return sorted(set(super().list_commands(ctx)) | set(self._plugins()))
 
     def invoke(self, ctx: click.Context) -> Any:
         """Run the command asked for, its parameters and its group's set-up inside
@@ -54,13 +58,7 @@ class _PluginGroup(click.Group):
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         command = super().get_command(ctx, name)
-        if command is None and name in self.LAZY:
-            from importlib import import_module
-
-            module, attribute = self.LAZY[name].split(":")
-            command = getattr(import_module(module), attribute)
-            self.add_command(command, name)
-        elif command is None and name in (plugins := self._plugins()):
+        if command is None and name in (plugins := self._plugins()):
             command = plugins[name].load()
             self.add_command(command, name)
         return command
