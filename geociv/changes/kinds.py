@@ -12,20 +12,11 @@ True
 
 from __future__ import annotations
 
+from geociv.store.change_records import DIVISION_CHANGE_KINDS
+
 #: Every kind of division change, in the order the issue lists them: 撤乡设镇, 撤乡/镇设街道,
-#: 更名, 新设, 撤销, 合并, 拆分, 隶属/管辖调整, 代码变更, 驻地迁移.
-CHANGE_KINDS: tuple[str, ...] = (
-    "township_to_town",
-    "to_subdistrict",
-    "rename",
-    "new",
-    "abolish",
-    "merge",
-    "split",
-    "transfer",
-    "recode",
-    "seat_move",
-)
+#: 更名, 新设, 撤销, 合并, 拆分, 隶属/管辖调整, 代码变更, 驻地迁移 (the store keeps the same list).
+CHANGE_KINDS: tuple[str, ...] = DIVISION_CHANGE_KINDS
 
 #: The kinds a comparison of two code lists can show: a seat move (驻地迁移) leaves no trace
 #: in a code list, so it is never proposed.
