@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import geopandas as gpd
@@ -281,7 +282,8 @@ class Divisions:
         numbered = _code_list_rows(path, source=source or Path(path).name)
         known = {r.code for _, r in numbered}
         rows = [i for i, _ in numbered]
-        merged = [self._keep_geometry(r) for _, r in numbered]
+        stored = {r.code: self.store.get_division(r.code) for _, r in numbered}
+        merged = [_keep_stored(r, stored[r.code]) for _, r in numbered]
         problems = [
             Problem(f"上级区划 {r.parent_code} 既不在文件中也不在库中", row=i, field="code")
             for i, r in zip(rows, merged, strict=True)
@@ -290,6 +292,10 @@ class Divisions:
             and self.store.get_division(r.parent_code) is None
             and r.level != "city"
         ]
+        problems += [
+            p for i, r in zip(rows, merged, strict=True)
+            if (p := _change_problem(i, r, stored[r.code])) is not None
+        ]  # fmt: skip
         if problems:
             raise InputFileError(problems, title=f"区划代码表 {Path(path).name} 有误")
         return self.load_records(_progress(merged, progress, "区划代码"), actor=actor, rows=rows)
@@ -361,21 +367,6 @@ class Divisions:
         return UpsertCounts(new_boundaries, counts.changed - new_boundaries, counts.unchanged)
 
     # -- helpers ---------------------------------------------------------------------------
-    def _keep_geometry(self, record: Division) -> Division:
-        existing = self.store.get_division(record.code)
-        if existing is None or existing.geometry is None:
-            return record
-        return Division(
-            code=record.code,
-            name=record.name,
-            level=record.level,
-            parent_code=record.parent_code,
-            kind=record.kind,
-            geometry=existing.geometry,
-            area_km2=existing.area_km2,
-            source=existing.source or record.source,
-        )
-
     @staticmethod
     def _check_level(level: str | None) -> str | None:
         if level is not None and level not in LEVELS:
@@ -386,6 +377,44 @@ class Divisions:
     def _code_prefix(code: str) -> str:
         level = level_of(code)
         return {"province": code[:2], "city": code[:4], "county": code[:6]}.get(level, code)
+
+
+def _keep_stored(record: Division, existing: Division | None) -> Division:
+    """A loaded record over a stored one keeps the polygon and the version dates and links
+    (a code list carries neither)."""
+    if existing is None:
+        return record
+    return replace(
+        record,
+        geometry=existing.geometry if existing.geometry is not None else record.geometry,
+        area_km2=existing.area_km2 if existing.geometry is not None else record.area_km2,
+        source=existing.source or record.source,
+        valid_from=existing.valid_from, valid_to=existing.valid_to,
+        predecessors=existing.predecessors, change_case=existing.change_case,
+    )  # fmt: skip
+
+
+def _change_problem(row: int, record: Division, existing: Division | None) -> Problem | None:
+    """A code list must not change a division silently: a new name (beyond a change of form,
+    …街道办事处 → …街道), parent or level, or a retired code, is a division change case."""
+    from geociv.changes.forms import same_but_form
+
+    if existing is None:
+        return None
+    how = "请通过区划变更案件办理（geociv divisions changes）"
+    if existing.valid_to is not None:
+        return Problem(f"{record.code} 已于 {existing.valid_to} 撤销；{how}", row=row, field="code")
+    if not same_but_form(existing.name, record.name):
+        return Problem(
+            f"{record.code} 库中名称为“{existing.name}”，名单中为“{record.name}”；{how}",
+            row=row, field="name",
+        )  # fmt: skip
+    if (existing.parent_code, existing.level) != (record.parent_code, record.level):
+        was, now = existing.parent_code, record.parent_code
+        return Problem(
+            f"{record.code} 库中上级为 {was}，名单中为 {now}；{how}", row=row, field="code"
+        )
+    return None
 
 
 def to_frame(records: Iterable[Division]) -> gpd.GeoDataFrame:

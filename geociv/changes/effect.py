@@ -85,8 +85,13 @@ def units_of(case: DivisionCase) -> tuple[list[Unit], list[Unit], dict[str, list
     predecessors."""
     before = {u.code: u for u in map(Unit.of, case.changes.get("before", []))}
     after = {u.code: u for u in map(Unit.of, case.changes.get("after", []))}
-    heads = [code for code in before if code not in after]
-    preds = {code: list(heads) for code in after}
+    # a unit after comes from every other unit before it (a merge: the one that stays absorbs
+    # the rest; a split: each new unit comes from the one divided); villages from their moves
+    preds = {
+        code: [c for c in before if c != code and before[c].level != "village"]
+        for code, unit in after.items()
+        if unit.level != "village"
+    }
     for move in case.changes.get("villages", []):
         old_code, new_code = move.get("old_code") or "", move.get("new_code") or ""
         if old_code:
