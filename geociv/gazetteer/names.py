@@ -106,12 +106,19 @@ class Gazetteer:
 
     @property
     def romanizer(self) -> Romanizer:
-        """The curated readings plus the officers' additions."""
-        return self.validator().romanizer
+        """The curated readings plus the officers' additions: the validator's, once it is
+        built; before that one made from the readings alone (spelling a name needs no index
+        of every stored name)."""
+        with self._lock:
+            built = self._validator is not None
+        return self.validator().romanizer if built else self._reading_romanizer()
+
+    def _reading_romanizer(self) -> Romanizer:
+        extra = {word: pinyin for word, (pinyin, _note) in self.store.pinyin_overrides().items()}
+        return Romanizer().with_extra(extra) if extra else Romanizer()
 
     def _build_validator(self) -> NameValidator:
-        extra = {word: pinyin for word, (pinyin, _note) in self.store.pinyin_overrides().items()}
-        romanizer = Romanizer().with_extra(extra) if extra else Romanizer()
+        romanizer = self._reading_romanizer()
         index = NameIndex()
         for rec in self.store.query_names():
             _index_name(index, rec, romanizer)
