@@ -253,9 +253,7 @@ def test_network_upload_reports_connectivity_and_snapping(planner, app) -> None:
         assert len(store.road_edges(report["network_id"])) > 0  # the street pieces are stored
 
 
-def test_facility_import_can_take_the_valid_rows_and_give_back_the_rejected(
-    planner, app
-) -> None:
+def test_facility_import_can_take_the_valid_rows_and_give_back_the_rejected(planner, app) -> None:
     import base64
     import csv
 
@@ -539,3 +537,54 @@ def test_a_zipped_shapefile_of_roads_is_a_network(planner, tmp_path) -> None:
     report = job["result"]
     # The same walking rules as the PBF: ways tagged for cars only are left out.
     assert report["excluded_ways"] > 0 and report["n_edges"] > 1000
+
+
+def test_a_zone_set_and_run_of_a_changed_unit_are_shown_as_out_of_date(app, planner):
+    """A division change case taking effect flags the zone sets with a zone of a changed unit
+    and the stored runs that used them; the planner's choices say so (区划已变更)."""
+    from geociv.changes.cases import DivisionChanges
+    from geociv.store import CoverageRun, CoverageZone, ZoneSet
+
+    store = open_store(app.config["GEOCIV_STORE"])
+    square = shapely.box(114.0, 33.0, 114.01, 33.01)
+    zones = store.add_zone_set(
+        ZoneSet("", "驿城区街道（示例）", "subdistrict"),
+        [CoverageZone("411702005", "南海街道", 1.0, square)],
+        actor="system",
+    )
+    run = store.add_coverage_run(
+        CoverageRun("", "coverage:rental_station", params={"zones_id": zones.set_id}),
+        actor="system",
+    )
+    before = {
+        z["set_id"]: z["stale"]
+        for z in planner.get("/api/coverage/options").get_json()["zone_sets"]
+    }
+    assert before[zones.set_id] == ""
+    unit = {"code": "411702005", "level": "township", "parent_code": "411702"}
+    changes = DivisionChanges(store)
+    case = changes.apply(
+        "rename",
+        title="南海街道更名（示例）",
+        actor="system",
+        on="2026-01-02",
+        before=[{**unit, "name": "南海街道"}],
+        after=[{**unit, "name": "南湖街道"}],
+    )
+    changes.review(case.case_id, actor="system", on="2026-01-03")
+    changes.approve(
+        case.case_id,
+        approving_body="驻马店市人民政府",
+        approval_number="驻政〔2026〕1号",
+        actor="system",
+        on="2026-01-04",
+    )
+    changes.take_effect(case.case_id, actor="system", on="2026-01-05")
+    after = {
+        z["set_id"]: z["stale"]
+        for z in planner.get("/api/coverage/options").get_json()["zone_sets"]
+    }
+    assert case.case_id in after[zones.set_id]
+    assert all(stale == "" for key, stale in after.items() if key != zones.set_id)
+    runs = {r["run_id"]: r["stale"] for r in planner.get("/api/coverage/runs").get_json()["runs"]}
+    assert case.case_id in runs[run.run_id]

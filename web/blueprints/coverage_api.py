@@ -139,6 +139,7 @@ def run_json(run: CoverageRun) -> dict[str, Any]:
         "actor": run.actor,
         "summary": run.summary,
         "params": run.params,
+        "stale": run.stale,
     }
 
 
@@ -188,7 +189,7 @@ def options() -> Response:
     for f in store().query_facilities():
         counts[f.type] = counts.get(f.type, 0) + 1
     zone_sets = [
-        {"set_id": z.set_id, "name": z.name, "kind": z.kind, "n_zones": z.n_zones}
+        {"set_id": z.set_id, "name": z.name, "kind": z.kind, "n_zones": z.n_zones, "stale": z.stale}
         for z in inputs.zone_sets()
     ]
     return jsonify(

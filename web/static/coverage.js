@@ -225,7 +225,8 @@
         });
       });
       fillSelect($("cov-zones"), opts.zone_sets, "set_id", function (z) {
-        return z.name + "（" + z.n_zones + " 个）";
+        // a division change case took effect since the set was made: say so where it is chosen
+        return z.name + "（" + z.n_zones + " 个）" + (z.stale ? "（区划已变更，需更新）" : "");
       });
       if (first && opts.zone_sets.length) { $("cov-zones").value = opts.zone_sets[0].set_id; }
       if (!first) {
@@ -568,7 +569,8 @@
         var opt = document.createElement("option");
         opt.value = run.run_id;
         var when = run.created_at_text || "";  // Beijing time, formatted by the server
-        opt.textContent = run.run_id + " · " + when + " · " + (run.summary.headline || "");
+        opt.textContent = run.run_id + " · " + when + " · " + (run.summary.headline || "") +
+          (run.stale ? "（区划已变更，结果已过时）" : "");
         sel.appendChild(opt);
       });
       if (state.run) { sel.value = state.run.run_id; }
