@@ -23,7 +23,7 @@ from geociv.store.change_records import (
     SurveyTask,
 )
 from geociv.store.records import CaseDocument, CaseStep, now_utc
-from geociv.store.shared import join_codes, placeholders, split_codes
+from geociv.store.shared import join_codes, placeholders, split_codes, where_clause
 
 _CASE_COLUMNS = (
     "case_id, kind, title, division_code, approving_body, approval_number, approval_date, "
@@ -82,6 +82,16 @@ class ChangesSQL:
     _take_id: Any
     _new_ids: Any
     _mark: str
+
+    def _filters(self, division_prefix: str | None = None, **equal: Any) -> tuple[str, list[Any]]:
+        """`` WHERE`` of the columns equal to the values given (``None``: any) and of a
+        ``division_code`` under a code prefix."""
+        m = self._mark
+        prefix = f"{division_prefix}%" if division_prefix else None
+        return where_clause(
+            [*((f"{column} = {m}", value) for column, value in equal.items()),
+             (f"division_code LIKE {m}", prefix)]
+        )  # fmt: skip
 
     # -- cases ------------------------------------------------------------------------------
     def _load_division_case(self, conn: Any, case_id: str) -> DivisionCase | None:
@@ -192,17 +202,8 @@ class ChangesSQL:
         kind: str | None = None,
         division_prefix: str | None = None,
     ) -> list[DivisionCase]:
-        m = self._mark
-        where, args = [], []
-        for column, value in (("status", status), ("kind", kind)):
-            if value is not None:
-                where.append(f"{column} = {m}")
-                args.append(value)
-        if division_prefix:
-            where.append(f"division_code LIKE {m}")
-            args.append(f"{division_prefix}%")
-        sql = f"SELECT {_CASE_COLUMNS} FROM division_cases"
-        sql += (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY case_id"
+        where, args = self._filters(status=status, kind=kind, division_prefix=division_prefix)
+        sql = f"SELECT {_CASE_COLUMNS} FROM division_cases{where} ORDER BY case_id"
         conn = self._conn()
         rows = conn.execute(sql, args).fetchall()
         steps: dict[str, list[CaseStep]] = {}
@@ -317,17 +318,8 @@ class ChangesSQL:
         division_prefix: str | None = None,
         batch: str | None = None,
     ) -> list[DivisionProposal]:
-        m = self._mark
-        where, args = [], []
-        for column, value in (("status", status), ("batch", batch)):
-            if value is not None:
-                where.append(f"{column} = {m}")
-                args.append(value)
-        if division_prefix:
-            where.append(f"division_code LIKE {m}")
-            args.append(f"{division_prefix}%")
-        sql = f"SELECT {_PROPOSAL_COLUMNS} FROM division_proposals"
-        sql += (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY proposal_id"
+        where, args = self._filters(status=status, batch=batch, division_prefix=division_prefix)
+        sql = f"SELECT {_PROPOSAL_COLUMNS} FROM division_proposals{where} ORDER BY proposal_id"
         return [_proposal(r) for r in self._conn().execute(sql, args)]
 
     def decide_division_proposal(
@@ -390,14 +382,8 @@ class ChangesSQL:
     def query_survey_tasks(
         self, *, status: str | None = None, case_id: str | None = None
     ) -> list[SurveyTask]:
-        m = self._mark
-        where, args = [], []
-        for column, value in (("status", status), ("case_id", case_id)):
-            if value is not None:
-                where.append(f"{column} = {m}")
-                args.append(value)
-        sql = f"SELECT {_TASK_COLUMNS} FROM survey_tasks"
-        sql += (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY due, task_id"
+        where, args = self._filters(status=status, case_id=case_id)
+        sql = f"SELECT {_TASK_COLUMNS} FROM survey_tasks{where} ORDER BY due, task_id"
         return [_task(r) for r in self._conn().execute(sql, args)]
 
     def finish_survey_task(
