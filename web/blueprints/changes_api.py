@@ -189,10 +189,14 @@ def _read_lists(key: str) -> Any:
     if not files:
         return None
     lists = []
-    for storage in files:
-        with received(storage, TABLE_KINDS, field=key) as upload:
-            lists.append(read_division_list(upload.path, name=upload.filename))
-    return DivisionList.merge(lists)
+    try:
+        for storage in files:
+            with received(storage, TABLE_KINDS, field=key) as upload:
+                lists.append(read_division_list(upload.path, name=upload.filename))
+        return DivisionList.merge(lists)
+    except ValidationError as exc:  # say which of the request's lists it is
+        title = f"{LIST_FIELDS[key]}（{key}）：{exc.title}"
+        raise ValidationError(exc.problems, title=title) from None
 
 
 def _batch_name() -> str:
