@@ -206,9 +206,12 @@ def test_divisions_as_of_a_day(client, songji) -> None:
         assert listed.status_code == 400
 
 
-def test_a_former_name_finds_todays_unit(client, songji) -> None:
+def test_a_former_name_finds_todays_unit(client, request: pytest.FixtureRequest) -> None:
     """After 宋集乡 → 宋集镇 took effect, the name search finds 宋集镇 by 宋集乡, as a former
-    name, in the running app (its index follows the store's changes)."""
+    name, in the same running app whose index was built before (it follows the store)."""
+    before = client.get("/api/names/search?q=宋集乡").get_json()["results"]
+    assert all(h["kind"] != "former" for h in before)
+    request.getfixturevalue("songji")
     hits = client.get("/api/names/search?q=宋集乡").get_json()["results"]
     assert hits[0]["name"] == "宋集镇" and hits[0]["kind"] == "former"
     assert hits[0]["matched"] == "宋集乡" and hits[0]["name_id"] == "D411721107"
