@@ -32,7 +32,7 @@ from geociv.errors import (
     UnknownDivisionError,
     ValidationError,
 )
-from geociv.store import LEVELS, Division, Store, UpsertCounts
+from geociv.store import LEVELS, Division, DivisionVersion, Store, UpsertCounts
 from geociv.uploads.sniff import Kind
 
 #: First two digits of every province-level unit in GB/T 2260.
@@ -135,12 +135,14 @@ class Divisions:
         self.store = store
 
     # -- look-ups --------------------------------------------------------------------------
-    def get(self, code: str | int) -> Division:
-        """The division with ``code``; :class:`UnknownDivisionError` if the store lacks it."""
+    def get(self, code: str | int, *, on: str | None = None) -> Division:
+        """The division with ``code`` (with ``on``, ``YYYY-MM-DD``: its version in force that
+        day); :class:`UnknownDivisionError` if the store lacks it (or it was not in force)."""
         text = normalize_code(code)
-        division = self.store.get_division(text)
+        division = self.store.get_division(text, on=on)
         if division is None:
-            raise UnknownDivisionError(f"未找到区划代码 {text}")
+            when = f"（{on} 时不在册）" if on else ""
+            raise UnknownDivisionError(f"未找到区划代码 {text}{when}")
         return division
 
     def find(
@@ -151,9 +153,10 @@ class Divisions:
         level: str | None = None,
         within: str | int | None = None,
         limit: int = 50,
+        on: str | None = None,
     ) -> list[Division]:
         """Divisions by name (``exact``, ``prefix`` or ``contains``), optionally inside
-        ``within``."""
+        ``within``; in force now, or with ``on`` that day."""
         if match not in ("exact", "prefix", "contains"):
             raise ValueError(f"match 应为 exact/prefix/contains，而不是 {match!r}")
         self._check_level(level)
@@ -167,6 +170,7 @@ class Divisions:
             with_geometry=False,
             limit=limit,
             within=None if within is None else self._code_prefix(normalize_code(within)),
+            on=on,
         )
 
     def children(
@@ -176,9 +180,11 @@ class Divisions:
         level: str | None = None,
         include_statistical: bool = True,
         with_geometry: bool = False,
+        on: str | None = None,
     ) -> list[Division]:
-        """Direct children of ``code`` (or, with ``level``, all descendants at that level)."""
-        parent = self.get(code)
+        """Direct children of ``code`` (or, with ``level``, all descendants at that level); in
+        force now, or with ``on`` that day."""
+        parent = self.get(code, on=on)
         self._check_level(level)
         if level is None or LEVELS.index(level) == LEVELS.index(parent.level) + 1:
             return self.store.query_divisions(
@@ -186,6 +192,7 @@ class Divisions:
                 level=level,
                 include_statistical=include_statistical,
                 with_geometry=with_geometry,
+                on=on,
             )
         if LEVELS.index(level) <= LEVELS.index(parent.level):
             raise ValidationError(
@@ -197,7 +204,13 @@ class Divisions:
             include_statistical=include_statistical,
             with_geometry=with_geometry,
             within=self._code_prefix(parent.code),
+            on=on,
         )
+
+    def versions(self, code: str | int) -> list[DivisionVersion]:
+        """The earlier versions of ``code`` (name, level, parent before each change), oldest
+        first."""
+        return self.store.division_versions(normalize_code(code))
 
     def counts(self, code: str | int, *, include_statistical: bool = True) -> dict[str, int]:
         """Number of divisions under ``code`` per level (counted by the store, no rows read)."""
@@ -207,12 +220,13 @@ class Divisions:
         )
         return {level: n for level, n in counts.items() if level != parent.level}
 
-    def ancestors(self, code: str | int) -> list[Division]:
-        """The chain of divisions above ``code``, from the province down (those the store has)."""
+    def ancestors(self, code: str | int, *, on: str | None = None) -> list[Division]:
+        """The chain of divisions above ``code``, from the province down (those the store has;
+        with ``on``, as they were that day)."""
         chain = []
         parent = parent_of(code)
         while parent is not None:
-            division = self.store.get_division(parent)
+            division = self.store.get_division(parent, on=on)
             if division is not None:
                 chain.append(division)
             parent = parent_of(parent)

@@ -58,6 +58,21 @@ CHANGE_KIND_LABELS: dict[str, str] = {
     "seat_move": "驻地迁移",
 }
 
+#: Proposals of division changes, by :data:`geociv.store.PROPOSAL_STATUSES`.
+PROPOSAL_STATUS_LABELS: dict[str, str] = {
+    "pending": "待审核",
+    "accepted": "已接受",
+    "dismissed": "已驳回",
+}
+
+#: Documents of a division change case, by :data:`geociv.store.DIVISION_DOCUMENT_TYPES`.
+DIVISION_DOCUMENT_LABELS: dict[str, str] = {
+    "approval": "批复",
+    "request": "请示",
+    "map": "示意图",
+    "other": "其他材料",
+}
+
 CASE_STEP_LABELS: dict[str, str] = {
     "apply": "申请",
     "review": "审核",

@@ -65,6 +65,7 @@ SLOW_MODULES = {
 #: conformance suite runs on both backends in every run (``any_store``).
 POSTGIS_SUITES = {
     "test_api",
+    "test_change_api",
     "test_web_names",
     "test_web_cases",
     "test_web_signs",

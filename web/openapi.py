@@ -10,6 +10,9 @@ from geociv.store import (
     CASE_ALL_STEPS,
     CASE_KINDS,
     CASE_STEPS,
+    DIVISION_CASE_ALL_STATUSES,
+    DIVISION_CHANGE_KINDS,
+    DIVISION_DOCUMENT_TYPES,
     DOCUMENT_TYPES,
     FACILITY_STATUSES,
     FACILITY_TYPES,
@@ -18,6 +21,7 @@ from geociv.store import (
     LINE_LEVELS,
     MARKER_CONDITIONS,
     PATROL_CONDITIONS,
+    PROPOSAL_STATUSES,
     RECORD_KINDS,
     RECORD_STATUSES,
     SIDES,
@@ -242,6 +246,121 @@ def _cases_paths() -> dict[str, Any]:
             "responses": {"200": {"description": "公告字段或 A4 公告页面", "content": {
                 "application/json": {"schema": {"type": "object"}},
                 "text/html": {"schema": {"type": "string"}}}}, **_READ_ERRORS}}},
+    }  # fmt: skip
+
+
+def _change_list_file(what: str) -> dict[str, Any]:
+    return {"type": "array", "items": {"type": "string", "format": "binary"},
+            "description": f"{what}（CSV 或 XLSX，UTF-8 或 GBK；国家统计局列或 "
+                           "code,name[,parent]；可上传多份，同一期合并）"}  # fmt: skip
+
+
+def _division_changes_paths() -> dict[str, Any]:
+    base = "/api/division-changes"
+    pid = _path_param("proposal_id", "变更建议编号", "P000001")
+    case_id = _path_param("case_id", "变更案件编号", "D2019-0001")
+    case_ok = _ok("变更案件（含变更前后、各步骤、下一步、材料）")
+    division = {"name": "division", "in": "query", "schema": {"type": "string",
+                "pattern": "^[0-9]{2,12}$"}, "description": "只列出该区划（县或市）内的"}
+    def status(values: tuple[str, ...]) -> dict[str, Any]:
+        return {"name": "status", "in": "query", "schema": {"type": "string",
+                "enum": list(values)}}
+    return {
+        f"{base}/proposals": {
+            "get": {"summary": "区划变更建议列表（需登录）", "operationId": "listChangeProposals",
+                    "parameters": [status(PROPOSAL_STATUSES), division],
+                    "responses": {"200": _ok("{proposals: [...]}"), **_READ_ERRORS}},
+            "post": {
+                "summary": "比较两期官方区划代码名单，保存变更建议待审核"
+                           "（地名管理员；需 X-CSRFToken）",
+                "description": "名单有误时 400，problems 逐条指出文件、行与字段，不保存任何建议。",
+                "operationId": "proposeChanges",
+                "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+                    "type": "object", "required": ["from", "to", "parent"], "properties": {
+                        "from": _change_list_file("旧名单"), "to": _change_list_file("新名单"),
+                        "villages_from": _change_list_file("旧的村级名单"),
+                        "villages_to": _change_list_file("新的村级名单"),
+                        "parent": {"type": "string",
+                                   "description": "只比较该区划以下的单位，如 411700"},
+                        "batch": {"type": "string", "description": "这批建议的名称"}}}}}},
+                "responses": {"201": _ok("{batch, proposed, new, proposals: [新保存的建议]}"),
+                              **_WRITE_ERRORS}}},
+        f"{base}/proposals/{{proposal_id}}/accept": {"post": {
+            "summary": "接受变更建议：按建议立案（地名管理员）",
+            "operationId": "acceptChangeProposal",
+            "parameters": [pid],
+            "requestBody": {"required": False, "content": {"application/json": {"schema": {
+                "type": "object", "properties": {"date": _DATE, "title": {"type": "string"}}}}}},
+            "responses": {"201": case_ok, **_STEP_ERRORS}}},
+        f"{base}/proposals/{{proposal_id}}/dismiss": {"post": {
+            "summary": "驳回变更建议（地名管理员；须写理由）",
+            "operationId": "dismissChangeProposal",
+            "parameters": [pid],
+            "requestBody": _json_body(["reason"], {"reason": {"type": "string"}}),
+            "responses": {"200": _ok("已驳回的建议"), **_STEP_ERRORS}}},
+        f"{base}/cases": {
+            "get": {"summary": "区划变更案件列表（需登录）", "operationId": "listChangeCases",
+                    "parameters": [status(DIVISION_CASE_ALL_STATUSES), division],
+                    "responses": {"200": _ok("{cases: [...]}"), **_READ_ERRORS}},
+            "post": {
+                "summary": "申请区划变更案件（地名管理员）", "operationId": "applyChangeCase",
+                "requestBody": _json_body(["kind", "title"], {
+                    "kind": {"type": "string", "enum": list(DIVISION_CHANGE_KINDS)},
+                    "title": {"type": "string"},
+                    "before": {"type": "array", "items": {"type": "object"},
+                               "description": "变更前的单位 {code, name, level, parent_code}"},
+                    "after": {"type": "array", "items": {"type": "object"},
+                              "description": "变更后的单位"},
+                    "villages": {"type": "array", "items": {"type": "object"}, "description":
+                                 "调整的村（居）{old_code, old_name, new_code, new_name}"},
+                    "division_code": {"type": "string"}, "seat": {"type": "string"},
+                    "date": _DATE, "note": {"type": "string"}}),
+                "responses": {"201": case_ok, **_WRITE_ERRORS}}},
+        f"{base}/cases/{{case_id}}": {"get": {
+            "summary": "一个区划变更案件", "operationId": "getChangeCase", "parameters": [case_id],
+            "responses": {"200": case_ok, **_READ_ERRORS}}},
+        f"{base}/cases/{{case_id}}/documents": {"post": {
+            "summary": "上传变更案件材料（地名管理员）", "operationId": "attachChangeDocument",
+            "parameters": [case_id],
+            "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+                "type": "object", "required": ["file", "doc_type"], "properties": {
+                    "file": {"type": "string", "format": "binary"},
+                    "doc_type": {"type": "string", "enum": list(DIVISION_DOCUMENT_TYPES),
+                                 "description":
+                                     "批复 approval、请示 request、示意图 map、其他 other"},
+                    "note": {"type": "string"}}}}}},
+            "responses": {"201": _ok("材料信息（不含内容）"), **_STEP_ERRORS}}},
+        f"{base}/cases/{{case_id}}/{{step}}": {"post": {
+            "summary": "办理变更案件：审核、批准、生效，或批准前撤回、不予批准（地名管理员）",
+            "operationId": "advanceChangeCase",
+            "parameters": [case_id, {"name": "step", "in": "path", "required": True,
+                "schema": {"type": "string",
+                           "enum": ["review", "approve", "effective", "withdraw", "reject"]}}],
+            "requestBody": {"required": False, "content": {"application/json": {"schema": {
+                "type": "object", "properties": {
+                    "date": _DATE,
+                    "pinyin": {"type": "object", "additionalProperties": {"type": "string"},
+                               "description": "审核：区划代码 → 新标准名称的审定拼音"},
+                    "approving_body": {"type": "string", "description": "批准：审批机关"},
+                    "approval_number": {"type": "string", "description": "批准：文号"},
+                    "reason": {"type": "string", "description": "撤回、不予批准：理由"}}}}}},
+            "responses": {"200": case_ok, **_STEP_ERRORS}}},
+        f"{base}/surveys": {"get": {
+            "summary": "区划变更后的勘界任务（需登录）", "operationId": "listSurveyTasks",
+            "parameters": [
+                {"name": "overdue", "in": "query", "schema": {"type": "boolean"},
+                 "description": "只列出逾期未完成的"},
+                {"name": "open", "in": "query", "schema": {"type": "boolean"},
+                 "description": "只列出未完成的"}],
+            "responses": {"200": _ok("{today, surveys: [{task_id, due, overdue, …}]}"),
+                          **_READ_ERRORS}}},
+        f"{base}/surveys/{{task_id}}/done": {"post": {
+            "summary": "记录勘界任务完成（地名管理员或界线巡查员）",
+            "operationId": "finishSurveyTask",
+            "parameters": [_path_param("task_id", "勘界任务编号", "K2020-0001")],
+            "requestBody": {"required": False, "content": {"application/json": {"schema": {
+                "type": "object", "properties": {"date": _DATE, "note": {"type": "string"}}}}}},
+            "responses": {"200": _ok("已完成的勘界任务"), **_STEP_ERRORS}}},
     }  # fmt: skip
 
 
@@ -862,6 +981,17 @@ def _add_responses(path: str, method: str, op: dict[str, Any]) -> None:
         responses.setdefault(code, response)
 
 
+#: ``date``: the divisions as they were that day (行政区划变更 taken into account).
+_AS_OF = {
+    "name": "date",
+    "in": "query",
+    "required": False,
+    "description": "按该日有效的区划回答（YYYY-MM-DD，默认现行）",
+    "schema": {"type": "string", "format": "date"},
+    "example": "2018-01-01",
+}
+
+
 def _document() -> dict[str, Any]:
     code_param = {
         "name": "parent",
@@ -914,6 +1044,7 @@ def _document() -> dict[str, Any]:
                             "required": False,
                             "schema": {"type": "boolean", "default": True},
                         },
+                        _AS_OF,
                     ],
                     "responses": {
                         "200": {
@@ -940,7 +1071,8 @@ def _document() -> dict[str, Any]:
                             "required": True,
                             "schema": {"type": "string"},
                             "example": "411702",
-                        }
+                        },
+                        _AS_OF,
                     ],
                     "responses": {
                         "200": {
@@ -1006,6 +1138,7 @@ def _document() -> dict[str, Any]:
             },
             **_names_paths(),
             **_cases_paths(),
+            **_division_changes_paths(),
             **_signs_paths(),
             **_boundaries_paths(),
             **_coverage_paths(),
@@ -1058,6 +1191,14 @@ def _document() -> dict[str, Any]:
                                 "parent": {"type": ["string", "null"]},
                                 "kind": {"type": "string", "enum": ["statutory", "statistical"]},
                                 "area_km2": {"type": ["number", "null"]},
+                                "valid_from": {"type": ["string", "null"],
+                                               "description": "有效起始日（null：记录之前）"},
+                                "valid_to": {"type": ["string", "null"],
+                                             "description": "撤销或变更之日（null：现行）"},
+                                "predecessors": {"type": "array", "items": {"type": "string"}},
+                                "change_case": {"type": ["string", "null"]},
+                                "versions": {"type": "array", "items": {"type": "object"},
+                                             "description": "该代码的历史版本，由早到晚"},
                             },
                         },
                     },

@@ -52,6 +52,7 @@ COMMON_LABELS: dict[str, str] = {
     "adcode": "区划代码",
     "parent": "上级区划",
     "division_code": "所属区划代码",
+    "division": "所属区划",
     "geometry": "几何",
     "location": "位置",
     "lon": "经度",

@@ -198,7 +198,7 @@ class DivisionChanges:
         problems += document_problems(content)
         if problems:
             raise ValidationError(problems, title="材料不能上传")
-        document = CaseDocument(0, case_id, doc_type, filename, content=content, note=note)
+        document = CaseDocument(case_id, doc_type, filename, content=content, note=note)
         return self.store.add_division_case_document(document, actor=actor)
 
     def review(
@@ -319,11 +319,17 @@ class DivisionChanges:
 
     def finish_survey(self, task_id: str, *, actor: str, on: str | None = None,
                       note: str = "") -> SurveyTask:  # fmt: skip
-        """Record a 勘界 task as done."""
+        """Record a 勘界 task as done (:class:`NotFoundError` for an unknown task, a
+        :class:`ValidationError` on field ``status`` for one done already)."""
         problems: list[Problem] = []
         day = check_day(on, "on", problems)
+        task = next((t for t in self.store.query_survey_tasks() if t.task_id == task_id), None)
+        if task is None:
+            raise NotFoundError(f"未找到勘界任务 {task_id}")
+        if task.status != "open":
+            problems.append(Problem(f"勘界任务 {task_id} 已于 {task.done_on} 完成", field="status"))
         if problems or day is None:
-            raise ValidationError(problems, title="勘界完成日期有误")
+            raise ValidationError(problems, title="勘界任务不能完成")
         require(self.store, actor, ("officer", "inspector"), what="survey_tasks.done")
         return self.store.finish_survey_task(task_id, on=day, actor=actor, note=note)
 

@@ -203,6 +203,12 @@ def local_admin(func: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("--actor", hidden=True, default=None, callback=attribute)(func)
 
 
+#: ``--on`` (or ``--date``): the day a step is taken, ``YYYY-MM-DD`` (default today).
+on_option = click.option(
+    "--on", "--date", "on", default=None, metavar="YYYY-MM-DD", help="办理日期（默认今天）"
+)
+
+
 def read_password(prompt: str, from_stdin: bool) -> str:
     """A password from the first line of standard input (``--password-stdin``) or typed at a
     hidden prompt."""

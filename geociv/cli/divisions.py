@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
@@ -17,6 +18,10 @@ from geociv.cli.common import (
 from geociv.labels import LEVEL_LABELS
 from geociv.store import LEVELS
 
+if TYPE_CHECKING:
+    from geociv.divisions import Divisions
+    from geociv.store import Division
+
 
 # -- divisions -----------------------------------------------------------------------------
 @click.group(cls=LazyGroup, lazy={"changes": "geociv.cli.changes:changes"})
@@ -26,27 +31,44 @@ def divisions() -> None:
 
 @divisions.command("show")
 @click.argument("code")
+@click.option("--date", "on", default=None, metavar="YYYY-MM-DD",
+              help="显示该日有效的版本（默认现行）")  # fmt: skip
 @pass_ctx
 @reports_errors
-def divisions_show(ctx: Context, code: str) -> None:
-    """显示区划 CODE 及其上级与下级。"""
+def divisions_show(ctx: Context, code: str, on: str | None) -> None:
+    """显示区划 CODE 及其上级与下级，有效期、前身与历史版本；--date 显示该日的版本。"""
     from geociv.divisions import Divisions
+    from geociv.fields import day_asked
 
+    on = day_asked(on, "date").isoformat() if on else None
     divs = Divisions(ctx.store)
-    d = divs.get(code)
-    chain = " > ".join(a.name for a in divs.ancestors(d.code))
-    click.echo(f"{d.code} {d.name}（{LEVEL_LABELS[d.level]}）")
+    d = divs.get(code, on=on)
+    chain = " > ".join(a.name for a in divs.ancestors(d.code, on=on))
+    click.echo(f"{d.code} {d.name}（{LEVEL_LABELS[d.level]}）" + (f"，{on} 的版本" if on else ""))
     if chain:
         click.echo(f"上级：{chain}")
     if d.area_km2 is not None:
         click.echo(f"面积：{d.area_km2:,.1f} km²")
-    kids = divs.children(d.code)
+    _print_validity(d, divs)
+    kids = divs.children(d.code, on=on)
     if kids:
         click.echo(
             f"下级 {len(kids)} 个："
             + "、".join(k.name for k in kids[:30])
             + ("…" if len(kids) > 30 else "")
         )
+
+
+def _print_validity(d: Division, divs: Divisions) -> None:
+    """When the version shown was in force, what it was made from, the code's other versions."""
+    if d.valid_from or d.valid_to:
+        click.echo(f"有效期：{d.valid_from or '记录之前'} 至 {d.valid_to or '今'}"
+                   + (f"（变更案件 {d.change_case}）" if d.change_case else ""))  # fmt: skip
+    if d.predecessors:
+        click.echo(f"前身：{'、'.join(d.predecessors)}")
+    for v in divs.versions(d.code):
+        click.echo(f"历史版本：{v.name}（{LEVEL_LABELS[v.level]}，上级 {v.parent_code or '无'}）"
+                   f" {v.valid_from or '记录之前'} 至 {v.valid_to}")  # fmt: skip
 
 
 @divisions.command("find")

@@ -8,6 +8,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from geociv.divisions import Divisions, normalize_code
 from geociv.errors import AdcodeError, Problem, ValidationError
+from geociv.fields import as_day
 from geociv.store import LEVELS, Division
 from geociv.uploads import DIVISION_KINDS
 from web._helpers import actor, role_required, store
@@ -24,6 +25,30 @@ _TRUE = {"1", "true", "yes"}
 def _properties(d: Division) -> dict[str, Any]:
     return {"adcode": d.code, "name": d.name, "level": d.level, "parent": d.parent_code,
             "kind": d.kind, "area_km2": d.area_km2}  # fmt: skip
+
+
+def _history(d: Division, divs: Divisions) -> dict[str, Any]:
+    """When the version shown was in force, what it was made from, the code's earlier
+    versions."""
+    versions = [
+        {"name": v.name, "level": v.level, "parent": v.parent_code, "kind": v.kind,
+         "valid_from": v.valid_from, "valid_to": v.valid_to, "change_case": v.change_case or None}
+        for v in divs.versions(d.code)
+    ]  # fmt: skip
+    return {"valid_from": d.valid_from, "valid_to": d.valid_to,
+            "predecessors": list(d.predecessors), "change_case": d.change_case or None,
+            "versions": versions}  # fmt: skip
+
+
+def _date_arg() -> str | None:
+    """The ``date`` query argument (``YYYY-MM-DD``: divisions as they were that day)."""
+    text = (request.args.get("date") or "").strip()
+    if not text:
+        return None
+    try:
+        return as_day(text).isoformat()
+    except ValueError as exc:
+        raise ValidationError(Problem(str(exc), field="date"), title="查询参数有误") from None
 
 
 def _feature(d: Division, properties: dict[str, Any], *, geometry: bool = True) -> str:
@@ -54,10 +79,12 @@ def openapi() -> Response:
 @bp.get("/divisions")
 @conditional("divisions")
 def divisions() -> Response:
-    """Divisions as a GeoJSON FeatureCollection, filtered by ``parent``, ``level``, ``q``."""
+    """Divisions as a GeoJSON FeatureCollection, filtered by ``parent``, ``level``, ``q``; in
+    force now, or as they were on ``date``."""
     problems = _query_problems()
     if problems:
         raise ValidationError(problems, title="查询参数有误")
+    on = _date_arg()
     divs = Divisions(store())
     parent = request.args.get("parent")
     level = request.args.get("level")
@@ -65,17 +92,21 @@ def divisions() -> Response:
     with_geometry = request.args.get("geometry", "true").lower() in _TRUE
     q = request.args.get("q", "").strip()
     if q:
-        rows = divs.find(q, match="contains", level=level, within=parent)
+        rows = divs.find(q, match="contains", level=level, within=parent, on=on)
     elif parent is not None:
         rows = divs.children(
             parent,
             level=level,
             include_statistical=include_statistical,
             with_geometry=with_geometry,
+            on=on,
         )
     elif level is not None:
         rows = store().query_divisions(
-            level=level, include_statistical=include_statistical, with_geometry=with_geometry
+            level=level,
+            include_statistical=include_statistical,
+            with_geometry=with_geometry,
+            on=on,
         )
     else:
         raise ValidationError(
@@ -88,15 +119,18 @@ def divisions() -> Response:
 @bp.get("/divisions/<code>")
 @conditional("divisions")
 def division(code: str) -> Response:
-    """One division as a GeoJSON Feature, with its ancestors' codes and names."""
+    """One division as a GeoJSON Feature, with its ancestors' codes and names, when it was in
+    force, its predecessors and earlier versions; with ``date`` the version in force that day."""
     try:
         normalize_code(code)
     except AdcodeError as exc:
         raise ValidationError(Problem(str(exc), field="code"), title="区划代码有误") from exc
+    on = _date_arg()
     divs = Divisions(store())
-    d = divs.get(code)
-    properties = _properties(d) | {"ancestors": [
-        {"adcode": a.code, "name": a.name, "level": a.level} for a in divs.ancestors(d.code)
+    d = divs.get(code, on=on)
+    properties = _properties(d) | _history(d, divs) | {"ancestors": [
+        {"adcode": a.code, "name": a.name, "level": a.level}
+        for a in divs.ancestors(d.code, on=on)
     ]}  # fmt: skip
     return Response(_feature(d, properties), mimetype="application/geo+json")
 
