@@ -67,6 +67,7 @@ POSTGIS_SUITES = {
     "test_api",
     "test_web_names",
     "test_web_cases",
+    "test_web_changes",
     "test_web_signs",
     "test_web_map",
     "test_web_boundaries",

@@ -7,7 +7,7 @@ On a desktop the links sit in the bar; on a phone they fold into the 菜单 butt
 Examples
 --------
 >>> [link.label for link in main_links("inspector")]
-['辖区地图', '界线联检', '现场检查录入']
+['辖区地图', '界线联检', '现场检查录入', '勘界任务']
 >>> "用户管理" in [link.label for link in other_links("officer")]
 False
 """
@@ -59,9 +59,11 @@ NAV_LINKS: tuple[NavLink, ...] = (
     NavLink("names.import_page", "批量检查", main=("officer",)),
     NavLink("names.lists", "读音与名单", main=("officer",)),
     NavLink("cases.list_page", "命名更名", main=("officer",)),
+    NavLink("changes.proposals_page", "区划变更", main=("officer",), may=("officer",)),
     NavLink("signs.list_page", "地名标志", main=("officer",)),
     NavLink("boundaries.map_page", "界线联检", main=("inspector",)),
     NavLink("boundaries.check_page", "现场检查录入", main=("inspector",), may=("inspector",)),
+    NavLink("changes.surveys_page", "勘界任务", main=("officer", "inspector")),
     NavLink("coverage.map_page", "养老服务圈", main=("planner",)),
     NavLink("admin.users", "用户管理", main=("admin",), may=("admin",)),
     NavLink("admin.audit", "审计日志", main=("admin",), may=("admin",)),

@@ -87,6 +87,8 @@ BODY_LIMITS: dict[str, int] = {
     "boundaries.markers_import": _TABLE,
     "cases_api.upload_document": _TABLE,
     "cases.upload": _TABLE,
+    "changes.proposals_page": _TABLE,
+    "changes.upload": _TABLE,
     "boundaries_api.add_record": _PHOTO,
     "boundaries.check_marker": _PHOTO,
     "boundaries.check_line": _PHOTO,

@@ -198,7 +198,7 @@ class DivisionChanges:
         problems += document_problems(content)
         if problems:
             raise ValidationError(problems, title="材料不能上传")
-        document = CaseDocument(0, case_id, doc_type, filename, content=content, note=note)
+        document = CaseDocument(case_id, doc_type, filename, content=content, note=note)
         return self.store.add_division_case_document(document, actor=actor)
 
     def review(
