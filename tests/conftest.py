@@ -76,6 +76,7 @@ POSTGIS_SUITES = {
     "test_e2e_browser",
     "test_e2e_names",
     "test_e2e_cases",
+    "test_e2e_changes",
     "test_e2e_boundaries",
     "test_e2e_coverage",
     "test_races",
