@@ -192,7 +192,13 @@ def test_planner_is_refused(client, app) -> None:
 def test_officer_menu_links_the_pages(client) -> None:
     login(client, "officer1")
     page = client.get("/").get_data(as_text=True)
-    assert 'href="/divisions/changes/"' in page and 'href="/divisions/changes/surveys"' in page
+    nav = page[page.index("<nav"):page.index("</nav>")]
+    assert 'href="/divisions/changes/">区划变更' in nav
+    assert 'href="/divisions/changes/surveys"' in client.get("/divisions/changes/").get_data(
+        as_text=True
+    )
+    login(client, "admin1")
+    assert 'id="division-changes-link"' in client.get("/cases/").get_data(as_text=True)
 
 
 def _overdue_survey(app) -> str:
