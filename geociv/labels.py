@@ -65,13 +65,32 @@ PROPOSAL_STATUS_LABELS: dict[str, str] = {
     "dismissed": "已驳回",
 }
 
-#: Documents of a division change case, by :data:`geociv.store.DIVISION_DOCUMENT_TYPES`.
+#: Steps and statuses of a division change case (申请 → 审核 → 批准 → 生效; 撤回, 不予批准).
+DIVISION_STEP_LABELS: dict[str, str] = {
+    "apply": "申请",
+    "review": "审核",
+    "approve": "批准",
+    "effective": "生效",
+    "withdraw": "撤回",
+    "reject": "不予批准",
+}
+DIVISION_STATUS_LABELS: dict[str, str] = {
+    "applied": "已申请",
+    "reviewed": "已审核",
+    "approved": "已批准",
+    "effective": "已生效",
+    "withdrawn": "已撤回",
+    "rejected": "不予批准",
+}
+#: Documents of a division change case.
 DIVISION_DOCUMENT_LABELS: dict[str, str] = {
     "approval": "批复",
     "request": "请示",
     "map": "示意图",
-    "other": "其他材料",
+    "other": "其他",
 }
+#: A 勘界 task is open until the re-survey is recorded as done.
+SURVEY_STATUS_LABELS: dict[str, str] = {"open": "待勘界", "done": "已完成"}
 
 CASE_STEP_LABELS: dict[str, str] = {
     "apply": "申请",

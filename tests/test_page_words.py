@@ -190,6 +190,7 @@ def sweep_app(app):
     ids = {k: v for k, v in _records(store, plan, markers).items() if isinstance(v, str | int)}
     Users(store).add("officer9", PASSWORD, role="officer", division_code="411702", actor="t")
     ids.update(username="officer9", change="disable", step="review")
+    ids.update(proposal_id="P000001", task_id="K2020-0001")  # unknown: answered 404
     store.close()
     return app, ids
 

@@ -39,12 +39,16 @@ class NavLink:
         Roles whose everyday work the page is: they see it first.
     may
         Roles that may open the page (admins always may).
+    admin_bar
+        Whether an admin's bar shows the link among the other pages (its desktop bar is
+        full: a page reached from another one is left out).
     """
 
     endpoint: str
     label: str
     main: tuple[str, ...]
     may: tuple[str, ...] = _EVERYONE
+    admin_bar: bool = True
 
     def allowed(self, role: str) -> bool:
         """Whether a user of ``role`` may open the page."""
@@ -59,6 +63,9 @@ NAV_LINKS: tuple[NavLink, ...] = (
     NavLink("names.import_page", "批量检查", main=("officer",)),
     NavLink("names.lists", "读音与名单", main=("officer",)),
     NavLink("cases.list_page", "命名更名", main=("officer",)),
+    # admins open it from the naming-case list (命名更名)
+    NavLink("changes.proposals_page", "区划变更", main=("officer",), may=("officer",),
+            admin_bar=False),
     NavLink("signs.list_page", "地名标志", main=("officer",)),
     NavLink("boundaries.map_page", "界线联检", main=("inspector",)),
     NavLink("boundaries.check_page", "现场检查录入", main=("inspector",), may=("inspector",)),
@@ -77,7 +84,11 @@ def main_links(role: str) -> list[NavLink]:
 
 def other_links(role: str) -> list[NavLink]:
     """The other links ``role`` may open (for an admin: every other link)."""
-    return [link for link in NAV_LINKS if role not in link.main and link.allowed(role)]
+    return [
+        link
+        for link in NAV_LINKS
+        if role not in link.main and link.allowed(role) and (role != "admin" or link.admin_bar)
+    ]
 
 
 def nav_context() -> dict[str, Any]:

@@ -89,6 +89,8 @@ BODY_LIMITS: dict[str, int] = {
     "cases.upload": _TABLE,
     "changes_api.propose": _TABLE,
     "changes_api.attach": _TABLE,
+    "changes.proposals_page": _TABLE,
+    "changes.upload": _TABLE,
     "boundaries_api.add_record": _PHOTO,
     "boundaries.check_marker": _PHOTO,
     "boundaries.check_line": _PHOTO,

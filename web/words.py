@@ -170,6 +170,27 @@ COVERAGE_LABELS: dict[str, str] = {
     "scheduler": "计算集群地址",
 }
 
+#: Division changes: the uploaded lists, proposals, change cases and 勘界 tasks.
+CHANGE_LABELS: dict[str, str] = {
+    "old": "旧名单",
+    "new": "新名单",
+    "old_villages": "旧的村级名单",
+    "new_villages": "新的村级名单",
+    "parent": "上级区划代码",
+    "proposal_id": "变更建议",
+    "kind": "变更类型",
+    "title": "案件标题",
+    "before": "变更前单位",
+    "villages": "村级单位调整",
+    "after": "变更后单位",
+    "seat": "新驻地",
+    "approving_body": "审批机关",
+    "approval_number": "批准文号",
+    "doc_type": "附件类型",
+    "step": "办理步骤",
+    "pinyin": "拼音",
+}
+
 #: User accounts, log-in and back-ups.
 ACCOUNT_LABELS: dict[str, str] = {
     "path": "备份文件",
@@ -184,6 +205,7 @@ DOMAIN_LABELS: dict[str, dict[str, str]] = {
     "gazetteer": GAZETTEER_LABELS,
     "boundaries": BOUNDARY_LABELS,
     "coverage": COVERAGE_LABELS,
+    "changes": CHANGE_LABELS,
     "accounts": ACCOUNT_LABELS,
 }
 
@@ -194,6 +216,8 @@ BLUEPRINT_DOMAINS: dict[str, str] = {
     "cases": "gazetteer",
     "cases_api": "gazetteer",
     "signs": "gazetteer",
+    "changes": "changes",
+    "changes_api": "changes",
     "boundaries": "boundaries",
     "boundaries_api": "boundaries",
     "coverage": "coverage",

@@ -13,7 +13,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from geociv.errors import StoreError
+from geociv.errors import ConflictError, NotFoundError, StoreError
 from geociv.store._rows import from_row
 from geociv.store.change_records import (
     DIVISION_CASE_ALL_STEPS,
@@ -376,7 +376,7 @@ class ChangesSQL:
             f"SELECT {_TASK_COLUMNS} FROM survey_tasks WHERE task_id = {self._mark}", (task_id,)
         ).fetchone()
         if row is None:
-            raise StoreError(f"勘界任务 {task_id} 不存在")
+            raise NotFoundError(f"勘界任务 {task_id} 不存在")
         return _task(row)
 
     def query_survey_tasks(
@@ -393,7 +393,7 @@ class ChangesSQL:
         with self._write() as conn:
             before = self._load_task(conn, task_id)
             if before.status != "open":
-                raise StoreError(f"勘界任务 {task_id} 已完成")
+                raise ConflictError(f"勘界任务 {task_id} 已完成")
             conn.execute(
                 f"UPDATE survey_tasks SET status = 'done', done_on = {m}, note = {m}, "
                 f"updated_at = {m} WHERE task_id = {m}",

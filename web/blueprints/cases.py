@@ -46,6 +46,7 @@ from web.handlers.cases import (
     run_step,
     send_document,
 )
+from web.handlers.change_pages import changes
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 
@@ -72,6 +73,7 @@ def list_page() -> Any:
         "cases_list.html",
         cases=found,
         overdue=late,
+        late_surveys=changes().overdue_surveys(),
         latest={c.case_id: _latest(c) for c in found},
         status=status,
         kind_labels=CASE_KIND_LABELS,
