@@ -230,7 +230,7 @@ def test_overdue_survey_tasks_listed_and_done(client, app) -> None:
     assert answer.status_code == 302
     assert "勘界逾期" not in _text(client.get("/cases/"))
     again = client.post(f"/divisions/changes/surveys/{task_id}/done", data={"date": "2021-06-02"})
-    assert again.status_code == 409 and "已完成" in _text(again)
+    assert again.status_code == 400 and "已于 2021-06-01 完成" in _text(again)
     assert client.post("/divisions/changes/surveys/K1999-0001/done").status_code == 404
 
 
