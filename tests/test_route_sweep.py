@@ -144,6 +144,20 @@ def _pdf(ctx: dict[str, Any]) -> tuple[bytes, str]:
     return b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n", "补充材料.pdf"
 
 
+def _two_lists(path: str, old_field: str, new_field: str) -> Body:
+    """Two official lists of 驿城区 (古城乡 became 古城街道) uploaded with ``parent``."""
+
+    def build(ctx: dict[str, Any]) -> tuple[str, dict]:
+        data = {
+            "parent": "411702",
+            old_field: (io.BytesIO("code,name\n411702206,古城乡\n".encode()), "2016.csv"),
+            new_field: (io.BytesIO("code,name\n411702012,古城街道\n".encode()), "2023.csv"),
+        }
+        return path, {"data": data, "content_type": "multipart/form-data"}
+
+    return build
+
+
 def _box(lon: float, lat: float, d: float = 0.01) -> dict[str, Any]:
     ring = [[lon, lat], [lon + d, lat], [lon + d, lat + d], [lon, lat + d], [lon, lat]]
     return {"type": "Polygon", "coordinates": [ring]}
@@ -234,9 +248,7 @@ ROUTES: dict[str, Route] = {
             },
         ),
     ),
-    "admin.set_active": Route(
-        ("admin",), _form("/admin/users/officer1/disable", {}), ok=(303,)
-    ),
+    "admin.set_active": Route(("admin",), _form("/admin/users/officer1/disable", {}), ok=(303,)),
     "admin.set_password": Route(
         ("admin",),
         _form("/admin/users/officer1/password", {"password": "another-long-1"}),
@@ -514,6 +526,59 @@ ROUTES: dict[str, Route] = {
             },
         ),
     ),
+    # -- division changes (区划变更): a case, a proposal and a 勘界 task in 驿城区 ------------
+    "changes_api.propose": Route(
+        ("officer",), _two_lists("/api/division-changes/proposals", "from", "to")
+    ),
+    "changes.proposals_page": Route(("officer",), _two_lists("/divisions/changes/", "old", "new")),
+    "changes_api.accept": Route(
+        ("officer",), _json("/api/division-changes/proposals/{proposal_id}/accept", {})
+    ),
+    "changes.accept": Route(
+        ("officer",), _form("/divisions/changes/proposals/{proposal_id}/accept", {})
+    ),
+    "changes_api.dismiss": Route(
+        ("officer",),
+        _json("/api/division-changes/proposals/{proposal_id}/dismiss", {"reason": "统计简称"}),
+    ),
+    "changes.dismiss": Route(
+        ("officer",),
+        _form("/divisions/changes/proposals/{proposal_id}/dismiss", {"reason": "统计简称"}),
+    ),
+    "changes_api.apply": Route(
+        ("officer",),
+        _json(
+            "/api/division-changes/cases",
+            {
+                "kind": "rename",
+                "title": "朱古洞乡更名（测试）",
+                "before": [{"code": "411702204", "name": "朱古洞乡", "level": "township"}],
+                "after": [{"code": "411702204", "name": "朱古新乡", "level": "township"}],
+            },
+        ),
+    ),
+    "changes_api.step": Route(
+        ("officer",), _json("/api/division-changes/cases/{change_case}/review", {})
+    ),
+    "changes.advance": Route(
+        ("officer",), _form("/divisions/changes/cases/{change_case}/review", {})
+    ),
+    "changes_api.attach": Route(
+        ("officer",),
+        _upload("/api/division-changes/cases/{change_case}/documents", _pdf, doc_type="other"),
+    ),
+    "changes.upload": Route(
+        ("officer",),
+        _upload("/divisions/changes/cases/{change_case}/documents", _pdf, doc_type="other"),
+    ),
+    "changes_api.survey_done": Route(
+        ("officer", "inspector"),
+        _json("/api/division-changes/surveys/{survey_task}/done", {"note": "已勘界"}),
+    ),
+    "changes.survey_done": Route(
+        ("officer", "inspector"),
+        _form("/divisions/changes/surveys/{survey_task}/done", {"note": "已勘界"}),
+    ),
 }
 
 _WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -573,6 +638,7 @@ def _records(store: Store, plan: Any, markers: dict) -> dict[str, Any]:
         gps_accuracy_m=3,
         references_present=3,
     )
+    changes = _division_changes(store)
     line = store.get_boundary_line(LINE)
     new_point = point_on(line, 0.65)
     q3 = markers[f"{LINE}-003Q"].location
@@ -593,6 +659,33 @@ def _records(store: Store, plan: Any, markers: dict) -> dict[str, Any]:
         "new_marker_point": (new_point.x, new_point.y),
         "q3_lon": f"{q3.x:.7f}",
         "q3_lat": f"{q3.y:.7f}",
+        **changes,
+    }
+
+
+def _division_changes(store: Store) -> dict[str, str]:
+    """A change case (applied), a pending proposal and an open 勘界 task, all in 驿城区."""
+    from geociv.changes.cases import DivisionChanges
+    from geociv.store import DivisionProposal, SurveyTask
+
+    def township(code: str, name: str) -> dict[str, str]:
+        return {"code": code, "name": name, "level": "township", "parent_code": "411702"}
+
+    case = DivisionChanges(store).apply(
+        "rename", title="胡庙乡更名（测试）", actor="system",
+        before=[township("411702205", "胡庙乡")], after=[township("411702205", "胡庙新乡")],
+    )  # fmt: skip
+    body = {
+        "kind": "rename", "level": "township", "villages": [], "evidence": ["测试"],
+        "before": [township("411702201", "老河乡")], "after": [township("411702201", "老河新乡")],
+    }  # fmt: skip
+    proposal = DivisionProposal("", "测试", "rename:411702201", "rename", "411702", body)
+    (saved,) = store.add_division_proposals([proposal], actor="system")
+    task = SurveyTask("", case.case_id, ("411702205",), "2020-01-01")
+    return {
+        "change_case": case.case_id,
+        "proposal_id": saved.proposal_id,
+        "survey_task": store.add_survey_task(task, actor="system").task_id,
     }
 
 

@@ -130,7 +130,7 @@ def test_home_page_counts_without_reading_the_villages(large_app, monkeypatch) -
     page = client.get("/").get_data(as_text=True)
     with open_store(large_app.config["GEOCIV_STORE"]) as other:
         villages = other.count_divisions(within="4117", include_statistical=False)["village"]
-    assert f"<b>{villages}</b>村级" in page and villages > 20_000
+    assert f'<b id="count-village">{villages}</b>村级' in page and villages > 20_000
     assert seen.total <= 40, seen.counts  # the city and its counties, no village
 
 

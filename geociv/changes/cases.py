@@ -330,7 +330,8 @@ class DivisionChanges:
             problems.append(Problem(f"勘界任务 {task_id} 已于 {task.done_on} 完成", field="status"))
         if problems or day is None:
             raise ValidationError(problems, title="勘界任务不能完成")
-        require(self.store, actor, ("officer", "inspector"), what="survey_tasks.done")
+        require(self.store, actor, ("officer", "inspector"), divisions=task.division_codes,
+                what="survey_tasks.done")  # fmt: skip
         return self.store.finish_survey_task(task_id, on=day, actor=actor, note=note)
 
 

@@ -92,7 +92,7 @@ class SQLiteStore(
     >>> import tempfile, pathlib
     >>> with SQLiteStore(pathlib.Path(tempfile.mkdtemp()) / "s.gpkg") as store:
     ...     store.schema_version
-    11
+    12
     """
 
     def __init__(self, path: str | Path, *, upgrade: bool = True) -> None:
