@@ -79,7 +79,7 @@ def test_accept_dismiss_and_their_errors(demo_path) -> None:
     dismissed = run(demo_path, "divisions", "changes", "dismiss", pid, "--reason", "另案办理")
     assert dismissed.exit_code == 0 and "另案办理" in dismissed.output
     twice = run(demo_path, "divisions", "changes", "accept", pid)
-    assert twice.exit_code == 2 and "已处理" in twice.output
+    assert twice.exit_code == 2 and "已驳回，不能再处理" in twice.output
     unknown = run(demo_path, "divisions", "changes", "accept", "P999999")
     assert unknown.exit_code == 1 and "P999999" in unknown.output
     future = run(demo_path, "divisions", "changes", "accept", _proposal_of(demo_path, "宋集乡"),

@@ -48,6 +48,7 @@ from geociv.changes import effect
 from geociv.errors import NotFoundError, Problem, ValidationError
 from geociv.fields import check_day
 from geociv.gazetteer.names import Gazetteer
+from geociv.labels import DIVISION_STATUS_LABELS, PROPOSAL_STATUS_LABELS
 from geociv.store import (
     DIVISION_CHANGE_KINDS,
     DIVISION_DOCUMENT_TYPES,
@@ -137,7 +138,10 @@ class DivisionChanges:
             raise NotFoundError(f"未找到变更建议 {proposal_id}")
         if proposal.status != "pending":
             raise ValidationError(
-                Problem(f"变更建议 {proposal_id} 已处理（{proposal.status}）", field="proposal_id")
+                Problem(
+                    f"变更建议 {proposal_id} {PROPOSAL_STATUS_LABELS[proposal.status]}，不能再处理",
+                    field="proposal_id",
+                )
             )
         return proposal
 
@@ -282,7 +286,8 @@ class DivisionChanges:
         if step not in ("withdraw", "reject"):
             problems.append(Problem(f"未知的步骤 {step!r}", field="step"))
         if case.status not in ("applied", "reviewed"):
-            problems.append(Problem(f"案件已{case.status}，不能撤回或不予批准", field="status"))
+            status = DIVISION_STATUS_LABELS[case.status]
+            problems.append(Problem(f"案件{status}，不能撤回或不予批准", field="status"))
         if not reason.strip():
             problems.append(Problem("请填写理由", field="reason"))
         day = check_day(on, "on", problems, not_before=_last_day(case), not_before_label="上一步")
@@ -301,7 +306,8 @@ class DivisionChanges:
         if case.status != status:
             raise ValidationError(
                 Problem(
-                    f"变更案件 {case_id} 的状态是 {case.status}，此步骤需要 {status}",
+                    f"变更案件 {case_id} {DIVISION_STATUS_LABELS[case.status]}，"
+                    f"此步骤须在“{DIVISION_STATUS_LABELS[status]}”之后",
                     field="status",
                 )
             )
