@@ -10,7 +10,8 @@ search API (Chinese, pinyin, initials), the home page, the boundary page, the co
 and a write (an officer registering a road name, checked against every rule first).
 
 Each app is warmed up as ``geociv serve`` does (search index and validator built, then
-``gc.freeze``; that time is printed). Prints, per endpoint and store: the first ("cold":
+``gc.freeze``; that time is printed). The two sizes take turns request by request, so that a
+drift of the machine weighs on both alike. Prints, per endpoint and store: the first ("cold":
 the page's own caches, e.g. a rendered map, built on the way) request, then p50/p95 over the
 warm rounds, and the ratio Henan / demo of the warm p50 and p95; with both backends
 (``--backend both``, the default) also the ratio PostGIS / GeoPackage per size. The PostGIS
@@ -55,6 +56,9 @@ CODE_LISTS = (
 
 
 BACKENDS = ("gpkg", "postgis")
+
+#: size → endpoint → (cold ms, warm ms of each round)
+Results = dict[str, dict[str, tuple[float, list[float]]]]
 
 
 class Servers:
@@ -154,36 +158,52 @@ def requests(client, serial: list[int]) -> dict[str, Callable[[int], object]]:
     }
 
 
-def measure(url: str, rounds: int) -> dict[str, tuple[float, list[float]]]:
-    """Cold time and warm times (ms) per endpoint on the store at ``url``."""
+def client_for(url: str):
+    """A logged-in test client of the app on the store at ``url``, warmed up as ``geociv
+    serve`` does (the time that takes is printed)."""
     from web import create_app
     from web.caching import warm_up
 
     app = create_app({"GEOCIV_STORE": url, "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False})
     started = time.perf_counter()
-    warm_up(app)  # as geociv serve does at start-up
+    warm_up(app)
     print(f"start-up cache build: {time.perf_counter() - started:.1f} s", file=sys.stderr)
     client = app.test_client()
     client.post("/login", data={"username": "officer1", "password": PASSWORD})
-    out: dict[str, tuple[float, list[float]]] = {}
-    for endpoint, call in requests(client, [0]).items():
-        times = []
-        for i in range(rounds + 1):
-            started = time.perf_counter()
-            answer = call(i)
-            times.append((time.perf_counter() - started) * 1000)
-            if answer.status_code >= 400:  # type: ignore[attr-defined]
-                body = answer.get_data(as_text=True)[:300]  # type: ignore[attr-defined]
-                raise SystemExit(f"{endpoint}: HTTP {answer.status_code}: {body}")  # type: ignore[attr-defined]
-        out[endpoint] = (times[0], times[1:])
+    return client
+
+
+def timed(call: Callable[[int], object], i: int, endpoint: str) -> float:
+    """Milliseconds one request takes (an error answer stops the benchmark)."""
+    started = time.perf_counter()
+    answer = call(i)
+    took = (time.perf_counter() - started) * 1000
+    if answer.status_code >= 400:  # type: ignore[attr-defined]
+        body = answer.get_data(as_text=True)[:300]  # type: ignore[attr-defined]
+        raise SystemExit(f"{endpoint}: HTTP {answer.status_code}: {body}")  # type: ignore[attr-defined]
+    return took
+
+
+def measure(urls: dict[str, str], rounds: int) -> Results:
+    """Cold time and warm times (ms) per endpoint and store size. The sizes take turns request
+    by request (which one goes first alternates), so a drift of the machine (frequency, other
+    load) weighs on both alike instead of on whichever was measured later."""
+    calls = {size: requests(client_for(url), [0]) for size, url in urls.items()}
+    sizes = list(urls)
+    out: Results = {size: {} for size in sizes}
+    for endpoint in calls[sizes[0]]:
+        cold = {size: timed(calls[size][endpoint], 0, endpoint) for size in sizes}
+        warm: dict[str, list[float]] = {size: [] for size in sizes}
+        for i in range(1, rounds + 1):
+            for size in sizes if i % 2 else reversed(sizes):
+                warm[size].append(timed(calls[size][endpoint], i, endpoint))
+        for size in sizes:
+            out[size][endpoint] = (cold[size], warm[size])
     return out
 
 
 def p95(values: list[float]) -> float:
     return statistics.quantiles(values, n=20)[18] if len(values) >= 2 else values[0]
-
-
-Results = dict[str, dict[str, tuple[float, list[float]]]]
 
 
 def report(backend: str, results: Results) -> None:
@@ -219,9 +239,7 @@ def run(
         if "postgis" in backends:  # copied before any measurement writes to the GeoPackages
             stores["postgis"] = {size: to_postgis(url, servers, size) for size, url in gpkg.items()}
         for backend in backends:
-            by_backend[backend] = {
-                size: measure(url, rounds) for size, url in stores[backend].items()
-            }
+            by_backend[backend] = measure(stores[backend], rounds)
     return by_backend
 
 

@@ -18,6 +18,7 @@ Examples
 
 from __future__ import annotations
 
+import heapq
 import re
 import threading
 import unicodedata
@@ -298,18 +299,25 @@ class SearchIndex:
         admits: Callable[[Entry], bool],
         limit: int,
     ) -> list[Hit]:
-        """The best entry of each name, names by score, then length, then name."""
-        best: dict[str, Hit] = {}
+        """The best entry of each name, names by score, then length, then name. Only the
+        ``limit`` names shown become hits (a common name matches hundreds of entries)."""
+        best: dict[str, tuple[int, str, Entry]] = {}  # name id → (total, how, entry)
         for i, (score, how) in scored.items():
             e = self.entries[i]
             if e is None or not admits(e):
                 continue
             total = self._total(e, score)
-            if e.name_id not in best or best[e.name_id].score < total:
-                best[e.name_id] = Hit(e.name_id, e.name, e.text, e.kind, how, total,
-                                      e.category, e.division_code, e.pinyin)  # fmt: skip
-        ranked = sorted(best.values(), key=lambda h: (-h.score, len(h.name), h.name))
-        return ranked[:limit]
+            if e.name_id not in best or best[e.name_id][0] < total:
+                best[e.name_id] = (total, how, e)
+        chosen = heapq.nsmallest(
+            limit, best.values(), key=lambda b: (-b[0], len(b[2].name), b[2].name)
+        )
+        return [self._hit(e, how, total) for total, how, e in chosen]
+
+    @staticmethod
+    def _hit(e: Entry, how: str, total: int) -> Hit:
+        return Hit(e.name_id, e.name, e.text, e.kind, how, total, e.category, e.division_code,
+                   e.pinyin)  # fmt: skip
 
 
 def _initials(spelling: str) -> str:
