@@ -175,8 +175,11 @@ def test_document_upload_and_download(client, app) -> None:
     assert answer.status_code == 302, _text(answer)
     (doc,) = _store(app).division_case_documents(case_id)
     assert client.get(f"/divisions/changes/cases/{case_id}/documents/{doc.id}").data == content
-    answer = client.post(f"/divisions/changes/cases/{case_id}/documents",
-                         data={"doc_type": "approval"}, content_type="multipart/form-data")
+    answer = client.post(
+        f"/divisions/changes/cases/{case_id}/documents",
+        data={"doc_type": "approval"},
+        content_type="multipart/form-data",
+    )
     assert answer.status_code == 400
 
 
@@ -192,7 +195,7 @@ def test_planner_is_refused(client, app) -> None:
 def test_officer_menu_links_the_pages(client) -> None:
     login(client, "officer1")
     page = client.get("/").get_data(as_text=True)
-    nav = page[page.index("<nav"):page.index("</nav>")]
+    nav = page[page.index("<nav") : page.index("</nav>")]
     assert 'href="/divisions/changes/">区划变更' in nav
     assert 'href="/divisions/changes/surveys"' in client.get("/divisions/changes/").get_data(
         as_text=True
@@ -236,7 +239,7 @@ def test_overdue_survey_tasks_listed_and_done(client, app) -> None:
 
 def _day_panel(response) -> str:
     html = response.get_data(as_text=True)
-    return html[html.index('id="day-divisions"'):html.index("点击地图上的县区")]
+    return html[html.index('id="day-divisions"') : html.index("点击地图上的县区")]
 
 
 def test_home_as_of_a_day(client, app) -> None:
@@ -272,3 +275,42 @@ def test_home_counts_as_of_a_day(client, app) -> None:
     assert int(re.search(r'id="count-township">(\d+)<', later).group(1)) == count + 1
     earlier = client.get("/?date=2019-06-01").get_data(as_text=True)
     assert int(re.search(r'id="count-township">(\d+)<', earlier).group(1)) == count
+
+
+def test_a_township_moved_between_counties_puts_their_line_under_survey(app, client) -> None:
+    """A township transferred from 西平县 to 上蔡县 moves the county line between them: the
+    case's 勘界 task lists that line and the line's page says it waits for the re-survey."""
+    from geociv.demo import load_boundary_demo
+
+    store = _store(app)
+    load_boundary_demo(store, actor="system")  # the demo's county lines
+    township = store.query_divisions(parent="411721", level="township", with_geometry=False)[-1]
+    villages = store.query_divisions(parent=township.code, with_geometry=False)
+    new_code = "411722299"
+    moves = [
+        {"old_code": v.code, "old_name": v.name, "new_code": new_code + v.code[9:],
+         "new_name": v.name}
+        for v in villages
+    ]  # fmt: skip
+    changes = DivisionChanges(store)
+    case = changes.apply(
+        "transfer", title=f"{township.name}划归上蔡县（测试）", actor="system", on="2026-01-02",
+        before=[{"code": township.code, "name": township.name, "level": "township",
+                 "parent_code": "411721"}],
+        after=[{"code": new_code, "name": township.name, "level": "township",
+                "parent_code": "411722"}],
+        villages=moves,
+    )  # fmt: skip
+    changes.review(case.case_id, actor="system", on="2026-01-03")
+    changes.approve(
+        case.case_id, approving_body="河南省人民政府", approval_number="豫政文〔2026〕9号",
+        actor="system", on="2026-01-04",
+    )  # fmt: skip
+    changes.take_effect(case.case_id, actor="system", on="2026-01-05")
+    (task,) = store.query_survey_tasks(case_id=case.case_id)
+    assert "411721-411722" in task.line_ids and task.due == "2027-01-04"
+    assert "411702-411725" not in task.line_ids  # a line the change does not move
+    login(client, "inspector1")
+    page = _text(client.get("/boundaries/lines/411721-411722"))
+    assert "待勘界" in page and task.task_id in page and "2027-01-04 前完成" in page
+    assert "待勘界" not in _text(client.get("/boundaries/lines/411702-411725"))

@@ -283,18 +283,28 @@ def _open_survey(
     if existing:
         return existing[0].task_id
     units = sorted({u.code for u in [*before, *after] if u.level != "village"})
-    lines = sorted(
-        {
-            line.line_id
-            for code in units
-            for line in store.query_boundary_lines(division_prefix=code, with_geometry=False)
-        }
-    )
+    lines = _lines_touched(store, [u for u in [*before, *after] if u.level != "village"])
     approved = date.fromisoformat(case.approval_date or date.today().isoformat())
     due = _one_year_after(approved).isoformat()
     task = SurveyTask("", case.case_id, tuple(units), due, line_ids=tuple(lines),
                       note=f"{case.title}：批准后一年内完成勘界")  # fmt: skip
     return store.add_survey_task(task, actor=actor).task_id
+
+
+def _lines_touched(store: Store, units: list[Unit]) -> list[str]:
+    """The current boundary lines a change of extent moves: a line of a changed unit itself,
+    or a line between two parents that units move between (a township moved from one county
+    to another moves the county line between them)."""
+    codes = {u.code for u in units}
+    parents = {u.parent_code for u in units if u.parent_code}
+    sides = codes | parents
+    found: set[str] = set()
+    for prefix in sorted(sides):
+        for line in store.query_boundary_lines(division_prefix=prefix, with_geometry=False):
+            pair = {line.left_code, line.right_code}
+            if pair & codes or (len(parents) > 1 and pair <= sides):
+                found.add(line.line_id)
+    return sorted(found)
 
 
 def _one_year_after(day: date) -> date:

@@ -40,6 +40,7 @@ from geociv.boundaries.markers import Markers
 from geociv.boundaries.registry import BoundaryLines
 from geociv.boundaries.rounds import LineStatus, Rounds
 from geociv.boundaries.topology import check_topology
+from geociv.changes.cases import DivisionChanges
 from geociv.divisions import Divisions
 from geociv.errors import Problem, ValidationError
 from geociv.labels import (
@@ -484,9 +485,15 @@ def line_page(line_id: str) -> Any:
     _add_findings(m, found)
     sides = side_info(line)
     mine = user_side(current_user.user, line)
+    surveys = [  # a division change touched the line: it waits for a re-survey (勘界)
+        t for t in DivisionChanges(store()).survey_tasks(open_only=True)
+        if line.line_id in t.line_ids
+    ]  # fmt: skip
     return render_template(
         "boundaries_line.html",
         line=line,
+        surveys=surveys,
+        today=date.today().isoformat(),
         history=history,
         sides=sides,
         my_side=mine,
