@@ -141,8 +141,10 @@ def agrees_with(spelled: str, reference: str, specific_length: int) -> bool:
 
     Examples
     --------
-    >>> agrees_with("Chángníng Qū", "Changning Qu", 2), agrees_with("Zhǎngníng Qū", "Changning Qu", 2)
-    (True, False)
+    >>> agrees_with("Chángníng Qū", "Changning Qu", 2)
+    True
+    >>> agrees_with("Zhǎngníng Qū", "Changning Qu", 2)
+    False
     >>> agrees_with("Lǚshùnkǒu Qū", "Lvshunkou Qu", 3)
     True
     """
