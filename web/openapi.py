@@ -80,7 +80,8 @@ def _names_paths() -> dict[str, Any]:
             "summary": "按地名拼写规则生成拼音", "operationId": "pinyin",
             "parameters": [
                 {"name": "name", "in": "query", "required": True, "schema": {"type": "string"}},
-                {"name": "category", "in": "query", "schema": {"type": "string"}}],
+                {"name": "category", "in": "query", "schema": {"type": "string"},
+                 "description": "地名类别；不填时按通名推断"}],
             "responses": {"200": _ok("拼音、无调拼音、首字母、多音字"), "400": _ERROR}}},
         "/api/names": {"post": {
             "summary": "登记地名（地名管理员；先检查，错误须确认）", "operationId": "addName",

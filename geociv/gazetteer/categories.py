@@ -192,18 +192,58 @@ COMMITTEE_SUFFIXES: tuple[tuple[str, str], ...] = (
 )
 
 
+#: County-level forestry districts (林区): the only names whose generic is 林区. Elsewhere
+#: 林 belongs to the 专名 (万柏林区 is 万柏林 + 区, Wànbǎilín Qū). Source: 民政部县级以上行政区划
+#: 代码 (429021 神农架林区, the one county-level 林区).
+FORESTRY_DISTRICTS = frozenset({"神农架林区"})
+
+#: Categories tried, in this order, when a name comes without one (:func:`infer_generic`);
+#: natural villages are left out (their names are one word, never split).
+INFERENCE_ORDER = (
+    "city", "county", "province", "township", "village", "road", "residential", "building",
+    "bridge", "station", "park", "mountain", "river", "lake",
+)  # fmt: skip
+
+
 def split_generic(name: str, category: str) -> tuple[str, str]:
     """Split ``name`` into (专名, 通名) by the longest generic of ``category`` it ends with.
 
     Returns ``(name, "")`` when no generic of the category fits (a finding for the caller).
-    Raises ``KeyError`` for an unknown category.
+    Raises ``KeyError`` for an unknown category. 林区 is a generic only for the forestry
+    districts of :data:`FORESTRY_DISTRICTS`.
+
+    >>> split_generic("万柏林区", "county"), split_generic("神农架林区", "county")
+    (('万柏林', '区'), ('神农架', '林区'))
     """
     generics = CATEGORIES[category].generics
     best = ""
     for generic in generics:
+        if generic == "林区" and name not in FORESTRY_DISTRICTS:
+            continue
         if name.endswith(generic) and len(generic) > len(best) and len(name) > len(generic):
             best = generic
     return (name[: len(name) - len(best)], best) if best else (name, "")
+
+
+def infer_generic(name: str) -> tuple[str | None, str, str]:
+    """Guess the category of a name given alone, and split it: (category, 专名, 通名).
+
+    The longest generic of any category (:data:`INFERENCE_ORDER`; ties go to the earlier
+    category) decides; ``(None, name, "")`` when none fits.
+
+    >>> infer_generic("驿城区"), infer_generic("驻马店市")
+    (('county', '驿城', '区'), ('city', '驻马店', '市'))
+    >>> infer_generic("经五路")
+    ('road', '经五', '路')
+    >>> infer_generic("人民路街道"), infer_generic("周口店")
+    (('township', '人民路', '街道'), (None, '周口店', ''))
+    """
+    best: tuple[str | None, str, str] = (None, name, "")
+    for category in INFERENCE_ORDER:
+        specific, generic = split_generic(name, category)
+        if len(generic) > len(best[2]):
+            best = (category, specific, generic)
+    return best
 
 
 def scope_key(category: str, division_code: str) -> str:

@@ -22,10 +22,12 @@ reaches the spelled text.
 Overrides are matched on the whole name, longest word first, then the syllables are cut at the
 专名/通名 boundary (浚县 = 浚 + 县 → Xùn Xiàn); an override is skipped where a dictionary phrase
 straddles its edge (长乐亭 is 长乐 + 亭, so 乐亭 Làotíng does not apply). pypinyin converts the
-rest, once per distinct run of characters (cached), 专名 and 通名 separately. Characters with
-several current readings that no override settled are reported in :attr:`Spelling.polyphonic`
-so that an officer reviews the reading: those read two ways in pypinyin's phrase dictionary,
-plus those that have a special reading in the override table (六 in 六里庄).
+rest, once per distinct run of characters (cached), 专名 and 通名 separately, then the
+place-name position rules of :mod:`geociv.gazetteer.readings` give 长, 都, 勒, 什 their place-name
+readings (长宁 Chángníng, 宁都 Níngdū; exceptions such as 长子 Zhǎngzǐ) wherever no override
+applies. Characters that have a special place-name reading in the override table but that no
+override settled here are reported in :attr:`Spelling.polyphonic` so that an officer reviews
+the reading (六 in 六里庄: 六安 is Lù'ān); everyday alternatives (大 dài, 石 dàn) are not.
 
 Examples
 --------
@@ -55,6 +57,8 @@ from pypinyin.constants import PHRASES_DICT, PINYIN_DICT
 from pypinyin.converter import DefaultConverter
 from pypinyin.core import Pinyin
 
+from geociv.gazetteer.readings import apply_rules, rule_characters
+
 __all__ = [
     "CATEGORIES",
     "DEFAULT_OVERRIDES_PATH",
@@ -78,6 +82,9 @@ CATEGORIES = frozenset(
     ("province", "city", "county", "township", "village", "natural_village", "road",
      "residential", "building", "bridge", "station", "mountain", "river", "lake", "park")
 )  # fmt: skip
+
+#: Characters read by the place-name position rules (长 cháng, 都 dū …).
+_RULE_CHARS = rule_characters()
 
 #: Size of the caches of converted texts and of spelled names.
 CACHE_SIZE = 200_000
@@ -185,33 +192,6 @@ def _valid_bases() -> frozenset[str]:
         for reading in readings.split(","):
             bases.add(_to_tone3(reading)[:-1])
     return frozenset(bases)
-
-
-@cache
-def _phrase_polyphones() -> frozenset[str]:
-    """Characters read in two or more ways in pypinyin's phrase dictionary.
-
-    A reading counts when at least two phrases use it; neutral-tone readings (石头 tou) and the
-    tone sandhi of 一 and 不 are not separate readings. This is much narrower than the character
-    dictionary, which lists rare and historical readings for most characters (庄 péng, 南 nā).
-    """
-    seen: dict[str, dict[str, int]] = {}
-    for phrase, readings in PHRASES_DICT.items():
-        if len(phrase) != len(readings):
-            continue
-        for ch, reading in zip(phrase, readings, strict=True):
-            counts = seen.setdefault(ch, {})
-            counts[reading[0]] = counts.get(reading[0], 0) + 1
-    polyphones = set()
-    for ch, counts in seen.items():
-        kinds = set()
-        for reading, n in counts.items():
-            syllable = _to_tone3(reading)
-            if n >= 2 and not syllable.endswith("5") and syllable not in _CITATION.get(ch, {}):
-                kinds.add(syllable)
-        if len(kinds) >= 2:
-            polyphones.add(ch)
-    return frozenset(polyphones)
 
 
 class _DictionaryReadings(DefaultConverter):
@@ -476,15 +456,17 @@ class Romanizer:
             lengths.setdefault(word[0], set()).add(len(word))
         self._key_lengths = {ch: tuple(sorted(ls, reverse=True)) for ch, ls in lengths.items()}
         self._first_chars = frozenset(self._key_lengths)
-        # A character whose special reading differs from its usual one is itself a polyphone
-        # wherever no override covers it (六 in 六里庄, 浚 in 浚河).
+        # A character whose special reading differs from its usual one is a polyphone of place
+        # names wherever no override covers it (六 in 六里庄, 浚 in 浚河); characters with only
+        # everyday alternatives (大 dài, 石 dàn, 岗 gāng) are not, and those a position rule
+        # reads (长 cháng, 都 dū) are settled by the rule.
         special = set()
         for word, syllables in parsed.items():
             for ch, syllable in zip(word, syllables, strict=True):
                 readings = PINYIN_DICT.get(ord(ch), "").split(",")
                 if len(readings) > 1 and _to_tone3(readings[0]) != syllable:
                     special.add(ch)
-        self._polyphones = _phrase_polyphones() | special
+        self._polyphones = frozenset(special) - _RULE_CHARS
         self._spell_cached = lru_cache(maxsize=CACHE_SIZE)(self._spell)
 
     @property
@@ -541,8 +523,12 @@ class Romanizer:
                     i += 1
         if not matches and _HAN.issuperset(text):  # the common case: all Chinese, no override
             if 0 < cut < n:
-                return [*_run_tone3(text[:cut]), *_run_tone3(text[cut:])], None
-            return list(_run_tone3(text)), None
+                plain = [*_run_tone3(text[:cut]), *_run_tone3(text[cut:])]
+            else:
+                plain = list(_run_tone3(text))
+            if _RULE_CHARS.isdisjoint(text):
+                return plain, None  # type: ignore[return-value]
+            return apply_rules(text, plain, [False] * n), None
         syllables: list[str | None] = [None] * n
         override: list[bool] | None = [False] * n if matches else None
         for i, reading in matches:
@@ -556,6 +542,8 @@ class Romanizer:
                 start = -1
             if pending and start < 0:
                 start = i
+        if not _RULE_CHARS.isdisjoint(text):
+            syllables = apply_rules(text, syllables, override or [False] * n)
         return syllables, override
 
     def syllables(self, text: str) -> list[str]:

@@ -9,7 +9,7 @@ from flask import Blueprint, Response, jsonify, request
 from shapely.geometry import mapping, shape
 
 from geociv.errors import Problem, ValidationError
-from geociv.gazetteer.categories import CATEGORIES, split_generic
+from geociv.gazetteer.categories import CATEGORIES, infer_generic, split_generic
 from geociv.gazetteer.importer import report_csv, report_xlsx, summary
 from geociv.store import NameRecord
 from web._helpers import (
@@ -110,13 +110,18 @@ def pinyin() -> Response:
         raise ValidationError(
             Problem(f"未知类别 {category!r}", field="category"), title="查询参数有误"
         )
-    specific, generic = split_generic(name, category) if category else (name, "")
+    inferred = category is None
+    if category:
+        specific, generic = split_generic(name, category)
+    else:
+        category, specific, generic = infer_generic(name)
     s = gazetteer().romanizer.spell(
         name, specific=specific or None, generic=generic or None, category=category
     )
     return jsonify(
         name=name,
         category=category,
+        category_inferred=inferred,
         specific=specific,
         generic=generic,
         pinyin=s.text,
