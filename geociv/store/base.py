@@ -441,8 +441,10 @@ class Store(ABC):
         module notes), ordered by sign id."""
 
     @abstractmethod
-    def add_patrol(self, patrol: Patrol, *, actor: str) -> Patrol:
-        """Record a patrol inspection of a sign; returns it with its id."""
+    def add_patrol(self, patrol: Patrol, *, actor: str, status: str | None = None) -> Patrol:
+        """Record a patrol inspection of a sign; returns it with its id. With ``status``, the
+        sign's status becomes it in the same transaction (audited as ``signs.update``) when it
+        differs."""
 
     @abstractmethod
     def patrols(self, sign_id: str | None = None, *, with_photo: bool = False) -> list[Patrol]:
