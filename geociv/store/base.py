@@ -253,9 +253,15 @@ class Store(ABC):
     # -- gazetteer: names ------------------------------------------------------------------
     @abstractmethod
     def upsert_names(
-        self, records: Iterable[NameRecord], *, actor: str, action: str = "names.upsert"
+        self,
+        records: Iterable[NameRecord],
+        *,
+        actor: str,
+        action: str = "names.upsert",
+        notes: Mapping[str, str] | None = None,
     ) -> UpsertCounts:
-        """Insert new name records (by ``name_id``) and update changed ones, in one transaction."""
+        """Insert new name records (by ``name_id``) and update changed ones, in one transaction;
+        ``notes`` (by ``name_id``) go into the records' audit entries."""
 
     @abstractmethod
     def get_name(self, name_id: str) -> NameRecord | None:
