@@ -113,3 +113,79 @@ def test_a_file_without_the_columns_is_refused(tmp_path: Path) -> None:
     with pytest.raises(InputFileError) as caught:
         read_heritage_file(path)
     assert {p.field for p in caught.value.problems} == {"heritage_level", "source"}
+
+
+def _upload(rows: list[list[str]], encoding: str = "utf-8") -> dict[str, object]:
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows([HEADER, *rows])
+    return {"file": (io.BytesIO(buffer.getvalue().encode(encoding)), "名录.csv")}
+
+
+def test_the_api_sets_levels_and_names_bad_rows(client, app) -> None:
+    from tests.conftest import login
+
+    store: Store = app.extensions["geociv_store"]
+    login(client, "admin1")
+    bad = client.post(
+        "/api/names/heritage",
+        data=_upload(
+            [["竹沟镇", "确山县", "中国历史文化名镇", SOURCE], ["竹沟镇", "确山县", "x", "y"]]
+        ),
+    )
+    assert bad.status_code == 400
+    problems = bad.get_json()["problems"]
+    assert {(p["row"], p["field"]) for p in problems} == {(3, "heritage_level")}
+    assert store.get_name(ZHUGOU).heritage_level == ""
+    good = client.post(
+        "/api/names/heritage",
+        data=_upload([["竹沟镇", "确山县", "中国历史文化名镇", SOURCE]], "gbk"),
+    )
+    assert good.status_code == 200, good.get_json()
+    body = good.get_json()
+    assert (body["file"], body["rows"]) == ("名录.csv", 1)
+    assert [r["id"] for r in body["changed"]] == [ZHUGOU]
+    assert store.get_name(ZHUGOU).heritage_level == "中国历史文化名镇"
+    login(client, "planner1")
+    refused = client.post(
+        "/api/names/heritage", data=_upload([["竹沟镇", "确山县", "千年古镇", SOURCE]])
+    )
+    assert refused.status_code == 403
+
+
+def test_the_officers_page_imports_levels(client, app) -> None:
+    from tests.conftest import login
+
+    login(client, "admin1")
+    page = client.get("/names/import").get_data(as_text=True)
+    assert 'id="heritage-import"' in page and "地方:名录名称" in page
+    bad = client.post("/names/heritage", data=_upload([["不存在镇", "确山县", "千年古镇", SOURCE]]))
+    assert bad.status_code == 400
+    assert "区划 确山县（411725）内没有名为“不存在镇”的地名记录" in bad.get_data(as_text=True)
+    done = client.post(
+        "/names/heritage",
+        data=_upload([["竹沟镇", "确山县", "中国历史文化名镇", SOURCE]]),
+        follow_redirects=True,
+    )
+    text = done.get_data(as_text=True)
+    assert done.status_code == 200 and "设置了 1 条地名记录的文化遗产级别" in text
+    assert "竹沟镇（D411725101）：中国历史文化名镇" in text
+    record = client.get(f"/names/{ZHUGOU}").get_data(as_text=True)
+    assert "中国历史文化名镇" in record
+
+
+def test_the_cli_imports_levels(demo_path: Path, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from geociv.cli import main
+    from geociv.store import open_store
+
+    path = _csv(tmp_path, [["竹沟镇", "411725", "中国历史文化名镇", SOURCE]], "gbk")
+    result = CliRunner().invoke(main, ["--store", str(demo_path), "names", "heritage", str(path)])
+    assert result.exit_code == 0, result.output
+    assert f"{ZHUGOU}\t竹沟镇\t中国历史文化名镇" in result.output
+    bad = _csv(tmp_path, [["竹沟镇", "411799", "中国历史文化名镇", SOURCE]])
+    failed = CliRunner().invoke(main, ["--store", str(demo_path), "names", "heritage", str(bad)])
+    assert failed.exit_code != 0 and "未找到区划代码 411799" in failed.output
+    store = open_store(demo_path)
+    assert store.get_name(ZHUGOU).heritage_level == "中国历史文化名镇"
+    store.close()
