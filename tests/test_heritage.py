@@ -189,3 +189,30 @@ def test_the_cli_imports_levels(demo_path: Path, tmp_path: Path) -> None:
     store = open_store(demo_path)
     assert store.get_name(ZHUGOU).heritage_level == "中国历史文化名镇"
     store.close()
+
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "heritage"
+
+
+def test_the_shipped_lists_are_importable_and_every_row_has_its_source() -> None:
+    from geociv.gazetteer.heritage import normalise_level
+
+    files = sorted(DATA.glob("*.csv"))
+    assert len(files) == 3
+    for path in files:
+        rows = read_heritage_file(path)
+        assert rows, path.name
+        for row in rows:
+            assert normalise_level(row.level) == row.level, (path.name, row.row)
+            assert "http" in row.source and row.name and row.division, (path.name, row.row)
+
+
+def test_the_zhumadian_rows_of_the_shipped_lists_apply_to_the_demo(demo_store: Store) -> None:
+    rows = [
+        r
+        for path in sorted(DATA.glob("*.csv"))
+        for r in read_heritage_file(path)
+        if r.division == "确山县"
+    ]
+    changed = import_heritage(demo_store, rows, actor="admin1")
+    assert [(r.name_id, r.heritage_level) for r in changed] == [(ZHUGOU, "中国历史文化名镇")]
