@@ -22,6 +22,7 @@ from geociv import uploads
 from geociv.authority import code_prefix, problems_outside, refuse_rows, require
 from geociv.divisions import Divisions, normalize_code
 from geociv.errors import InputFileError, Problem, ValidationError
+from geociv.gazetteer.importer import map_columns
 from geociv.gazetteer.names import HERITAGE_LEVELS
 from geociv.store import NameRecord, Store
 from geociv.uploads.tables import numbered_records
@@ -70,29 +71,11 @@ def read_heritage_file(path: str | Path) -> list[HeritageRow]:
     if not path.is_file():
         raise InputFileError(Problem(f"文件不存在：{path}", field="file"), title="无法读取")
     header, rows = numbered_records(uploads.read_table(path))
-    columns = _map_columns(header, path.name)
+    columns = map_columns(header, path.name, COLUMN_ALIASES, tuple(COLUMN_ALIASES))
     return [
         HeritageRow(i, *(str(row.get(columns[k]) or "").strip() for k in COLUMN_ALIASES))
         for i, row in rows
     ]
-
-
-def _map_columns(header: Sequence[str], filename: str) -> dict[str, str]:
-    cleaned = {h.strip().lstrip("\ufeff"): h for h in header}
-    found = {
-        key: cleaned[alias]
-        for key, aliases in COLUMN_ALIASES.items()
-        for alias in reversed(aliases)
-        if alias in cleaned
-    }
-    missing = [k for k in COLUMN_ALIASES if k not in found]
-    if missing:
-        raise InputFileError(
-            [Problem(f"缺少列 {k}（可写作 {'、'.join(COLUMN_ALIASES[k][1:3])}）", field=k)
-             for k in missing],
-            title=f"{filename} 缺少必需的列",
-        )  # fmt: skip
-    return found
 
 
 def import_heritage(store: Store, rows: Sequence[HeritageRow], *, actor: str) -> list[NameRecord]:
