@@ -235,6 +235,7 @@ TOPOLOGY_KIND_LABELS: dict[str, str] = {
     "sliver": "细长碎片",
     "multi_owner": "同一边被两个以上区划共用",
     "dangle": "悬挂线",
+    "outside": "超出上级区划",
 }
 
 # -- Service coverage (养老服务圈) ---------------------------------------------------

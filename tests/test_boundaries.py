@@ -105,3 +105,51 @@ def test_topology_finds_overlap_gap_invalid_and_duplicate_edge() -> None:
     overlap = next(i for i in report.issues if i.kind == "overlap")
     assert set(overlap.codes) >= {"A", "B"} and overlap.size > 1e6
     assert report.frame().crs.to_epsg() == 4490
+
+
+def _zhumadian(henan) -> tuple[gpd.GeoDataFrame, shapely.Geometry]:
+    counties = henan[(henan["level"] == "county") & henan["code"].str.startswith("4117")]
+    city = henan.loc[henan["code"] == "411700", "geometry"].iloc[0]
+    return counties.reset_index(drop=True), city
+
+
+def test_a_gap_reaching_the_city_edge_is_found_against_the_city_outline(henan) -> None:
+    counties, city = _zhumadian(henan)
+    shrunk = counties.copy()
+    queshan = shrunk.index[shrunk["code"] == "411725"][0]
+    shrunk.loc[queshan, "geometry"] = (
+        shrunk.loc[[queshan]].to_crs("EPSG:4547").buffer(-200).to_crs("EPSG:4490").iloc[0]
+    )
+    assert check_topology(shrunk).clean  # the gap is open to the outside: no face closes it
+    report = check_topology(shrunk, parent=city, parent_code="411700")
+    assert report.counts() == {"gap": 1}
+    gap = report.issues[0]
+    # a 200 m strip round 确山县, whose outline is some 230 km long
+    assert 40e6 < gap.size < 50e6 and "411725" in gap.codes
+    assert gap.geometry.intersects(city.boundary)
+    assert gap.message.startswith("45.5")
+    assert "在 411700 范围内、达其边界处未被任何区划覆盖（约 113." in gap.message
+    where = shapely.point_on_surface(gap.geometry)
+    assert not shrunk.geometry.contains(where).any() and city.contains(where)
+
+
+def test_units_reaching_outside_their_parent_are_reported(henan) -> None:
+    counties, city = _zhumadian(henan)
+    grown = counties.copy()
+    xinping = grown.index[grown["code"] == "411729"][0]  # 新蔡县, on the Anhui border
+    grown.loc[xinping, "geometry"] = (
+        grown.loc[[xinping]].to_crs("EPSG:4547").buffer(300).to_crs("EPSG:4490").iloc[0]
+    )
+    report = check_topology(grown, parent=city, parent_code="411700")
+    outside = [i for i in report.issues if i.kind == "outside"]
+    assert len(outside) >= 1 and all(i.codes == ("411729",) for i in outside)
+    assert "超出 411700 的范围" in outside[0].message
+
+
+def test_every_henan_city_is_exactly_covered_by_its_counties(henan) -> None:
+    for city in henan[henan["level"] == "city"].itertuples():
+        counties = henan[(henan["level"] == "county") & henan["code"].str.startswith(city.code[:4])]
+        report = check_topology(
+            counties.reset_index(drop=True), parent=city.geometry, parent_code=city.code
+        )
+        assert report.clean, (city.code, report.summary())

@@ -256,3 +256,46 @@ def test_the_sign_api_answers_with_the_findings_of_that_sign_only(
     shown = client.get(f"/api/signs/{made.get_json()['id']}")
     assert shown.status_code == 200 and shown.get_json()["properties"]["findings"]
     assert listed == []
+
+
+def test_a_patrol_finding_a_fault_raises_a_finding_and_marks_the_sign_damaged(
+    demo_store: Store, signs: Signs
+) -> None:
+    broken = _village_sign(signs)
+    gone = _village_sign(signs)
+    for s in (broken, gone):
+        signs.patrol(s.sign_id, "intact", actor=OFFICER, inspector="inspector1", on="2025-03-01")
+    signs.patrol(broken.sign_id, "破损", actor=OFFICER, on="2025-06-01", remarks="板面开裂")
+    signs.patrol(gone.sign_id, "missing", actor=OFFICER, on="2025-06-02")
+    assert [signs.get(s.sign_id).status for s in (broken, gone)] == ["damaged", "damaged"]
+    found = signs.findings(today="2025-07-01")
+    assert [(f.rule_id, f.severity) for f in found] == [("N8-SIGN-CONDITION", "warning")] * 2
+    assert _by_rule(found, broken.sign_id)["N8-SIGN-CONDITION"] == (
+        f"标志 {broken.sign_id}（地名记录 {VILLAGE}“任张楼村”）：2025-06-01 巡检发现标志破损"
+        "（巡检人 officer1：板面开裂），须修复或更换"
+    )
+    assert "2025-06-02 巡检发现标志缺失" in _by_rule(found, gone.sign_id)["N8-SIGN-CONDITION"]
+    # the status change is audited beside the patrol, by the same actor
+    entries = demo_store.audit_entries(entity="signs", key=gone.sign_id, limit=2)
+    assert {(e.action, e.actor) for e in entries} == {
+        ("signs.update", OFFICER),
+        ("signs.patrol", OFFICER),
+    }
+    update = next(e for e in entries if e.action == "signs.update")
+    assert (update.before["status"], update.after["status"]) == ("in_service", "damaged")
+    # a paper form of an older patrol entered late does not decide the sign's state
+    signs.patrol(broken.sign_id, "intact", actor=OFFICER, on="2025-05-01")
+    assert signs.get(broken.sign_id).status == "damaged"
+    assert "N8-SIGN-CONDITION" in _by_rule(signs.findings(today="2025-07-01"), broken.sign_id)
+    # repaired: the next patrol finds it intact and the sign is in service again
+    signs.patrol(broken.sign_id, "完好", actor=OFFICER, on="2025-06-20")
+    assert signs.get(broken.sign_id).status == "in_service"
+    assert _by_rule(signs.findings(today="2025-07-01"), broken.sign_id) == {}
+
+
+def test_soiled_or_obscured_signs_keep_their_status(signs: Signs) -> None:
+    sign = _village_sign(signs)
+    signs.patrol(sign.sign_id, "soiled", actor=OFFICER, on="2025-06-01")
+    signs.patrol(sign.sign_id, "obscured", actor=OFFICER, on="2025-06-02")
+    assert signs.get(sign.sign_id).status == "in_service"
+    assert signs.findings(today="2025-07-01") == []

@@ -13,6 +13,7 @@ from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
+import geopandas as gpd
 import pyogrio
 import pytest
 import shapely.affinity
@@ -596,3 +597,20 @@ def test_the_check_page_reads_only_the_markers_of_the_planned_lines(
     page = client.get("/boundaries/check").get_data(as_text=True)
     assert sorted(seen) == sorted(markers) and f"{LINE}-001Q" in page
     assert f"{other.line_id}-001Q" not in page
+
+
+def test_a_county_shrunk_away_from_the_city_edge_is_a_gap_on_the_page_and_api(client, app) -> None:
+    store: Store = app.extensions["geociv_store"]
+    queshan = store.get_division("411725")
+    ring = gpd.GeoSeries([queshan.geometry], crs="EPSG:4490").to_crs("EPSG:4547")
+    shrunk = ring.buffer(-200).to_crs("EPSG:4490").iloc[0]
+    store.upsert_divisions([replace(queshan, geometry=shrunk)], actor="admin1")
+    login(client, "inspector1")
+    body = client.get("/api/boundaries/topology").get_json()
+    assert body["clean"] is False and body["counts"] == {"gap": 1}
+    gap = body["issues"][0]
+    assert "411725" in gap["codes"] and 40e6 < gap["size"] < 50e6
+    assert "在 411700 范围内、达其边界处未被任何区划覆盖" in gap["message"]
+    page = client.get("/boundaries/topology").get_data(as_text=True)
+    assert re.search(r'id="topology-verdict">1 项问题<', page)
+    assert "达其边界处未被任何区划覆盖" in page

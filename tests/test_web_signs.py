@@ -290,3 +290,41 @@ def test_sign_text_cannot_break_out_of_the_map_script(client) -> None:
     scripts = "".join(re.findall(r"<script>(.*?)</script>", page, re.S))
     assert "L.circleMarker(" in scripts and "${alert(1)}" not in scripts
     assert scripts.count("&#36;{alert(1)}") == 3  # in the popup (twice) and the tooltip
+
+
+def test_a_broken_or_missing_sign_on_patrol_is_a_finding_and_damaged(client, app) -> None:
+    login(client, "officer1")
+    page_sign = _register(client, pinyin=STANDARD[1])
+    api_sign = _register(client, pinyin=STANDARD[1])
+    day = (date.today() - timedelta(days=2)).isoformat()
+    response = client.post(
+        f"/signs/{page_sign}/patrols",
+        data={"date": day, "condition": "broken", "remarks": "立柱折断"},
+        follow_redirects=True,
+    )
+    assert response.status_code == 200
+    assert f"地名标志 {page_sign} 状态已改为“损坏”" in _text(response)
+    listed = client.get("/signs/").get_data(as_text=True)
+    row = _row(listed, page_sign)
+    assert f"{day} 巡检发现标志破损（巡检人 officer1：立柱折断），须修复或更换" in row
+    assert "N8-SIGN-CONDITION" in row and "损坏" in row
+    assert re.search(r'id="count-N8-SIGN-CONDITION">1<', listed)
+    assert (
+        client.post(
+            f"/api/signs/{api_sign}/patrols", json={"condition": "缺失", "date": day}
+        ).status_code
+        == 201
+    )
+    feature = client.get(f"/api/signs/{api_sign}").get_json()
+    assert feature["properties"]["status"] == "damaged"
+    assert [(f["rule"], f["severity"]) for f in feature["properties"]["findings"]] == [
+        ("N8-SIGN-CONDITION", "warning")
+    ]
+    assert f"{day} 巡检发现标志缺失" in feature["properties"]["findings"][0]["message"]
+    findings = client.get("/api/signs/findings").get_json()["findings"]
+    assert sorted(f["related"][0] for f in findings) == sorted([page_sign, api_sign])
+    assert {e.action for e in _store(app).audit_entries(entity="signs", key=api_sign)} == {
+        "signs.add",
+        "signs.patrol",
+        "signs.update",
+    }

@@ -108,6 +108,13 @@ def _names_paths() -> dict[str, Any]:
                 "type": "object", "required": ["file"],
                 "properties": {"file": {"type": "string", "format": "binary"}}}}}},
             "responses": {"200": _ok("检查报告（带行号）或报告文件"), **_WRITE_ERRORS}}},
+        "/api/names/heritage": {"post": {
+            "summary": "批量设置地名文化遗产级别（CSV/XLSX：名称、区划、级别、来源；全部或都不）",
+            "operationId": "importHeritageLevels",
+            "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+                "type": "object", "required": ["file"],
+                "properties": {"file": {"type": "string", "format": "binary"}}}}}},
+            "responses": {"200": _ok("设置了级别的地名记录"), **_WRITE_ERRORS}}},
         "/api/names/accept": {"post": {
             "summary": "确认一条检查结果（地名管理员，须写理由）", "operationId": "acceptFinding",
             "requestBody": _json_body(["name", "rule", "reason"], {

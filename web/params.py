@@ -83,6 +83,8 @@ BODY_LIMITS: dict[str, int] = {
     "coverage_api.import_facilities": _TABLE,
     "names_api.import_names": _TABLE,
     "names.import_page": _TABLE,
+    "names_api.import_heritage_levels": _TABLE,
+    "names.heritage": _TABLE,
     "boundaries_api.markers_import": _TABLE,
     "boundaries.markers_import": _TABLE,
     "cases_api.upload_document": _TABLE,

@@ -41,6 +41,7 @@ COMMON_LABELS: dict[str, str] = {
     "name": "名称",
     "label": "名称",
     "note": "备注",
+    "source": "来源",
     "reason": "理由",
     "date": "日期",
     "today": "日期",

@@ -10,6 +10,11 @@ are polygonised, and each face is judged by how many divisions cover it: none �
 more → an overlap; thin faces are slivers. Only the few one-sided segments go through GEOS,
 which keeps the check fast on a whole country.
 
+A gap that reaches the outline of the whole set is open to the outside, so it closes no face:
+given the parent's outline (``parent``), the union of the units is compared with it, and what
+of the parent no unit covers is a ``gap`` reaching the edge; what of the units lies outside
+the parent is reported as ``outside``. Gaps enclosed by units are left to the face method.
+
 Examples
 --------
 >>> import geopandas as gpd
@@ -39,6 +44,7 @@ from shapely.geometry.base import BaseGeometry
 
 from geociv import crs as _crs
 from geociv.boundaries.lines import shared_segments
+from geociv.divisions import Divisions
 from geociv.labels import TOPOLOGY_KIND_LABELS
 
 #: A face thinner than this (4πA/P²; 1 for a circle) is a sliver.
@@ -121,14 +127,26 @@ def check_topology(
     *,
     code_column: str = "code",
     min_area_m2: float = 1.0,
+    parent: BaseGeometry | None = None,
+    parent_code: str = "",
 ) -> TopologyReport:
     """Check polygons of one level for the problems listed in the module docstring.
 
-    ``min_area_m2`` ignores faces smaller than that (rounding noise of stored coordinates).
+    Parameters
+    ----------
+    divisions
+        The units (EPSG:4490) with their codes in ``code_column``.
+    min_area_m2
+        Faces smaller than this are ignored (rounding noise of stored coordinates).
+    parent, parent_code
+        The outline of the division the units make up and its code: the units' union is
+        compared with it (gaps reaching the edge, parts lying outside); ``None`` skips that.
     """
     codes = divisions[code_column].astype(str).to_numpy()
     geoms = np.asarray(divisions.geometry.values)
     report = TopologyReport(divisions=len(codes))
+    if parent is not None and len(geoms):
+        report.issues.extend(edge_issues(geoms, codes, parent, parent_code, min_area_m2))
 
     valid = shapely.is_valid(geoms)
     for i in np.flatnonzero(~valid):
@@ -185,6 +203,70 @@ def check_topology(
                           f"长 {length:,.0f} m 的边界两端未闭合：{'、'.join(involved)}")
         )  # fmt: skip
     return report
+
+
+def check_within(
+    divisions: Divisions,
+    parent: str,
+    *,
+    level: str = "county",
+    units: gpd.GeoDataFrame | None = None,
+) -> TopologyReport:
+    """Topology QA of the ``level`` units of ``parent`` against each other and against the
+    parent's own outline (when the store has it).
+
+    ``units`` are those units as :meth:`~geociv.divisions.Divisions.frame` gives them, when
+    the caller has them already.
+    """
+    if units is None:
+        units = divisions.frame(parent=parent, level=level)
+    units = units[units.geometry.notna()]
+    record = divisions.store.get_division(parent)
+    outline = None if record is None else record.geometry
+    return check_topology(units, parent=outline, parent_code=parent)
+
+
+def edge_issues(
+    geoms: np.ndarray,
+    codes: np.ndarray,
+    parent: BaseGeometry,
+    parent_code: str = "",
+    min_area_m2: float = 1.0,
+) -> list[TopologyIssue]:
+    """Where the units' union and their parent's outline disagree: parts of the parent no
+    unit covers that reach its edge (``gap``) and parts of units outside it (``outside``),
+    each with its area, the units beside it and a point inside it."""
+    union = shapely.union_all(shapely.make_valid(geoms))
+    parent = shapely.make_valid(parent)
+    tree = shapely.STRtree(geoms)
+    edge = parent.boundary
+    name = parent_code or "上级区划"
+    out: list[TopologyIssue] = []
+    pieces = (
+        ("gap", shapely.difference(parent, union)),
+        ("outside", shapely.difference(union, parent)),
+    )
+    for kind, rest in pieces:
+        for face in shapely.get_parts(rest):
+            if face.geom_type != "Polygon" or (kind == "gap" and not face.intersects(edge)):
+                continue  # enclosed gaps are found as faces by check_topology
+            area = float(_crs.area_km2([face], crs=_crs.STORAGE_CRS)[0]) * 1e6
+            if area < min_area_m2:
+                continue
+            near = tree.query(face, predicate="intersects")
+            if kind == "outside":  # the units it is part of, not those it only touches
+                near = near[shapely.area(shapely.intersection(geoms[near], face)) > 0]
+            involved = tuple(sorted({codes[j] for j in near}))
+            at = shapely.point_on_surface(face)
+            where = f"（约 {at.x:.4f}°E, {at.y:.4f}°N）"
+            beside = "、".join(involved) or "无"
+            what = (
+                f"在 {name} 范围内、达其边界处未被任何区划覆盖{where}，相邻：{beside}"
+                if kind == "gap"
+                else f"超出 {name} 的范围{where}：{beside}"
+            )
+            out.append(TopologyIssue(kind, involved, face, area, f"{_fmt_area(area)}{what}"))
+    return out
 
 
 def _fmt_area(m2: float) -> str:

@@ -147,15 +147,14 @@ def derive(
 @pass_ctx
 @reports_errors
 def qa(ctx: Context, parent: str | None, as_json: bool) -> None:
-    """县级区划面的拓扑检查：缝隙、重叠、细长碎片、无效几何、两侧不一致的共用边、悬挂线；
-    有问题时退出码为 3。区划内空洞（多为飞地）仅作提示。"""
-    from geociv.boundaries.topology import check_topology
+    """县级区划面的拓扑检查：缝隙（含达上级区划边界的缝隙）、重叠、超出上级区划、细长碎片、
+    无效几何、两侧不一致的共用边、悬挂线；有问题时退出码为 3。区划内空洞（多为飞地）仅作提示。"""
+    from geociv.boundaries.topology import check_within
     from geociv.divisions import Divisions
     from geociv.labels import TOPOLOGY_KIND_LABELS
 
     code = _parent(ctx, parent)
-    frame = Divisions(ctx.store).frame(parent=code, level="county")
-    report = check_topology(frame[frame.geometry.notna()])
+    report = check_within(Divisions(ctx.store), code)
     for issue in [*report.issues, *report.holes]:
         if as_json:
             click.echo(json.dumps(issue.to_dict(), ensure_ascii=False))

@@ -202,6 +202,23 @@ def names_add(
     click.echo(f"已登记 {rec.name_id}")
 
 
+@names.command("heritage")
+@click.argument("path", type=InputFile())
+@local_admin
+@pass_ctx
+@reports_errors
+def names_heritage(ctx: Context, path: str, actor: str) -> None:
+    """批量设置地名文化遗产级别（CSV/XLSX；列：名称、区划（代码或名称）、级别、来源）；
+    有问题的行逐一列出，此时一行也不写入。"""
+    from geociv.gazetteer.heritage import import_heritage, read_heritage_file
+
+    rows = read_heritage_file(path)
+    changed = import_heritage(ctx.store, rows, actor=actor)
+    for record in changed:
+        click.echo(f"{record.name_id}\t{record.name}\t{record.heritage_level}")
+    click.echo(f"共 {len(rows)} 行，设置了 {len(changed)} 条地名记录的文化遗产级别")
+
+
 @names.command("accept")
 @click.argument("name")
 @click.argument("rule_id")

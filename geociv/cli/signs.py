@@ -176,8 +176,8 @@ def signs_status(ctx: Context, sign_id: str, status: str, remarks: str, actor: s
 @pass_ctx
 @reports_errors
 def signs_findings(ctx: Context, today: str | None, patrol_days: int, as_json: bool) -> None:
-    """检查全部在用标志：汉字、拼音与地名记录不符（N8-SIGN-TEXT/PINYIN），超期未巡检
-    （N8-SIGN-PATROL）；有问题时退出码为 3。"""
+    """检查全部在用标志：汉字、拼音与地名记录不符（N8-SIGN-TEXT/PINYIN），最近一次巡检发现
+    破损或缺失（N8-SIGN-CONDITION），超期未巡检（N8-SIGN-PATROL）；有问题时退出码为 3。"""
     from geociv.gazetteer.signs import Signs
     from geociv.labels import SEVERITY_LABELS
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,7 +66,7 @@ def read_name_file(path: str | Path) -> NameRows:
         for i, rec in enumerate(frame.to_dict("records"), start=1):  # features from 1
             geometries[i] = rec.pop(frame.geometry.name)
             rows.append((i, {k: "" if v is None else str(v) for k, v in rec.items()}))
-    columns = _map_columns(header, path.name)
+    columns = map_columns(header, path.name, COLUMN_ALIASES, REQUIRED)
     candidates = []
     for i, row in rows:
         raw_category = (row.get(columns["category"]) or "").strip()
@@ -82,18 +82,25 @@ def read_name_file(path: str | Path) -> NameRows:
     return NameRows(candidates, geometries)
 
 
-def _map_columns(header: Sequence[str], filename: str) -> dict[str, str]:
+def map_columns(
+    header: Sequence[str],
+    filename: str,
+    column_aliases: Mapping[str, Sequence[str]],
+    required: Sequence[str],
+) -> dict[str, str]:
+    """The file's column for each key of ``column_aliases`` (the first alias found wins); an
+    :class:`InputFileError` naming every ``required`` key that has none."""
     found: dict[str, str] = {}
     cleaned = {h.strip().lstrip("\ufeff"): h for h in header}
-    for key, aliases in COLUMN_ALIASES.items():
+    for key, aliases in column_aliases.items():
         for alias in aliases:
             if alias in cleaned:
                 found[key] = cleaned[alias]
                 break
-    missing = [k for k in REQUIRED if k not in found]
+    missing = [k for k in required if k not in found]
     if missing:
         raise InputFileError(
-            [Problem(f"缺少列 {k}（可写作 {'、'.join(COLUMN_ALIASES[k][1:3])}）", field=k)
+            [Problem(f"缺少列 {k}（可写作 {'、'.join(column_aliases[k][1:3])}）", field=k)
              for k in missing],
             title=f"{filename} 缺少必需的列",
         )  # fmt: skip

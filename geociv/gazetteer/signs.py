@@ -10,6 +10,9 @@ removed:
 * ``N8-SIGN-PINYIN`` — the pinyin differs from the record's after normalising case and
   whitespace only; the message says when only the tone marks, or only the apostrophe style,
   differ, since a sign must carry the exact spelling; a sign without pinyin is reported too;
+* ``N8-SIGN-CONDITION`` — the last patrol found the sign broken (破损) or missing (缺失),
+  with that patrol's date; recording such a patrol also marks the sign ``damaged`` in the same
+  transaction (a later patrol finding it intact puts it back ``in_service``);
 * ``N8-SIGN-PATROL`` — never inspected, or last inspected more than ``patrol_days`` ago.
 
 Examples
@@ -41,7 +44,7 @@ from geociv.crs import in_china
 from geociv.errors import NotFoundError, Problem, ValidationError
 from geociv.fields import check_day, choose, day_asked
 from geociv.gazetteer.names import Gazetteer
-from geociv.gazetteer.rules import RULES, Finding, to_simplified
+from geociv.gazetteer.rules import RULES, Finding, Rule, to_simplified
 from geociv.labels import PATROL_CONDITION_LABELS, SIGN_STATUS_LABELS, SIGN_TYPE_LABELS
 from geociv.store import (
     PATROL_CONDITIONS,
@@ -59,6 +62,32 @@ PATROL_DAYS = 365
 
 #: Largest patrol photo accepted (bytes).
 MAX_PHOTO_BYTES = 20 * 1024 * 1024
+
+#: A fault found on patrol, kept beside the patrols that raise it and entered in the rule
+#: catalogue (:data:`~geociv.gazetteer.rules.RULES`) so that its findings carry their title.
+CONDITION_RULE = RULES.setdefault(
+    "N8-SIGN-CONDITION",
+    Rule("N8-SIGN-CONDITION", "warning", "巡检发现标志破损或缺失", "规则8"),
+)
+
+#: Every rule a sign's findings can carry, by id, in the order the sign list shows them.
+SIGN_RULES: dict[str, Rule] = {
+    "N8-SIGN-TEXT": RULES["N8-SIGN-TEXT"],
+    "N8-SIGN-PINYIN": RULES["N8-SIGN-PINYIN"],
+    CONDITION_RULE.id: CONDITION_RULE,
+    "N8-SIGN-PATROL": RULES["N8-SIGN-PATROL"],
+}
+
+#: What a patrol's condition makes of the sign's status when it is the sign's latest patrol
+#: (a condition not listed leaves the status as it is).
+STATUS_AFTER_PATROL: dict[str, str] = {
+    "broken": "damaged",
+    "missing": "damaged",
+    "intact": "in_service",
+}
+
+#: What the sign needs after a fault found on patrol.
+_REMEDY = {"broken": "须修复或更换", "missing": "须补设"}
 
 _TONE_MARKS = "\u0300\u0301\u0304\u030c"
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "′": "'", "`": "'"})
@@ -303,6 +332,10 @@ class Signs:
     ) -> Patrol:
         """Record a patrol inspection (巡检) of a sign.
 
+        A patrol that is the sign's latest and finds it broken or missing marks the sign
+        ``damaged``; one finding it intact puts a damaged sign back ``in_service`` — in the
+        same transaction as the patrol, audited (see :data:`STATUS_AFTER_PATROL`).
+
         Parameters
         ----------
         condition
@@ -347,6 +380,8 @@ class Signs:
             raise ValidationError(problems, title="巡检记录有误")
         assert sign is not None and code is not None and day is not None
         self._require(actor, [sign.name_id], "signs.patrol")
+        latest = max((p.patrolled_on for p in self.store.patrols(sign.sign_id)), default="")
+        status = STATUS_AFTER_PATROL.get(code) if day >= latest else None
         return self.store.add_patrol(
             Patrol(
                 sign_id=sign.sign_id,
@@ -358,6 +393,7 @@ class Signs:
                 photo_filename=filename,
             ),
             actor=actor,
+            status=status,
         )
 
     # -- rule 8 ----------------------------------------------------------------------------
@@ -387,10 +423,9 @@ class Signs:
             raise ValidationError(Problem("巡检周期不能为负", field="patrol_days"))
         end = day_asked(today)
         signs, patrols = self._signs_and_patrols(sign_id)
-        last: dict[str, str] = {}
-        for p in patrols:
-            if p.patrolled_on > last.get(p.sign_id, ""):
-                last[p.sign_id] = p.patrolled_on
+        last: dict[str, Patrol] = {}
+        for p in patrols:  # oldest first: the last one seen is the latest
+            last[p.sign_id] = p
         records: dict[str, NameRecord | None] = {}
         out: list[Finding] = []
         for sign in signs:
@@ -417,17 +452,7 @@ class Signs:
                         else f"{subject}：{diff}，标准拼音为“{record.pinyin}”"
                     )
                     out.append(_finding("N8-SIGN-PINYIN", message, "pinyin", related))
-            seen = last.get(sign.sign_id)
-            if seen is None:
-                out.append(_finding("N8-SIGN-PATROL", f"{subject}：从未巡检", "patrol", related))
-            else:
-                days = (end - date.fromisoformat(seen)).days
-                if days > patrol_days:
-                    message = (
-                        f"{subject}：上次巡检于 {seen}，至 {end.isoformat()} 已 {days} 天，"
-                        f"超过巡检周期 {patrol_days} 天"
-                    )
-                    out.append(_finding("N8-SIGN-PATROL", message, "patrol", related))
+            out.extend(_patrol_findings(subject, last.get(sign.sign_id), end, patrol_days, related))
         return out
 
     # -- helpers ---------------------------------------------------------------------------
@@ -496,6 +521,37 @@ class Signs:
             )
             return False
         return True
+
+
+def _patrol_findings(
+    subject: str, latest: Patrol | None, end: date, patrol_days: int, related: tuple[str, ...]
+) -> list[Finding]:
+    """The findings of a sign's latest patrol: a fault it found, a patrol overdue."""
+    if latest is None:
+        return [_finding("N8-SIGN-PATROL", f"{subject}：从未巡检", "patrol", related)]
+    out = []
+    fault = _fault(latest)
+    if fault:
+        out.append(_finding(CONDITION_RULE.id, f"{subject}：{fault}", "patrol", related))
+    seen = latest.patrolled_on
+    days = (end - date.fromisoformat(seen)).days
+    if days > patrol_days:
+        message = (
+            f"{subject}：上次巡检于 {seen}，至 {end.isoformat()} 已 {days} 天，"
+            f"超过巡检周期 {patrol_days} 天"
+        )
+        out.append(_finding("N8-SIGN-PATROL", message, "patrol", related))
+    return out
+
+
+def _fault(patrol: Patrol) -> str | None:
+    """What a patrol found wrong with the sign, with its date, or ``None``."""
+    remedy = _REMEDY.get(patrol.condition)
+    if remedy is None:
+        return None
+    label = PATROL_CONDITION_LABELS[patrol.condition]
+    note = f"：{patrol.remarks}" if patrol.remarks else ""
+    return f"{patrol.patrolled_on} 巡检发现标志{label}（巡检人 {patrol.inspector}{note}），{remedy}"
 
 
 def _finding(rule_id: str, message: str, field: str, related: tuple[str, ...]) -> Finding:

@@ -12,7 +12,7 @@ excludes other writers).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from geociv.store._rows import from_row
@@ -67,7 +67,12 @@ class GazetteerSQL:
         )
 
     def upsert_names(
-        self, records: Iterable[NameRecord], *, actor: str, action: str = "names.upsert"
+        self,
+        records: Iterable[NameRecord],
+        *,
+        actor: str,
+        action: str = "names.upsert",
+        notes: Mapping[str, str] | None = None,
     ) -> UpsertCounts:
         counts = UpsertCounts()
         stamp, m = now_utc(), self._mark
@@ -106,6 +111,7 @@ class GazetteerSQL:
                 self._audit(
                     conn, actor=actor, action=action, entity="names", key=rec.name_id,
                     before=None if old is None else old.attributes(), after=rec.attributes(),
+                    note=(notes or {}).get(rec.name_id, ""),
                 )  # fmt: skip
         return counts
 

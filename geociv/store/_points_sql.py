@@ -151,10 +151,10 @@ class PointsSQL:
         )
         return [from_row(Sign, r, location=self._decode_geom(r["geom"])) for r in rows]
 
-    def add_patrol(self, patrol: Patrol, *, actor: str) -> Patrol:
+    def add_patrol(self, patrol: Patrol, *, actor: str, status: str | None = None) -> Patrol:
         small = None if patrol.photo is None else thumbnail(patrol.photo)
         with self._write() as conn:
-            self._load_sign(conn, patrol.sign_id)  # 不存在 → StoreError
+            sign = self._load_sign(conn, patrol.sign_id)  # 不存在 → StoreError
             row = conn.execute(
                 "INSERT INTO sign_patrols (sign_id, patrolled_on, condition, inspector, remarks, "
                 "photo, photo_filename, recorded_by, recorded_at, photo_thumbnail) "
@@ -170,6 +170,12 @@ class PointsSQL:
                 conn, actor=actor, action="signs.patrol", entity="signs", key=patrol.sign_id,
                 before=None, after=after, note=patrol.remarks,
             )  # fmt: skip
+            if status is not None and status != sign.status:
+                self._update_point(
+                    conn, table="signs", key_column="sign_id", key=patrol.sign_id,
+                    changes={"status": status}, allowed=SIGN_FIELDS, label="地名标志",
+                    load=self._load_sign, actor=actor,
+                )  # fmt: skip
         return stored
 
     def patrol_thumbnail(self, patrol_id: int) -> bytes | None:

@@ -253,9 +253,15 @@ class Store(ABC):
     # -- gazetteer: names ------------------------------------------------------------------
     @abstractmethod
     def upsert_names(
-        self, records: Iterable[NameRecord], *, actor: str, action: str = "names.upsert"
+        self,
+        records: Iterable[NameRecord],
+        *,
+        actor: str,
+        action: str = "names.upsert",
+        notes: Mapping[str, str] | None = None,
     ) -> UpsertCounts:
-        """Insert new name records (by ``name_id``) and update changed ones, in one transaction."""
+        """Insert new name records (by ``name_id``) and update changed ones, in one transaction;
+        ``notes`` (by ``name_id``) go into the records' audit entries."""
 
     @abstractmethod
     def get_name(self, name_id: str) -> NameRecord | None:
@@ -441,8 +447,10 @@ class Store(ABC):
         module notes), ordered by sign id."""
 
     @abstractmethod
-    def add_patrol(self, patrol: Patrol, *, actor: str) -> Patrol:
-        """Record a patrol inspection of a sign; returns it with its id."""
+    def add_patrol(self, patrol: Patrol, *, actor: str, status: str | None = None) -> Patrol:
+        """Record a patrol inspection of a sign; returns it with its id. With ``status``, the
+        sign's status becomes it in the same transaction (audited as ``signs.update``) when it
+        differs."""
 
     @abstractmethod
     def patrols(self, sign_id: str | None = None, *, with_photo: bool = False) -> list[Patrol]:

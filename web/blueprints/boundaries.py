@@ -39,7 +39,7 @@ from geociv.boundaries.findings import BoundaryFinding, Findings
 from geociv.boundaries.markers import Markers
 from geociv.boundaries.registry import BoundaryLines
 from geociv.boundaries.rounds import LineStatus, Rounds
-from geociv.boundaries.topology import check_topology
+from geociv.boundaries.topology import check_within
 from geociv.changes.cases import DivisionChanges
 from geociv.divisions import Divisions
 from geociv.errors import Problem, ValidationError
@@ -1039,7 +1039,7 @@ def topology_page() -> Any:
     """Topology QA of the jurisdiction's county polygons: issues and holes on a map and in a
     table."""
     counties = _counties()
-    report = check_topology(counties)
+    report = check_within(Divisions(store()), jurisdiction(), units=counties)
     m = _base_map(_bounds(*list(counties.geometry)), outline=True)
     names = dict(zip(counties["code"], counties["name"], strict=True))
     layers = (("拓扑问题", report.issues, "#c0392b"),

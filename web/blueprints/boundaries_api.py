@@ -23,7 +23,7 @@ from shapely.geometry import mapping
 from geociv.boundaries.findings import BoundaryFinding, Findings
 from geociv.boundaries.markers import Markers
 from geociv.boundaries.registry import BoundaryLines, to_frame
-from geociv.boundaries.topology import check_topology
+from geociv.boundaries.topology import check_within
 from geociv.divisions import Divisions, normalize_code
 from geociv.errors import AdcodeError, Problem, ValidationError
 from geociv.labels import (
@@ -433,9 +433,7 @@ def round_report(round_no: str) -> Response:
 def topology() -> Response:
     """Topology QA of the county polygons of ``parent`` (default the jurisdiction)."""
     parent = parent_arg(jurisdiction())
-    frame = Divisions(store()).frame(parent=parent, level="county")
-    frame = frame[frame.geometry.notna()]
-    report = check_topology(frame)
+    report = check_within(Divisions(store()), parent)
     return jsonify(
         parent=parent,
         divisions=report.divisions,

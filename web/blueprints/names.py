@@ -30,7 +30,7 @@ from web._helpers import (
     store,
 )
 from web.caching import cached
-from web.handlers.names import check_upload
+from web.handlers.names import check_upload, heritage_upload
 from web.maps import division_map, map_parts
 from web.words import tag
 
@@ -142,7 +142,7 @@ def import_page() -> Any:
             reports, geometries, filename = check_upload(gazetteer())
         except GeocivError as exc:
             flash_error(exc)
-            return render_template("names_import.html"), 400
+            return _import_template(), 400
         context = {
             "filename": filename,
             "reports": reports,
@@ -161,7 +161,27 @@ def import_page() -> Any:
             except ValidationError as exc:
                 flash_error(exc)
                 status = 400
-    return render_template("names_import.html", **context), status
+    return _import_template(**context), status
+
+
+def _import_template(**context: Any) -> str:
+    """The import page: the names check and the heritage-level import."""
+    return render_template("names_import.html", heritage_levels=HERITAGE_LEVELS, **context)
+
+
+@bp.post("/heritage")
+@role_required("officer")
+def heritage() -> Any:
+    """Set heritage levels from an uploaded table, all rows or none (every bad row listed)."""
+    try:
+        changed, rows, filename = heritage_upload()
+    except GeocivError as exc:
+        flash_error(exc)
+        return _import_template(), 400
+    flash(f"{filename}：共 {rows} 行，设置了 {len(changed)} 条地名记录的文化遗产级别", "info")
+    for record in changed:
+        flash(f"{record.name}（{record.name_id}）：{record.heritage_level}", "info")
+    return redirect(url_for("names.import_page"))
 
 
 @bp.route("/lists", methods=["GET", "POST"])

@@ -21,7 +21,7 @@ from web._helpers import (
     role_required,
     store,
 )
-from web.handlers.names import check_upload
+from web.handlers.names import check_upload, heritage_upload
 from web.params import bbox_arg, int_arg
 
 bp = Blueprint("names_api", __name__, url_prefix="/api")
@@ -229,3 +229,12 @@ def import_names() -> Response:
     return jsonify(
         file=filename, summary=summary(reports), saved=saved, reports=[r.to_dict() for r in reports]
     )
+
+
+@bp.post("/names/heritage")
+@role_required("officer")
+def import_heritage_levels() -> Response:
+    """Set heritage levels from a table (multipart ``file``: CSV or XLSX with columns name,
+    division (code or name), heritage level, source), all rows or none."""
+    changed, rows, filename = heritage_upload()
+    return jsonify(file=filename, rows=rows, changed=[record_json(r) for r in changed])

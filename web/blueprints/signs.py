@@ -25,7 +25,7 @@ from geociv.auth import has_role
 from geociv.divisions import Divisions
 from geociv.errors import ValidationError
 from geociv.gazetteer.rules import RULES, Finding
-from geociv.gazetteer.signs import PATROL_DAYS
+from geociv.gazetteer.signs import PATROL_DAYS, SIGN_RULES
 from geociv.labels import (
     PATROL_CONDITION_LABELS,
     SEVERITY_LABELS,
@@ -49,9 +49,6 @@ from web.maps import map_text as _text
 from web.words import finding_html
 
 bp = Blueprint("signs", __name__, url_prefix="/signs")
-
-#: Rules a sign can break, in the order the list shows them.
-SIGN_RULES: tuple[str, ...] = ("N8-SIGN-TEXT", "N8-SIGN-PINYIN", "N8-SIGN-PATROL")
 
 #: Sign type suggested for a name record's category when it is picked.
 TYPE_FOR_CATEGORY: dict[str, str] = {
@@ -175,8 +172,8 @@ def list_page() -> Any:
         signs=shown,
         by_sign=by_sign,
         counts=Counter(f.rule_id for f in findings),
-        sign_rules=SIGN_RULES,
-        rules=RULES,
+        sign_rules=list(SIGN_RULES),
+        rules=SIGN_RULES,
         last=last,
         records=records,
         patrol_days=PATROL_DAYS,
@@ -259,12 +256,16 @@ def sign_page(sign_id: str) -> Any:
 @role_required("officer")
 def patrol(sign_id: str) -> Any:
     """Record a patrol (date, condition, remarks, optional photo)."""
+    before = get_sign(sign_id).status
     try:
         done = record_patrol(sign_id, request.form, request.files.get("photo"))
     except ValidationError as exc:
         flash_problems(exc)
         return _render_sign(sign_id, 400)
     flash(f"已记录 {done.patrolled_on} 的巡检：{PATROL_CONDITION_LABELS[done.condition]}", "info")
+    after = get_sign(sign_id).status
+    if after != before:
+        flash(f"地名标志 {done.sign_id} 状态已改为“{SIGN_STATUS_LABELS[after]}”", "info")
     return redirect(url_for("signs.sign_page", sign_id=done.sign_id))
 
 

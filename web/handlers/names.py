@@ -7,9 +7,12 @@ from typing import Any
 
 from flask import request
 
+from geociv.gazetteer.heritage import import_heritage, read_heritage_file
 from geociv.gazetteer.importer import read_name_file
 from geociv.gazetteer.names import Gazetteer
-from geociv.uploads import NAME_KINDS
+from geociv.store import NameRecord
+from geociv.uploads import NAME_KINDS, TABLE_KINDS
+from web._helpers import actor, store
 from web._uploads import received
 
 
@@ -20,3 +23,12 @@ def check_upload(gaz: Gazetteer) -> tuple[list[Any], dict[int, Any], str]:
         rows = read_name_file(upload.path)
         filename = upload.filename
     return gaz.check_many(rows.candidates), rows.geometries, filename
+
+
+def heritage_upload() -> tuple[list[NameRecord], int, str]:
+    """Set heritage levels from the uploaded table (field ``file``: CSV or XLSX), all rows or
+    none; returns the records changed, the number of rows and the file name."""
+    with received(request.files.get("file"), TABLE_KINDS) as upload:
+        rows = read_heritage_file(upload.path)
+        filename = upload.filename
+    return import_heritage(store(), rows, actor=actor()), len(rows), filename
