@@ -1,0 +1,166 @@
+"""The name rules that must catch (issue 13), on the real Zhumadian demo store: forbidden names
+that no confirmation lifts, brand and foreign names pending until confirmed, division names
+stacked on a name, person names on word edges and by pattern, built-up-area uniqueness."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from geociv.errors import ValidationError
+from geociv.gazetteer.cases import REQUIRED_DOCUMENTS, Cases
+from geociv.gazetteer.names import Gazetteer
+from geociv.gazetteer.rules import Candidate
+from geociv.store import Store
+from tests.conftest import login
+
+OFFICER = "officer1"
+
+
+def rules_of(report) -> list[str]:
+    return [f.rule_id for f in report.findings]
+
+
+@pytest.fixture
+def gaz(demo_store: Store) -> Gazetteer:
+    return Gazetteer(demo_store)
+
+
+@pytest.fixture
+def cases(demo_store: Store, gaz: Gazetteer) -> Cases:
+    return Cases(demo_store, gaz)
+
+
+def _naming_case(cases: Cases, name: str, category: str = "road", division: str = "411702"):
+    case = cases.apply(
+        "naming",
+        name,
+        category=category,
+        division_code=division,
+        applicant="驿城区人民政府",
+        location="驿城区南部新建道路",
+        actor=OFFICER,
+        on="2025-03-03",
+    )
+    for doc_type in REQUIRED_DOCUMENTS:
+        cases.attach(case.case_id, doc_type, f"{doc_type}.pdf", b"%PDF-1.7 x", actor=OFFICER)
+    return case
+
+
+# -- forbidden outright: no confirmation lifts them ------------------------------------------
+@pytest.mark.parametrize(
+    ("name", "rule"), [("毛泽东路", "N3-LEADER"), ("CBD大道", "N4-SCRIPT")]
+)
+def test_forbidden_names_cannot_be_confirmed_away(gaz, demo_store, name, rule) -> None:
+    with pytest.raises(ValidationError, match=f"规则 {rule}.*不能确认"):
+        gaz.accept_finding(name, rule, reason="领导同意", actor=OFFICER)
+    with pytest.raises(ValidationError, match=rule):
+        gaz.add(name, "road", "411702", actor=OFFICER, accept={rule: "领导同意"})
+    assert demo_store.finding_overrides() == []
+    # an acceptance stored before the rule became unconfirmable lifts nothing
+    demo_store.add_finding_override(name, rule, reason="领导同意", actor=OFFICER)
+    report = gaz.check(name, "road", "411702")
+    finding = next(f for f in report.findings if f.rule_id == rule)
+    assert not finding.accepted and report.blocking and report.verdict == "blocked"
+    with pytest.raises(ValidationError, match="未确认的错误"):  # a batch import
+        gaz.save_reports(gaz.check_many([Candidate(name, "road", "411702", row=2)]), actor=OFFICER)
+
+
+def test_a_case_review_refuses_to_confirm_a_leaders_name(cases, demo_store) -> None:
+    case = _naming_case(cases, "毛泽东路")
+    with pytest.raises(ValidationError) as err:
+        cases.review(case.case_id, actor=OFFICER, on="2025-03-10", accept={"N3-LEADER": "领导同意"})
+    messages = [p.message for p in err.value.problems]
+    assert any("N3-LEADER" in m and "不能确认" in m for m in messages), messages
+    assert demo_store.get_case(case.case_id).status == "applied"
+    assert demo_store.finding_overrides() == []
+
+
+def test_the_api_and_pages_refuse_a_leaders_name(client, app) -> None:
+    login(client, OFFICER)
+    added = client.post(
+        "/api/names",
+        json={"name": "毛泽东路", "category": "road", "division_code": "411702",
+              "accept": {"N3-LEADER": "领导同意"}},
+    )  # fmt: skip
+    assert added.status_code == 400 and "N3-LEADER" in added.get_data(as_text=True)
+    confirmed = client.post(
+        "/api/names/accept", json={"name": "毛泽东路", "rule": "N3-LEADER", "reason": "领导同意"}
+    )
+    assert confirmed.status_code == 400 and "不能确认" in confirmed.get_json()["error"] + str(
+        confirmed.get_json()["problems"]
+    )
+    page = client.post(
+        "/names/check", data={"name": "毛泽东路", "category": "road", "division_code": "411702"}
+    ).get_data(as_text=True)
+    assert "不可确认" in page and 'value="N3-LEADER"' not in page
+    assert app.extensions["geociv_store"].finding_overrides() == []
+
+
+# -- brand and foreign names: 待确认 until an officer confirms --------------------------------
+def test_a_brand_name_is_pending_until_confirmed(gaz) -> None:
+    report = gaz.check("华为路", "road", "411702")
+    assert "N3-BRAND" in rules_of(report)
+    assert not report.blocking and report.verdict == "pending"
+    assert report.to_dict()["verdict_label"] == "待确认"
+    gaz.accept_finding("华为路", "N3-BRAND", reason="华为路为1990年代既有路名，沿用", actor=OFFICER)
+    assert gaz.check("华为路", "road", "411702").verdict == "pass"
+    assert gaz.check("人民路", "road", "411729").verdict == "pass"
+
+
+def test_the_check_page_and_api_say_pending_for_a_brand_name(client) -> None:
+    login(client, OFFICER)
+    asked = {"name": "华为路", "category": "road", "division_code": "411702"}
+    body = client.post("/api/names/validate", json=asked).get_json()
+    assert body["verdict"] == "pending" and body["verdict_label"] == "待确认"
+    page = client.post("/names/check", data=asked).get_data(as_text=True)
+    assert 'id="verdict">待确认<' in page and "verdict good" not in page
+    assert 'value="N3-BRAND"' in page  # the confirmation form is there
+
+
+def test_a_naming_case_cannot_pass_review_with_an_unconfirmed_foreign_name(
+    cases, demo_store
+) -> None:
+    case = _naming_case(cases, "曼哈顿小区", category="residential")
+    with pytest.raises(ValidationError, match="N3-FOREIGN"):
+        cases.review(case.case_id, actor=OFFICER, on="2025-03-10")
+    reviewed = cases.review(
+        case.case_id, actor=OFFICER, on="2025-03-10", accept={"N3-FOREIGN": "开发商承诺更名前沿用"}
+    )
+    assert reviewed.status == "reviewed"
+    assert [(o.name, o.rule_id) for o in demo_store.finding_overrides()] == [
+        ("曼哈顿小区", "N3-FOREIGN")
+    ]
+
+
+def test_the_import_report_counts_pending_names_apart(gaz) -> None:
+    from geociv.gazetteer.importer import report_rows, summary
+
+    reports = gaz.check_many(
+        [Candidate("华为路", "road", "411702", row=2), Candidate("天中路", "road", "411702", row=3)]
+    )
+    stats = summary(reports)
+    assert (stats["blocked"], stats["pending"]) == (0, 1)
+    assert {row[1]: row[7] for row in report_rows(reports)}["华为路"] == "待确认"
+
+
+def test_the_case_page_asks_a_reason_for_a_brand_finding(client) -> None:
+    login(client, OFFICER)
+    response = client.post(
+        "/cases/new",
+        data={"kind": "naming", "proposed_name": "万达路", "category": "road",
+              "division_code": "411702", "location": "驿城区南部新建道路",
+              "applicant": "驿城区人民政府", "date": "2025-05-06"},
+    )  # fmt: skip
+    case_id = response.headers["Location"].rsplit("/", 1)[-1]
+    for doc_type in REQUIRED_DOCUMENTS:
+        client.post(
+            f"/cases/{case_id}/documents",
+            data={"doc_type": doc_type, "file": (io.BytesIO(b"%PDF-1.7"), f"{doc_type}.pdf")},
+            content_type="multipart/form-data",
+        )
+    page = client.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert 'name="accept-N3-BRAND"' in page and "N3-BRAND" in page
+    refused = client.post(f"/cases/{case_id}/review", data={"date": "2025-05-07"})
+    assert refused.status_code == 400
