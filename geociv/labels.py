@@ -155,7 +155,7 @@ VERDICT_LABELS: dict[str, str] = {"blocked": "不通过", "pending": "待确认"
 SCOPE_LABELS: dict[str, str] = {
     "nation": "全国",
     "province": "省内",
-    "city": "市（建成区）内",
+    "built_up": "建成区内",
     "county": "县内",
 }
 

@@ -136,8 +136,8 @@ def test_add_name_is_audited_and_errors_block_unless_accepted(gaz, demo_store) -
     assert stored.geometry.geom_type == "LineString"
     entry = demo_store.audit_entries(entity="names", limit=1)[0]
     assert (entry.actor, entry.action, entry.after["name"]) == ("officer1", "names.add", "天中大道")
-    # the same name again is now a duplicate in the city scope
-    assert "N2-DUPLICATE" in rules_of(gaz.check("天中大道", "road", "411721"))
+    # the same name again is now a duplicate in the central city's built-up area
+    assert "N2-DUPLICATE" in rules_of(gaz.check("天中大道", "road", "411771"))
     # an officer accepts a person-name finding with a reason
     with pytest.raises(ValidationError, match="理由"):
         gaz.accept_finding("焦裕禄路", "N3-PERSON", reason=" ", actor="officer1")
@@ -273,7 +273,7 @@ def test_bulk_duplicates_inside_one_file(gaz, tmp_path: Path) -> None:
         [
             ["name", "category", "division_code"],
             ["天中路", "road", "411702"],
-            ["天中路", "road", "411721"],
+            ["天中路", "road", "411771"],  # the 开发区 is in the central city's built-up area
             ["天钟路", "road", "411702"],
         ],
     )

@@ -164,3 +164,29 @@ def test_the_case_page_asks_a_reason_for_a_brand_finding(client) -> None:
     assert 'name="accept-N3-BRAND"' in page and "N3-BRAND" in page
     refused = client.post(f"/cases/{case_id}/review", data={"date": "2025-05-07"})
     assert refused.status_code == 400
+
+
+# -- uniqueness of streets and residential areas: the built-up area ---------------------------
+def test_road_uniqueness_is_the_built_up_area_not_the_prefecture(gaz) -> None:
+    gaz.add("天中大道", "road", "411702", actor=OFFICER)  # 驿城区, the central city
+    gaz.add("蔡侯路", "road", "411722", actor="admin1")  # 上蔡县's seat (a city account)
+    # the central city's districts and its statistical 开发区 are one built-up area
+    assert "N2-DUPLICATE" in rules_of(gaz.check("天中大道", "road", "411771"))
+    assert "N2-DUPLICATE" in rules_of(gaz.check("天中大道", "road", "411702001"))
+    # a county seat is a town of its own: not a duplicate of the city's road
+    assert "N2-DUPLICATE" not in rules_of(gaz.check("天中大道", "road", "411722"))
+    assert "N2-DUPLICATE" not in rules_of(gaz.check("天中大道", "road", "411721"))
+    # … and within the county it is
+    assert "N2-DUPLICATE" in rules_of(gaz.check("蔡侯路", "road", "411722001"))
+    assert "N2-DUPLICATE" not in rules_of(gaz.check("蔡侯路", "road", "411702"))
+
+
+def test_one_file_may_hold_the_same_street_name_in_the_city_and_in_a_county(gaz) -> None:
+    reports = gaz.check_many(
+        [
+            Candidate("幸福家园", "residential", "411702", row=2),
+            Candidate("幸福家园", "residential", "411722", row=3),
+            Candidate("幸福家园", "residential", "411771", row=4),
+        ]
+    )
+    assert ["N2-DUPLICATE" in rules_of(r) for r in reports] == [True, False, True]
