@@ -56,7 +56,12 @@ def test_demo_townships_and_villages_are_name_records(demo_store) -> None:
         ("驛城路", "road", "411702", ["N4-TRADITIONAL"]),
         ("A区3号路", "road", "411702", ["N4-SCRIPT"]),
         ("", "road", "411702", ["N4-EMPTY"]),
-        ("中华人民共和国河南省驻马店市驿城区人民东路", "road", "411702", ["N4-LENGTH"]),
+        (
+            "中华人民共和国河南省驻马店市驿城区人民东路",
+            "road",
+            "411702",
+            ["N4-LENGTH", "N1-DIVISION"],
+        ),
         ("驿城区", "county", "411700", ["N2-DUPLICATE"]),
         ("西平县", "county", "411700", ["N2-DUPLICATE"]),
         ("嵖岈山路", "road", "411702", ["N4-RARE"]),

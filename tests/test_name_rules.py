@@ -49,9 +49,7 @@ def _naming_case(cases: Cases, name: str, category: str = "road", division: str 
 
 
 # -- forbidden outright: no confirmation lifts them ------------------------------------------
-@pytest.mark.parametrize(
-    ("name", "rule"), [("毛泽东路", "N3-LEADER"), ("CBD大道", "N4-SCRIPT")]
-)
+@pytest.mark.parametrize(("name", "rule"), [("毛泽东路", "N3-LEADER"), ("CBD大道", "N4-SCRIPT")])
 def test_forbidden_names_cannot_be_confirmed_away(gaz, demo_store, name, rule) -> None:
     with pytest.raises(ValidationError, match=f"规则 {rule}.*不能确认"):
         gaz.accept_finding(name, rule, reason="领导同意", actor=OFFICER)
@@ -190,3 +188,78 @@ def test_one_file_may_hold_the_same_street_name_in_the_city_and_in_a_county(gaz)
         ]
     )
     assert ["N2-DUPLICATE" in rules_of(r) for r in reports] == [True, False, True]
+
+
+# -- a division name stacked on a name -----------------------------------------------------
+@pytest.mark.parametrize(
+    ("name", "category", "division", "found"),
+    [
+        ("驿城区人民路", "road", "411702", "驿城区"),
+        ("驻马店人民路", "road", "411702", "驻马店"),
+        ("上蔡县新城路", "road", "411722", "上蔡县"),
+        ("上蔡蔡侯路", "road", "411722", "上蔡"),
+        ("驿城区幸福家园", "residential", "411702", "驿城区"),
+    ],
+)
+def test_a_division_name_stacked_on_a_name_is_flagged(gaz, name, category, division, found):
+    report = gaz.check(name, category, division)
+    stacked = [f for f in report.findings if f.rule_id == "N1-DIVISION"]
+    assert len(stacked) == 1 and f"“{found}”" in stacked[0].message, report.findings
+    assert stacked[0].severity == "warning"
+
+
+@pytest.mark.parametrize(
+    ("name", "category", "division"),
+    [
+        ("驿城大道", "road", "411702"),  # a road named after its town: a name of its own
+        ("驻马店大道", "road", "411702"),
+        ("驿城东路", "road", "411702"),  # + a direction
+        ("驿城新村", "residential", "411702"),  # + a generic
+        ("驻马店西站", "station", "411702"),
+        ("上蔡路", "road", "411702"),
+        ("人民路", "road", "411722"),
+        ("新华路", "road", "411722"),  # 简称 of divisions elsewhere are everyday words
+        ("板桥东村", "village", "411702102"),  # named after its township's seat
+        ("驿城区", "county", "411700"),  # a division's own name
+    ],
+)
+def test_names_of_their_own_are_not_stacked(gaz, name, category, division) -> None:
+    assert "N1-DIVISION" not in rules_of(gaz.check(name, category, division))
+
+
+# -- person names: list names on word edges, full names by their shape ------------------------
+@pytest.mark.parametrize(
+    ("name", "category", "rule"),
+    [
+        ("李白路", "road", "N3-PERSON"),
+        ("李白东路", "road", "N3-PERSON"),
+        ("李白公园", "park", "N3-PERSON"),
+        ("李白村", "village", "N3-PERSON"),
+        ("孙中山纪念路", "road", "N3-PERSON"),  # three characters: a person wherever
+        ("毛泽东思想路", "road", "N3-LEADER"),
+    ],
+)
+def test_list_names_on_word_edges_are_caught(gaz, name, category, rule) -> None:
+    division = "411702102" if category == "village" else "411702"
+    assert rule in rules_of(gaz.check(name, category, division))
+
+
+@pytest.mark.parametrize(
+    ("name", "category"),
+    [("李白社村", "village"), ("小李白路", "road"), ("陈云峰路", "road"), ("朱德旺村", "village")],
+)
+def test_a_list_name_inside_a_longer_word_is_not_a_person(gaz, name, category) -> None:
+    division = "411702102" if category == "village" else "411702"
+    got = rules_of(gaz.check(name, category, division))
+    assert "N3-PERSON" not in got and "N3-LEADER" not in got
+
+
+def test_a_full_name_not_on_the_lists_is_a_notice_by_its_shape(gaz) -> None:
+    for name in ("李嘉诚大道", "司马光路", "欧阳修路", "杨靖宇路"):
+        report = gaz.check(name, "road", "411702")
+        like = [f for f in report.findings if f.rule_id == "N3-PERSON-LIKE"]
+        assert len(like) == 1 and like[0].severity == "notice", (name, report.findings)
+    for name in ("文化路", "黄河东路", "王庄路", "周口店路", "金水路", "高新路", "彭公祠街",
+                 "焦裕禄路", "人民路", "建设路", "刘阁路"):  # fmt: skip
+        assert "N3-PERSON-LIKE" not in rules_of(gaz.check(name, "road", "411702")), name
+    assert "N3-PERSON-LIKE" not in rules_of(gaz.check("李嘉诚村", "village", "411702102"))

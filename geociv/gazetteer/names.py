@@ -150,7 +150,7 @@ class Gazetteer:
                 _index_name(validator.index, rec, validator.romanizer)
         codes = keys.get("divisions", set())
         for code, name in self.store.division_names(codes).items():
-            validator.division_names[code] = name
+            validator.set_division_name(code, name)
         if "finding_overrides" in keys:
             validator.accepted = self._accepted()
         if "name_terms" in keys:  # the lists are compiled into patterns: a new validator

@@ -30,6 +30,7 @@ from geociv.gazetteer.categories import (
     split_generic,
 )
 from geociv.gazetteer.pinyin import Romanizer
+from geociv.gazetteer.specifics import DivisionNames, looks_like_a_person, on_word_edges
 from geociv.labels import SCOPE_LABELS, SEVERITY_LABELS, VERDICT_LABELS
 
 LISTS_DIR = Path(__file__).resolve().parents[2] / "data" / "gazetteer" / "lists"
@@ -72,6 +73,12 @@ RULES: dict[str, Rule] = {
         Rule("N1-GENERIC", "error", "通名与地名类别不符", "规则1：通名应符合地理实体类别"),
         Rule("N1-NO-SPECIFIC", "error", "缺少专名", "规则1：地名由专名和通名构成"),
         Rule("N1-STACKED", "warning", "通名叠加", "规则1：不得叠加通名（如××大厦广场）"),
+        Rule(
+            "N1-DIVISION",
+            "warning",
+            "专名冠以行政区划名称",
+            "规则1：地名由专名和通名构成，专名不叠加所在行政区划名称（隶属由地址层级表达）",
+        ),
         Rule("N2-DUPLICATE", "error", "重名", "规则2：在规定范围内不得重名"),
         Rule("N2-HOMOPHONE", "warning", "同音（含声调）", "规则2：在规定范围内避免同音"),
         Rule("N2-SIMILAR", "notice", "近音（不计声调）", "规则2：在规定范围内避免近音"),
@@ -83,6 +90,7 @@ RULES: dict[str, Rule] = {
             "never",
         ),
         Rule("N3-PERSON", "warning", "使用人名", "规则3：一般不以人名作地名"),
+        Rule("N3-PERSON-LIKE", "notice", "疑似人名（姓＋名）", "规则3：一般不以人名作地名"),
         Rule(
             "N3-FOREIGN",
             "warning",
@@ -118,6 +126,7 @@ RULES: dict[str, Rule] = {
     )
 }
 
+
 def unconfirmable(rule_id: str, *, field: str = "rule", row: int | None = None) -> Problem | None:
     """Why a finding of ``rule_id`` cannot be confirmed away, or ``None`` when it can.
 
@@ -141,6 +150,10 @@ LIST_RULES: dict[str, str] = {
     "foreign": "N3-FOREIGN",
     "brand": "N3-BRAND",
 }
+#: Lists whose names must stand on word edges (:func:`on_word_edges`); brand and foreign
+#: names are looked for anywhere (巴黎春天小区, 万达广场路).
+EDGED_LISTS = frozenset({"person", "leader"})
+
 LIST_FILES: dict[str, str] = {
     "leader": "leaders.txt",
     "person": "persons.txt",
@@ -376,6 +389,7 @@ class NameValidator:
         self.index = index or NameIndex()
         self.accepted = dict(accepted or {})
         self.division_names = dict(division_names or {})
+        self.divisions = DivisionNames(self.division_names)
         lists = default_terms()
         for kind, extra in (terms or {}).items():
             lists[kind] = sorted(set(lists.get(kind, [])) | set(extra))
@@ -388,6 +402,11 @@ class NameValidator:
         self._to_simplified = to_simplified()
 
     # -- public ----------------------------------------------------------------------------
+    def set_division_name(self, code: str, name: str) -> None:
+        """Add or rename a known division (where clashes are, and stacked division names)."""
+        self.division_names[code] = name
+        self.divisions.set(code, name)
+
     def validate(self, candidate: Candidate) -> list[Finding]:
         """All findings on one name against the stored gazetteer."""
         return self.validate_many([candidate], within_batch=False)[0].findings
@@ -482,11 +501,7 @@ class NameValidator:
                 self._finding("N4-LENGTH", f"名称共 {len(name)} 字，超过 {MAX_NAME_LENGTH} 字")
             )
         simplified = (specific or name).translate(self._to_simplified) if trad else specific or name
-        for kind, pattern in self._list_patterns.items():
-            hits = sorted(set(pattern.findall(simplified)))
-            if hits:
-                rule = LIST_RULES[kind]
-                findings.append(self._finding(rule, f"含“{'、'.join(hits)}”"))
+        findings.extend(self._content(simplified, c.category, c.division_code, bool(generic)))
         spelling = self.romanizer.spell(
             name, specific=specific or None, generic=generic or None, category=c.category
         )
@@ -509,6 +524,37 @@ class NameValidator:
                 )
             )
         return report
+
+    def _content(
+        self, specific: str, category: str, division_code: str, has_generic: bool
+    ) -> list[Finding]:
+        """Findings on what the 专名 holds: list names (person and leader names on word
+        edges, :func:`~geociv.gazetteer.specifics.on_word_edges`), a person's full name by its
+        shape (roads), a division name stacked in front (:class:`DivisionNames`)."""
+        found: list[Finding] = []
+        for kind, pattern in self._list_patterns.items():
+            edged = kind in EDGED_LISTS
+            hits = {
+                m.group()
+                for m in pattern.finditer(specific)
+                if not edged or on_word_edges(m.group(), specific, m.start())
+            }
+            if hits:
+                found.append(self._finding(LIST_RULES[kind], f"含“{'、'.join(sorted(hits))}”"))
+        people = {"N3-PERSON", "N3-LEADER"} & {f.rule_id for f in found}
+        surname = looks_like_a_person(specific) if category == "road" and not people else None
+        if surname and has_generic:
+            message = f"专名“{specific}”形如人名（姓“{surname}”＋名），如以人名命名请说明"
+            found.append(self._finding("N3-PERSON-LIKE", message))
+        stacked = self.divisions.stacked(specific, division_code) if has_generic else None
+        if stacked:
+            found.append(
+                self._finding(
+                    "N1-DIVISION",
+                    f"专名“{specific}”在“{stacked[1]}”前冠以行政区划名称“{stacked[0]}”",
+                )
+            )
+        return found
 
     @staticmethod
     def _rare(name: str, skip: set[str]) -> list[str]:
