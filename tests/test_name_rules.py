@@ -235,6 +235,7 @@ def test_names_of_their_own_are_not_stacked(gaz, name, category, division) -> No
         ("李白东路", "road", "N3-PERSON"),
         ("李白公园", "park", "N3-PERSON"),
         ("李白村", "village", "N3-PERSON"),
+        ("杜甫路社区", "village", "N3-PERSON"),  # named after a road named after him
         ("孙中山纪念路", "road", "N3-PERSON"),  # three characters: a person wherever
         ("毛泽东思想路", "road", "N3-LEADER"),
     ],

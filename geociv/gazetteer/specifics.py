@@ -34,6 +34,10 @@ DIVISION_GENERICS: tuple[str, ...] = (
 #: ordinals (李白一路 → 李白 + 一), directions (李白东路) — besides the start of a generic.
 EDGE_CHARACTERS = frozenset("一二三四五六七八九十第0123456789东西南北中")
 
+#: One-character generics that end a word inside a 专名 (杜甫路街道, 李白街社区: the name of a
+#: road); other one-character generics (峰, 庄, 山) are as often the end of a given name.
+EDGE_GENERICS = frozenset("路街巷")
+
 #: Characters that do not occur in a person's given name but do in place-name words: place
 #: generics, directions, numerals (黄河东路, 王庄路, 周口店路 are no person's name).
 NOT_IN_GIVEN_NAMES = frozenset(
@@ -134,9 +138,9 @@ def on_word_edges(hit: str, specific: str, start: int) -> bool:
 
     A two-character name (李白, 朱德, 陈云) is short enough to be a piece of an everyday word
     or of a longer name (李白社, 陈云峰), so it must begin the 专名 and either end it or be
-    followed by an ordinal, a direction or a generic of two characters or more (李白路, 李白东路,
-    李白一路, 李白公园路; a one-character generic such as 峰 or 庄 is as likely the last
-    character of a given name: 陈云峰).
+    followed by an ordinal, a direction, a road generic or a generic of two characters or more
+    (李白东路, 李白一路, 杜甫路街道, 李白公园路; another one-character generic such as 峰 or
+    庄 is as likely the last character of a given name: 陈云峰).
     A name of three characters or more (孙中山, 焦裕禄) is a person wherever it stands.
     """
     if len(hit) >= 3:
@@ -144,7 +148,9 @@ def on_word_edges(hit: str, specific: str, start: int) -> bool:
     if start != 0:
         return False
     rest = specific[start + len(hit) :]
-    return not rest or rest[0] in EDGE_CHARACTERS or rest.startswith(_generic_starts(2))
+    if not rest or rest[0] in EDGE_CHARACTERS or rest[0] in EDGE_GENERICS:
+        return True
+    return rest.startswith(_generic_starts(2))
 
 
 @lru_cache(maxsize=1)
