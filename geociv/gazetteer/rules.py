@@ -73,6 +73,11 @@ RULES: dict[str, Rule] = {
         Rule("N1-GENERIC", "error", "通名与地名类别不符", "规则1：通名应符合地理实体类别"),
         Rule("N1-NO-SPECIFIC", "error", "缺少专名", "规则1：地名由专名和通名构成"),
         Rule("N1-STACKED", "warning", "通名叠加", "规则1：不得叠加通名（如××大厦广场）"),
+        # A warning, not an error: 《地名管理条例》 and its 实施办法 do not list a division name
+        # in front of a name among the outright prohibitions (those are N3-LEADER, foreign
+        # and brand names, non-standard script); it breaks the 专名 + 通名 structure and
+        # repeats what the address hierarchy says, and a long-established name may be kept
+        # with an officer's reason. The line drawn: geociv.gazetteer.specifics.DivisionNames.
         Rule(
             "N1-DIVISION",
             "warning",
