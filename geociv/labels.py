@@ -148,11 +148,14 @@ PATROL_CONDITION_LABELS: dict[str, str] = {
 #: Severity of a finding (a name check or a boundary check).
 SEVERITY_LABELS: dict[str, str] = {"error": "错误", "warning": "警告", "notice": "提示"}
 
+#: Verdict of a name check (:data:`geociv.gazetteer.rules.VERDICTS`).
+VERDICT_LABELS: dict[str, str] = {"blocked": "不通过", "pending": "待确认", "pass": "通过"}
+
 #: Uniqueness scope of a name (DESIGN.md "Names" rule 2).
 SCOPE_LABELS: dict[str, str] = {
     "nation": "全国",
     "province": "省内",
-    "city": "市（建成区）内",
+    "built_up": "建成区内",
     "county": "县内",
 }
 

@@ -56,7 +56,12 @@ def test_demo_townships_and_villages_are_name_records(demo_store) -> None:
         ("驛城路", "road", "411702", ["N4-TRADITIONAL"]),
         ("A区3号路", "road", "411702", ["N4-SCRIPT"]),
         ("", "road", "411702", ["N4-EMPTY"]),
-        ("中华人民共和国河南省驻马店市驿城区人民东路", "road", "411702", ["N4-LENGTH"]),
+        (
+            "中华人民共和国河南省驻马店市驿城区人民东路",
+            "road",
+            "411702",
+            ["N4-LENGTH", "N1-DIVISION"],
+        ),
         ("驿城区", "county", "411700", ["N2-DUPLICATE"]),
         ("西平县", "county", "411700", ["N2-DUPLICATE"]),
         ("嵖岈山路", "road", "411702", ["N4-RARE"]),
@@ -136,8 +141,8 @@ def test_add_name_is_audited_and_errors_block_unless_accepted(gaz, demo_store) -
     assert stored.geometry.geom_type == "LineString"
     entry = demo_store.audit_entries(entity="names", limit=1)[0]
     assert (entry.actor, entry.action, entry.after["name"]) == ("officer1", "names.add", "天中大道")
-    # the same name again is now a duplicate in the city scope
-    assert "N2-DUPLICATE" in rules_of(gaz.check("天中大道", "road", "411721"))
+    # the same name again is now a duplicate in the central city's built-up area
+    assert "N2-DUPLICATE" in rules_of(gaz.check("天中大道", "road", "411771"))
     # an officer accepts a person-name finding with a reason
     with pytest.raises(ValidationError, match="理由"):
         gaz.accept_finding("焦裕禄路", "N3-PERSON", reason=" ", actor="officer1")
@@ -274,7 +279,7 @@ def test_bulk_duplicates_inside_one_file(gaz, tmp_path: Path) -> None:
         [
             ["name", "category", "division_code"],
             ["天中路", "road", "411702"],
-            ["天中路", "road", "411721"],
+            ["天中路", "road", "411771"],  # the 开发区 is in the central city's built-up area
             ["天钟路", "road", "411702"],
         ],
     )

@@ -64,8 +64,9 @@ def _names_paths() -> dict[str, Any]:
         "/api/names/validate": {"post": {
             "summary": "按全部规则检查一个地名（不写入）", "operationId": "validateName",
             "requestBody": _json_body(["name", "category", "division_code"], _NAME_FIELDS),
-            "responses": {"200": _ok("检查结果：专名、通名、拼音、全部发现"), "400": _ERROR,
-                          "404": _ERROR}}},
+            "responses": {"200": _ok("检查结果：专名、通名、拼音、全部发现；结论 verdict："
+                                     "blocked 不通过、pending 待确认、pass 通过"),
+                          "400": _ERROR, "404": _ERROR}}},
         "/api/names/search": {"get": {
             "summary": "查找地名（含别名、曾用名），按匹配程度排序", "operationId": "searchNames",
             "parameters": [q,

@@ -25,12 +25,11 @@ def names() -> None:
 
 
 def _print_report(report: Any) -> None:
-    from geociv.labels import SEVERITY_LABELS
+    from geociv.labels import SEVERITY_LABELS, VERDICT_LABELS
 
     c = report.candidate
-    verdict = (
-        click.style("不通过", fg="red") if report.blocking else click.style("通过", fg="green")
-    )
+    colour = {"blocked": "red", "pending": "yellow", "pass": "green"}[report.verdict]
+    verdict = click.style(VERDICT_LABELS[report.verdict], fg=colour)
     click.echo(
         f"{c.name}（专名 {report.specific}，通名 {report.generic or '—'}）"
         f"  拼音 {report.pinyin or '—'}  {verdict}"
@@ -102,7 +101,8 @@ def names_import(ctx: Context, path: str, report_path: str | None, save: bool, a
     reports = gaz.check_many(rows.candidates)
     stats = summary(reports)
     click.echo(
-        f"共 {stats['names']} 个地名：{stats['blocked']} 个不通过，{stats['clean']} 个无任何问题"
+        f"共 {stats['names']} 个地名：{stats['blocked']} 个不通过，{stats['pending']} 个待确认，"
+        f"{stats['clean']} 个无任何问题"
     )
     for rule_id, n in stats["by_rule"].items():  # type: ignore[union-attr]
         click.echo(f"  {rule_id}: {n}")

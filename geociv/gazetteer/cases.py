@@ -68,7 +68,7 @@ from geociv.errors import AdcodeError, NotFoundError, Problem, ValidationError
 from geociv.fields import check_day, choose, day_asked
 from geociv.gazetteer.categories import CATEGORIES
 from geociv.gazetteer.names import Gazetteer
-from geociv.gazetteer.rules import RULES, SEVERITIES, Finding, Report
+from geociv.gazetteer.rules import RULES, SEVERITIES, Finding, Report, unconfirmable
 from geociv.labels import (
     CASE_KIND_LABELS,
     CASE_STATUS_LABELS,
@@ -398,7 +398,8 @@ class Cases:
     # -- step 2: review --------------------------------------------------------------------
     def check(self, case_id: str) -> list[Problem]:
         """What would stop the review of an applied case now (empty when it can proceed):
-        missing reports, the heritage block, errors that no officer accepted."""
+        missing reports, the heritage block, errors that no officer accepted, findings an
+        officer must confirm (brand, foreign name) not yet confirmed."""
         case = self.get(case_id)
         problems, _report = self._review_problems(case, {})
         return problems
@@ -434,8 +435,9 @@ class Cases:
         Parameters
         ----------
         accept
-            Rule id → reason for errors the officer accepts (each acceptance is audited and
+            Rule id → reason for findings the officer accepts (each acceptance is audited and
             kept; it applies to this name from then on). Written only when the review passes.
+            Unconfirmable rules (leaders' names, non-Chinese script, N6-HERITAGE) are refused.
 
         Raises
         ------
@@ -443,7 +445,8 @@ class Cases:
             The case is not in status ``applied``.
         ValidationError
             Listing every problem: missing reports (综合评估/专家论证/征求意见), a heritage name
-            without protection measures (N6-HERITAGE), unaccepted errors, a bad date.
+            without protection measures (N6-HERITAGE), unaccepted errors, unconfirmed brand or
+            foreign-name findings, an acceptance of an unconfirmable rule, a bad date.
         """
         case = self._expect(case_id, "review", actor=actor)
         accept = dict(accept or {})
@@ -456,11 +459,18 @@ class Cases:
             not_before_label="申请",
         )
         for rule_id, reason in accept.items():
-            if rule_id not in RULES or rule_id == "N6-HERITAGE":
+            refused = unconfirmable(rule_id, field="accept")
+            if rule_id not in RULES:
                 problems.append(Problem(f"不能确认规则 {rule_id!r}", field="accept"))
+            elif refused is not None:
+                problems.append(refused)
             elif not (reason or "").strip():
                 problems.append(Problem(f"确认 {rule_id} 必须填写理由", field="accept"))
-        valid = {k: v for k, v in accept.items() if k in RULES and (v or "").strip()}
+        valid = {
+            k: v
+            for k, v in accept.items()
+            if k in RULES and unconfirmable(k) is None and (v or "").strip()
+        }
         review_problems, report = self._review_problems(case, valid)
         problems.extend(review_problems)
         if problems:
@@ -970,8 +980,14 @@ class Cases:
         problems.extend(self._heritage_problems(case))
         report = self._report(case)
         for f in report.findings:
-            if f.severity == "error" and not f.accepted and f.rule_id not in accept:
+            if f.accepted or f.rule_id in accept:
+                continue
+            if f.severity == "error":
                 problems.append(Problem(f"[{f.rule_id}] {f.message}", field=f.field))
+            elif RULES[f.rule_id].confirm == "must":
+                problems.append(
+                    Problem(f"[{f.rule_id}] {f.message}（须确认并填写理由）", field=f.field)
+                )
         return problems, report
 
     def _heritage(self, case: NameCase) -> str:

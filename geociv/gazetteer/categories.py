@@ -2,12 +2,13 @@
 
 The scope follows 《地名管理条例》: county-level and above divisions are unique nationwide,
 townships within a province, village/residents' committees within a county, and streets,
-residential areas, buildings and the like within a built-up area (approximated by the city).
+residential areas, buildings and the like within a built-up area (建成区, see
+:func:`built_up_area`: the central city's districts together, each county on its own).
 
 Examples
 --------
 >>> CATEGORIES["road"].label, CATEGORIES["road"].scope
-('道路街巷', 'city')
+('道路街巷', 'built_up')
 >>> split_generic("解放大道", "road")
 ('解放', '大道')
 >>> split_generic("人民路街道", "township")
@@ -18,8 +19,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-#: Scope levels and how many leading digits of a division code identify the scope.
-SCOPE_DIGITS: dict[str, int] = {"nation": 0, "province": 2, "city": 4, "county": 6}
+#: Scope levels and how many leading digits of a division code identify the scope (a
+#: built-up area is not a prefix of the code: :func:`built_up_area`).
+SCOPE_DIGITS: dict[str, int] = {"nation": 0, "province": 2, "county": 6}
+
+#: Digits 5–6 of the county-level units whose seat is the central city of their prefecture:
+#: the city itself (00), its 市辖区 (01–20 in GB/T 2260) and the statistical zones NBS codes
+#: under the city (71–79, e.g. 411771 河南驻马店经济开发区). Counties (21–70) and county-level
+#: cities (81–99) each have their own seat.
+CENTRAL_CITY_UNITS: frozenset[str] = frozenset(
+    ["00", *(f"{n:02d}" for n in range(1, 21)), *(f"{n:02d}" for n in range(71, 80))]
+)
 
 
 @dataclass(frozen=True)
@@ -121,21 +131,21 @@ CATEGORIES: dict[str, Category] = {
             "point",
             one_word=True,
         ),
-        Category("road", "道路街巷", _ROAD, "city", "line"),
-        Category("residential", "居民区", _RESIDENTIAL, "city", "polygon"),
+        Category("road", "道路街巷", _ROAD, "built_up", "line"),
+        Category("residential", "居民区", _RESIDENTIAL, "built_up", "polygon"),
         Category(
             "building",
             "建筑物",
             ("大厦", "大楼", "中心", "广场", "楼", "馆", "大酒店", "宾馆", "饭店", "公寓"),
-            "city",
+            "built_up",
             "point",
         ),
-        Category("bridge", "桥梁", ("立交桥", "大桥", "立交", "桥"), "city", "line"),
+        Category("bridge", "桥梁", ("立交桥", "大桥", "立交", "桥"), "built_up", "line"),
         Category(
             "station",
             "交通站场",
             ("火车站", "高铁站", "汽车站", "客运站", "公交站", "站", "机场", "码头", "港"),
-            "city",
+            "built_up",
             "point",
         ),
         Category(
@@ -155,7 +165,7 @@ CATEGORIES: dict[str, Category] = {
             "park",
             "公园广场",
             ("公园", "广场", "游园", "绿地", "植物园", "动物园", "湿地公园", "森林公园"),
-            "city",
+            "built_up",
             "polygon",
         ),
     )
@@ -246,9 +256,31 @@ def infer_generic(name: str) -> tuple[str | None, str, str]:
     return best
 
 
+def built_up_area(division_code: str) -> str:
+    """The built-up area (建成区) a street, residential area or building name is unique in.
+
+    《地名管理条例》 asks such names to be unique within a built-up area: one town is one area,
+    not the whole prefecture. Without built-up-area outlines it is taken from the division:
+    the central city's districts and zones together (:data:`CENTRAL_CITY_UNITS`, key
+    ``411700``), and each county or county-level city on its own, its seat being its town
+    (key its county code). A road in a county's rural township counts with its county.
+
+    >>> built_up_area("411702001"), built_up_area("411771"), built_up_area("411722100")
+    ('411700', '411700', '411722')
+    """
+    county = division_code[:6]
+    if len(county) < 6 or county[4:6] in CENTRAL_CITY_UNITS:
+        return f"{county[:4]}00"
+    return county
+
+
 def scope_key(category: str, division_code: str) -> str:
-    """The uniqueness scope of a name: the leading digits of its division code."""
-    digits = SCOPE_DIGITS[CATEGORIES[category].scope]
+    """The uniqueness scope of a name: the leading digits of its division code, or its
+    built-up area (:func:`built_up_area`)."""
+    scope = CATEGORIES[category].scope
+    if scope == "built_up":
+        return built_up_area(division_code)
+    digits = SCOPE_DIGITS[scope]
     return division_code[:digits] if digits else "CN"
 
 

@@ -21,7 +21,7 @@ from geociv.divisions import read_vector
 from geociv.errors import InputFileError, Problem
 from geociv.gazetteer.categories import CATEGORIES
 from geociv.gazetteer.rules import Candidate, Report
-from geociv.labels import SEVERITY_LABELS
+from geociv.labels import SEVERITY_LABELS, VERDICT_LABELS
 from geociv.uploads.tables import numbered_records
 
 COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
@@ -118,7 +118,7 @@ def report_rows(reports: Sequence[Report]) -> list[list[object]]:
     for r in reports:
         c = r.candidate
         base = [c.row, c.name, c.category, c.division_code, r.specific, r.generic, r.pinyin or ""]
-        verdict = "不通过" if r.blocking else "通过"
+        verdict = VERDICT_LABELS[r.verdict]
         if not r.findings:
             rows.append([*base, verdict, "", "", "", ""])
         for f in r.findings:
@@ -175,6 +175,7 @@ def summary(reports: Sequence[Report]) -> dict[str, object]:
     return {
         "names": len(reports),
         "blocked": sum(r.blocking for r in reports),
+        "pending": sum(r.verdict == "pending" for r in reports),
         "clean": sum(not r.findings for r in reports),
         "by_rule": dict(sorted(by_rule.items())),
         "by_severity": by_severity,

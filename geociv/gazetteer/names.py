@@ -27,7 +27,15 @@ from geociv.divisions import Divisions, normalize_code, parent_of
 from geociv.errors import NotFoundError, Problem, UnknownDivisionError, ValidationError
 from geociv.gazetteer.categories import CATEGORIES, committee_to_place_name, split_generic
 from geociv.gazetteer.pinyin import Romanizer
-from geociv.gazetteer.rules import LIST_RULES, RULES, Candidate, NameIndex, NameValidator, Report
+from geociv.gazetteer.rules import (
+    LIST_RULES,
+    RULES,
+    Candidate,
+    NameIndex,
+    NameValidator,
+    Report,
+    unconfirmable,
+)
 from geociv.store import (
     NAME_STATUSES,
     Division,
@@ -142,7 +150,7 @@ class Gazetteer:
                 _index_name(validator.index, rec, validator.romanizer)
         codes = keys.get("divisions", set())
         for code, name in self.store.division_names(codes).items():
-            validator.division_names[code] = name
+            validator.set_division_name(code, name)
         if "finding_overrides" in keys:
             validator.accepted = self._accepted()
         if "name_terms" in keys:  # the lists are compiled into patterns: a new validator
@@ -416,10 +424,15 @@ class Gazetteer:
 
     def accept_finding(self, name: str, rule_id: str, *, reason: str, actor: str) -> None:
         """Accept (override) a finding on ``name`` with a reason; audited. Officers only
-        (an acceptance is about a name, not a division)."""
+        (an acceptance is about a name, not a division). A rule the regulations make absolute
+        (:func:`~geociv.gazetteer.rules.unconfirmable`: state leaders' names, non-Chinese
+        script) is refused whatever the reason."""
         require(self.store, actor, ("officer",), what="names.accept")
         if rule_id not in RULES:
             raise ValidationError(Problem(f"未知规则 {rule_id!r}", field="rule"))
+        refused = unconfirmable(rule_id)
+        if refused is not None:
+            raise ValidationError(refused, title=f"“{name}”的检查结果不能确认")
         if not reason.strip():
             raise ValidationError(Problem("确认检查结果必须填写理由", field="reason"))
         self.store.add_finding_override(name, rule_id, reason=reason.strip(), actor=actor)

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
+from geociv.errors import Problem
 from geociv.gazetteer.categories import (
     CATEGORIES,
     STACKABLE,
@@ -29,7 +30,8 @@ from geociv.gazetteer.categories import (
     split_generic,
 )
 from geociv.gazetteer.pinyin import Romanizer
-from geociv.labels import SCOPE_LABELS, SEVERITY_LABELS
+from geociv.gazetteer.specifics import DivisionNames, looks_like_a_person, on_word_edges
+from geociv.labels import SCOPE_LABELS, SEVERITY_LABELS, VERDICT_LABELS
 
 LISTS_DIR = Path(__file__).resolve().parents[2] / "data" / "gazetteer" / "lists"
 
@@ -39,14 +41,29 @@ SEVERITIES: tuple[str, ...] = ("error", "warning", "notice")
 MAX_NAME_LENGTH = 20
 
 
+#: How an officer's confirmation (确认, with a reason) weighs on a rule's findings:
+#: ``may`` — a confirmed finding is settled (the default); ``never`` — the regulations forbid
+#: such a name outright, so no confirmation lifts it (state leaders' names, non-Chinese script,
+#: a heritage name renamed without protection measures); ``must`` — the name is not 通过 but
+#: 待确认 until an officer confirms the finding with a reason (company names and trademarks,
+#: foreign names: a list hit may be a coincidence only a person can rule out).
+CONFIRMS: tuple[str, ...] = ("may", "never", "must")
+
+#: A report's verdict: an unconfirmed error blocks (an unconfirmable one always); an unconfirmed
+#: finding of a ``must``-confirm rule leaves it pending; otherwise it passes.
+VERDICTS: tuple[str, ...] = ("blocked", "pending", "pass")
+
+
 @dataclass(frozen=True)
 class Rule:
-    """One check: id, severity, Chinese title, and the rule of DESIGN.md it enforces."""
+    """One check: id, severity, Chinese title, the rule of DESIGN.md it enforces, and how an
+    officer's confirmation weighs on it (:data:`CONFIRMS`)."""
 
     id: str
     severity: str
     title: str
     basis: str
+    confirm: str = "may"
 
 
 RULES: dict[str, Rule] = {
@@ -56,21 +73,57 @@ RULES: dict[str, Rule] = {
         Rule("N1-GENERIC", "error", "通名与地名类别不符", "规则1：通名应符合地理实体类别"),
         Rule("N1-NO-SPECIFIC", "error", "缺少专名", "规则1：地名由专名和通名构成"),
         Rule("N1-STACKED", "warning", "通名叠加", "规则1：不得叠加通名（如××大厦广场）"),
+        # A warning, not an error: 《地名管理条例》 and its 实施办法 do not list a division name
+        # in front of a name among the outright prohibitions (those are N3-LEADER, foreign
+        # and brand names, non-standard script); it breaks the 专名 + 通名 structure and
+        # repeats what the address hierarchy says, and a long-established name may be kept
+        # with an officer's reason. The line drawn: geociv.gazetteer.specifics.DivisionNames.
+        Rule(
+            "N1-DIVISION",
+            "warning",
+            "专名冠以行政区划名称",
+            "规则1：地名由专名和通名构成，专名不叠加所在行政区划名称（隶属由地址层级表达）",
+        ),
         Rule("N2-DUPLICATE", "error", "重名", "规则2：在规定范围内不得重名"),
         Rule("N2-HOMOPHONE", "warning", "同音（含声调）", "规则2：在规定范围内避免同音"),
         Rule("N2-SIMILAR", "notice", "近音（不计声调）", "规则2：在规定范围内避免近音"),
-        Rule("N3-LEADER", "error", "使用国家领导人姓名", "规则3：不得以国家领导人姓名作地名"),
+        Rule(
+            "N3-LEADER",
+            "error",
+            "使用国家领导人姓名",
+            "规则3：不得以国家领导人姓名作地名（不可确认）",
+            "never",
+        ),
         Rule("N3-PERSON", "warning", "使用人名", "规则3：一般不以人名作地名"),
-        Rule("N3-FOREIGN", "warning", "使用外国人名、地名", "规则3：不得使用外国人名、地名"),
-        Rule("N3-BRAND", "warning", "使用企业名称或商标", "规则3：不得以企业名称、商标作地名"),
+        Rule("N3-PERSON-LIKE", "notice", "疑似人名（姓＋名）", "规则3：一般不以人名作地名"),
+        Rule(
+            "N3-FOREIGN",
+            "warning",
+            "使用外国人名、地名",
+            "规则3：不得使用外国人名、地名（须确认）",
+            "must",
+        ),
+        Rule(
+            "N3-BRAND",
+            "warning",
+            "使用企业名称或商标",
+            "规则3：不得以企业名称、商标作地名（须确认）",
+            "must",
+        ),
         Rule("N4-EMPTY", "error", "名称为空", "规则4：应使用规范汉字"),
-        Rule("N4-SCRIPT", "error", "夹杂字母、数字或符号", "规则4：应使用规范汉字"),
+        Rule(
+            "N4-SCRIPT",
+            "error",
+            "夹杂字母、数字或符号",
+            "规则4：应使用规范汉字（不可确认）",
+            "never",
+        ),
         Rule("N4-TRADITIONAL", "error", "使用繁体字", "规则4：应使用规范汉字"),
         Rule("N4-RARE", "notice", "生僻字或异体字", "规则4：避免生僻字、异体字"),
         Rule("N4-LENGTH", "warning", "名称过长", "规则4：地名应简洁"),
         Rule("N5-PINYIN", "warning", "拼音与拼写规则结果不一致", "规则5：罗马字母拼写"),
         Rule("N5-POLYPHONE", "notice", "含多音字，拼音需人工审核", "规则5：多音字取审定读音"),
-        Rule("N6-HERITAGE", "error", "文化遗产地名更名未附保护措施", "规则6"),
+        Rule("N6-HERITAGE", "error", "文化遗产地名更名未附保护措施", "规则6", "never"),
         Rule("N7-OVERDUE", "warning", "批准后逾期未备案或公告（超过 15 天）", "规则7"),
         Rule("N8-SIGN-TEXT", "warning", "标志汉字与标准地名不一致", "规则8"),
         Rule("N8-SIGN-PINYIN", "warning", "标志拼音与标准拼音不一致", "规则8"),
@@ -78,12 +131,34 @@ RULES: dict[str, Rule] = {
     )
 }
 
+
+def unconfirmable(rule_id: str, *, field: str = "rule", row: int | None = None) -> Problem | None:
+    """Why a finding of ``rule_id`` cannot be confirmed away, or ``None`` when it can.
+
+    Every path that records an officer's confirmation (the check page, the API, a case
+    review, an import with acceptances) asks this first, so the refusal reads the same.
+
+    >>> unconfirmable("N3-PERSON") is None
+    True
+    >>> unconfirmable("N3-LEADER").message
+    '规则 N3-LEADER（使用国家领导人姓名）属禁止性规定，不能确认'
+    """
+    rule = RULES.get(rule_id)
+    if rule is None or rule.confirm != "never":
+        return None
+    return Problem(f"规则 {rule_id}（{rule.title}）属禁止性规定，不能确认", row=row, field=field)
+
+
 LIST_RULES: dict[str, str] = {
     "leader": "N3-LEADER",
     "person": "N3-PERSON",
     "foreign": "N3-FOREIGN",
     "brand": "N3-BRAND",
 }
+#: Lists whose names must stand on word edges (:func:`on_word_edges`); brand and foreign
+#: names are looked for anywhere (巴黎春天小区, 万达广场路).
+EDGED_LISTS = frozenset({"person", "leader"})
+
 LIST_FILES: dict[str, str] = {
     "leader": "leaders.txt",
     "person": "persons.txt",
@@ -152,6 +227,18 @@ class Report:
         """Whether an error that no officer has accepted remains."""
         return any(f.severity == "error" and not f.accepted for f in self.findings)
 
+    @property
+    def pending(self) -> list[Finding]:
+        """Unconfirmed findings of rules an officer must confirm before the name passes."""
+        return [f for f in self.findings if RULES[f.rule_id].confirm == "must" and not f.accepted]
+
+    @property
+    def verdict(self) -> str:
+        """``blocked``, ``pending`` (待确认) or ``pass`` (:data:`VERDICTS`)."""
+        if self.blocking:
+            return "blocked"
+        return "pending" if self.pending else "pass"
+
     def to_dict(self) -> dict[str, object]:
         """JSON-ready form."""
         return {
@@ -163,6 +250,8 @@ class Report:
             "generic": self.generic,
             "pinyin": self.pinyin,
             "ok": not self.blocking,
+            "verdict": self.verdict,
+            "verdict_label": VERDICT_LABELS[self.verdict],
             "findings": [f.to_dict() for f in self.findings],
         }
 
@@ -305,6 +394,7 @@ class NameValidator:
         self.index = index or NameIndex()
         self.accepted = dict(accepted or {})
         self.division_names = dict(division_names or {})
+        self.divisions = DivisionNames(self.division_names)
         lists = default_terms()
         for kind, extra in (terms or {}).items():
             lists[kind] = sorted(set(lists.get(kind, [])) | set(extra))
@@ -317,6 +407,11 @@ class NameValidator:
         self._to_simplified = to_simplified()
 
     # -- public ----------------------------------------------------------------------------
+    def set_division_name(self, code: str, name: str) -> None:
+        """Add or rename a known division (where clashes are, and stacked division names)."""
+        self.division_names[code] = name
+        self.divisions.set(code, name)
+
     def validate(self, candidate: Candidate) -> list[Finding]:
         """All findings on one name against the stored gazetteer."""
         return self.validate_many([candidate], within_batch=False)[0].findings
@@ -411,11 +506,7 @@ class NameValidator:
                 self._finding("N4-LENGTH", f"名称共 {len(name)} 字，超过 {MAX_NAME_LENGTH} 字")
             )
         simplified = (specific or name).translate(self._to_simplified) if trad else specific or name
-        for kind, pattern in self._list_patterns.items():
-            hits = sorted(set(pattern.findall(simplified)))
-            if hits:
-                rule = LIST_RULES[kind]
-                findings.append(self._finding(rule, f"含“{'、'.join(hits)}”"))
+        findings.extend(self._content(simplified, c.category, c.division_code, bool(generic)))
         spelling = self.romanizer.spell(
             name, specific=specific or None, generic=generic or None, category=c.category
         )
@@ -438,6 +529,37 @@ class NameValidator:
                 )
             )
         return report
+
+    def _content(
+        self, specific: str, category: str, division_code: str, has_generic: bool
+    ) -> list[Finding]:
+        """Findings on what the 专名 holds: list names (person and leader names on word
+        edges, :func:`~geociv.gazetteer.specifics.on_word_edges`), a person's full name by its
+        shape (roads), a division name stacked in front (:class:`DivisionNames`)."""
+        found: list[Finding] = []
+        for kind, pattern in self._list_patterns.items():
+            edged = kind in EDGED_LISTS
+            hits = {
+                m.group()
+                for m in pattern.finditer(specific)
+                if not edged or on_word_edges(m.group(), specific, m.start())
+            }
+            if hits:
+                found.append(self._finding(LIST_RULES[kind], f"含“{'、'.join(sorted(hits))}”"))
+        people = {"N3-PERSON", "N3-LEADER"} & {f.rule_id for f in found}
+        surname = looks_like_a_person(specific) if category == "road" and not people else None
+        if surname and has_generic:
+            message = f"专名“{specific}”形如人名（姓“{surname}”＋名），如以人名命名请说明"
+            found.append(self._finding("N3-PERSON-LIKE", message))
+        stacked = self.divisions.stacked(specific, division_code) if has_generic else None
+        if stacked:
+            found.append(
+                self._finding(
+                    "N1-DIVISION",
+                    f"专名“{specific}”在“{stacked[1]}”前冠以行政区划名称“{stacked[0]}”",
+                )
+            )
+        return found
 
     @staticmethod
     def _rare(name: str, skip: set[str]) -> list[str]:
@@ -519,11 +641,14 @@ class NameValidator:
         return "、".join(shown) + more
 
     def _apply_accepted(self, report: Report) -> None:
+        """Mark the findings officers confirmed; a rule that cannot be confirmed stays open
+        even if an acceptance was stored for it before the rule became unconfirmable."""
         if not self.accepted:
             return
         report.findings = [
             replace(f, accepted=True, reason=self.accepted[(report.candidate.name, f.rule_id)])
             if (report.candidate.name, f.rule_id) in self.accepted
+            and RULES[f.rule_id].confirm != "never"
             else f
             for f in report.findings
         ]

@@ -19,7 +19,7 @@ from geociv.gazetteer.categories import CATEGORIES
 from geociv.gazetteer.importer import report_csv, report_xlsx, summary
 from geociv.gazetteer.names import HERITAGE_LEVELS
 from geociv.gazetteer.rules import RULES
-from geociv.labels import NAME_STATUS_LABELS, SEVERITY_LABELS
+from geociv.labels import NAME_STATUS_LABELS, SEVERITY_LABELS, VERDICT_LABELS
 from web._helpers import (
     actor,
     division_labels,
@@ -105,6 +105,7 @@ def check() -> Any:
         form=form,
         report=report,
         severity_labels=SEVERITY_LABELS,
+        verdict_labels=VERDICT_LABELS,
         rules=RULES,
         labels=division_labels([report.candidate.division_code]) if report else {},
     ), status
@@ -150,6 +151,7 @@ def import_page() -> Any:
             "csv_b64": base64.b64encode(report_csv(reports)).decode(),
             "xlsx_b64": base64.b64encode(report_xlsx(reports)).decode(),
             "severity_labels": SEVERITY_LABELS,
+            "verdict_labels": VERDICT_LABELS,
         }
         if request.form.get("save") == "1":
             require_user_role("officer")
