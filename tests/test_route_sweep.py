@@ -158,6 +158,11 @@ def _two_lists(path: str, old_field: str, new_field: str) -> Body:
     return build
 
 
+def _heritage_csv(ctx: dict[str, Any]) -> tuple[bytes, str]:
+    text = f"名称,区划,级别,来源\n{ctx['name_text']},411702,地方:测试名录,测试名录（2026）\n"
+    return text.encode(), "heritage.csv"
+
+
 def _box(lon: float, lat: float, d: float = 0.01) -> dict[str, Any]:
     ring = [[lon, lat], [lon + d, lat], [lon + d, lat + d], [lon, lat + d], [lon, lat]]
     return {"type": "Polygon", "coordinates": [ring]}
@@ -526,6 +531,10 @@ ROUTES: dict[str, Route] = {
             },
         ),
     ),
+    "names_api.import_heritage_levels": Route(
+        ("officer",), _upload("/api/names/heritage", _heritage_csv)
+    ),
+    "names.heritage": Route(("officer",), _upload("/names/heritage", _heritage_csv)),
     # -- division changes (区划变更): a case, a proposal and a 勘界 task in 驿城区 ------------
     "changes_api.propose": Route(
         ("officer",), _two_lists("/api/division-changes/proposals", "from", "to")

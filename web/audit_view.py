@@ -114,7 +114,6 @@ AUDIT_FIELD_LABELS: dict[str, str] = {
     "parent_code": "上级区划代码",
     "kind": "类型",
     "area_km2": "面积（km²）",
-    "source": "来源",
     "created_at": "创建时间",
     "created_by": "创建人",
     "updated_at": "更新时间",

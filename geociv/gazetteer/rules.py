@@ -8,7 +8,7 @@ Examples
 --------
 >>> v = NameValidator()
 >>> [f.rule_id for f in v.validate(Candidate("华盛頓路", "road", "411702"))]
-['N4-TRADITIONAL', 'N3-FOREIGN', 'N5-POLYPHONE']
+['N4-TRADITIONAL', 'N3-FOREIGN']
 """
 
 from __future__ import annotations
