@@ -65,23 +65,6 @@ PROPOSAL_STATUS_LABELS: dict[str, str] = {
     "dismissed": "已驳回",
 }
 
-#: Steps and statuses of a division change case (申请 → 审核 → 批准 → 生效; 撤回, 不予批准).
-DIVISION_STEP_LABELS: dict[str, str] = {
-    "apply": "申请",
-    "review": "审核",
-    "approve": "批准",
-    "effective": "生效",
-    "withdraw": "撤回",
-    "reject": "不予批准",
-}
-DIVISION_STATUS_LABELS: dict[str, str] = {
-    "applied": "已申请",
-    "reviewed": "已审核",
-    "approved": "已批准",
-    "effective": "已生效",
-    "withdrawn": "已撤回",
-    "rejected": "不予批准",
-}
 #: Documents of a division change case.
 DIVISION_DOCUMENT_LABELS: dict[str, str] = {
     "approval": "批复",
@@ -278,3 +261,14 @@ SPEED_LABELS: dict[str, tuple[str, str]] = {
 
 #: How service areas were drawn (``IsochroneResult.method``).
 METHOD_LABELS: dict[str, str] = {"network": "路网步行计算", "fallback": "直线距离估算"}
+
+#: Steps and statuses of a division change case (申请 → 审核 → 批准 → 生效; 撤回, 不予批准): the
+#: naming cases' words, for the steps and statuses the two kinds of case share.
+DIVISION_STEP_LABELS: dict[str, str] = {
+    step: CASE_STEP_LABELS[step]
+    for step in ("apply", "review", "approve", "effective", "withdraw", "reject")
+}
+DIVISION_STATUS_LABELS: dict[str, str] = {
+    status: CASE_STATUS_LABELS[status]
+    for status in ("applied", "reviewed", "approved", "effective", "withdrawn", "rejected")
+}

@@ -50,6 +50,9 @@ from geociv.fields import check_day
 from geociv.gazetteer.names import Gazetteer
 from geociv.labels import DIVISION_STATUS_LABELS, PROPOSAL_STATUS_LABELS
 from geociv.store import (
+    DIVISION_CASE_CLOSING_STEPS,
+    DIVISION_CASE_STATUSES,
+    DIVISION_CASE_STEPS,
     DIVISION_CHANGE_KINDS,
     DIVISION_DOCUMENT_TYPES,
     CaseDocument,
@@ -61,6 +64,18 @@ from geociv.store import (
 from geociv.uploads import document_problems
 
 logger = logging.getLogger(__name__)
+
+
+#: The steps recorded on a case after its application: the path, then the closing steps.
+RECORDED_STEPS: tuple[str, ...] = (*DIVISION_CASE_STEPS[1:], *DIVISION_CASE_CLOSING_STEPS)
+
+
+def next_step(case: DivisionCase) -> str | None:
+    """The step a case can take now (``review`` … ``effective``); ``None`` once it took
+    effect or was closed."""
+    if case.status not in DIVISION_CASE_STATUSES[:-1]:
+        return None
+    return DIVISION_CASE_STEPS[DIVISION_CASE_STATUSES.index(case.status) + 1]
 
 
 class DivisionChanges:

@@ -10,6 +10,7 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from geociv.changes.cases import next_step
 from geociv.errors import ValidationError
 from geociv.labels import (
     CHANGE_KIND_LABELS,
@@ -29,7 +30,6 @@ from web.handlers.change_pages import (
     changes,
     get_change_case,
     new_names,
-    next_change_step,
     propose_from_upload,
     run_change_step,
 )
@@ -124,7 +124,7 @@ def cases_page() -> Any:
 
 def _render_case(case_id: str, status: int = 200) -> Any:
     case = get_change_case(case_id)
-    step = next_change_step(case)
+    step = next_step(case)
     outcome = case.review.get("effect")
     tasks = [t for t in changes().survey_tasks() if t.case_id == case.case_id]
     closed = next((s for s in case.steps if s.step in ("withdraw", "reject")), None)

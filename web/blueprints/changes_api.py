@@ -16,7 +16,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 from werkzeug.datastructures import FileStorage
 
-from geociv.changes.cases import DivisionChanges
+from geociv.changes.cases import RECORDED_STEPS, DivisionChanges, next_step
 from geociv.divisions import normalize_code
 from geociv.errors import AdcodeError, Problem, ValidationError
 from geociv.labels import (
@@ -27,8 +27,6 @@ from geociv.labels import (
 )
 from geociv.store import (
     DIVISION_CASE_ALL_STATUSES,
-    DIVISION_CASE_STATUSES,
-    DIVISION_CASE_STEPS,
     PROPOSAL_STATUSES,
     CaseDocument,
     DivisionCase,
@@ -54,7 +52,6 @@ LIST_FIELDS = {"from": "旧名单", "to": "新名单", "villages_from": "旧村�
                "villages_to": "新村级名单"}  # fmt: skip
 
 #: Steps a case takes after the application (``effective`` is 生效), and closing steps.
-STEPS: tuple[str, ...] = (*DIVISION_CASE_STEPS[1:], "withdraw", "reject")
 
 
 def changes() -> DivisionChanges:
@@ -63,13 +60,6 @@ def changes() -> DivisionChanges:
 
 
 # -- JSON shapes -----------------------------------------------------------------------------
-
-
-def next_step(case: DivisionCase) -> str | None:
-    """The step a case can take now, ``None`` once effective, withdrawn or rejected."""
-    if case.status not in DIVISION_CASE_STATUSES[:-1]:
-        return None
-    return DIVISION_CASE_STEPS[DIVISION_CASE_STATUSES.index(case.status) + 1]
 
 
 def case_json(case: DivisionCase, documents: list[CaseDocument] | None = None) -> dict[str, Any]:
@@ -294,8 +284,8 @@ def step(case_id: str, step: str) -> Response:
     """Record a step: ``review`` (JSON ``pinyin``: code → pinyin), ``approve``
     (``approving_body``, ``approval_number``), ``effective``, ``withdraw`` or ``reject``
     (``reason``); each with ``date``."""
-    if step not in STEPS:
-        not_found(f"未知的步骤 {step[:20]}；可用：{'、'.join(STEPS)}")
+    if step not in RECORDED_STEPS:
+        not_found(f"未知的步骤 {step[:20]}；可用：{'、'.join(RECORDED_STEPS)}")
     data = _body()
     on = _text(data, "date") or None
     svc = changes()

@@ -12,10 +12,10 @@ from flask import request
 from werkzeug.datastructures import FileStorage
 
 from geociv.changes import DivisionList, propose_changes, read_division_list
-from geociv.changes.cases import DivisionChanges
+from geociv.changes.cases import RECORDED_STEPS, DivisionChanges
 from geociv.errors import Problem, ValidationError
 from geociv.labels import CHANGE_KIND_LABELS
-from geociv.store import DIVISION_CASE_STATUSES, DIVISION_CASE_STEPS, DivisionCase
+from geociv.store import DivisionCase
 from geociv.uploads import TABLE_KINDS
 from geociv.uploads.limits import MAX_DOCUMENT_BYTES
 from web._helpers import actor, fields_renamed, not_found, store
@@ -28,9 +28,6 @@ LIST_FIELDS: tuple[tuple[str, bool, str], ...] = (
     ("old_villages", False, "旧的村级名单"),
     ("new_villages", False, "新的村级名单"),
 )
-
-#: Steps a case page records after the application, and the closing ones.
-CASE_PAGE_STEPS: tuple[str, ...] = (*DIVISION_CASE_STEPS[1:], "withdraw", "reject")
 
 
 def changes() -> DivisionChanges:
@@ -96,14 +93,6 @@ def get_change_case(case_id: str) -> DivisionCase:
         not_found(str(exc))
 
 
-def next_change_step(case: DivisionCase) -> str | None:
-    """The step a case can take now (``review`` … ``effective``), ``None`` once it is closed."""
-    if case.status not in DIVISION_CASE_STATUSES:
-        return None
-    index = DIVISION_CASE_STATUSES.index(case.status) + 1
-    return DIVISION_CASE_STEPS[index] if index < len(DIVISION_CASE_STEPS) else None
-
-
 def _text(data: Mapping[str, Any], key: str) -> str:
     return str(data.get(key) or "").strip()
 
@@ -111,7 +100,7 @@ def _text(data: Mapping[str, Any], key: str) -> str:
 def run_change_step(case_id: str, step: str, data: Mapping[str, Any]) -> DivisionCase:
     """Record ``step`` of a case from form fields: ``date``; ``pinyin-<code>`` (review),
     ``approving_body`` and ``approval_number`` (approve), ``reason`` (withdraw, reject)."""
-    if step not in CASE_PAGE_STEPS:
+    if step not in RECORDED_STEPS:
         not_found(f"没有办理步骤 {step}")
     svc = changes()
     get_change_case(case_id)
