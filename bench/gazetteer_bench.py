@@ -2,8 +2,9 @@
 
 Measures, in one run:
 0. the share of the 1,982 GB/T 2260 county romanisations of ``tests/data/readings`` that geociv
-   spells right (all rows, and without the rows its README excludes), and the polyphone notices
-   (N5-POLYPHONE) on Henan's townships;
+   spells right (all rows, and without the rows its README excludes), the share of the 11,280
+   GeoNames town romanisations (an independent table), and the polyphone notices (N5-POLYPHONE)
+   on Henan's townships;
 1. bulk validation with all rules (names per second; findings by rule; same-name villages in
    one county; the alarm rate on official names), and the share of it spent spelling pinyin,
    against plain pypinyin on the same names;
@@ -29,7 +30,7 @@ from pypinyin import Style, lazy_pinyin
 
 from geociv.gazetteer.categories import committee_to_place_name, split_generic
 from geociv.gazetteer.pinyin import Romanizer
-from geociv.gazetteer.readings import agrees_with
+from geociv.gazetteer.readings import AMBIGUOUS, agrees_with
 from geociv.gazetteer.rules import RULES, Candidate, NameValidator
 from geociv.gazetteer.search import Entry, SearchIndex
 
@@ -51,6 +52,25 @@ def readings_share(romanizer: Romanizer) -> tuple[int, int, int, int]:
         right += ok
         right_kept += ok and row["code"] not in excluded
     return right, len(rows), right_kept, len(rows) - len(excluded)
+
+
+def geonames_share(romanizer: Romanizer) -> tuple[int, int, int, int, int]:
+    """On the GeoNames town table: (right, rows, Henan right, Henan rows, left to a notice).
+
+    "Left to a notice": spelled otherwise, but the name holds a character whose place names go
+    both ways (:data:`geociv.gazetteer.readings.AMBIGUOUS`) and the spelling says so.
+    """
+    with open(READINGS / "township_romanisation_geonames.csv", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    right = henan_right = noticed = 0
+    for row in rows:
+        spelling = romanizer.spell(row["name"], specific=row["name"], generic="")
+        ok = agrees_with(spelling.text, row["romanisation"], len(row["name"]))
+        right += ok
+        henan_right += ok and row["admin1"] == "09"
+        noticed += not ok and bool(set(spelling.polyphonic) & set(AMBIGUOUS))
+    henan = sum(row["admin1"] == "09" for row in rows)
+    return right, len(rows), henan_right, henan, noticed
 
 
 def load(shared: Path) -> tuple[list[Candidate], dict[str, str]]:
@@ -96,6 +116,13 @@ def main(shared: Path) -> None:
         f"   GB/T 2260 county romanisations spelled right: {right:,} of {rows:,} = "
         f"{100 * right / rows:.2f} %; without the {rows - kept} excluded rows: {right_kept:,} of "
         f"{kept:,} = {100 * right_kept / kept:.2f} % (target ≥ 99.5 %)"
+    )
+    g_right, g_rows, h_right, h_rows, g_noticed = geonames_share(romanizer)
+    print(
+        f"   GeoNames town romanisations spelled right: {g_right:,} of {g_rows:,} = "
+        f"{100 * g_right / g_rows:.2f} % (Henan {h_right} of {h_rows} = "
+        f"{100 * h_right / h_rows:.2f} %); of the {g_rows - g_right} others, {g_noticed} carry "
+        "a polyphone notice (a character read both ways in place names)"
     )
     print(f"   polyphone notices (N5-POLYPHONE) on {len(townships):,} townships: {notices:,}")
     print("\n1. Bulk validation, all rules, names also checked against each other")

@@ -1,5 +1,6 @@
 """Place-name readings (issue 13): position rules, single names, word division, generic
-inference, polyphone notices, and the 1,982 GB/T 2260 county romanisations spelled right."""
+inference, polyphone notices, the 1,982 GB/T 2260 county romanisations and the 11,280 GeoNames
+town romanisations spelled right."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 
 from geociv.gazetteer.categories import infer_generic, split_generic
 from geociv.gazetteer.pinyin import Romanizer, spell
-from geociv.gazetteer.readings import agrees_with
+from geociv.gazetteer.readings import AMBIGUOUS, agrees_with
 from geociv.gazetteer.rules import Candidate, NameValidator
 
 READINGS = Path(__file__).parent / "data" / "readings"
@@ -41,6 +42,27 @@ def county(name: str) -> str:
 )
 def test_position_rules_and_their_exception(name: str, expected: str) -> None:
     assert county(name) == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "specific", "generic", "expected"),
+    [
+        ("石佛镇", "石佛", "镇", "Shífó Zhèn"),
+        ("沙咀村", "沙咀", "村", "Shāzuǐ Cūn"),
+        ("塘厦镇", "塘厦", "镇", "Tángxià Zhèn"),
+        ("金融大厦", "金融", "大厦", "Jīnróng Dàshà"),  # a building's generic keeps shà
+        ("曾店镇", "曾店", "镇", "Zēngdiàn Zhèn"),
+        ("张卜乡", "张卜", "乡", "Zhāngbǔ Xiāng"),
+        ("重阳镇", "重阳", "镇", "Chóngyáng Zhèn"),  # 重 first
+        ("起重路", "起重", "路", "Qǐzhòng Lù"),  # not first: the usual reading
+        ("杨行镇", "杨行", "镇", "Yángháng Zhèn"),  # 行 last in the 专名
+        ("行宫村", "行宫", "村", "Xínggōng Cūn"),  # not last
+        ("步行街", "步行", "街", "Bùxíng Jiē"),  # the exception
+        ("还城村", "还城", "村", "Huánchéng Cūn"),
+    ],
+)
+def test_town_and_village_rules(name: str, specific: str, generic: str, expected: str) -> None:
+    assert spell(name, specific=specific, generic=generic).text == expected
 
 
 @pytest.mark.parametrize(
@@ -106,6 +128,11 @@ def test_polyphone_notices_only_for_place_name_alternatives() -> None:
     # 六 reads lù in 六安/六合, 台 tāi in 天台: a real alternative in place names
     assert notices("六里乡") and "六" in notices("六里乡")[0]
     assert notices("台前镇") and "台" in notices("台前镇")[0]
+    # 圩 wéi/xū, 堡 bǎo/bǔ/pù: both readings are real in place names, no rule picks one
+    assert notices("马圩镇") and "圩" in notices("马圩镇")[0]
+    assert notices("五里堡街道") and "堡" in notices("五里堡街道")[0]
+    # a character a rule settles is no notice
+    assert notices("石佛镇") == []
 
 
 def _reference() -> tuple[list[dict[str, str]], set[str]]:
@@ -129,3 +156,26 @@ def test_gbt2260_county_romanisations_spelled_right() -> None:
             wrong.append((row["code"], row["name"], row["romanisation"], spelled))
     assert len(rows) - len(excluded) >= 1900
     assert wrong == []
+
+
+def test_geonames_town_romanisations_spelled_right_or_left_to_the_officer() -> None:
+    """An independent table (GeoNames, from the NGA's transcription of Chinese maps): a name is
+    spelled as GeoNames does, or it holds a character whose place names go both ways and the
+    spelling says so (a polyphone notice), or it is one of the table's known errors."""
+    with (READINGS / "township_romanisation_geonames.csv").open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    with (READINGS / "geonames_disagreements.csv").open(encoding="utf-8") as f:
+        disputed = {r["name"]: r for r in csv.DictReader(f)}
+    assert len(rows) >= 10_000 and sum(r["admin1"] == "09" for r in rows) >= 300
+    assert set(disputed) <= {r["name"] for r in rows}
+    unexplained = []
+    for row in rows:
+        spelling = spell(row["name"], specific=row["name"], generic="")
+        if agrees_with(spelling.text, row["romanisation"], len(row["name"])):
+            assert row["name"] not in disputed, row  # a stale disagreement
+            continue
+        if set(row["name"]) & set(AMBIGUOUS):
+            assert set(spelling.polyphonic) & set(AMBIGUOUS), row
+        elif row["name"] not in disputed:
+            unexplained.append((row["name"], row["romanisation"], spelling.text))
+    assert unexplained == []

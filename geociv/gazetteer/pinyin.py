@@ -57,7 +57,12 @@ from pypinyin.constants import PHRASES_DICT, PINYIN_DICT
 from pypinyin.converter import DefaultConverter
 from pypinyin.core import Pinyin
 
-from geociv.gazetteer.readings import apply_rules, rule_characters
+from geociv.gazetteer.readings import (
+    AMBIGUOUS,
+    apply_rules,
+    rule_characters,
+    settled_characters,
+)
 
 __all__ = [
     "CATEGORIES",
@@ -459,14 +464,14 @@ class Romanizer:
         # A character whose special reading differs from its usual one is a polyphone of place
         # names wherever no override covers it (六 in 六里庄, 浚 in 浚河); characters with only
         # everyday alternatives (大 dài, 石 dàn, 岗 gāng) are not, and those a position rule
-        # reads (长 cháng, 都 dū) are settled by the rule.
+        # reads (长 cháng, 都 dū) are settled by the rule; those of AMBIGUOUS always are.
         special = set()
         for word, syllables in parsed.items():
             for ch, syllable in zip(word, syllables, strict=True):
                 readings = PINYIN_DICT.get(ord(ch), "").split(",")
                 if len(readings) > 1 and _to_tone3(readings[0]) != syllable:
                     special.add(ch)
-        self._polyphones = frozenset(special) - _RULE_CHARS
+        self._polyphones = (frozenset(special) - settled_characters()) | frozenset(AMBIGUOUS)
         self._spell_cached = lru_cache(maxsize=CACHE_SIZE)(self._spell)
 
     @property
@@ -528,7 +533,7 @@ class Romanizer:
                 plain = list(_run_tone3(text))
             if _RULE_CHARS.isdisjoint(text):
                 return plain, None  # type: ignore[return-value]
-            return apply_rules(text, plain, [False] * n), None
+            return apply_rules(text, plain, [False] * n, cut), None
         syllables: list[str | None] = [None] * n
         override: list[bool] | None = [False] * n if matches else None
         for i, reading in matches:
@@ -543,7 +548,7 @@ class Romanizer:
             if pending and start < 0:
                 start = i
         if not _RULE_CHARS.isdisjoint(text):
-            syllables = apply_rules(text, syllables, override or [False] * n)
+            syllables = apply_rules(text, syllables, override or [False] * n, cut)
         return syllables, override
 
     def syllables(self, text: str) -> list[str]:
